@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { main } from "./main.js";
+
+// The only place that touches process.exit and signals.
+const controller = new AbortController();
+let signals = 0;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    signals += 1;
+    if (signals > 1) process.exit(130); // a second signal means "now"
+    controller.abort();
+  });
+}
+const code = await main({
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  signal: controller.signal,
+});
+process.exitCode = code;

@@ -1,0 +1,66 @@
+import { createHostLimiter, mapPool } from "../lib/pool.js";
+import { discoverPeers, peersOfCollection, type PeerMap } from "./peers.js";
+import { describeError, distinct, ensureCollections, isFatal, settleAll } from "./shared.js";
+import { Tally } from "./summary.js";
+import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+
+/**
+ * create_snap: snapshot every collection on every source host, or, with GET_PEERS_FROM_CLUSTER_INFO=true, on each
+ * peer that holds shards of it (once per peer). Each created snapshot is appended to `snapshots` as soon as Qdrant
+ * confirms it. Failures are logged and counted (exit 3), never written as rows.
+ */
+export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
+  const { config, log, qdrant, state } = deps;
+  const tally = new Tally("create_snap");
+  const collections = distinct((await ensureCollections(deps, "create_snap")).map((r) => r.collection));
+  const peers: PeerMap | undefined = config.discoverPeers ? await discoverPeers(deps) : undefined;
+  const limitHost = createHostLimiter(config.perHostConcurrency);
+  const source = config.sourceHosts[0]!;
+
+  await mapPool(collections, config.concurrency, async (collection) => {
+    await warnIfNotGreen(deps, source, collection);
+    let targets: readonly string[];
+    try {
+      targets = peers ? await peersOfCollection(deps, peers, collection) : config.sourceHosts;
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      log.error(`Cannot find the peers of ${collection}: ${describeError(err)}`);
+      tally.add("failed", { collection, error: describeError(err) });
+      return;
+    }
+    await settleAll(
+      targets.map((host) =>
+        limitHost(host, async () => {
+          try {
+            const out = await qdrant.createSnapshot(host, collection, config.waitOnTask);
+            if (out.status === "accepted") {
+              log.info(`Snapshot of ${collection} on ${host} accepted (wait=false); it will be listed once Qdrant finishes`);
+              tally.add("accepted", { host, collection });
+              return;
+            }
+            await state.append("snapshots", { host, collection, snapshot: out.snapshot.name });
+            log.info(`Created snapshot ${out.snapshot.name} of ${collection} on ${host}`);
+            tally.add("done", { host, collection, snapshot: out.snapshot.name });
+          } catch (err) {
+            if (isFatal(err)) throw err;
+            log.error(`Snapshot of ${collection} on ${host} failed: ${describeError(err)}`);
+            tally.add("failed", { host, collection, error: describeError(err) });
+          }
+        }),
+      ),
+    );
+  }, deps.signal);
+
+  return tally.finish(`Snapshots created: ${tally.done}, accepted: ${tally.accepted}, failed: ${tally.failed}`);
+}
+
+/** The script warned when a collection was not green before snapshotting it; so do we, without failing. */
+async function warnIfNotGreen(deps: Deps, host: string, collection: string): Promise<void> {
+  try {
+    const info = await deps.qdrant.getCollection(host, collection);
+    if (info.status !== "green") deps.log.warn(`Collection ${collection} on ${host} is ${info.status}, not green; snapshotting anyway`);
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    deps.log.warn(`Cannot read the status of ${collection} on ${host}: ${describeError(err)}`);
+  }
+}

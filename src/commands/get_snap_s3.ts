@@ -1,0 +1,53 @@
+import { createSnapshotFilter } from "../lib/filter.js";
+import { mapPool } from "../lib/pool.js";
+import { collectionFromPrefix, collectionSnapshotsPrefix, SNAPSHOTS_PREFIX, snapshotNameFromKey } from "../s3/keys.js";
+import type { Row } from "../state/files.js";
+import { compareSnapshotNames, key } from "./shared.js";
+import { Tally } from "./summary.js";
+import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+
+/**
+ * get_snap_s3: build `snapshots` from the bucket: for each collection, the objects directly under
+ * `snapshots/{collection}/` (shard snapshots and other objects are left out), filtered, oldest first.
+ * Collections come from `collections`, or, when that file is empty, from the bucket's `snapshots/` folders,
+ * so a restore needs no access to the source. Rows already in `snapshots` are not written again.
+ */
+export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
+  const { config, log, state } = deps;
+  const tally = new Tally("get_snap_s3");
+  const store = deps.s3();
+  let collections: Row<"collections">[] = await state.read("collections");
+  if (collections.length === 0) {
+    const prefixes = await store.listPrefixes(`${SNAPSHOTS_PREFIX}/`);
+    collections = prefixes.flatMap((p) => {
+      const collection = collectionFromPrefix(p);
+      return collection === undefined ? [] : [{ host: "", collection }];
+    });
+    log.info(`collections file is empty; found ${collections.length} collections in s3://${store.bucket}/${SNAPSHOTS_PREFIX}/`);
+  }
+  const existing = new Set((await state.read("snapshots")).map((r) => key(r.collection, r.snapshot)));
+  const keep = createSnapshotFilter(config.snapshotFilter);
+
+  await mapPool(collections, config.concurrency, async ({ host, collection }) => {
+    const prefix = collectionSnapshotsPrefix(collection);
+    const names = (await store.listKeys(prefix))
+      .map((k) => snapshotNameFromKey(k, prefix))
+      .filter((n): n is string => n !== undefined && keep(n))
+      .sort(compareSnapshotNames);
+    if (names.length === 0) {
+      log.info(`No matching snapshots of ${collection} in s3://${store.bucket}/${prefix}; skipping`);
+      return;
+    }
+    const fresh: string[] = [];
+    for (const snapshot of names) {
+      if (existing.has(key(collection, snapshot))) tally.add("skipped", { host, collection, snapshot });
+      else fresh.push(snapshot);
+    }
+    await state.appendMany("snapshots", fresh.map((snapshot) => ({ host, collection, snapshot })));
+    for (const snapshot of fresh) {
+      existing.add(key(collection, snapshot));
+      tally.add("done", { host, collection, snapshot });
+    }
+  }, deps.signal);
+  return tally.finish(`Snapshots found in S3: ${tally.done} new, ${tally.skipped} already listed, in ${collections.length} collections`);
+}

@@ -1,0 +1,65 @@
+import { assertConfigured } from "../config.js";
+import { InterruptedError, UpstreamError } from "../errors.js";
+import { QdrantError } from "../qdrant/errors.js";
+import type { Row } from "../state/files.js";
+import type { Deps } from "./types.js";
+
+/**
+ * Errors that end the whole run instead of counting as one failed item: an interrupt, a refused key (401/403,
+ * every other call would be refused too) and S3 failures (the bucket or credentials are wrong for every item).
+ */
+export function isFatal(err: unknown): boolean {
+  return err instanceof InterruptedError || err instanceof UpstreamError && !(err instanceof QdrantError) || (err instanceof QdrantError && err.refused);
+}
+
+/** A one-line, secret-free description of an item's failure. */
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Distinct values in first-seen order. */
+export function distinct<T>(values: Iterable<T>): T[] {
+  return [...new Set(values)];
+}
+
+/**
+ * The `collections` rows, fetching them first (as get_coll does) when the file is empty,
+ * like the script did for every task that needs collections.
+ */
+export async function ensureCollections(deps: Deps, task: string): Promise<Row<"collections">[]> {
+  const rows = await deps.state.read("collections");
+  if (rows.length > 0) return rows;
+  assertConfigured(deps.config, task, ["source"]);
+  return fetchCollections(deps);
+}
+
+/** GET /collections on the first source host and append one `host,collection` row each. */
+export async function fetchCollections(deps: Deps): Promise<Row<"collections">[]> {
+  const host = deps.config.sourceHosts[0]!;
+  const names = await deps.qdrant.listCollections(host);
+  const rows = names.map((collection) => ({ host, collection }));
+  await deps.state.appendMany("collections", rows);
+  deps.log.info(`Fetched ${rows.length} collections from ${host}`);
+  return rows;
+}
+
+/** Keys for history look-ups: NUL cannot occur in a CSV field we accept, so joined keys cannot collide. */
+export function key(...parts: string[]): string {
+  return parts.join("\u0000");
+}
+
+/** Like Promise.all, but waits for every promise to settle before rethrowing the first failure. */
+export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Orders snapshot names oldest first by the `YYYY-MM-DD-HH-MM-SS` stamp Qdrant puts in them (then by name),
+ * so that when several snapshots of a collection are recovered in turn, the newest one is recovered last and wins.
+ */
+export function compareSnapshotNames(a: string, b: string): number {
+  const stamp = (n: string) => /(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.snapshot$/.exec(n)?.[1] ?? "";
+  return stamp(a).localeCompare(stamp(b)) || (a < b ? -1 : a > b ? 1 : 0);
+}

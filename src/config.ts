@@ -1,0 +1,166 @@
+import path from "node:path";
+import { ConfigError } from "./errors.js";
+import { parseDuration } from "./lib/duration.js";
+
+/** Everything a run needs, validated and frozen before the first request. */
+export interface Config {
+  readonly apiKey: string | undefined;
+  readonly sourceHosts: readonly string[];
+  readonly restoreHosts: readonly string[];
+  readonly s3: {
+    readonly endpoint: string | undefined;
+    readonly accessKeyId: string | undefined;
+    readonly secretAccessKey: string | undefined;
+    readonly bucket: string | undefined;
+    readonly region: string;
+  };
+  readonly discoverPeers: boolean;
+  /** Time limit of one HTTP request, in ms (CURL_TIMEOUT). */
+  readonly requestTimeoutMs: number;
+  readonly waitOnTask: boolean;
+  /** Presigned URL lifetime, seconds. */
+  readonly linkExpirySeconds: number;
+  readonly snapshotFilter: string;
+  readonly httpPort: number;
+  readonly stateDir: string;
+  readonly concurrency: number;
+  readonly perHostConcurrency: number;
+  readonly retries: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** What a task needs configured; checked right before the task runs. */
+export type Need = "source" | "restore" | "s3";
+
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600; // SigV4 presigned URLs cannot live longer.
+
+/**
+ * Builds the config from the environment (already merged with .env files) and flags.
+ * Reports every invalid value at once, each naming its variable; never echoes a secret.
+ */
+export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string }): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  };
+  const hosts = (name: string) => parseHostList(name, get(name), problems);
+  const bool = (name: string, dflt: boolean) => parseBool(name, get(name), dflt, problems);
+  const int = (name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+    parseInteger(name, get(name), dflt, min, max, problems);
+  const seconds = (name: string, dflt: number) => {
+    const raw = get(name);
+    if (raw === undefined) return dflt;
+    try {
+      return parseDuration(raw);
+    } catch (e) {
+      problems.push(`${name}: ${(e as Error).message}`);
+      return dflt;
+    }
+  };
+
+  const endpoint = get("QDRANT_S3_ENDPOINT_URL");
+  if (endpoint !== undefined) checkUrl("QDRANT_S3_ENDPOINT_URL", endpoint, problems);
+  const accessKeyId = get("QDRANT_S3_ACCESS_KEY_ID");
+  const secretAccessKey = env["QDRANT_S3_SECRET_ACCESS_KEY"] || undefined;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    problems.push(
+      "QDRANT_S3_ACCESS_KEY_ID and QDRANT_S3_SECRET_ACCESS_KEY: set both, or neither to use the AWS default credential chain",
+    );
+  }
+  const bucket = get("QDRANT_S3_BUCKET_NAME");
+  if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    problems.push(`QDRANT_S3_BUCKET_NAME: "${bucket}" is not a valid bucket name (3-63 of a-z 0-9 . -)`);
+  }
+  const linkExpirySeconds = seconds("QDRANT_S3_LINK_EXPIRY_DURATION", 3600);
+  if (linkExpirySeconds > MAX_PRESIGN_SECONDS) {
+    problems.push(`QDRANT_S3_LINK_EXPIRY_DURATION: at most 7 days (604800 s) for a presigned URL; got ${linkExpirySeconds} s`);
+  }
+  const stateDirRaw = flags.stateDir ?? get("QDRANT_STATE_DIR");
+  if (flags.stateDir !== undefined && flags.stateDir.trim() === "") problems.push("--state-dir: must not be empty");
+
+  const config: Config = {
+    // The API key is used verbatim (surrounding spaces would be a different key); empty = none.
+    apiKey: env["QDRANT_API_KEY"] || undefined,
+    sourceHosts: hosts("QDRANT_SOURCE_HOSTS"),
+    restoreHosts: hosts("QDRANT_RESTORE_HOSTS"),
+    s3: { endpoint: endpoint?.replace(/\/+$/, ""), accessKeyId, secretAccessKey, bucket, region: get("QDRANT_S3_REGION") ?? "us-east-1" },
+    discoverPeers: bool("GET_PEERS_FROM_CLUSTER_INFO", false),
+    requestTimeoutMs: seconds("CURL_TIMEOUT", 1800) * 1000,
+    waitOnTask: bool("QDRANT_WAIT_ON_TASK", true),
+    linkExpirySeconds,
+    snapshotFilter: env["QDRANT_SNAPSHOT_DATETIME_FILTER"] ?? "",
+    httpPort: int("QDRANT_HTTP_PORT", 6333, 1, 65535),
+    stateDir: path.resolve(flags.cwd, stateDirRaw ?? "."),
+    concurrency: int("QDRANT_CONCURRENCY", 4, 1, 1024),
+    perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1, 1024),
+    retries: int("QDRANT_RETRIES", 3, 0, 100),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+const NEED_TEXT: Record<Need, (c: Config) => string[]> = {
+  source: (c) => (c.sourceHosts.length ? [] : ["QDRANT_SOURCE_HOSTS is not set (comma-separated URLs, e.g. http://qdrant:6333)"]),
+  restore: (c) => (c.restoreHosts.length ? [] : ["QDRANT_RESTORE_HOSTS is not set (comma-separated URLs, e.g. http://qdrant-new:6333)"]),
+  s3: (c) => (c.s3.bucket ? [] : ["QDRANT_S3_BUCKET_NAME is not set (the bucket Qdrant stores snapshots in)"]),
+};
+
+/** Throws a ConfigError (exit 2) naming every missing variable that `task` needs. */
+export function assertConfigured(config: Config, task: string, needs: readonly Need[]): void {
+  const missing = needs.flatMap((n) => NEED_TEXT[n](config));
+  if (missing.length) throw new ConfigError(missing.map((m) => `${task}: ${m}`));
+}
+
+function parseHostList(name: string, raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return [];
+  const parts = raw.split(",").map((p) => p.trim());
+  const out: string[] = [];
+  parts.forEach((part, i) => {
+    if (part === "") {
+      problems.push(`${name}: entry ${i + 1} is empty (stray comma?)`);
+      return;
+    }
+    if (checkUrl(name, part, problems)) out.push(part.replace(/\/+$/, ""));
+  });
+  return out;
+}
+
+function checkUrl(name: string, value: string, problems: string[]): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`${name}: "${value}" is not a URL (expected e.g. http://host:6333)`);
+    return false;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    problems.push(`${name}: "${url.protocol}" URLs are not supported, use http:// or https://`);
+    return false;
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    problems.push(`${name}: "${url.origin}${url.pathname}" must not carry credentials, a query or a fragment`);
+    return false;
+  }
+  return true;
+}
+
+function parseBool(name: string, raw: string | undefined, dflt: boolean, problems: string[]): boolean {
+  if (raw === undefined) return dflt;
+  const v = raw.toLowerCase();
+  if (v === "true") return true;
+  if (v === "false") return false;
+  problems.push(`${name}: expected true or false, got "${raw}"`);
+  return dflt;
+}
+
+function parseInteger(name: string, raw: string | undefined, dflt: number, min: number, max: number, problems: string[]): number {
+  if (raw === undefined) return dflt;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+    return dflt;
+  }
+  return n;
+}

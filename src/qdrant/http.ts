@@ -1,0 +1,142 @@
+import { Agent, request } from "undici";
+import { InterruptedError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { retry } from "../lib/retry.js";
+import { QdrantError } from "./errors.js";
+import { isObject } from "./types.js";
+
+/** Transport settings for every Qdrant call. */
+export interface QdrantHttpOptions {
+  apiKey: string | undefined;
+  /** Time limit of one request in ms (CURL_TIMEOUT × 1000). */
+  timeoutMs: number;
+  /** Connect timeout in ms; 30 000 like the script's curl. */
+  connectTimeoutMs?: number;
+  /** Retries after a retryable failure (QDRANT_RETRIES). */
+  retries: number;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  log: Logger;
+  /** Backoff base in ms (default 500); tests make it small. */
+  retryBaseDelayMs?: number;
+}
+
+/** A successful Qdrant answer: `ok` with its result, or `accepted` (wait=false, 202). */
+export type Outcome = { status: "ok"; result: unknown } | { status: "accepted" };
+
+export interface CallOptions {
+  body?: unknown;
+  /** false for calls that must not be repeated; default true. */
+  retry?: boolean;
+}
+
+/** One undici Agent for all hosts; unwraps Qdrant's envelope; retries what is worth retrying. */
+export class QdrantHttp {
+  private readonly agent: Agent;
+
+  constructor(private readonly opts: QdrantHttpOptions) {
+    const connectTimeout = opts.connectTimeoutMs ?? 30_000;
+    this.agent = new Agent({
+      connect: { timeout: connectTimeout },
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      keepAliveTimeout: 10_000,
+    });
+  }
+
+  /** Calls `method host+path` and returns the unwrapped outcome, or throws QdrantError / InterruptedError. */
+  async call(method: string, host: string, path: string, options: CallOptions = {}): Promise<Outcome> {
+    const once = () => this.callOnce(method, host, path, options.body);
+    if (options.retry === false) return once();
+    return retry(once, {
+      retries: this.opts.retries,
+      baseDelayMs: this.opts.retryBaseDelayMs ?? 500,
+      signal: this.opts.signal,
+      classify: (err) =>
+        err instanceof QdrantError && err.retryable ? { retry: true, afterMs: err.retryAfterMs } : { retry: false },
+      onRetry: (err, attempt, delayMs) =>
+        this.opts.log.warn(`${(err as Error).message}; retry ${attempt} of ${this.opts.retries} in ${Math.round(delayMs)} ms`),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async callOnce(method: string, host: string, path: string, body: unknown): Promise<Outcome> {
+    const { signal, log, apiKey, timeoutMs } = this.opts;
+    if (signal.aborted) throw new InterruptedError();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const started = performance.now();
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (apiKey) headers["api-key"] = apiKey;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const fail = (kind: "transport" | "timeout" | "invalid-response" | "http", status: number | undefined, detail: string, extra?: { retryAfterMs?: number; cause?: unknown }) =>
+      new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
+    let status: number;
+    let text: string;
+    let contentType: string;
+    let retryAfter: string | undefined;
+    try {
+      const res = await request(host + path, {
+        method: method as "GET",
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        dispatcher: this.agent,
+        signal: AbortSignal.any([signal, timeout]),
+      });
+      status = res.statusCode;
+      contentType = String(res.headers["content-type"] ?? "");
+      const ra = res.headers["retry-after"];
+      retryAfter = Array.isArray(ra) ? ra[0] : ra;
+      text = await res.body.text();
+    } catch (err) {
+      if (signal.aborted) throw new InterruptedError();
+      if (timeout.aborted) throw fail("timeout", undefined, `no answer within ${Math.round(timeoutMs / 1000)} s (CURL_TIMEOUT)`, { cause: err });
+      throw fail("transport", undefined, describeTransportError(err), { cause: err });
+    } finally {
+      log.debug(`${method} ${host}${path} ${status! ?? "-"} ${Math.round(performance.now() - started)} ms`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      const what = status >= 200 && status < 300 ? "invalid-response" : "http";
+      const shown = status === 401 ? text.trim().slice(0, 200) : `answered with a non-JSON body (${contentType || "no content type"}): ${shorten(text)}`;
+      throw fail(what, status, shown, { retryAfterMs: parseRetryAfter(retryAfter) });
+    }
+    if (status >= 200 && status < 300) {
+      if (!isObject(parsed)) throw fail("invalid-response", status, "answer is not a JSON object");
+      if (parsed["status"] === "ok" && "result" in parsed) return { status: "ok", result: parsed["result"] };
+      if (parsed["status"] === "accepted") return { status: "accepted" };
+      throw fail("invalid-response", status, `unexpected envelope: ${shorten(text)}`);
+    }
+    const message = isObject(parsed) && isObject(parsed["status"]) && typeof parsed["status"]["error"] === "string"
+      ? parsed["status"]["error"]
+      : shorten(text);
+    throw fail("http", status, message, { retryAfterMs: parseRetryAfter(retryAfter) });
+  }
+}
+
+function shorten(text: string): string {
+  const flat = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
+}
+
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const secs = Number(value);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function describeTransportError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code ?? (err.cause as { code?: unknown } | undefined)?.code;
+  const causeMsg = err.cause instanceof Error ? err.cause.message : "";
+  const text = [err.message, causeMsg].filter((m, i, all) => m && all.indexOf(m) === i).join(": ");
+  if (code === "ECONNREFUSED") return `connection refused (is Qdrant running there? check the host list): ${text}`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `host name not found (check the host list): ${text}`;
+  return typeof code === "string" && !text.includes(code) ? `${code} ${text}` : text;
+}

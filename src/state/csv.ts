@@ -1,0 +1,114 @@
+/**
+ * The CSV dialect of the state files: headerless, comma-separated, one record per line.
+ *
+ * Written per RFC 4180 but quoting only where needed, so files whose values need no quoting are byte-for-byte
+ * what the bash tool wrote and stay readable by it. Read tolerantly (the script's plain lines, CRLF, a BOM,
+ * blank lines, a missing final newline) and strictly (column count, unterminated quotes, NUL bytes), with errors
+ * that name the file and the 1-based line where the offending record starts.
+ */
+import { CsvError, parse } from "csv-parse/sync";
+import { StateFileError } from "../errors.js";
+
+// Quote a field when a reader could otherwise split, merge or trim it. `\r` alone is included because
+// csv-stringify's default leaves it bare, which is why this writer is hand-written.
+const NEEDS_QUOTES = /[,"\r\n]|^\s|\s$/;
+
+/**
+ * Formats one record as a line ending in `\n`.
+ *
+ * A field is wrapped in double quotes (inner quotes doubled) only when it contains `,`, `"`, `\r`, `\n`, or
+ * starts or ends with whitespace; every other field is written as is.
+ *
+ * @throws Error when a field contains a NUL byte: the reader rejects NUL, so writing it would make the file
+ *   unreadable.
+ */
+export function formatCsvRow(fields: readonly string[]): string {
+  return `${fields.map(formatField).join(",")}\n`;
+}
+
+function formatField(field: string, index: number): string {
+  if (field.includes("\0")) throw new Error(`field ${index + 1} contains a NUL byte, which a state file cannot hold`);
+  return NEEDS_QUOTES.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
+}
+
+/** Where the rows come from and what shape they must have. */
+export interface ParseCsvOptions {
+  /** The file's path, used in error messages only. */
+  file: string;
+  /** The exact number of fields every record must have. */
+  columns: number;
+}
+
+/**
+ * Parses the text of a state file into records of exactly `opts.columns` fields each.
+ *
+ * Accepts unquoted and RFC 4180 quoted fields, a quote inside an unquoted field (the bash tool wrote such names
+ * bare), LF or CRLF line endings (mixed too), a leading UTF-8 BOM, blank or whitespace-only lines (skipped) and a
+ * missing final newline. Field values are otherwise kept exactly, whitespace included.
+ *
+ * @throws StateFileError naming `opts.file` and the line where the bad record starts: wrong field count,
+ *   unterminated quoted field, NUL byte, or any other malformed CSV.
+ */
+export function parseCsvRows(text: string, opts: ParseCsvOptions): string[][] {
+  // Stripped here rather than with csv-parse's `bom` option so its byte offsets match our own buffer.
+  const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+
+  const nul = body.indexOf("\0");
+  if (nul !== -1) throw new StateFileError(opts.file, lineOfIndex(body, nul), "NUL byte");
+
+  // Byte offset just past each record (its line delimiter included), to find where the next one starts.
+  const ends: number[] = [];
+  let records: string[][];
+  try {
+    records = parse(body, {
+      on_record: (record, context) => {
+        ends.push(context.bytes);
+        return record;
+      },
+      relax_column_count: true, // checked below against the expected count, not against the first record
+      relax_quotes: true,
+      skip_empty_lines: true,
+      record_delimiter: ["\r\n", "\n"],
+    });
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    const consumed = typeof err.bytes_records === "number" ? err.bytes_records : 0;
+    const detail = err.code === "CSV_QUOTE_NOT_CLOSED" ? "unterminated quoted field" : err.message;
+    throw new StateFileError(opts.file, lineOfByte(body, consumed), detail);
+  }
+
+  const rows: string[][] = [];
+  for (const [index, record] of records.entries()) {
+    // A line of spaces or tabs is blank to a person; csv-parse sees a one-field record.
+    if (record.length === 1 && /^[ \t]*$/.test(record[0] ?? "")) continue;
+    if (record.length !== opts.columns) {
+      const start = index === 0 ? 0 : (ends[index - 1] ?? 0);
+      throw new StateFileError(
+        opts.file,
+        lineOfByte(body, start),
+        `expected ${opts.columns} fields, got ${record.length}`,
+      );
+    }
+    rows.push(record);
+  }
+  return rows;
+}
+
+function lineOfIndex(text: string, index: number): number {
+  let line = 1;
+  for (let at = text.indexOf("\n"); at !== -1 && at < index; at = text.indexOf("\n", at + 1)) line++;
+  return line;
+}
+
+/**
+ * The 1-based line of the first record starting at or after UTF-8 byte `offset` (csv-parse reports positions
+ * in bytes): blank lines csv-parse skipped are stepped over. Only runs on the error path.
+ */
+function lineOfByte(text: string, offset: number): number {
+  const bytes = Buffer.from(text, "utf8");
+  let start = offset;
+  while (start < bytes.length && (bytes[start] === 0x0a || bytes[start] === 0x0d)) start++;
+  let line = 1;
+  for (let at = bytes.indexOf(0x0a); at !== -1 && at < start; at = bytes.indexOf(0x0a, at + 1)) line++;
+  return line;
+}

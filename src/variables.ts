@@ -1,0 +1,37 @@
+/**
+ * Every environment variable the tool reads, in one table. --help, README.md, .env.sample and the k8s manifests
+ * are checked against it by tests, so a variable cannot be added in one place and forgotten in another.
+ */
+export interface VariableSpec {
+  readonly name: string;
+  /** Default as the user would write it; undefined = no default. */
+  readonly default?: string;
+  readonly secret?: boolean;
+  readonly description: string;
+}
+
+export const VARIABLES = [
+  { name: "QDRANT_API_KEY", secret: true, description: "Qdrant API key, sent as the api-key header; empty = no key" },
+  { name: "QDRANT_SOURCE_HOSTS", description: "comma-separated base URLs of the source Qdrant hosts; the first is used for listing" },
+  { name: "QDRANT_RESTORE_HOSTS", description: "comma-separated base URLs of the Qdrant hosts to restore onto" },
+  { name: "QDRANT_S3_ENDPOINT_URL", description: "S3-compatible endpoint (path-style); empty = AWS S3" },
+  { name: "QDRANT_S3_ACCESS_KEY_ID", description: "S3 access key id; empty together with the secret = the AWS default credential chain" },
+  { name: "QDRANT_S3_SECRET_ACCESS_KEY", secret: true, description: "S3 secret access key" },
+  { name: "QDRANT_S3_BUCKET_NAME", description: "bucket where Qdrant stores snapshots (Qdrant's S3 snapshot storage)" },
+  { name: "QDRANT_S3_REGION", default: "us-east-1", description: "S3 region used for signing" },
+  { name: "GET_PEERS_FROM_CLUSTER_INFO", default: "false", description: "true: discover the cluster peers from GET /cluster on the first source host" },
+  { name: "CURL_TIMEOUT", default: "1800", description: "time limit per HTTP request, seconds or a duration (30s, 30m, 1h); connect timeout is 30 s" },
+  { name: "QDRANT_WAIT_ON_TASK", default: "true", description: "wait=true|false on snapshot create and recover" },
+  { name: "QDRANT_S3_LINK_EXPIRY_DURATION", default: "3600", description: "lifetime of presigned URLs: seconds or a duration (3600s, 60m, 1h); at most 7 days" },
+  { name: "QDRANT_SNAPSHOT_DATETIME_FILTER", default: "", description: "only snapshots whose name contains this text, or matches it as a glob (* and ?) when it has one" },
+  { name: "QDRANT_HTTP_PORT", default: "6333", description: "HTTP port put into peer URIs discovered from /cluster (those carry the p2p port)" },
+  { name: "QDRANT_STATE_DIR", default: ".", description: "directory of the state files (--state-dir wins)" },
+  { name: "QDRANT_CONCURRENCY", default: "4", description: "collections worked on at once" },
+  { name: "QDRANT_PER_HOST_CONCURRENCY", default: "1", description: "snapshot create or recover calls running at once against one Qdrant host" },
+  { name: "QDRANT_RETRIES", default: "3", description: "retries of a request after a transport error, 429, 502, 503 or 504" },
+  { name: "MC_CONFIG_DIR", description: "accepted and ignored (the bash tool's mc config directory; this tool has no mc)" },
+] as const satisfies readonly VariableSpec[];
+
+export type VariableName = (typeof VARIABLES)[number]["name"];
+
+export const VARIABLE_NAMES: ReadonlySet<string> = new Set(VARIABLES.map((v) => v.name));
