@@ -28,7 +28,7 @@ const STATE: VariableName[] = ["QDRANT_STATE_DIR"];
 export const TASKS: readonly TaskDef[] = [
   {
     name: "get_coll", aliases: ["get_collection"], run: getColl, needs: ["source"],
-    summary: "list the collections of the first source host into the collections file (skipped when it has rows)",
+    summary: "list the collections of every source host into the collections file (skipped when it has rows)",
     variables: ["QDRANT_SOURCE_HOSTS", ...HTTP, ...STATE],
   },
   {
@@ -53,7 +53,7 @@ export const TASKS: readonly TaskDef[] = [
   },
   {
     name: "get_colla", aliases: ["get_collection_alias"], run: getColla, needs: ["source"],
-    summary: "save the aliases of the first source host into the collection_aliases file",
+    summary: "save the aliases of every source host into the collection_aliases file",
     variables: ["QDRANT_SOURCE_HOSTS", ...HTTP, ...STATE],
   },
   {

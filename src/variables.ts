@@ -12,7 +12,7 @@ export interface VariableSpec {
 
 export const VARIABLES = [
   { name: "QDRANT_API_KEY", secret: true, description: "Qdrant API key, sent as the api-key header; empty = no key" },
-  { name: "QDRANT_SOURCE_HOSTS", description: "comma-separated base URLs of the source Qdrant hosts; the first is used for listing" },
+  { name: "QDRANT_SOURCE_HOSTS", description: "comma-separated base URLs of the source Qdrant hosts (backup)" },
   { name: "QDRANT_RESTORE_HOSTS", description: "comma-separated base URLs of the Qdrant hosts to restore onto" },
   { name: "QDRANT_S3_ENDPOINT_URL", description: "S3-compatible endpoint (path-style); empty = AWS S3" },
   { name: "QDRANT_S3_ACCESS_KEY_ID", description: "S3 access key id; empty together with the secret = the AWS default credential chain" },

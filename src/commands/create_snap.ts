@@ -1,6 +1,7 @@
 import { createHostLimiter, mapPool } from "../lib/pool.js";
 import { discoverPeers, peersOfCollection, type PeerMap } from "./peers.js";
-import { describeError, distinct, ensureCollections, isFatal, settleAll } from "./shared.js";
+import { QdrantError } from "../qdrant/errors.js";
+import { describeError, distinct, ensureCollections, isFatal, key, settleAll } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
@@ -12,7 +13,9 @@ import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
   const tally = new Tally("create_snap");
-  const collections = distinct((await ensureCollections(deps, "create_snap")).map((r) => r.collection));
+  const rows = await ensureCollections(deps, "create_snap");
+  const collections = distinct(rows.map((r) => r.collection));
+  const listedOn = new Set(rows.map((r) => key(r.host, r.collection)));
   const peers: PeerMap | undefined = config.discoverPeers ? await discoverPeers(deps) : undefined;
   const limitHost = createHostLimiter(config.perHostConcurrency);
   const source = config.sourceHosts[0]!;
@@ -43,6 +46,13 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
             tally.add("done", { host, collection, snapshot: out.snapshot.name });
           } catch (err) {
             if (isFatal(err)) throw err;
+            if (!peers && !listedOn.has(key(host, collection)) && err instanceof QdrantError && err.status === 404) {
+              // Independent source instances hold different collections; a collection listed on another host only
+              // is not a failure here.
+              log.info(`Collection ${collection} does not exist on ${host}; skipped there`);
+              tally.add("skipped", { host, collection });
+              return;
+            }
             log.error(`Snapshot of ${collection} on ${host} failed: ${describeError(err)}`);
             tally.add("failed", { host, collection, error: describeError(err) });
           }

@@ -2,7 +2,7 @@ import { fetchCollections } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
-/** get_coll: list the collections of the first source host into `collections`, unless the file has rows already. */
+/** get_coll: list the collections of every source host into `collections`, unless the file has rows already. */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const tally = new Tally("get_coll");
   const existing = await deps.state.read("collections");
@@ -12,5 +12,5 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   }
   const rows = await fetchCollections(deps);
   for (const r of rows) tally.add("done", { host: r.host, collection: r.collection });
-  return tally.finish(`Collections fetched: ${rows.length} from ${deps.config.sourceHosts[0]}`);
+  return tally.finish(`Collections fetched: ${rows.length} from ${deps.config.sourceHosts.length} source hosts`);
 }

@@ -1,7 +1,7 @@
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
 import { isShardSnapshotName } from "../s3/keys.js";
-import { compareSnapshotNames, describeError, ensureCollections, isFatal } from "./shared.js";
+import { compareSnapshotNames, describeError, ensureCollections, isFatal, key } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
@@ -18,6 +18,8 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   }
   const keep = createSnapshotFilter(config.snapshotFilter);
   let shardSnapshots = 0;
+  // Hosts sharing one bucket (S3 snapshot storage) all list the same objects: record each snapshot once.
+  const seen = new Set<string>();
   await mapPool(collections, config.concurrency, async ({ host, collection }) => {
     try {
       const all = await qdrant.listSnapshots(host, collection);
@@ -28,8 +30,10 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
         return !shard && keep(n);
       });
       names.sort(compareSnapshotNames);
-      await state.appendMany("snapshots", names.map((snapshot) => ({ host, collection, snapshot })));
-      for (const snapshot of names) tally.add("done", { host, collection, snapshot });
+      const fresh = names.filter((n) => !seen.has(key(collection, n)));
+      for (const n of fresh) seen.add(key(collection, n));
+      await state.appendMany("snapshots", fresh.map((snapshot) => ({ host, collection, snapshot })));
+      for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
       if (names.length === 0) log.info(`No matching snapshots of ${collection} on ${host}`);
     } catch (err) {
       if (isFatal(err)) throw err;

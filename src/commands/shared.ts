@@ -33,20 +33,23 @@ export async function ensureCollections(deps: Deps, task: string): Promise<Row<"
   return fetchCollections(deps);
 }
 
-/** GET /collections on the first source host and append one `host,collection` row each. */
+/**
+ * GET /collections on every source host and append one `host,collection` row per collection found there.
+ * (The script asked only the first host, which misses the collections of independent source instances.)
+ * A host that cannot be listed fails the task: a backup that silently leaves out a host is worse than none.
+ */
 export async function fetchCollections(deps: Deps): Promise<Row<"collections">[]> {
-  const host = deps.config.sourceHosts[0]!;
-  const names = await deps.qdrant.listCollections(host);
-  const rows = names.map((collection) => ({ host, collection }));
+  const lists = await Promise.all(
+    deps.config.sourceHosts.map(async (host) => (await deps.qdrant.listCollections(host)).map((collection) => ({ host, collection }))),
+  );
+  const rows = lists.flat();
   await deps.state.appendMany("collections", rows);
-  deps.log.info(`Fetched ${rows.length} collections from ${host}`);
+  deps.log.info(`Fetched ${rows.length} collections from ${deps.config.sourceHosts.join(", ")}`);
   return rows;
 }
 
-/** Keys for history look-ups: NUL cannot occur in a CSV field we accept, so joined keys cannot collide. */
-export function key(...parts: string[]): string {
-  return parts.join("\u0000");
-}
+/** Keys for set look-ups (NUL cannot occur in a state field, so joined keys cannot collide). */
+export { joinKey as key } from "../state/history.js";
 
 /** Like Promise.all, but waits for every promise to settle before rethrowing the first failure. */
 export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {

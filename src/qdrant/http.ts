@@ -55,7 +55,7 @@ export class QdrantHttp {
       classify: (err) =>
         err instanceof QdrantError && err.retryable ? { retry: true, afterMs: err.retryAfterMs } : { retry: false },
       onRetry: (err, attempt, delayMs) =>
-        this.opts.log.warn(`${(err as Error).message}; retry ${attempt} of ${this.opts.retries} in ${Math.round(delayMs)} ms`),
+        this.opts.log.warn(`${(err as Error).message}; retry ${attempt + 1} of ${this.opts.retries} in ${Math.round(delayMs)} ms`),
     });
   }
 

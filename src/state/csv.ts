@@ -7,11 +7,12 @@
  * that name the file and the 1-based line where the offending record starts.
  */
 import { CsvError, parse } from "csv-parse/sync";
+import { stringify, type Options } from "csv-stringify/sync";
 import { StateFileError } from "../errors.js";
 
-// Quote a field when a reader could otherwise split, merge or trim it. `\r` alone is included because
-// csv-stringify's default leaves it bare, which is why this writer is hand-written.
-const NEEDS_QUOTES = /[,"\r\n]|^\s|\s$/;
+// csv-stringify quotes `,`, `"` and `\n` itself; a lone `\r` and edge whitespace are added, because a reader
+// could otherwise split a record on the `\r` or trim the field.
+const STRINGIFY_OPTIONS: Options = { quoted_match: [/\r/, /^\s|\s$/], record_delimiter: "unix" };
 
 /**
  * Formats one record as a line ending in `\n`.
@@ -23,12 +24,10 @@ const NEEDS_QUOTES = /[,"\r\n]|^\s|\s$/;
  *   unreadable.
  */
 export function formatCsvRow(fields: readonly string[]): string {
-  return `${fields.map(formatField).join(",")}\n`;
-}
-
-function formatField(field: string, index: number): string {
-  if (field.includes("\0")) throw new Error(`field ${index + 1} contains a NUL byte, which a state file cannot hold`);
-  return NEEDS_QUOTES.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
+  fields.forEach((field, index) => {
+    if (field.includes("\0")) throw new Error(`field ${index + 1} contains a NUL byte, which a state file cannot hold`);
+  });
+  return stringify([[...fields]], STRINGIFY_OPTIONS);
 }
 
 /** Where the rows come from and what shape they must have. */

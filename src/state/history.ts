@@ -25,8 +25,9 @@ export interface KeySet<T> {
  * @param keyOf the identity of an item, e.g. `(r) => joinKey(r.host, r.snapshot)`; host is part of the key so a
  *   snapshot recovered on one restore host is not skipped on the others (a bug of the bash tool)
  * @example
- * const done = createKeySet(history.filter((r) => r.status === "ok"), (r: { host: string; snapshot: string }) =>
- *   joinKey(r.host, r.snapshot));
+ * // T is the key's shape, so history rows (which have a status too) and plain { host, snapshot } both fit.
+ * const done = createKeySet<{ host: string; snapshot: string }>(
+ *   history.filter((r) => r.status === "ok"), (r) => joinKey(r.host, r.snapshot));
  * if (!done.has({ host, snapshot })) { ... }
  */
 export function createKeySet<T>(rows: Iterable<T>, keyOf: (item: T) => string): KeySet<T> {

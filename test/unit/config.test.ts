@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { assertConfigured, buildConfig } from "../../src/config.js";
+import { ConfigError } from "../../src/errors.js";
+
+const cwd = "/work/dir";
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    buildConfig(env, { cwd });
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  return [];
+};
+
+describe("buildConfig", () => {
+  it("applies the bash tool's defaults", () => {
+    const c = buildConfig({}, { cwd });
+    expect(c).toMatchObject({
+      apiKey: undefined, sourceHosts: [], restoreHosts: [], discoverPeers: false, requestTimeoutMs: 1_800_000,
+      waitOnTask: true, linkExpirySeconds: 3600, snapshotFilter: "", httpPort: 6333, stateDir: cwd,
+      concurrency: 4, perHostConcurrency: 1, retries: 3,
+    });
+    expect(c.s3.region).toBe("us-east-1");
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it("parses hosts, booleans, numbers and durations", () => {
+    const c = buildConfig({
+      QDRANT_SOURCE_HOSTS: " http://a:6333/ , https://b:6333",
+      QDRANT_RESTORE_HOSTS: "http://c:6333",
+      GET_PEERS_FROM_CLUSTER_INFO: "TRUE",
+      QDRANT_WAIT_ON_TASK: "false",
+      CURL_TIMEOUT: "30m",
+      QDRANT_S3_LINK_EXPIRY_DURATION: "3600s",
+      QDRANT_HTTP_PORT: "7333",
+      QDRANT_STATE_DIR: "state",
+      QDRANT_CONCURRENCY: "8",
+      QDRANT_RETRIES: "0",
+      MC_CONFIG_DIR: "/ignored",
+    }, { cwd });
+    expect(c.sourceHosts).toEqual(["http://a:6333", "https://b:6333"]);
+    expect(c.discoverPeers).toBe(true);
+    expect(c.waitOnTask).toBe(false);
+    expect(c.requestTimeoutMs).toBe(1_800_000);
+    expect(c.linkExpirySeconds).toBe(3600);
+    expect(c.stateDir).toBe("/work/dir/state");
+    expect(c.retries).toBe(0);
+  });
+
+  it("--state-dir wins over QDRANT_STATE_DIR", () => {
+    expect(buildConfig({ QDRANT_STATE_DIR: "a" }, { cwd, stateDir: "/b" }).stateDir).toBe("/b");
+  });
+
+  it("reports every problem at once, each naming its variable", () => {
+    const problems = problemsOf({
+      QDRANT_SOURCE_HOSTS: "http://a:1,,not a url",
+      QDRANT_RESTORE_HOSTS: "ftp://x",
+      GET_PEERS_FROM_CLUSTER_INFO: "yes",
+      CURL_TIMEOUT: "10x",
+      QDRANT_HTTP_PORT: "70000",
+      QDRANT_CONCURRENCY: "-1",
+      QDRANT_RETRIES: "NaN",
+      QDRANT_S3_LINK_EXPIRY_DURATION: "8d",
+      QDRANT_S3_BUCKET_NAME: "Bad_Bucket",
+      QDRANT_S3_ACCESS_KEY_ID: "only-the-id",
+    });
+    const named = ["QDRANT_SOURCE_HOSTS", "QDRANT_RESTORE_HOSTS", "GET_PEERS_FROM_CLUSTER_INFO", "CURL_TIMEOUT", "QDRANT_HTTP_PORT",
+      "QDRANT_CONCURRENCY", "QDRANT_RETRIES", "QDRANT_S3_LINK_EXPIRY_DURATION", "QDRANT_S3_BUCKET_NAME", "QDRANT_S3_ACCESS_KEY_ID"];
+    for (const n of named) expect(problems.some((p) => p.startsWith(n)), n).toBe(true);
+    expect(problems.filter((p) => p.startsWith("QDRANT_SOURCE_HOSTS"))).toHaveLength(2);
+  });
+
+  it("never echoes the S3 secret or the API key", () => {
+    const problems = problemsOf({ QDRANT_S3_SECRET_ACCESS_KEY: "s3cr3t-value", QDRANT_API_KEY: "k3y-value", QDRANT_HTTP_PORT: "x" });
+    expect(problems.join("\n")).not.toMatch(/s3cr3t-value|k3y-value/);
+    expect(problems.some((p) => p.includes("QDRANT_S3_ACCESS_KEY_ID and QDRANT_S3_SECRET_ACCESS_KEY"))).toBe(true);
+  });
+
+  it("rejects URLs that carry credentials or a query", () => {
+    expect(problemsOf({ QDRANT_SOURCE_HOSTS: "http://user:pw@a:6333" })[0]).toMatch(/^QDRANT_SOURCE_HOSTS: .*credentials/);
+    expect(problemsOf({ QDRANT_SOURCE_HOSTS: "http://user:pw@a:6333" })[0]).not.toContain("pw");
+    expect(problemsOf({ QDRANT_S3_ENDPOINT_URL: "http://s3?x=1" })[0]).toMatch(/^QDRANT_S3_ENDPOINT_URL/);
+  });
+});
+
+describe("assertConfigured", () => {
+  it("names each missing variable with the task", () => {
+    const c = buildConfig({}, { cwd });
+    expect(() => assertConfigured(c, "recover_snap", ["restore", "s3"])).toThrow(ConfigError);
+    try {
+      assertConfigured(c, "recover_snap", ["restore", "s3"]);
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([
+        expect.stringMatching(/^recover_snap: QDRANT_RESTORE_HOSTS is not set/),
+        expect.stringMatching(/^recover_snap: QDRANT_S3_BUCKET_NAME is not set/),
+      ]);
+    }
+  });
+
+  it("get_coll needs no S3 settings", () => {
+    const c = buildConfig({ QDRANT_SOURCE_HOSTS: "http://a:6333" }, { cwd });
+    expect(() => assertConfigured(c, "get_coll", ["source"])).not.toThrow();
+  });
+});
