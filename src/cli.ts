@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { main } from "./main.js";
 
-// The only place that touches process.exit and signals.
+// The only place that touches process.exit, signals and process.env.
+// The SDK version is pinned by this package; its "upgrade Node" notice would only confuse an operator's logs.
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 const controller = new AbortController();
 let signals = 0;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {

@@ -1,0 +1,49 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The built CLI, as a user runs it. `npm run build` must have run (CI and `npm test` users build first). */
+export const CLI_PATH = path.join(root, "dist", "cli.js");
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliRun {
+  /** Resolves when the process exits. */
+  done: Promise<CliResult>;
+  /** Sends a signal to the process. */
+  kill(signal: NodeJS.Signals): void;
+  pid: number;
+}
+
+/**
+ * Spawns `node dist/cli.js ...args` with exactly `env` (plus PATH), in `cwd`. A missing build is a failure, not a skip.
+ */
+export function startCli(args: readonly string[], opts: { env: Record<string, string>; cwd: string }): CliRun {
+  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run npm run build before the e2e tests`);
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd: opts.cwd,
+    env: { PATH: process.env["PATH"] ?? "", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { done, kill: (s) => child.kill(s), pid: child.pid ?? -1 };
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: readonly string[], opts: { env: Record<string, string>; cwd: string }): Promise<CliResult> {
+  return startCli(args, opts).done;
+}
