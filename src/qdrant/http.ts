@@ -47,7 +47,16 @@ export class QdrantHttp {
   /** Calls `method host+path` and returns the unwrapped outcome, or throws QdrantError / InterruptedError. */
   async call(method: string, host: string, path: string, options: CallOptions = {}): Promise<Outcome> {
     const once = () => this.callOnce(method, host, path, options.body);
-    if (options.retry === false) return once();
+    try {
+      return options.retry === false ? await once() : await this.withRetry(once);
+    } catch (err) {
+      // An abort can surface from the backoff sleep as the signal's own reason; report it as the interrupt it is.
+      if (this.opts.signal.aborted && !(err instanceof InterruptedError)) throw new InterruptedError();
+      throw err;
+    }
+  }
+
+  private withRetry(once: () => Promise<Outcome>): Promise<Outcome> {
     return retry(once, {
       retries: this.opts.retries,
       baseDelayMs: this.opts.retryBaseDelayMs ?? 500,

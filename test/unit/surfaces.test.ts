@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseDotenv } from "dotenv";
+import { describe, expect, it } from "vitest";
+import { EXIT_CODE_TABLE } from "../../src/errors.js";
+import { parseArgs } from "../../src/program.js";
+import { TASKS } from "../../src/tasks.js";
+import { VARIABLES } from "../../src/variables.js";
+
+// README.md, .env.sample and --help are public surfaces: each must say what the code does.
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const readme = readFileSync(path.join(root, "README.md"), "utf8");
+const sample = readFileSync(path.join(root, ".env.sample"), "utf8");
+
+function help(argv: string[]): string {
+  let out = "";
+  const r = parseArgs(argv, "0.0.0", (s) => (out += s), (s) => (out += s));
+  expect(r).toEqual({ kind: "exit", code: 0 });
+  return out;
+}
+
+describe("README.md", () => {
+  it("starts with the two commands a newcomer needs", () => {
+    const firstBlock = /```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    expect(firstBlock).toMatch(/^npm ci && npm run demo\b/m);
+    expect(firstBlock).toMatch(/^npm test\b/m);
+  });
+
+  it("documents every variable with its default", () => {
+    for (const v of VARIABLES) {
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${v.name}\` |`));
+      expect(row, v.name).toBeDefined();
+      if ("default" in v && v.default !== "") expect(row, v.name).toContain(`\`${v.default}\``);
+    }
+  });
+
+  it("documents every task and its long alias", () => {
+    for (const t of TASKS) {
+      expect(readme).toContain(`\`${t.name}`);
+      for (const a of t.aliases) expect(readme).toContain(`\`${a}\``);
+    }
+  });
+
+  it("lists the exit codes of errors.ts", () => {
+    for (const [code] of EXIT_CODE_TABLE) expect(readme).toMatch(new RegExp(`^\\| ${code} \\|`, "m"));
+  });
+});
+
+describe(".env.sample", () => {
+  it("sets every variable (MC_CONFIG_DIR only as a comment), with the documented default where there is one", () => {
+    const values = parseDotenv(sample);
+    for (const v of VARIABLES) {
+      if (v.name === "MC_CONFIG_DIR") {
+        expect(sample).toMatch(/^# export MC_CONFIG_DIR=/m);
+        continue;
+      }
+      expect(Object.keys(values), v.name).toContain(v.name);
+      if ("default" in v && v.default !== "") expect(values[v.name], v.name).toBe(v.default);
+    }
+    for (const name of Object.keys(values)) expect(VARIABLES.map((v) => v.name), name).toContain(name);
+  });
+});
+
+describe("--help", () => {
+  it("lists every task and the exit codes", () => {
+    const out = help(["--help"]);
+    for (const t of TASKS) expect(out).toContain(t.name);
+    for (const [code, text] of EXIT_CODE_TABLE) expect(out).toContain(`${String(code).padEnd(5)}${text}`);
+  });
+
+  it("lists the variables each task reads", () => {
+    for (const t of TASKS) {
+      const out = help([t.name, "--help"]);
+      for (const v of t.variables) expect(out, `${t.name} ${v}`).toContain(v);
+      expect(out).toContain("Exit codes:");
+    }
+  });
+
+  it("works for the long aliases", () => {
+    expect(help(["create_snapshot", "--help"])).toContain("QDRANT_SOURCE_HOSTS");
+  });
+});
