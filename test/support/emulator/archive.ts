@@ -1,0 +1,159 @@
+/**
+ * Snapshot archive layout. The top level is Qdrant's (`config.json`, `version.info`,
+ * `payload_index.json`, `shard_key_mapping.json`, `{shard}/replica_state.json`,
+ * `{shard}/shard_config.json`, `{shard}/segments/<uuid>.tar`, `{shard}/wal/…`); only the
+ * segment contents are the emulator's own: a JSON-lines points file next to `segment.json`.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { configFromFile, isSingleVector, type CollectionConfigInternal } from "./collection-config.js";
+import type { Shared } from "./context.js";
+import { serviceError } from "./envelope.js";
+import { isObject, parseJson, Reader, type Json, type JsonObject } from "./json.js";
+import type { Collection, Shard, StoredPoint } from "./state.js";
+import { readTar, tarToBuffer, type TarEntry } from "./tar.js";
+import { decodePoint } from "./archive-points.js";
+
+export const POINTS_FILE = "emulator_points.jsonl";
+
+/** One shard directory as found in an archive. */
+export interface ShardData {
+  shardId: number;
+  isLocal: boolean;
+  /** Undefined when the directory holds no data (no `segments/` + `wal/`), as for remote shards. */
+  points: StoredPoint[] | undefined;
+}
+
+export interface CollectionArchive {
+  config: CollectionConfigInternal;
+  payloadIndex: Map<string, Json>;
+  shards: Map<number, ShardData>;
+}
+
+const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+
+function segmentState(c: Collection): JsonObject {
+  const vectors = c.config.params.vectors;
+  const named = isSingleVector(vectors) ? { "": vectors } : vectors;
+  const vectorData: JsonObject = {};
+  for (const [name, p] of Object.entries(named)) {
+    vectorData[name] = { size: p.size, distance: p.distance, storage_type: "InRamChunkedMmap", index: { type: "plain", options: {} }, quantization_config: null };
+  }
+  return { version: 1, config: { vector_data: vectorData, sparse_vector_data: {}, payload_storage_type: { type: "mmap" } } };
+}
+
+/** A nested segment tar holding the points of one replica. */
+async function segmentTar(c: Collection, points: Iterable<StoredPoint>, shared: Shared): Promise<Buffer> {
+  const lines: string[] = [];
+  for (const p of points) lines.push(JSON.stringify({ id: p.id, vector: p.vector, payload: p.payload }));
+  const entries: TarEntry[] = [
+    { name: "snapshot/", dir: true },
+    { name: "snapshot/files/", dir: true },
+    { name: "snapshot/files/segment.json", body: json(segmentState(c)) },
+    { name: "snapshot/files/version.info", body: Buffer.from(shared.version) },
+    { name: `snapshot/files/${POINTS_FILE}`, body: Buffer.from(lines.join("\n")) },
+  ];
+  if (shared.segmentPaddingBytes > 0) {
+    // Random bytes do not compress, so transfer sizes stay honest in benchmarks.
+    entries.push({ name: "snapshot/files/vector_storage/padding.bin", body: randomBytes(shared.segmentPaddingBytes) });
+  }
+  return tarToBuffer(entries, shared.clock());
+}
+
+/** The entries of one shard directory under `prefix` ("" for a shard snapshot, "N/" in a collection one). */
+export async function shardEntries(c: Collection, shard: Shard, peerId: number, shared: Shared, prefix: string): Promise<TarEntry[]> {
+  const local = shard.replicas.get(peerId);
+  const peers: JsonObject = {};
+  for (const r of [...shard.replicas.values()].sort((a, b) => a.peerId - b.peerId)) peers[String(r.peerId)] = r.state;
+  const entries: TarEntry[] = [];
+  if (prefix !== "") entries.push({ name: prefix, dir: true });
+  entries.push(
+    { name: `${prefix}replica_state.json`, body: json({ is_local: local !== undefined, this_peer_id: peerId, peers }) },
+    { name: `${prefix}shard_config.json`, body: json({ type: "ReplicaSet" }) },
+  );
+  if (local) {
+    entries.push(
+      { name: `${prefix}segments/`, dir: true },
+      { name: `${prefix}segments/${randomUUID()}.tar`, body: await segmentTar(c, local.points.values(), shared) },
+      { name: `${prefix}wal/`, dir: true },
+      { name: `${prefix}wal/first-index`, body: Buffer.alloc(8) },
+      { name: `${prefix}wal/open-1`, body: Buffer.alloc(0) },
+    );
+  }
+  return entries;
+}
+
+/** Every entry of a collection snapshot taken on `peerId` (data only for its local shards). */
+export async function collectionEntries(c: Collection, peerId: number, shared: Shared): Promise<TarEntry[]> {
+  const schema: JsonObject = {};
+  for (const [field, s] of c.payloadIndex) schema[field] = s;
+  const entries: TarEntry[] = [
+    { name: "config.json", body: json(c.config) },
+    { name: "version.info", body: Buffer.from(shared.version) },
+    { name: "shard_key_mapping.json", body: json([]) },
+    { name: "payload_index.json", body: json({ schema }) },
+  ];
+  for (const shard of c.shards) entries.push(...(await shardEntries(c, shard, peerId, shared, `${shard.id}/`)));
+  return entries;
+}
+
+async function pointsOfSegment(name: string, tarBytes: Buffer): Promise<StoredPoint[]> {
+  let inner: Map<string, Buffer>;
+  try {
+    inner = await readTar(tarBytes);
+  } catch (e) {
+    throw serviceError(`Failed to read segment state: ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const file = [...inner.entries()].find(([k]) => k.endsWith(`files/${POINTS_FILE}`));
+  if (!file) throw serviceError(`Failed to read segment state: ${name} was not written by the emulator`);
+  return decodePoints(file[1]);
+}
+
+function decodePoints(bytes: Buffer): StoredPoint[] {
+  return bytes
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => decodePoint(parseJson(l, "file")));
+}
+
+/** Read one shard directory (`prefix` "" or "N/") out of an archive's entries. */
+export async function readShardDir(entries: Map<string, Buffer>, prefix: string, shardId: number): Promise<ShardData> {
+  const stateFile = entries.get(`${prefix}replica_state.json`);
+  const state = stateFile ? Reader.of(parseJson(stateFile.toString("utf8"), "file"), "replica_state", "file") : undefined;
+  const isLocal = state?.optBool("is_local") ?? false;
+  const keys = [...entries.keys()].filter((k) => k.startsWith(prefix));
+  const hasData = keys.some((k) => k.startsWith(`${prefix}segments/`)) && keys.some((k) => k.startsWith(`${prefix}wal/`));
+  if (!hasData) return { shardId, isLocal, points: undefined };
+  const points: StoredPoint[] = [];
+  for (const key of keys) {
+    const rest = key.slice(`${prefix}segments/`.length);
+    if (!key.startsWith(`${prefix}segments/`)) continue;
+    const bytes = entries.get(key) ?? Buffer.alloc(0);
+    if (/^[^/]+\.tar$/.test(rest)) points.push(...(await pointsOfSegment(rest, bytes)));
+    // The streamed shard-snapshot form keeps segments as directories instead of nested tars.
+    else if (rest.endsWith(`/files/${POINTS_FILE}`)) points.push(...decodePoints(bytes));
+  }
+  return { shardId, isLocal, points };
+}
+
+/** Parse a collection snapshot; a missing/broken `config.json` is a 500 as in Qdrant. */
+export async function readCollectionArchive(entries: Map<string, Buffer>): Promise<CollectionArchive> {
+  const configFile = entries.get("config.json");
+  if (!configFile) throw serviceError("Can't read collection config due to No such file or directory (os error 2)");
+  const config = configFromFile(parseJson(configFile.toString("utf8"), "file"));
+  const payloadIndex = new Map<string, Json>();
+  const indexFile = entries.get("payload_index.json");
+  if (indexFile) {
+    const parsed = parseJson(indexFile.toString("utf8"), "file");
+    const schema = isObject(parsed) ? parsed["schema"] : undefined;
+    if (isObject(schema)) for (const [k, v] of Object.entries(schema)) payloadIndex.set(k, v);
+  }
+  const ids = new Set<number>();
+  for (const key of entries.keys()) {
+    const m = /^(\d+)\//.exec(key);
+    if (m?.[1] !== undefined) ids.add(Number(m[1]));
+  }
+  const shards = new Map<number, ShardData>();
+  for (const id of [...ids].sort((a, b) => a - b)) shards.set(id, await readShardDir(entries, `${id}/`, id));
+  return { config, payloadIndex, shards };
+}

@@ -1,0 +1,135 @@
+/**
+ * Scriptable faults. Every matching rule that fires adds its latency; the first firing rule with
+ * an outcome (status/error, reset, html) decides the answer and later outcome rules are not
+ * consumed. Latency-only and slow-body rules compose with normal handling.
+ */
+
+export interface FaultRule {
+  /** Index into `emulator.nodes`; undefined = every node. */
+  node?: number;
+  /** HTTP method to match (case-insensitive); undefined = any. */
+  method?: string;
+  /** Exact pathname (string) or a pattern tested against the pathname. */
+  path?: RegExp | string;
+  /** Delay before handling, in milliseconds. */
+  latencyMs?: number;
+  /** Answer this status with a Qdrant JSON error envelope instead of doing the work (default 500 when only `error` is set). */
+  status?: number;
+  /** Error message for the envelope (default "Service internal error: injected fault"). */
+  error?: string;
+  /** Fire only this many times. */
+  times?: number;
+  /** Fire with this probability (0..1), drawn from a PRNG seeded with `seed` (default 1). */
+  rate?: number;
+  seed?: number;
+  /** Destroy the connection instead of answering. */
+  reset?: boolean;
+  /** Send the real response body in chunks spread over this many milliseconds. */
+  slowBodyMs?: number;
+  /** Answer an nginx-style `text/html` 502 page (or `status`), as an ingress in front of Qdrant would. */
+  html?: boolean;
+}
+
+export type FaultOutcome =
+  | { kind: "status"; status: number; error: string }
+  | { kind: "reset" }
+  | { kind: "html"; status: number };
+
+/** What the server should do for one request. */
+export interface FaultDecision {
+  latencyMs: number;
+  slowBodyMs: number;
+  outcome: FaultOutcome | undefined;
+}
+
+export interface FaultController {
+  /** Add a rule; returns a function that removes it. */
+  add(rule: FaultRule): () => void;
+  clear(): void;
+  /** qdrant#5026: with S3 configured, snapshots silently land on local disk instead. */
+  snapshotsToLocalDisk(on: boolean): void;
+  /** How many times rules fired (for assertions). */
+  hits(): number;
+}
+
+/** mulberry32: tiny, seedable and good enough for reproducible fault sampling. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface LiveRule {
+  rule: FaultRule;
+  remaining: number;
+  random: () => number;
+}
+
+function hasOutcome(r: FaultRule): boolean {
+  return r.reset === true || r.html === true || r.status !== undefined || r.error !== undefined;
+}
+
+function matches(r: FaultRule, node: number, method: string, pathname: string): boolean {
+  if (r.node !== undefined && r.node !== node) return false;
+  if (r.method !== undefined && r.method.toUpperCase() !== method.toUpperCase()) return false;
+  if (r.path === undefined) return true;
+  return typeof r.path === "string" ? r.path === pathname : r.path.test(pathname);
+}
+
+export class Faults implements FaultController {
+  private rules: LiveRule[] = [];
+  private fired = 0;
+
+  constructor(private readonly onLocalDisk: (on: boolean) => void) {}
+
+  add(rule: FaultRule): () => void {
+    const live: LiveRule = { rule, remaining: rule.times ?? Infinity, random: prng(rule.seed ?? 1) };
+    this.rules.push(live);
+    return () => {
+      this.rules = this.rules.filter((r) => r !== live);
+    };
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  snapshotsToLocalDisk(on: boolean): void {
+    this.onLocalDisk(on);
+  }
+
+  hits(): number {
+    return this.fired;
+  }
+
+  decide(node: number, method: string, pathname: string): FaultDecision {
+    const d: FaultDecision = { latencyMs: 0, slowBodyMs: 0, outcome: undefined };
+    for (const live of this.rules) {
+      const r = live.rule;
+      if (!matches(r, node, method, pathname) || live.remaining <= 0) continue;
+      // An outcome rule is not consumed once another outcome has been chosen for this request.
+      if (d.outcome && hasOutcome(r)) continue;
+      if (r.rate !== undefined && live.random() >= r.rate) continue;
+      live.remaining--;
+      this.fired++;
+      d.latencyMs += r.latencyMs ?? 0;
+      d.slowBodyMs = Math.max(d.slowBodyMs, r.slowBodyMs ?? 0);
+      if (r.reset) d.outcome = { kind: "reset" };
+      else if (r.html) d.outcome = { kind: "html", status: r.status ?? 502 };
+      else if (r.status !== undefined || r.error !== undefined) {
+        d.outcome = { kind: "status", status: r.status ?? 500, error: r.error ?? "Service internal error: injected fault" };
+      }
+    }
+    return d;
+  }
+}
+
+export function nginxPage(status: number, reason: string): string {
+  const title = `${status} ${reason}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+}

@@ -1,0 +1,180 @@
+/**
+ * A multi-node Qdrant 1.19 emulator over real HTTP, for tests, the demo and benchmarks.
+ * Standalone mode runs N independent nodes; cluster mode runs the peers of one cluster, each on
+ * its own loopback address and the same port, like pods behind a headless service.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { aliasRoutes } from "./aliases.js";
+import { clusterRoutes } from "./cluster.js";
+import { collectionRoutes } from "./collections.js";
+import type { NodeRuntime, Shared } from "./context.js";
+import { Faults, type FaultController } from "./faults.js";
+import { fullSnapshotRoutes } from "./full-snapshots.js";
+import { listenAll } from "./listen.js";
+import { pointRoutes } from "./points.js";
+import { Router } from "./router.js";
+import { createNodeServer, type RequestLogEntry } from "./server.js";
+import { shardSnapshotRoutes } from "./shard-snapshots.js";
+import { snapshotRoutes } from "./snapshots.js";
+import { Deployment } from "./state.js";
+import { LocalStore } from "./storage-local.js";
+import { createS3Client, S3Store, type S3StorageOptions } from "./storage-s3.js";
+
+export type { FaultController, FaultRule } from "./faults.js";
+export type { RequestLogEntry } from "./server.js";
+
+export interface EmulatorOptions {
+  /** Standalone mode: N independent nodes on 127.0.0.1, each on its own port (default 1). */
+  nodes?: number;
+  /**
+   * Cluster mode: `peers` peers of one cluster, peer i bound to 127.0.0.(i+2) on the same port.
+   * `shards`/`replicationFactor` are the defaults for collections created without them (default 1).
+   */
+  cluster?: { peers: number; shards?: number; replicationFactor?: number };
+  /** 0/undefined = a free port. Standalone node i uses `port + i`. */
+  port?: number;
+  /** When set, every route but the whitelist (`/`, health probes) needs it (`api-key` or `Authorization: Bearer`). */
+  apiKey?: string;
+  /** A read-only key: reads work, mutations answer 403. */
+  readOnlyApiKey?: string;
+  /** Snapshot storage. Local by default; `dir` defaults to a fresh temp dir removed on stop. */
+  storage?: { kind: "local"; dir?: string } | ({ kind: "s3" } & S3StorageOptions);
+  /** Clock for snapshot names and file times (UTC). Default: the real time. */
+  clock?: () => Date;
+  /** Version reported by `GET /` and written into archives. Default "1.19.0". */
+  version?: string;
+  /** Fixed peer ids (one per node/peer); default random integers in [1, 2^53]. */
+  peerIds?: number[];
+  /** Extra random bytes per segment in every archive, to give benchmarks realistic sizes. Default 0. */
+  segmentPaddingBytes?: number;
+}
+
+export interface EmulatorNode {
+  url: string;
+  peerId: number;
+  host: string;
+  port: number;
+  /** This node's local snapshots directory (`storage.snapshots_path`). */
+  snapshotsDir: string;
+}
+
+export interface Emulator {
+  urls: string[];
+  nodes: EmulatorNode[];
+  faults: FaultController;
+  /** Every answered request, in completion order. */
+  requests(): RequestLogEntry[];
+  resetRequests(): void;
+  stop(): Promise<void>;
+}
+
+/** A random peer id in [1, 2^53], like Qdrant's. */
+function randomPeerId(): number {
+  return Number(randomBytes(8).readBigUInt64BE() % 2n ** 53n) + 1;
+}
+
+function peerIdsFor(count: number, given: number[] | undefined): number[] {
+  if (given) {
+    if (given.length !== count || new Set(given).size !== count) throw new Error(`peerIds must hold ${count} distinct ids`);
+    return given;
+  }
+  const ids = new Set<number>();
+  while (ids.size < count) ids.add(randomPeerId());
+  return [...ids];
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const clustered = opts.cluster !== undefined;
+  const count = opts.cluster?.peers ?? opts.nodes ?? 1;
+  if (!Number.isInteger(count) || count < 1) throw new Error("nodes/peers must be a positive integer");
+  const peerIds = peerIdsFor(count, opts.peerIds);
+  const hosts = Array.from({ length: count }, (_, i) => (clustered ? `127.0.0.${i + 2}` : "127.0.0.1"));
+  const work = await mkdtemp(join(tmpdir(), "qdrant-emulator-"));
+  const storage = opts.storage ?? { kind: "local" };
+  const root = storage.kind === "local" && storage.dir !== undefined ? storage.dir : join(work, "snapshots");
+  const pending = new Set<Promise<unknown>>();
+  const shared: Shared = {
+    version: opts.version ?? "1.19.0",
+    clock: opts.clock ?? (() => new Date()),
+    tmpDir: work,
+    snapshotsOnLocalDisk: false,
+    segmentPaddingBytes: opts.segmentPaddingBytes ?? 0,
+    track: <T>(p: Promise<T>): Promise<T> => {
+      pending.add(p);
+      const done = (): void => void pending.delete(p);
+      p.then(done, done);
+      return p;
+    },
+  };
+  const s3: S3Client | undefined = storage.kind === "s3" ? createS3Client(storage) : undefined;
+  const defaults = { shardNumber: opts.cluster?.shards ?? 1, replicationFactor: opts.cluster?.replicationFactor ?? 1 };
+  const uri = (host: string): string => `http://${host}:6335/`;
+  const clusterDeployment = clustered ? new Deployment(peerIds.map((id, i) => ({ id, uri: uri(hosts[i] ?? "") })), true, defaults) : undefined;
+
+  const runtimes: NodeRuntime[] = peerIds.map((peerId, index) => {
+    const host = hosts[index] ?? "127.0.0.1";
+    const snapshotsDir = count === 1 ? root : join(root, `node-${index}`);
+    return {
+      index,
+      peerId,
+      host,
+      port: 0,
+      url: "",
+      deployment: clusterDeployment ?? new Deployment([{ id: peerId, uri: uri(host) }], false, defaults),
+      snapshotsDir,
+      localStore: new LocalStore(snapshotsDir, shared.clock),
+      s3Store: s3 && storage.kind === "s3" ? new S3Store(s3, storage.bucket, storage.snapshotsPath) : undefined,
+      shared,
+    };
+  });
+
+  // Qdrant creates `snapshots_path` at start-up (file:// recovery resolves paths against it).
+  await Promise.all(runtimes.map((n) => mkdir(n.snapshotsDir, { recursive: true })));
+
+  const log: RequestLogEntry[] = [];
+  const faults = new Faults((on) => {
+    shared.snapshotsOnLocalDisk = on;
+  });
+  const router = new Router([...collectionRoutes, ...pointRoutes, ...aliasRoutes, ...snapshotRoutes, ...fullSnapshotRoutes, ...shardSnapshotRoutes, ...clusterRoutes]);
+  const auth = { apiKey: opts.apiKey, readOnlyApiKey: opts.readOnlyApiKey };
+  const servers: Server[] = runtimes.map((node) => createNodeServer(node, { router, auth, faults, log }));
+  const ports = await listenAll(servers, hosts, opts.port ?? 0, clustered);
+  runtimes.forEach((node, i) => {
+    node.port = ports[i] ?? 0;
+    node.url = `http://${node.host}:${node.port}`;
+  });
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    // Let spawned snapshot work finish before its files disappear (bounded: a stalled download must not hang stop).
+    await Promise.race([Promise.allSettled([...pending]), sleep(10_000, undefined, { ref: false })]);
+    s3?.destroy();
+    await rm(work, { recursive: true, force: true });
+  };
+
+  return {
+    urls: runtimes.map((n) => n.url),
+    nodes: runtimes.map((n) => ({ url: n.url, peerId: n.peerId, host: n.host, port: n.port, snapshotsDir: n.snapshotsDir })),
+    faults,
+    requests: () => log.map((e) => ({ ...e })),
+    resetRequests: () => void log.splice(0, log.length),
+    stop,
+  };
+}

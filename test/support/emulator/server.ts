@@ -1,0 +1,131 @@
+/**
+ * The HTTP front of one node: request log, faults, auth, routing, then writing the reply
+ * (optionally slowly). Everything Qdrant-specific lives in the route handlers.
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { authenticate, type AuthConfig } from "./auth.js";
+import type { NodeRuntime, RequestCtx } from "./context.js";
+import { ApiError, errorReply, toApiError, type Reply } from "./envelope.js";
+import { nginxPage, type Faults } from "./faults.js";
+import type { Router } from "./router.js";
+
+export interface RequestLogEntry {
+  /** Index of the node in `emulator.nodes`. */
+  node: number;
+  method: string;
+  /** Pathname only (no query string). */
+  path: string;
+  /** HTTP status answered; 0 when the connection was reset by a fault. */
+  status: number;
+}
+
+export interface ServerDeps {
+  router: Router;
+  auth: AuthConfig;
+  faults: Faults;
+  log: RequestLogEntry[];
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _chunk of req) {
+    // discard: answer only after the client has sent everything, as a proxy would
+  }
+}
+
+async function writeSlowly(res: ServerResponse, body: Buffer, totalMs: number): Promise<void> {
+  const pieces = Math.max(1, Math.min(20, body.length));
+  const size = Math.ceil(body.length / pieces);
+  for (let i = 0; i < body.length; i += size) {
+    if (res.destroyed) return;
+    res.write(body.subarray(i, i + size));
+    await sleep(totalMs / pieces);
+  }
+  res.end();
+}
+
+async function send(res: ServerResponse, reply: Reply, slowBodyMs: number): Promise<void> {
+  res.statusCode = reply.status;
+  for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
+  let body = reply.body;
+  if (slowBodyMs > 0 && !Buffer.isBuffer(body)) {
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
+    body = Buffer.concat(chunks);
+  }
+  if (Buffer.isBuffer(body)) {
+    if (!res.hasHeader("content-length")) res.setHeader("content-length", body.length);
+    if (slowBodyMs > 0) await writeSlowly(res, body, slowBodyMs);
+    else res.end(body);
+    return;
+  }
+  try {
+    await pipeline(body, res);
+  } catch {
+    // Client went away or the source failed mid-stream: the connection is torn down either way.
+    res.destroy();
+  }
+}
+
+async function handle(node: NodeRuntime, deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const url = new URL(req.url ?? "/", "http://emulator.invalid");
+  const decision = deps.faults.decide(node.index, method, url.pathname);
+  if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+  const outcome = decision.outcome;
+  if (outcome?.kind === "reset") {
+    req.socket.destroy();
+    return;
+  }
+  if (outcome?.kind === "html") {
+    await drain(req);
+    const page = nginxPage(outcome.status, STATUS_CODES[outcome.status] ?? "Error");
+    const reply: Reply = { status: outcome.status, headers: { "content-type": "text/html" }, body: Buffer.from(page) };
+    return send(res, reply, 0);
+  }
+  const startedAt = performance.now();
+  if (outcome?.kind === "status") {
+    await drain(req);
+    return send(res, errorReply(new ApiError(outcome.status, outcome.error), startedAt), 0);
+  }
+  let reply: Reply;
+  try {
+    const match = deps.router.match(method, url.pathname);
+    const access = match?.route.open ? "manage" : authenticate(req.headers, deps.auth);
+    if (!match) {
+      // actix answers unknown routes with an empty 404.
+      reply = { status: 404, headers: {}, body: Buffer.alloc(0) };
+    } else {
+      const ctx: RequestCtx = {
+        node,
+        method,
+        pathname: url.pathname,
+        params: match.params,
+        query: url.searchParams,
+        headers: req.headers,
+        access,
+        startedAt,
+        req,
+      };
+      reply = await match.route.handler(ctx);
+    }
+  } catch (e) {
+    reply = errorReply(toApiError(e), startedAt);
+  }
+  await send(res, reply, decision.slowBodyMs);
+}
+
+/** Create (not yet listening) the HTTP server of one node. */
+export function createNodeServer(node: NodeRuntime, deps: ServerDeps): Server {
+  const server = createServer((req, res) => {
+    const method = (req.method ?? "GET").toUpperCase();
+    const path = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
+    res.on("close", () => {
+      deps.log.push({ node: node.index, method, path, status: res.headersSent ? res.statusCode : 0 });
+    });
+    handle(node, deps, req, res).catch(() => res.destroy());
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
