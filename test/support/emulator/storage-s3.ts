@@ -34,16 +34,17 @@ export interface S3StorageOptions {
 /** Qdrant uses 50 MiB parts (bigger only for files near the 10 000-part limit). */
 const PART_SIZE = 50 * 1024 * 1024;
 
-/** object_store percent-encodes these in a path segment. */
+/** object_store percent-encodes these in a path segment, plus ASCII controls and every non-ASCII byte. */
 const RESERVED = new Set(["\\", "{", "}", "^", "%", "`", "]", "[", '"', ">", "<", "~", "#", "|", "*", "?"]);
 
 export function encodeSegment(s: string): string {
   if (s === ".") return "%2E";
   if (s === "..") return "%2E%2E";
   let out = "";
-  for (const ch of s) {
-    const code = ch.codePointAt(0) ?? 0;
-    out += RESERVED.has(ch) || code < 0x20 || code === 0x7f ? `%${code.toString(16).toUpperCase().padStart(2, "0")}` : ch;
+  // Byte-wise over UTF-8, like Rust's percent_encode: "é" becomes "%C3%A9".
+  for (const byte of Buffer.from(s, "utf8")) {
+    const ch = String.fromCharCode(byte);
+    out += RESERVED.has(ch) || byte < 0x20 || byte >= 0x7f ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : ch;
   }
   return out;
 }
