@@ -1,0 +1,36 @@
+// AWS SDK helpers for tests that talk to the local S3 server.
+import { randomBytes } from "node:crypto";
+import { CreateBucketCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import type { S3ServerInfo } from "./launcher.js";
+
+/**
+ * An S3 client for the local server: path-style addressing, its region and credentials.
+ * overrides are applied last (e.g. `{ maxAttempts: 1 }` to see injected faults without SDK retries).
+ */
+export function createTestS3Client(info: S3ServerInfo, overrides: S3ClientConfig = {}): S3Client {
+  return new S3Client({
+    endpoint: info.endpoint,
+    region: info.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: info.accessKey, secretAccessKey: info.secretKey },
+    ...overrides,
+  });
+}
+
+/** Creates a bucket named `t-<label>-<random>` (a valid, lowercase S3 name, at most 63 chars) and returns its name. */
+export async function createTestBucket(info: S3ServerInfo, label: string): Promise<string> {
+  const cleanLabel = label
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .replace(/-+$/, "");
+  const name = `t-${cleanLabel || "bucket"}-${randomBytes(6).toString("hex")}`;
+  const client = createTestS3Client(info);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } finally {
+    client.destroy();
+  }
+  return name;
+}
