@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { InterruptedError } from "./errors.js";
 import { main } from "./main.js";
 
 // The only place that touches process.exit, signals and process.env.
@@ -10,7 +11,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
     signals += 1;
     if (signals > 1) process.exit(130); // a second signal means "now"
-    controller.abort();
+    controller.abort(new InterruptedError(`interrupted by ${sig}`));
   });
 }
 const code = await main({

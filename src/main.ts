@@ -61,6 +61,7 @@ export async function main(io: Io): Promise<ExitCode> {
     closers.push(() => http.close());
     let store: SnapshotStore | undefined;
     const state = new StateStore(config.stateDir);
+    closers.push(() => state.close());
     const deps = {
       config, log, state, signal: io.signal, clock: () => new Date(), qdrant: new QdrantClient(http),
       s3: () => {
@@ -79,7 +80,14 @@ export async function main(io: Io): Promise<ExitCode> {
     if (result.exitCode === EXIT.interrupted) log.warn("interrupted; everything finished before the signal is recorded in the state files");
     return result.exitCode;
   } catch (err) {
-    return reportError(err, log, global.verbose);
+    // Whatever surfaced after a signal (an abort reason, a cancelled request), the run was interrupted.
+    const code = io.signal.aborted ? EXIT.interrupted : reportError(err, log, global.verbose);
+    if (code === EXIT.interrupted) log.warn("interrupted; everything finished before the signal is recorded in the state files");
+    if (global.json) {
+      const error = redactor.redact(err instanceof Error ? err.message : String(err));
+      io.stdout(`${JSON.stringify({ ok: false, exitCode: code, error })}\n`);
+    }
+    return code;
   } finally {
     for (const close of closers) await close().catch(() => undefined);
   }
@@ -92,7 +100,6 @@ function reportError(err: unknown, log: ReturnType<typeof createLogger>, verbose
   }
   if (err instanceof ToolError) {
     log.error(err.message);
-    if (err.exitCode === EXIT.interrupted) log.warn("everything finished before the signal is recorded in the state files");
     return err.exitCode;
   }
   log.error(`internal error: ${err instanceof Error ? err.message : String(err)}${verbose ? "" : " (run with --verbose for the stack)"}`);
