@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 import { InterruptedError } from "./errors.js";
 import { main } from "./main.js";
 
+// The shebang passes `--` so that Node 20 does not take our --env-file flag for its own (nodejs/node#54232).
 // The only place that touches process.exit, signals and process.env.
 // The SDK version is pinned by this package; its "upgrade Node" notice would only confuse an operator's logs.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";

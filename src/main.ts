@@ -8,6 +8,7 @@ import { createLogger } from "./log.js";
 import { parseArgs } from "./program.js";
 import { QdrantClient } from "./qdrant/client.js";
 import { QdrantHttp } from "./qdrant/http.js";
+import type { TaskSummary } from "./commands/types.js";
 import { runTasks } from "./runner.js";
 import { createS3Client, createSnapshotStore, type SnapshotStore } from "./s3/client.js";
 import { StateStore } from "./state/files.js";
@@ -52,6 +53,7 @@ export async function main(io: Io): Promise<ExitCode> {
     redactor,
   });
   const closers: (() => Promise<void>)[] = [];
+  const finished: TaskSummary[] = [];
   try {
     const env = loadEnv(io, global.envFile);
     redactor.addSecret(env["QDRANT_API_KEY"]);
@@ -74,6 +76,7 @@ export async function main(io: Io): Promise<ExitCode> {
       },
     };
     const result = await runTasks(args.tasks, { bkp: args.bkp }, config, deps, (s) => {
+      finished.push(s);
       if (!global.json) io.stdout(`${redactor.redact(`[${s.task}] ${s.message}`)}\n`);
     });
     if (global.json) io.stdout(`${redactor.redact(JSON.stringify({ ok: result.exitCode === EXIT.ok, exitCode: result.exitCode, tasks: result.tasks }))}\n`);
@@ -85,7 +88,7 @@ export async function main(io: Io): Promise<ExitCode> {
     if (code === EXIT.interrupted) log.warn("interrupted; everything finished before the signal is recorded in the state files");
     if (global.json) {
       const error = redactor.redact(err instanceof Error ? err.message : String(err));
-      io.stdout(`${JSON.stringify({ ok: false, exitCode: code, error })}\n`);
+      io.stdout(`${redactor.redact(JSON.stringify({ ok: false, exitCode: code, error, tasks: finished }))}\n`);
     }
     return code;
   } finally {

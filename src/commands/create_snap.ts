@@ -18,10 +18,12 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   const listedOn = new Set(rows.map((r) => key(r.host, r.collection)));
   const peers: PeerMap | undefined = config.discoverPeers ? await discoverPeers(deps) : undefined;
   const limitHost = createHostLimiter(config.perHostConcurrency);
-  const source = config.sourceHosts[0]!;
+  // The status check asks a host that lists the collection (independent sources hold different collections).
+  const statusHost = new Map<string, string>();
+  for (const r of rows) if (!statusHost.has(r.collection) && r.host) statusHost.set(r.collection, r.host);
 
   await mapPool(collections, config.concurrency, async (collection) => {
-    await warnIfNotGreen(deps, source, collection);
+    await warnIfNotGreen(deps, statusHost.get(collection) ?? config.sourceHosts[0]!, collection);
     let targets: readonly string[];
     try {
       targets = peers ? await peersOfCollection(deps, peers, collection) : config.sourceHosts;

@@ -8,6 +8,8 @@ import { describeError, isFatal, key, settleAll } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
+const BASH_PLACEHOLDERS = new Set(["unknown", "null"]);
+
 /**
  * recover_snap: recover every snapshot in `snapshots` onto every restore host from a presigned S3 URL.
  * History is keyed by (restore host, snapshot), so a snapshot recovered on one host is still recovered on the others.
@@ -24,13 +26,20 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     log.info(listed.message);
   }
   const keep = createSnapshotFilter(config.snapshotFilter);
+  let placeholders = 0;
   const byCollection = new Map<string, string[]>();
   const seen = new Set<string>();
   for (const { collection, snapshot } of await state.read("snapshots")) {
+    // The bash tool wrote `unknown` (failed create) or `null` (accepted create) as the name; nothing to recover.
+    if (BASH_PLACEHOLDERS.has(snapshot)) {
+      placeholders++;
+      continue;
+    }
     if (!keep(snapshot) || seen.has(key(collection, snapshot))) continue;
     seen.add(key(collection, snapshot));
     byCollection.set(collection, [...(byCollection.get(collection) ?? []), snapshot]);
   }
+  if (placeholders > 0) log.warn(`Skipped ${placeholders} rows of the snapshots file without a snapshot name ("unknown"/"null", written by the bash tool for failed or unconfirmed snapshots)`);
   // `accepted` rows are left alone too: Qdrant took the job; re-sending it could restore twice.
   const done = new Set(
     (await state.read("snapshotRecoveryHistory")).filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)),

@@ -23,13 +23,14 @@ export interface CliRun {
 }
 
 /**
- * Spawns `node dist/cli.js ...args` with exactly `env` (plus PATH), in `cwd`. A missing build is a failure, not a skip.
+ * Runs `dist/cli.js ...args` through its shebang, as an installed bin runs, with exactly `env` (plus a PATH that
+ * finds this node), in `cwd`. A missing build is a failure, not a skip.
  */
 export function startCli(args: readonly string[], opts: { env: Record<string, string>; cwd: string }): CliRun {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run npm run build before the e2e tests`);
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const child = spawn(CLI_PATH, [...args], {
     cwd: opts.cwd,
-    env: { PATH: process.env["PATH"] ?? "", ...opts.env },
+    env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}`, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -1,0 +1,169 @@
+// The bad-input cases of bad-input.test.ts: the command line, the environment and the state files of each, the exit
+// code it must end with, and the stderr line that must name the culprit.
+import type { Emulator } from "../support/emulator/index.js";
+import type { S3ServerInfo } from "../support/s3/launcher.js";
+import { s3Env, type Env } from "./harness.js";
+import { randomApiKey } from "./rig.js";
+
+export const apiKey = randomApiKey("bad-input");
+export const wrongKey = randomApiKey("wrong");
+export const wrongSecret = "not-the-s3-secret-0123456789";
+export const password = "hunter2-password";
+
+export interface Ctx {
+  url: string;
+  bucket: string;
+  s3: S3ServerInfo;
+  /** A loopback port nothing listens on. */
+  port: number;
+}
+
+export interface Case {
+  name: string;
+  args: string[];
+  env?: (c: Ctx) => Env;
+  /** State files present before the run (they must be untouched after it). */
+  files?: (c: Ctx) => Record<string, string | Buffer>;
+  code: 2 | 4;
+  /** One stderr line must match this (it names the variable, host, file and line, or flag). */
+  culprit: (c: Ctx) => RegExp;
+  /** Usage shown instead of a one-line error (no task at all). */
+  help?: boolean;
+  /** Before the run (e.g. a fault); undone by beforeEach. */
+  arrange?: (e: Emulator) => void;
+}
+
+const hosts = (c: Ctx): Env => ({ QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: c.url, QDRANT_RESTORE_HOSTS: c.url });
+const full = (c: Ctx): Env => ({ ...hosts(c), ...s3Env(c.s3, c.bucket) });
+const snapshotsFile = (c: Ctx): string => `${c.url},docs,docs-1-2026-01-29-11-44-00.snapshot\n`;
+const re = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+export const CASES: Case[] = [
+  { name: "no task", args: [], code: 2, help: true, culprit: () => /^Usage: qdrant-backup-restore .*<task>/ },
+  { name: "unknown task", args: ["frobnicate"], code: 2, culprit: () => /unknown command 'frobnicate'/ },
+  { name: "unknown second task", args: ["get_coll", "frobnicate"], env: hosts, code: 2, culprit: () => /unknown task "frobnicate"/ },
+  { name: "unknown flag", args: ["get_coll", "--nope"], env: hosts, code: 2, culprit: () => /unknown option '--nope'/ },
+  { name: "reset --bkp maybe", args: ["reset", "--bkp", "maybe"], code: 2, culprit: () => /--bkp.*'maybe'.*true or false/ },
+  { name: "reset --bkp without a value", args: ["reset", "--bkp"], code: 2, culprit: () => /--bkp/ },
+  {
+    name: "create_snap without QDRANT_SOURCE_HOSTS", args: ["create_snap"], env: () => ({ QDRANT_API_KEY: apiKey }), code: 2,
+    culprit: () => /create_snap: QDRANT_SOURCE_HOSTS is not set/,
+  },
+  {
+    name: "a source host that is not a URL", args: ["get_coll"], env: () => ({ QDRANT_SOURCE_HOSTS: "qdrant host" }), code: 2,
+    culprit: () => /QDRANT_SOURCE_HOSTS: "qdrant host" is not a URL/,
+  },
+  {
+    name: "a trailing comma in the host list", args: ["get_coll"], env: (c) => ({ QDRANT_SOURCE_HOSTS: `${c.url},` }), code: 2,
+    culprit: () => /QDRANT_SOURCE_HOSTS: entry 2 is empty/,
+  },
+  {
+    name: "an ftp:// host", args: ["get_coll"], env: () => ({ QDRANT_SOURCE_HOSTS: "ftp://qdrant:6333" }), code: 2,
+    culprit: () => /QDRANT_SOURCE_HOSTS: "ftp:" URLs are not supported/,
+  },
+  {
+    name: "a host URL with credentials (the password is not echoed)", args: ["get_coll"],
+    env: () => ({ QDRANT_SOURCE_HOSTS: `http://admin:${password}@qdrant:6333` }), code: 2,
+    culprit: () => /QDRANT_SOURCE_HOSTS: .*qdrant:6333.* must not carry credentials/,
+  },
+  {
+    name: "a restore host with a query", args: ["recover_colla"], env: (c) => ({ ...hosts(c), QDRANT_RESTORE_HOSTS: "http://qdrant:6333/?x=1" }), code: 2,
+    culprit: () => /QDRANT_RESTORE_HOSTS: .*must not carry credentials, a query or a fragment/,
+  },
+  {
+    name: "GET_PEERS_FROM_CLUSTER_INFO=yes", args: ["create_snap"], env: (c) => ({ ...hosts(c), GET_PEERS_FROM_CLUSTER_INFO: "yes" }), code: 2,
+    culprit: () => /GET_PEERS_FROM_CLUSTER_INFO: expected true or false, got "yes"/,
+  },
+  {
+    name: "QDRANT_WAIT_ON_TASK=1", args: ["create_snap"], env: (c) => ({ ...hosts(c), QDRANT_WAIT_ON_TASK: "1" }), code: 2,
+    culprit: () => /QDRANT_WAIT_ON_TASK: expected true or false, got "1"/,
+  },
+  { name: "CURL_TIMEOUT=10x", args: ["get_coll"], env: (c) => ({ ...hosts(c), CURL_TIMEOUT: "10x" }), code: 2, culprit: () => /CURL_TIMEOUT: .*"10x"/ },
+  { name: "CURL_TIMEOUT=-5", args: ["get_coll"], env: (c) => ({ ...hosts(c), CURL_TIMEOUT: "-5" }), code: 2, culprit: () => /CURL_TIMEOUT: .*"-5"/ },
+  {
+    name: "QDRANT_HTTP_PORT=70000", args: ["create_snap"], env: (c) => ({ ...hosts(c), QDRANT_HTTP_PORT: "70000" }), code: 2,
+    culprit: () => /QDRANT_HTTP_PORT: expected a whole number from 1 to 65535, got "70000"/,
+  },
+  {
+    name: "QDRANT_CONCURRENCY=0", args: ["create_snap"], env: (c) => ({ ...hosts(c), QDRANT_CONCURRENCY: "0" }), code: 2,
+    culprit: () => /QDRANT_CONCURRENCY: expected a whole number from 1 to \d+, got "0"/,
+  },
+  {
+    name: "QDRANT_RETRIES=NaN", args: ["get_coll"], env: (c) => ({ ...hosts(c), QDRANT_RETRIES: "NaN" }), code: 2,
+    culprit: () => /QDRANT_RETRIES: expected a whole number from 0 to \d+, got "NaN"/,
+  },
+  {
+    name: "QDRANT_S3_LINK_EXPIRY_DURATION=8d", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_S3_LINK_EXPIRY_DURATION: "8d" }),
+    files: (c) => ({ snapshots: snapshotsFile(c) }), code: 2, culprit: () => /QDRANT_S3_LINK_EXPIRY_DURATION: at most 7 days/,
+  },
+  {
+    name: "recover_snap without a bucket", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_S3_BUCKET_NAME: "" }),
+    files: (c) => ({ snapshots: snapshotsFile(c) }), code: 2, culprit: () => /recover_snap: QDRANT_S3_BUCKET_NAME is not set/,
+  },
+  {
+    name: "recover_snap without restore hosts", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_RESTORE_HOSTS: "" }),
+    files: (c) => ({ snapshots: snapshotsFile(c) }), code: 2, culprit: () => /recover_snap: QDRANT_RESTORE_HOSTS is not set/,
+  },
+  {
+    name: "an S3 access key without its secret", args: ["get_snap_s3"], env: (c) => ({ ...full(c), QDRANT_S3_SECRET_ACCESS_KEY: "" }), code: 2,
+    culprit: () => /QDRANT_S3_ACCESS_KEY_ID and QDRANT_S3_SECRET_ACCESS_KEY: set both/,
+  },
+  {
+    name: "an invalid bucket name", args: ["get_snap_s3"], env: (c) => ({ ...full(c), QDRANT_S3_BUCKET_NAME: "My_Bucket" }), code: 2,
+    culprit: () => /QDRANT_S3_BUCKET_NAME: "My_Bucket" is not a valid bucket name/,
+  },
+  {
+    name: "an S3 endpoint that is not a URL", args: ["get_snap_s3"], env: (c) => ({ ...full(c), QDRANT_S3_ENDPOINT_URL: "minio 9000" }), code: 2,
+    culprit: () => /QDRANT_S3_ENDPOINT_URL: "minio 9000" is not a URL/,
+  },
+  { name: "an empty --state-dir", args: ["get_coll", "--state-dir", ""], env: hosts, code: 2, culprit: () => /--state-dir: must not be empty/ },
+  { name: "a missing --env-file", args: ["get_coll", "--env-file", "missing.env"], env: hosts, code: 2, culprit: () => /--env-file.*missing\.env/ },
+  {
+    name: "a snapshots row with the wrong column count", args: ["recover_snap"], env: full,
+    files: (c) => ({ snapshots: `${snapshotsFile(c)}${snapshotsFile(c).replace(".snapshot", "-2.snapshot")}docs,only-two-fields\n` }),
+    code: 2, culprit: () => /state file .*\/snapshots line 3: expected 3 fields, got 2/,
+  },
+  {
+    name: "an unterminated quote in collections", args: ["create_snap"], env: hosts,
+    files: (c) => ({ collections: `${c.url},docs\n${c.url},"broken\n${c.url},other\n` }),
+    code: 2, culprit: () => /state file .*\/collections line 2: unterminated quoted field/,
+  },
+  {
+    name: "invalid UTF-8 in snapshot_recovery_history", args: ["recover_snap"], env: full,
+    files: (c) => ({
+      snapshots: snapshotsFile(c),
+      snapshot_recovery_history: Buffer.concat([Buffer.from(`${c.url},a.snapshot,ok\n${c.url},`), Buffer.from([0xff, 0xfe]), Buffer.from(",ok\n")]),
+    }),
+    code: 2, culprit: () => /state file .*\/snapshot_recovery_history line 2: invalid UTF-8/,
+  },
+  {
+    name: "an unreachable Qdrant (port closed)", args: ["get_coll"], env: (c) => ({ ...hosts(c), QDRANT_SOURCE_HOSTS: `http://127.0.0.1:${c.port}`, QDRANT_RETRIES: "0" }),
+    code: 4, culprit: (c) => new RegExp(`127\\.0\\.0\\.1:${c.port}.*connection refused`),
+  },
+  {
+    name: "a wrong API key (the key is not echoed)", args: ["get_coll"], env: (c) => ({ ...hosts(c), QDRANT_API_KEY: wrongKey }), code: 4,
+    culprit: (c) => new RegExp(`GET ${re(c.url)}/collections: 401 Invalid API key`),
+  },
+  {
+    name: "no API key for a Qdrant that needs one", args: ["get_colla"], env: (c) => ({ ...hosts(c), QDRANT_API_KEY: "" }), code: 4,
+    culprit: (c) => new RegExp(`${re(c.url)}/aliases: 401 Must provide an API key`),
+  },
+  {
+    name: "an ingress answering an HTML 502", args: ["get_coll"], env: (c) => ({ ...hosts(c), QDRANT_RETRIES: "0" }), code: 4,
+    arrange: (e) => void e.faults.add({ method: "GET", path: "/collections", html: true }),
+    culprit: (c) => new RegExp(`${re(c.url)}/collections: 502 .*non-JSON body \\(text/html\\).*Bad Gateway`),
+  },
+  {
+    name: "a bucket that does not exist", args: ["get_snap_s3"], env: (c) => ({ ...full(c), QDRANT_S3_BUCKET_NAME: "no-such-bucket-e2e" }), code: 4,
+    culprit: () => /s3:\/\/no-such-bucket-e2e\/.*NoSuchBucket/,
+  },
+  {
+    name: "a wrong S3 secret (the secret is not echoed)", args: ["get_snap_s3"], env: (c) => ({ ...full(c), QDRANT_S3_SECRET_ACCESS_KEY: wrongSecret }),
+    code: 4, culprit: (c) => new RegExp(`S3 listing s3://${c.bucket}/.*SignatureDoesNotMatch`),
+  },
+  {
+    name: "an unreachable S3 endpoint", args: ["get_snap_s3"],
+    env: (c) => ({ ...full(c), QDRANT_S3_ENDPOINT_URL: `http://127.0.0.1:${c.port}`, QDRANT_RETRIES: "0" }),
+    code: 4, culprit: (c) => new RegExp(`S3 listing s3://${c.bucket}/.*ECONNREFUSED`),
+  },
+];
