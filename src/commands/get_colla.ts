@@ -1,26 +1,38 @@
-import { key } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
 /**
  * get_colla: save the aliases of every source host to `collection_aliases` (snapshots do not contain them).
- * Pairs already in the file are not written again, so a nightly run does not grow the file; peers of one cluster
- * report the same aliases, which are saved once.
+ * The file is a log read in order, where an alias's last row wins. A row is appended only when the alias's last row
+ * does not already name its current collection: a nightly run does not grow the file, an alias moved (or moved
+ * back, blue/green) gets a new row, and peers of one cluster, which report the same aliases, add it once.
  */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
   const tally = new Tally("get_colla");
   const lists = await Promise.all(config.sourceHosts.map((host) => qdrant.listAliases(host)));
-  const existing = new Set((await state.read("collectionAliases")).map((r) => key(r.collection, r.alias)));
+  const latest = new Map<string, string>();
+  for (const r of await state.read("collectionAliases")) latest.set(r.alias, r.collection);
+  // Independent sources may both define an alias; the first source host that has it decides (and we say so).
+  const current = new Map<string, string>();
+  lists.forEach((aliases, i) => {
+    for (const a of aliases) {
+      const seen = current.get(a.alias_name);
+      if (seen === undefined) current.set(a.alias_name, a.collection_name);
+      else if (seen === a.collection_name) tally.add("skipped", { collection: seen, alias: a.alias_name });
+      else {
+        log.warn(`Alias ${a.alias_name} points to ${seen} on an earlier source host but to ${a.collection_name} on ${config.sourceHosts[i]}; keeping ${seen}`);
+      }
+    }
+  });
   const fresh: { collection: string; alias: string }[] = [];
-  for (const a of lists.flat()) {
-    const row = { collection: a.collection_name, alias: a.alias_name };
-    const k = key(row.collection, row.alias);
-    if (existing.has(k)) {
+  for (const [alias, collection] of current) {
+    const row = { collection, alias };
+    if (latest.get(row.alias) === row.collection) {
       tally.add("skipped", row);
       continue;
     }
-    existing.add(k);
+    latest.set(row.alias, row.collection);
     fresh.push(row);
   }
   await state.appendMany("collectionAliases", fresh);

@@ -40,14 +40,16 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
     }
     const fresh: string[] = [];
     for (const snapshot of names) {
-      if (existing.has(key(collection, snapshot))) tally.add("skipped", { host, collection, snapshot });
-      else fresh.push(snapshot);
+      // Claimed before the await, so a parallel listing of the same collection (listed for several hosts) skips it.
+      if (existing.has(key(collection, snapshot))) {
+        tally.add("skipped", { host, collection, snapshot });
+        continue;
+      }
+      existing.add(key(collection, snapshot));
+      fresh.push(snapshot);
     }
     await state.appendMany("snapshots", fresh.map((snapshot) => ({ host, collection, snapshot })));
-    for (const snapshot of fresh) {
-      existing.add(key(collection, snapshot));
-      tally.add("done", { host, collection, snapshot });
-    }
+    for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
   }, deps.signal);
   return tally.finish(`Snapshots found in S3: ${tally.done} new, ${tally.skipped} already listed, in ${collections.length} collections`);
 }

@@ -4,7 +4,7 @@ import { createHostLimiter, mapPool } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
 import { collectionSnapshotKey } from "../s3/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
-import { describeError, isFatal, key, settleAll } from "./shared.js";
+import { compareSnapshotNames, describeError, isFatal, key, settleAll } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
@@ -39,6 +39,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     seen.add(key(collection, snapshot));
     byCollection.set(collection, [...(byCollection.get(collection) ?? []), snapshot]);
   }
+  // A bash-written file lists names as `mc ls` sorted them (peer id before the time stamp): order by time here.
+  for (const names of byCollection.values()) names.sort(compareSnapshotNames);
   if (placeholders > 0) log.warn(`Skipped ${placeholders} rows of the snapshots file without a snapshot name ("unknown"/"null", written by the bash tool for failed or unconfirmed snapshots)`);
   // `accepted` rows are left alone too: Qdrant took the job; re-sending it could restore twice.
   const done = new Set(

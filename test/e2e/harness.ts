@@ -3,7 +3,6 @@
  * the shape of its output, and polling. The CLI itself is spawned through test/support/cli.ts.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parse } from "csv-parse/sync";
@@ -14,16 +13,8 @@ import type { S3ServerInfo } from "../support/s3/launcher.js";
 /** The environment handed to the CLI (runCli adds PATH and nothing else). */
 export type Env = Record<string, string>;
 
-/** The bash tool's six state files, by their on-disk names. */
-export const STATE_FILES = [
-  "collections",
-  "snapshots",
-  "collection_aliases",
-  "snapshot_recovery_history",
-  "failed_snapshot_recovery",
-  "alias_recovery_history",
-] as const;
-export type StateFileName = (typeof STATE_FILES)[number];
+import { STATE_FILE_NAMES, type StateFileName } from "../support/state-names.js";
+export { STATE_FILE_NAMES as STATE_FILES, type StateFileName };
 
 /** `[YYYY-MM-DD HH:MM:SS] ` at the start of every log line, like the bash tool's. */
 export const LOG_LINE = /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] /;
@@ -118,15 +109,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
   }
 }
 
-/** A loopback TCP port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+export { closedPort } from "../support/net.js";
 
 /** Parses the single JSON document `--json` prints; fails unless stdout is exactly one JSON value and a newline. */
 export function parseJsonSummary(stdout: string): JsonSummary {

@@ -1,0 +1,12 @@
+/**
+ * The bash tool's six state file names, written out literally (not taken from src/) so the tests pin them.
+ */
+export const STATE_FILE_NAMES = [
+  "collections",
+  "snapshots",
+  "collection_aliases",
+  "snapshot_recovery_history",
+  "failed_snapshot_recovery",
+  "alias_recovery_history",
+] as const;
+export type StateFileName = (typeof STATE_FILE_NAMES)[number];
