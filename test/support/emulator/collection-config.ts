@@ -186,21 +186,7 @@ export function configFromCreateBody(body: Json, defaults: ShardDefaults): Colle
     write_consistency_factor: atLeastOne(r, "write_consistency_factor", "write_consistency_factor") ?? 1,
     on_disk_payload: r.optBool("on_disk_payload") ?? true,
   };
-  const sparse = sparseVectors(r);
-  if (sparse) params.sparse_vectors = sparse;
-  const config: CollectionConfigInternal = {
-    params,
-    hnsw_config: mergeHnsw(r.optReader("hnsw_config")),
-    optimizer_config: mergeOptimizer(r.optReader("optimizers_config")),
-    wal_config: mergeWal(r.optReader("wal_config")),
-    quantization_config: r.optObject("quantization_config") ?? null,
-    uuid: randomUUID(),
-  };
-  const strict = r.optObject("strict_mode_config");
-  if (strict) config.strict_mode_config = strict;
-  const metadata = r.optObject("metadata");
-  if (metadata) config.metadata = metadata;
-  return config;
+  return assembleConfig(params, r, r, "optimizers_config", randomUUID());
 }
 
 /** Read a snapshot's `config.json`; a broken file is a 500 like Qdrant's config load error. */
@@ -215,15 +201,23 @@ export function configFromFile(value: Json): CollectionConfigInternal {
     write_consistency_factor: p.optUint("write_consistency_factor") ?? 1,
     on_disk_payload: p.optBool("on_disk_payload") ?? true,
   };
-  const sparse = sparseVectors(p);
+  return assembleConfig(params, p, r, "optimizer_config", r.optString("uuid") ?? randomUUID());
+}
+
+/**
+ * The parts a create body and a snapshot's config.json share. They differ only in where `sparse_vectors` sits
+ * (top level vs inside params) and in the optimizer key (`optimizers_config` in the API, `optimizer_config` on disk).
+ */
+function assembleConfig(params: CollectionParams, sparseFrom: Reader, r: Reader, optimizerKey: string, uuid: string): CollectionConfigInternal {
+  const sparse = sparseVectors(sparseFrom);
   if (sparse) params.sparse_vectors = sparse;
   const config: CollectionConfigInternal = {
     params,
     hnsw_config: mergeHnsw(r.optReader("hnsw_config")),
-    optimizer_config: mergeOptimizer(r.optReader("optimizer_config")),
+    optimizer_config: mergeOptimizer(r.optReader(optimizerKey)),
     wal_config: mergeWal(r.optReader("wal_config")),
     quantization_config: r.optObject("quantization_config") ?? null,
-    uuid: r.optString("uuid") ?? randomUUID(),
+    uuid,
   };
   const strict = r.optObject("strict_mode_config");
   if (strict) config.strict_mode_config = strict;
