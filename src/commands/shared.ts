@@ -9,7 +9,9 @@ import type { Deps } from "./types.js";
  * every other call would be refused too) and S3 failures (the bucket or credentials are wrong for every item).
  */
 export function isFatal(err: unknown): boolean {
-  return err instanceof InterruptedError || err instanceof UpstreamError && !(err instanceof QdrantError) || (err instanceof QdrantError && err.refused);
+  if (err instanceof InterruptedError) return true;
+  if (err instanceof QdrantError) return err.refused;
+  return err instanceof UpstreamError;
 }
 
 /** A one-line, secret-free description of an item's failure. */
