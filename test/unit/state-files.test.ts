@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateFileError } from "../../src/errors.js";
 import { STATE_FILES, StateStore, type StateKind } from "../../src/state/files.js";
 import { createKeySet, joinKey } from "../../src/state/history.js";
+import { STATE_FILE_NAMES } from "../support/state-names.js";
 
 let dir: string;
 
@@ -22,16 +23,7 @@ describe("StateStore", () => {
   it("uses the bash tool's file names", () => {
     const store = new StateStore(dir);
     const names = (Object.keys(STATE_FILES) as StateKind[]).map((kind) => store.path(kind));
-    expect(names).toEqual(
-      [
-        "collections",
-        "snapshots",
-        "collection_aliases",
-        "snapshot_recovery_history",
-        "failed_snapshot_recovery",
-        "alias_recovery_history",
-      ].map((name) => join(dir, name)),
-    );
+    expect(names).toEqual(STATE_FILE_NAMES.map((name) => join(dir, name)));
   });
 
   it("reads a missing file as no rows and as empty", async () => {

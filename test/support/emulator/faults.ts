@@ -4,6 +4,8 @@
  * consumed. Latency-only and slow-body rules compose with normal handling.
  */
 
+import { createSeededRandom } from "../seeded-random.js";
+
 export interface FaultRule {
   /** Index into `emulator.nodes`; undefined = every node. */
   node?: number;
@@ -52,17 +54,6 @@ export interface FaultController {
   hits(): number;
 }
 
-/** mulberry32: tiny, seedable and good enough for reproducible fault sampling. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface LiveRule {
   rule: FaultRule;
@@ -88,7 +79,7 @@ export class Faults implements FaultController {
   constructor(private readonly onLocalDisk: (on: boolean) => void) {}
 
   add(rule: FaultRule): () => void {
-    const live: LiveRule = { rule, remaining: rule.times ?? Infinity, random: prng(rule.seed ?? 1) };
+    const live: LiveRule = { rule, remaining: rule.times ?? Infinity, random: createSeededRandom(rule.seed ?? 1) };
     this.rules.push(live);
     return () => {
       this.rules = this.rules.filter((r) => r !== live);

@@ -1,5 +1,6 @@
 // Decides, request by request, whether to inject a fault. Lives in the server process.
 import type { S3FaultSpec } from "./fault-spec.js";
+import { createSeededRandom } from "../seeded-random.js";
 
 /** The S3 error codes the injector produces. */
 export type FaultCode = "InternalError" | "ServiceUnavailable" | "SlowDown";
@@ -53,14 +54,3 @@ function matches(spec: S3FaultSpec, target: FaultTarget): boolean {
   return spec.operations === undefined || spec.operations.includes(target.operation);
 }
 
-/** mulberry32: a tiny deterministic generator, uniform in [0, 1). */
-function createSeededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
