@@ -1,7 +1,7 @@
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
 import { isShardSnapshotName } from "../s3/keys.js";
-import { compareSnapshotNames, describeError, ensureCollections, isFatal, key } from "./shared.js";
+import { claimSnapshots, compareSnapshotNames, describeError, ensureCollections, isFatal } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
@@ -30,8 +30,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
         return !shard && keep(n);
       });
       names.sort(compareSnapshotNames);
-      const fresh = names.filter((n) => !seen.has(key(collection, n)));
-      for (const n of fresh) seen.add(key(collection, n));
+      const { fresh } = claimSnapshots(seen, collection, names);
       await state.appendMany("snapshots", fresh.map((snapshot) => ({ host, collection, snapshot })));
       for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
       if (names.length === 0) log.info(`No matching snapshots of ${collection} on ${host}`);

@@ -2,7 +2,7 @@ import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
 import { collectionFromPrefix, collectionSnapshotsPrefix, SNAPSHOTS_PREFIX, snapshotNameFromKey } from "../s3/keys.js";
 import type { Row } from "../state/files.js";
-import { compareSnapshotNames, key } from "./shared.js";
+import { claimSnapshots, compareSnapshotNames, key } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
@@ -38,16 +38,8 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
       log.info(`No matching snapshots of ${collection} in s3://${store.bucket}/${prefix}; skipping`);
       return;
     }
-    const fresh: string[] = [];
-    for (const snapshot of names) {
-      // Claimed before the await, so a parallel listing of the same collection (listed for several hosts) skips it.
-      if (existing.has(key(collection, snapshot))) {
-        tally.add("skipped", { host, collection, snapshot });
-        continue;
-      }
-      existing.add(key(collection, snapshot));
-      fresh.push(snapshot);
-    }
+    const { fresh, repeated } = claimSnapshots(existing, collection, names);
+    for (const snapshot of repeated) tally.add("skipped", { host, collection, snapshot });
     await state.appendMany("snapshots", fresh.map((snapshot) => ({ host, collection, snapshot })));
     for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
   }, deps.signal);

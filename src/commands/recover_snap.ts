@@ -37,7 +37,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     }
     if (!keep(snapshot) || seen.has(key(collection, snapshot))) continue;
     seen.add(key(collection, snapshot));
-    byCollection.set(collection, [...(byCollection.get(collection) ?? []), snapshot]);
+    const names = byCollection.get(collection);
+    if (names) names.push(snapshot);
+    else byCollection.set(collection, [snapshot]);
   }
   // A bash-written file lists names as `mc ls` sorted them (peer id before the time stamp): order by time here.
   for (const names of byCollection.values()) names.sort(compareSnapshotNames);

@@ -2,6 +2,7 @@ import { assertConfigured } from "../config.js";
 import { InterruptedError, UpstreamError } from "../errors.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { Row } from "../state/files.js";
+import { joinKey } from "../state/history.js";
 import type { Deps } from "./types.js";
 
 /**
@@ -51,7 +52,25 @@ export async function fetchCollections(deps: Deps): Promise<Row<"collections">[]
 }
 
 /** Keys for set look-ups (NUL cannot occur in a state field, so joined keys cannot collide). */
-export { joinKey as key } from "../state/history.js";
+export { joinKey as key };
+
+/**
+ * Splits `names` of `collection` into those not in `seen` (which it adds, before any await of the caller, so a
+ * parallel listing of the same collection cannot claim them too) and those already there.
+ */
+export function claimSnapshots(seen: Set<string>, collection: string, names: readonly string[]): { fresh: string[]; repeated: string[] } {
+  const fresh: string[] = [];
+  const repeated: string[] = [];
+  for (const name of names) {
+    const k = joinKey(collection, name);
+    if (seen.has(k)) repeated.push(name);
+    else {
+      seen.add(k);
+      fresh.push(name);
+    }
+  }
+  return { fresh, repeated };
+}
 
 /** Like Promise.all, but waits for every promise to settle before rethrowing the first failure. */
 export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
