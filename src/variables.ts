@@ -26,6 +26,7 @@ export const VARIABLES = [
   { name: "QDRANT_SNAPSHOT_DATETIME_FILTER", default: "", description: "only snapshots whose name contains this text, or matches it as a glob (* and ?) when it has one" },
   { name: "QDRANT_HTTP_PORT", default: "6333", description: "HTTP port put into peer URIs discovered from /cluster (those carry the p2p port)" },
   { name: "QDRANT_STATE_DIR", default: ".", description: "directory of the state files (--state-dir wins)" },
+  { name: "QDRANT_STATE_S3_PREFIX", default: "", description: "mirror the state files to this prefix of QDRANT_S3_BUCKET_NAME (e.g. state/prod-backup/): downloaded at start, uploaded after every change; empty = local only" },
   { name: "QDRANT_CONCURRENCY", default: "4", description: "collections worked on at once" },
   { name: "QDRANT_PER_HOST_CONCURRENCY", default: "1", description: "snapshot create or recover calls running at once against one Qdrant host" },
   { name: "QDRANT_RETRIES", default: "3", description: "retries of a request after a transport error, 429, 502, 503 or 504" },
