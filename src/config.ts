@@ -1,6 +1,7 @@
 import path from "node:path";
 import { ConfigError } from "./errors.js";
 import { parseDuration } from "./lib/duration.js";
+import { SNAPSHOTS_PREFIX } from "./s3/keys.js";
 
 /** Everything a run needs, validated and frozen before the first request. */
 export interface Config {
@@ -23,6 +24,8 @@ export interface Config {
   readonly snapshotFilter: string;
   readonly httpPort: number;
   readonly stateDir: string;
+  /** Key prefix (ending in `/`) of the state files' copies in the bucket; undefined = not mirrored. */
+  readonly stateS3Prefix: string | undefined;
   readonly concurrency: number;
   readonly perHostConcurrency: number;
   readonly retries: number;
@@ -80,6 +83,11 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
   const stateDirRaw = flags.stateDir ?? get("QDRANT_STATE_DIR");
   if (flags.stateDir !== undefined && flags.stateDir.trim() === "") problems.push("--state-dir: must not be empty");
 
+  const stateS3Prefix = parseStatePrefix(get("QDRANT_STATE_S3_PREFIX"), problems);
+  if (stateS3Prefix !== undefined && bucket === undefined) {
+    problems.push("QDRANT_STATE_S3_PREFIX: the state is mirrored to QDRANT_S3_BUCKET_NAME, which is not set");
+  }
+
   const config: Config = {
     // The API key is used verbatim (surrounding spaces would be a different key); empty = none.
     apiKey: env["QDRANT_API_KEY"] || undefined,
@@ -93,6 +101,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     snapshotFilter: env["QDRANT_SNAPSHOT_DATETIME_FILTER"] ?? "",
     httpPort: int("QDRANT_HTTP_PORT", 6333, 1, 65535),
     stateDir: path.resolve(flags.cwd, stateDirRaw ?? "."),
+    stateS3Prefix,
     concurrency: int("QDRANT_CONCURRENCY", 4, 1, 1024),
     perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1, 1024),
     retries: int("QDRANT_RETRIES", 3, 0, 100),
@@ -144,6 +153,29 @@ function checkUrl(name: string, value: string, problems: string[]): boolean {
     return false;
   }
   return true;
+}
+
+/** `state/prod` → `state/prod/`; refuses keys S3 tools mangle and Qdrant's own snapshot layout. */
+function parseStatePrefix(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  const prefix = raw.endsWith("/") ? raw : `${raw}/`;
+  const segments = prefix.slice(0, -1).split("/");
+  const problem =
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f\\]/.test(prefix)
+      ? "must not contain control characters or backslashes"
+      : prefix.startsWith("/")
+        ? "must not start with / (S3 keys have no leading slash)"
+        : segments.some((s) => s === "" || s === "." || s === "..")
+          ? "must not have empty, . or .. path segments"
+          : segments[0] === SNAPSHOTS_PREFIX
+            ? `must not be inside ${SNAPSHOTS_PREFIX}/, where Qdrant keeps its snapshots`
+            : Buffer.byteLength(prefix) > 512
+              ? "is longer than 512 bytes"
+              : undefined;
+  if (problem === undefined) return prefix;
+  problems.push(`QDRANT_STATE_S3_PREFIX: "${raw}" ${problem} (e.g. state/prod-backup/)`);
+  return undefined;
 }
 
 function parseBool(name: string, raw: string | undefined, dflt: boolean, problems: string[]): boolean {

@@ -1,17 +1,20 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parse as parseDotenv } from "dotenv";
-import { buildConfig, type Env } from "./config.js";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { buildConfig, type Config, type Env } from "./config.js";
 import { ConfigError, EXIT, ToolError, type ExitCode } from "./errors.js";
 import { Redactor } from "./lib/redact.js";
-import { createLogger } from "./log.js";
+import { createLogger, type Logger } from "./log.js";
 import { parseArgs } from "./program.js";
 import { QdrantClient } from "./qdrant/client.js";
 import { QdrantHttp } from "./qdrant/http.js";
 import type { TaskSummary } from "./commands/types.js";
-import { runTasks } from "./runner.js";
+import { assertTasksConfigured, runTasks } from "./runner.js";
 import { createS3Client, createSnapshotStore, type SnapshotStore } from "./s3/client.js";
+import { createObjectStore } from "./s3/objects.js";
 import { StateStore } from "./state/files.js";
+import { StateMirror } from "./state/mirror.js";
 
 declare const __VERSION__: string;
 const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
@@ -59,26 +62,43 @@ export async function main(io: Io): Promise<ExitCode> {
     redactor.addSecret(env["QDRANT_API_KEY"]);
     redactor.addSecret(env["QDRANT_S3_SECRET_ACCESS_KEY"]);
     const config = buildConfig(env, { stateDir: global.stateDir, cwd: io.cwd });
+    assertTasksConfigured(args.tasks, config); // before the first request, the state mirror's included
     const http = new QdrantHttp({ apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs, retries: config.retries, signal: io.signal, log });
     closers.push(() => http.close());
+    let s3Client: S3Client | undefined;
+    const getS3Client = (): S3Client => {
+      if (!s3Client) {
+        const client = createS3Client(config);
+        closers.push(async () => client.destroy());
+        s3Client = client;
+      }
+      return s3Client;
+    };
     let store: SnapshotStore | undefined;
+    const clock = () => new Date();
     const state = new StateStore(config.stateDir);
     closers.push(() => state.close());
+    const stateMirror = config.stateS3Prefix === undefined ? undefined : await pullState(config, state, getS3Client(), log, clock);
     const deps = {
-      config, log, state, signal: io.signal, clock: () => new Date(), qdrant: new QdrantClient(http),
-      s3: () => {
-        if (!store) {
-          const client = createS3Client(config);
-          closers.push(async () => client.destroy());
-          store = createSnapshotStore(client, config.s3.bucket!, io.signal);
-        }
-        return store;
-      },
+      config, log, state, stateMirror, signal: io.signal, clock, qdrant: new QdrantClient(http),
+      s3: () => (store ??= createSnapshotStore(getS3Client(), config.s3.bucket!, io.signal)),
     };
-    const result = await runTasks(args.tasks, { bkp: args.bkp }, config, deps, (s) => {
+    const outcome = await runTasks(args.tasks, { bkp: args.bkp }, config, deps, (s) => {
       finished.push(s);
       if (!global.json) io.stdout(`${redactor.redact(`[${s.task}] ${s.message}`)}\n`);
-    });
+    }).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    const mirrorError = stateMirror ? await flushState(stateMirror, state) : undefined;
+    if ("error" in outcome) {
+      if (mirrorError) log.error(mirrorError.message);
+      throw outcome.error;
+    }
+    const result = outcome.value;
+    // The run's own outcome wins over a stale mirror only when it is worse than "partial".
+    if (mirrorError && (result.exitCode === EXIT.ok || result.exitCode === EXIT.partial)) throw mirrorError;
+    if (mirrorError) log.error(mirrorError.message);
     if (global.json) io.stdout(`${redactor.redact(JSON.stringify({ ok: result.exitCode === EXIT.ok, exitCode: result.exitCode, tasks: result.tasks }))}\n`);
     if (result.exitCode === EXIT.interrupted) log.warn("interrupted; everything finished before the signal is recorded in the state files");
     return result.exitCode;
@@ -93,6 +113,32 @@ export async function main(io: Io): Promise<ExitCode> {
     return code;
   } finally {
     for (const close of closers) await close().catch(() => undefined);
+  }
+}
+
+/** Creates the state mirror and brings the local state files up to date with the bucket (before any task runs). */
+async function pullState(config: Config, state: StateStore, client: S3Client, log: Logger, clock: () => Date): Promise<StateMirror> {
+  // Config guarantees the bucket whenever the prefix is set.
+  const mirror = new StateMirror(state, createObjectStore(client, config.s3.bucket!), config.stateS3Prefix!, log, clock);
+  const { downloaded, uploaded } = await mirror.pull();
+  log.info(`state files mirrored at ${mirror.location} (${downloaded} downloaded, ${uploaded} uploaded)`);
+  // Subscribed only now: the downloads above must not be uploaded straight back.
+  state.onChange((kind) => mirror.notify(kind));
+  return mirror;
+}
+
+/** Waits for the state appends, then for the mirror's uploads; returns the upload error, if one remains. */
+async function flushState(mirror: StateMirror, state: StateStore): Promise<ToolError | undefined> {
+  try {
+    await state.close();
+    await mirror.flush();
+    return undefined;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    const message =
+      `state mirror: ${detail}; the state files in ${state.dir} are complete, ` +
+      `but their copies in ${mirror.location} are behind until a later run uploads them`;
+    return new ToolError(message, err instanceof ToolError ? err.exitCode : EXIT.upstream, { cause: err });
   }
 }
 

@@ -20,7 +20,7 @@ export async function runTasks(
   deps: Deps,
   onSummary: (s: TaskSummary) => void,
 ): Promise<RunResult> {
-  for (const task of tasks) assertConfigured(config, task.name, task.needs);
+  assertTasksConfigured(tasks, config);
   const summaries: TaskSummary[] = [];
   for (const task of tasks) {
     if (deps.signal.aborted) throw new InterruptedError();
@@ -31,4 +31,9 @@ export async function runTasks(
     if (summary.exitCode !== EXIT.ok) return { exitCode: summary.exitCode, tasks: summaries };
   }
   return { exitCode: EXIT.ok, tasks: summaries };
+}
+
+/** Throws a ConfigError (exit 2) naming every variable missing for any of `tasks`, in task order. */
+export function assertTasksConfigured(tasks: readonly TaskDef[], config: Config): void {
+  for (const task of tasks) assertConfigured(config, task.name, task.needs);
 }

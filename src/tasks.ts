@@ -23,7 +23,7 @@ export interface TaskDef {
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
 const S3: VariableName[] = ["QDRANT_S3_ENDPOINT_URL", "QDRANT_S3_ACCESS_KEY_ID", "QDRANT_S3_SECRET_ACCESS_KEY", "QDRANT_S3_BUCKET_NAME", "QDRANT_S3_REGION"];
-const STATE: VariableName[] = ["QDRANT_STATE_DIR"];
+const STATE: VariableName[] = ["QDRANT_STATE_DIR", "QDRANT_STATE_S3_PREFIX"];
 
 export const TASKS: readonly TaskDef[] = [
   {
@@ -63,8 +63,8 @@ export const TASKS: readonly TaskDef[] = [
   },
   {
     name: "reset", aliases: [], run: reset, needs: [],
-    summary: "delete the state files, or rename them to .bkp copies with --bkp true",
-    variables: [...STATE],
+    summary: "delete the state files (and their copies in the bucket), or keep them as .bkp copies with --bkp true",
+    variables: [...STATE, ...S3],
   },
 ];
 

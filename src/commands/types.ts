@@ -4,6 +4,7 @@ import type { Logger } from "../log.js";
 import type { QdrantClient } from "../qdrant/client.js";
 import type { SnapshotStore } from "../s3/client.js";
 import type { StateStore } from "../state/files.js";
+import type { StateMirror } from "../state/mirror.js";
 
 /** Everything a command may touch. Commands never print, read the environment or exit. */
 export interface Deps {
@@ -12,6 +13,8 @@ export interface Deps {
   /** The snapshot bucket; created on first use so tasks without S3 need no S3 settings. */
   readonly s3: () => SnapshotStore;
   readonly state: StateStore;
+  /** The copies of the state files in the bucket (QDRANT_STATE_S3_PREFIX); undefined when not mirrored. */
+  readonly stateMirror?: StateMirror;
   readonly log: Logger;
   readonly clock: () => Date;
   readonly signal: AbortSignal;

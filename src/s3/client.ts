@@ -35,21 +35,7 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
       throw new UpstreamError(`S3 ${what} failed: ${describeS3Error(err)}`, { cause: err });
     }
   };
-  const list = async (prefix: string, delimiter: string | undefined) => {
-    const keys: string[] = [];
-    const prefixes: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
-        { abortSignal: signal },
-      );
-      for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
-      for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) prefixes.push(p.Prefix);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return { keys, prefixes };
-  };
+  const list = (prefix: string, delimiter: string | undefined) => listObjects(client, bucket, prefix, delimiter, signal);
   return {
     bucket,
     listKeys: (prefix) => wrap(`listing s3://${bucket}/${prefix}`, async () => (await list(prefix, undefined)).keys),
@@ -59,6 +45,32 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
         getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expirySeconds }),
       ),
   };
+}
+
+/**
+ * Every key and common prefix under `prefix`, following continuation tokens past 1,000 keys.
+ * @param delimiter `/` for one level (common prefixes), undefined for a recursive listing
+ */
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  delimiter: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ keys: string[]; prefixes: string[] }> {
+  const keys: string[] = [];
+  const prefixes: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
+      signal ? { abortSignal: signal } : {},
+    );
+    for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
+    for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) prefixes.push(p.Prefix);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return { keys, prefixes };
 }
 
 /** A short, secret-free description of an S3 SDK error: its code, HTTP status and message. */

@@ -5,10 +5,22 @@
  * Every append is one write() on a file opened in append mode followed by fdatasync, serialised per file, so a
  * row is either fully on disk or absent and concurrent appends never interleave.
  */
-import { mkdir, open, readFile, rename, lstat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
 import { formatCsvRow, parseCsvRows } from "./csv.js";
+import {
+  backUp,
+  decodeUtf8,
+  formatStamp,
+  lastByte,
+  messageOf,
+  openForAppend,
+  readOrEmpty,
+  remove,
+  syncDir,
+  writeAtomically,
+  writeFully,
+} from "./fs.js";
 
 export const STATE_FILES = {
   collections: { name: "collections", columns: ["host", "collection"] },
@@ -23,7 +35,6 @@ export type StateKind = keyof typeof STATE_FILES;
 export type Row<K extends StateKind> = Record<(typeof STATE_FILES)[K]["columns"][number], string>;
 
 const KINDS = Object.keys(STATE_FILES) as StateKind[]; // the keys of a literal object: exactly StateKind
-const FILE_MODE = 0o644; // state holds host, collection and snapshot names, no secrets
 
 /** What {@link StateStore.reset} did, as absolute-or-relative paths as built from the store's directory. */
 export interface ResetResult {
@@ -36,6 +47,7 @@ export interface ResetResult {
 export class StateStore {
   // Tail of each file's queue of writes; never rejects, so one failed append does not block the next.
   private readonly queues = new Map<StateKind, Promise<void>>();
+  private readonly listeners: ((kind: StateKind) => void)[] = [];
   private closed = false;
 
   /** @param dir the state directory (the bash tool used the current directory); created on first append */
@@ -91,6 +103,32 @@ export class StateStore {
     const columns: readonly string[] = STATE_FILES[kind].columns;
     const text = rows.map((row) => formatCsvRow(columns.map((column) => fieldOf(row, column)))).join("");
     await this.enqueue(kind, () => this.write(kind, text));
+    this.changed(kind);
+  }
+
+  /** Calls `listener` after every append that reached the disk, and after every {@link replace}; not on reset. */
+  onChange(listener: (kind: StateKind) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The exact bytes of `kind`'s file (undefined when it is missing), after the appends already requested. */
+  readBytes(kind: StateKind): Promise<Buffer | undefined> {
+    return this.enqueue(kind, () => readOrEmpty(this.path(kind)));
+  }
+
+  /** Replaces `kind`'s file with `bytes` atomically (the old or the new content survives a crash, never a mix). */
+  async replace(kind: StateKind, bytes: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error("state store is closed");
+    await this.enqueue(kind, () => writeAtomically(this.path(kind), this.dir, bytes));
+    this.changed(kind);
+  }
+
+  /**
+   * Renames `kind`'s file to `<name>-YYYY-MM-DD_HH-MM-SS<suffix>` (as {@link reset} names its backups), keeping it
+   * out of the way. Returns the new path, or undefined when there was no file.
+   */
+  moveAside(kind: StateKind, now: Date, suffix: string): Promise<string | undefined> {
+    return this.enqueue(kind, () => backUp(this.path(kind), formatStamp(now), suffix));
   }
 
   /**
@@ -101,7 +139,7 @@ export class StateStore {
   async reset(opts: { bkp: boolean; now: Date }): Promise<ResetResult> {
     const stamp = formatStamp(opts.now);
     const outcomes = await Promise.all(
-      KINDS.map((kind) => this.enqueue(kind, () => (opts.bkp ? backUp(this.path(kind), stamp) : remove(this.path(kind))))),
+      KINDS.map((kind) => this.enqueue(kind, () => (opts.bkp ? backUp(this.path(kind), stamp, ".bkp") : remove(this.path(kind))))),
     );
     if (outcomes.some((outcome) => outcome !== undefined)) await syncDir(this.dir);
     const done = outcomes.filter((outcome): outcome is string => outcome !== undefined);
@@ -112,6 +150,10 @@ export class StateStore {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.queues.values());
+  }
+
+  private changed(kind: StateKind): void {
+    for (const listener of this.listeners) listener(kind);
   }
 
   private enqueue<T>(kind: StateKind, task: () => Promise<T>): Promise<T> {
@@ -149,127 +191,10 @@ export class StateStore {
   }
 }
 
-async function openForAppend(file: string, dir: string): Promise<FileHandle> {
-  try {
-    // a+: appends always go to the end (O_APPEND), and the last byte can still be read.
-    return await open(file, "a+", FILE_MODE);
-  } catch (err) {
-    if (codeOf(err) !== "ENOENT") throw err;
-    await mkdir(dir, { recursive: true });
-    return await open(file, "a+", FILE_MODE);
-  }
-}
 
-async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
-  const buffer = Buffer.alloc(1);
-  await handle.read(buffer, 0, 1, size - 1);
-  return buffer[0];
-}
-
-// write() may in principle write less than asked; for regular files it writes everything in one call.
-async function writeFully(handle: FileHandle, buffer: Buffer): Promise<void> {
-  for (let offset = 0; offset < buffer.length; ) {
-    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort: some platforms and file systems (Windows, some network mounts) cannot fsync a directory.
-  }
-}
-
-async function readOrEmpty(file: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    if (codeOf(err) === "ENOENT") return undefined;
-    throw new StateFileError(file, undefined, `cannot read: ${messageOf(err)}`);
-  }
-}
-
-function decodeUtf8(bytes: Buffer, file: string): string {
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    // Error path only: find the first line that fails to decode, so the message can point at it.
-    let line = 1;
-    for (let start = 0; start <= bytes.length; line++) {
-      const end = bytes.indexOf(0x0a, start);
-      const stop = end === -1 ? bytes.length : end;
-      try {
-        decoder.decode(bytes.subarray(start, stop));
-      } catch {
-        break;
-      }
-      start = stop + 1;
-    }
-    throw new StateFileError(file, line, "invalid UTF-8");
-  }
-}
-
-function fieldOf(row: Readonly<Record<string, unknown>>, column: string): string {
+export function fieldOf(row: Readonly<Record<string, unknown>>, column: string): string {
   const value = row[column];
   if (typeof value !== "string") throw new TypeError(`state row is missing the "${column}" field`);
   return value;
 }
 
-async function remove(file: string): Promise<string | undefined> {
-  try {
-    await unlink(file);
-    return file;
-  } catch (err) {
-    if (codeOf(err) === "ENOENT") return undefined;
-    throw new StateFileError(file, undefined, `cannot delete: ${messageOf(err)}`);
-  }
-}
-
-async function backUp(file: string, stamp: string): Promise<string | undefined> {
-  try {
-    for (let n = 0; ; n++) {
-      const target = `${file}-${stamp}${n === 0 ? "" : `-${n}`}.bkp`;
-      if (await exists(target)) continue;
-      await rename(file, target);
-      return target;
-    }
-  } catch (err) {
-    if (codeOf(err) === "ENOENT") return undefined;
-    throw new StateFileError(file, undefined, `cannot back up: ${messageOf(err)}`);
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await lstat(file);
-    return true;
-  } catch (err) {
-    if (codeOf(err) === "ENOENT") return false;
-    throw err;
-  }
-}
-
-/** `YYYY-MM-DD_HH-MM-SS` in local time, as `date +%F_%H-%M-%S` prints it. */
-function formatStamp(date: Date): string {
-  const pad = (value: number): string => String(value).padStart(2, "0");
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
-    `_${pad(date.getHours())}-${pad(date.getMinutes())}-${pad(date.getSeconds())}`
-  );
-}
-
-function codeOf(err: unknown): string | undefined {
-  return err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : undefined;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

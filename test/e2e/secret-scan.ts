@@ -14,6 +14,8 @@ export interface SecretScanInput {
   secrets: readonly (string | undefined)[] | Readonly<Record<string, string | undefined>>;
   /** Files the test wrote itself (env files hold the secrets on purpose). Default: `.env*` and `*.env`. */
   skipFiles?: (name: string) => boolean;
+  /** More texts to scan, e.g. the state files' copies in the bucket. */
+  extra?: readonly { where: string; text: string }[];
 }
 
 // A presigned URL's query is a bearer credential: any of these parameters with a real value is a leak.
@@ -26,6 +28,7 @@ export async function assertNoSecrets(input: SecretScanInput): Promise<void> {
   const sources: { where: string; text: string }[] = [
     { where: "stdout", text: input.stdout },
     { where: "stderr", text: input.stderr },
+    ...(input.extra ?? []),
   ];
   if (input.stateDir !== undefined) {
     const skip = input.skipFiles ?? ((name: string) => name.startsWith(".env") || name.endsWith(".env"));

@@ -1,0 +1,78 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3ServiceException,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { InterruptedError, UpstreamError } from "../errors.js";
+import { describeS3Error, listObjects } from "./client.js";
+
+/** Whole small objects in one bucket (the mirrored state files). Errors are UpstreamError (exit 4) naming the key. */
+export interface ObjectStore {
+  readonly bucket: string;
+  /** The object's bytes, or undefined when there is no such key. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  /** Server-side copy of `from` to `to` in the same bucket; false when `from` does not exist. */
+  copy(from: string, to: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** The keys directly under `prefix` (delimiter `/`). */
+  list(prefix: string): Promise<string[]>;
+}
+
+/**
+ * An ObjectStore over `bucket`. `signal`, when given, cancels requests in flight; the state mirror passes none,
+ * so what an interrupted run recorded still reaches the bucket.
+ */
+export function createObjectStore(client: S3Client, bucket: string, signal?: AbortSignal): ObjectStore {
+  const send = async <T>(what: string, key: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal?.aborted) throw new InterruptedError();
+      throw new UpstreamError(`S3 ${what} s3://${bucket}/${key} failed: ${describeS3Error(err)}`, { cause: err });
+    }
+  };
+  const options = signal ? { abortSignal: signal } : {};
+  return {
+    bucket,
+    get: (key) =>
+      send("GET", key, async () => {
+        try {
+          const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
+          return reply.Body ? await reply.Body.transformToByteArray() : new Uint8Array();
+        } catch (err) {
+          if (isNoSuchKey(err)) return undefined;
+          throw err;
+        }
+      }),
+    put: (key, body, contentType) =>
+      send("PUT", key, async () => {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }), options);
+      }),
+    copy: (from, to) =>
+      send("COPY to", to, async () => {
+        try {
+          // CopySource is "bucket/key", URL-encoded (the SDK sends it as a header verbatim).
+          const source = `${bucket}/${from.split("/").map(encodeURIComponent).join("/")}`;
+          await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source }), options);
+          return true;
+        } catch (err) {
+          if (isNoSuchKey(err)) return false;
+          throw err;
+        }
+      }),
+    list: (prefix) => send("LIST", prefix, async () => (await listObjects(client, bucket, prefix, "/", signal)).keys),
+    delete: (key) =>
+      send("DELETE", key, async () => {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), options);
+      }),
+  };
+}
+
+// Only NoSuchKey: a 404 can also be NoSuchBucket, which is an error, never "no state yet".
+function isNoSuchKey(err: unknown): boolean {
+  return err instanceof S3ServiceException && err.name === "NoSuchKey";
+}

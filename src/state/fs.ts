@@ -1,0 +1,152 @@
+/**
+ * File-system helpers of the state store: durable appends, atomic replacement, backups. Every error they raise
+ * names the file (StateFileError, exit 2).
+ */
+import { mkdir, open, readFile, rename, lstat, unlink, type FileHandle } from "node:fs/promises";
+import { StateFileError } from "../errors.js";
+
+/** State holds host, collection and snapshot names, no secrets. */
+export const FILE_MODE = 0o644;
+
+export async function openForAppend(file: string, dir: string): Promise<FileHandle> {
+  try {
+    // a+: appends always go to the end (O_APPEND), and the last byte can still be read.
+    return await open(file, "a+", FILE_MODE);
+  } catch (err) {
+    if (codeOf(err) !== "ENOENT") throw err;
+    await mkdir(dir, { recursive: true });
+    return await open(file, "a+", FILE_MODE);
+  }
+}
+
+export async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
+  const buffer = Buffer.alloc(1);
+  await handle.read(buffer, 0, 1, size - 1);
+  return buffer[0];
+}
+
+// write() may in principle write less than asked; for regular files it writes everything in one call.
+export async function writeFully(handle: FileHandle, buffer: Buffer): Promise<void> {
+  for (let offset = 0; offset < buffer.length; ) {
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Best effort: some platforms and file systems (Windows, some network mounts) cannot fsync a directory.
+  }
+}
+
+export async function readOrEmpty(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    if (codeOf(err) === "ENOENT") return undefined;
+    throw new StateFileError(file, undefined, `cannot read: ${messageOf(err)}`);
+  }
+}
+
+export function decodeUtf8(bytes: Buffer, file: string): string {
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    // Error path only: find the first line that fails to decode, so the message can point at it.
+    let line = 1;
+    for (let start = 0; start <= bytes.length; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      const stop = end === -1 ? bytes.length : end;
+      try {
+        decoder.decode(bytes.subarray(start, stop));
+      } catch {
+        break;
+      }
+      start = stop + 1;
+    }
+    throw new StateFileError(file, line, "invalid UTF-8");
+  }
+}
+
+export async function remove(file: string): Promise<string | undefined> {
+  try {
+    await unlink(file);
+    return file;
+  } catch (err) {
+    if (codeOf(err) === "ENOENT") return undefined;
+    throw new StateFileError(file, undefined, `cannot delete: ${messageOf(err)}`);
+  }
+}
+
+/** Renames `file` to `<file>-<stamp><suffix>`, adding `-1`, `-2`… before the suffix when the name is taken. */
+export async function backUp(file: string, stamp: string, suffix: string): Promise<string | undefined> {
+  try {
+    for (let n = 0; ; n++) {
+      const target = `${file}-${stamp}${n === 0 ? "" : `-${n}`}${suffix}`;
+      if (await exists(target)) continue;
+      await rename(file, target);
+      return target;
+    }
+  } catch (err) {
+    if (codeOf(err) === "ENOENT") return undefined;
+    throw new StateFileError(file, undefined, `cannot back up: ${messageOf(err)}`);
+  }
+}
+
+/**
+ * Replaces `file` with `bytes` atomically: a temporary file in the same directory is written, fsync'ed and renamed
+ * over it, so a crash leaves either the old or the new content, never a mix.
+ */
+export async function writeAtomically(file: string, dir: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const temp = `${file}.tmp-${process.pid}`;
+  try {
+    const handle = await open(temp, "w", FILE_MODE);
+    try {
+      await writeFully(handle, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+    await syncDir(dir);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw new StateFileError(file, undefined, `cannot write: ${messageOf(err)}`);
+  }
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (err) {
+    if (codeOf(err) === "ENOENT") return false;
+    throw err;
+  }
+}
+
+/** `YYYY-MM-DD_HH-MM-SS` in local time, as `date +%F_%H-%M-%S` prints it. */
+export function formatStamp(date: Date): string {
+  const pad = (value: number): string => String(value).padStart(2, "0");
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `_${pad(date.getHours())}-${pad(date.getMinutes())}-${pad(date.getSeconds())}`
+  );
+}
+
+export function codeOf(err: unknown): string | undefined {
+  return err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : undefined;
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
