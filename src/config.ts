@@ -174,7 +174,7 @@ function parseStatePrefix(raw: string | undefined, problems: string[]): string |
               ? "is longer than 512 bytes"
               : undefined;
   if (problem === undefined) return prefix;
-  problems.push(`QDRANT_STATE_S3_PREFIX: "${raw}" ${problem} (e.g. state/prod-backup/)`);
+  problems.push(`QDRANT_STATE_S3_PREFIX: ${JSON.stringify(raw)} ${problem} (e.g. state/prod-backup/)`);
   return undefined;
 }
 

@@ -8,6 +8,7 @@
  * - A failed upload leaves the file marked; the next change or the final {@link StateMirror.flush} tries again, and
  *   flush throws when a file's latest content still did not reach the bucket. The local files are always complete.
  */
+import { UpstreamError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ObjectStore } from "../s3/objects.js";
 import { formatStamp, messageOf } from "./fs.js";
@@ -61,10 +62,7 @@ export class StateMirror {
   notify(kind: StateKind): void {
     this.dirty.add(kind);
     if (!this.uploading.has(kind)) {
-      this.uploading.set(
-        kind,
-        this.drain(kind).finally(() => this.uploading.delete(kind)),
-      );
+      this.uploading.set(kind, this.drain(kind));
     }
   }
 
@@ -104,8 +102,17 @@ export class StateMirror {
       const key = this.key(kind);
       if (!existing.has(key)) continue;
       if (opts.bkp) {
-        const target = `${key}-${stamp}.bkp`;
-        if (await this.objects.copy(key, target)) result.backedUp.push(`s3://${this.objects.bucket}/${target}`);
+        // Like the local backups, never overwrite an earlier one taken in the same second: `-1`, `-2`… before `.bkp`.
+        let target = `${key}-${stamp}.bkp`;
+        for (let n = 1; existing.has(target); n++) target = `${key}-${stamp}-${n}.bkp`;
+        if (!(await this.objects.copy(key, target))) {
+          // Listed a moment ago, yet "no such key" to the copy: never delete a copy that could not be backed up.
+          throw new UpstreamError(
+            `S3 COPY s3://${this.objects.bucket}/${key} answered NoSuchKey although the key was just listed; nothing deleted, run reset again`,
+          );
+        }
+        existing.add(target);
+        result.backedUp.push(`s3://${this.objects.bucket}/${target}`);
       }
       await this.objects.delete(key);
       if (!opts.bkp) result.removed.push(`s3://${this.objects.bucket}/${key}`);
@@ -138,17 +145,24 @@ export class StateMirror {
   }
 
   private async drain(kind: StateKind): Promise<void> {
-    while (this.dirty.has(kind)) {
-      this.dirty.delete(kind);
-      try {
-        await this.upload(kind);
-        this.failures.delete(kind);
-      } catch (err) {
-        // Keep it marked and stop: the next change or flush() tries again, instead of a tight retry loop here.
-        this.failures.set(kind, err);
-        this.log.warn(`state mirror: ${messageOf(err)}; the local file is complete, the upload will be retried`);
-        return;
+    try {
+      while (this.dirty.has(kind)) {
+        this.dirty.delete(kind);
+        try {
+          await this.upload(kind);
+          this.failures.delete(kind);
+        } catch (err) {
+          // Keep it marked and stop: the next change or flush() tries again, instead of a tight retry loop here.
+          this.failures.set(kind, err);
+          this.log.warn(`state mirror: ${messageOf(err)}; the local file is complete, the upload will be retried`);
+          return;
+        }
       }
+    } finally {
+      // Here, in the same synchronous step as the loop's last look at `dirty`, not in a .finally() on the returned
+      // promise (microtasks later): a notify() in between would find the drain still registered and its change
+      // would wait for flush().
+      this.uploading.delete(kind);
     }
   }
 

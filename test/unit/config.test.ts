@@ -84,6 +84,92 @@ describe("buildConfig", () => {
   });
 });
 
+describe("QDRANT_STATE_S3_PREFIX", () => {
+  const bucket = { QDRANT_S3_BUCKET_NAME: "my-bucket" };
+  const prefixOf = (value: string | undefined): string | undefined =>
+    buildConfig(value === undefined ? bucket : { ...bucket, QDRANT_STATE_S3_PREFIX: value }, { cwd }).stateS3Prefix;
+
+  it("is undefined (no mirror) when unset, empty or blank", () => {
+    expect(prefixOf(undefined)).toBeUndefined();
+    expect(prefixOf("")).toBeUndefined();
+    expect(prefixOf("   ")).toBeUndefined();
+    expect(buildConfig({}, { cwd }).stateS3Prefix).toBeUndefined();
+  });
+
+  it("ends the prefix with / and keeps one that already does", () => {
+    expect(prefixOf("state/prod")).toBe("state/prod/");
+    expect(prefixOf("state/prod-backup/")).toBe("state/prod-backup/");
+    expect(prefixOf("  state  ")).toBe("state/");
+    expect(prefixOf("snapshots-old/x")).toBe("snapshots-old/x/"); // only a first segment exactly `snapshots` is Qdrant's
+    expect(prefixOf("a/snapshots")).toBe("a/snapshots/");
+    expect(prefixOf("état ü+ x/")).toBe("état ü+ x/");
+  });
+
+  it("accepts 512 bytes (with the /) and refuses 513, counting UTF-8 bytes", () => {
+    expect(prefixOf("a".repeat(511))).toBe(`${"a".repeat(511)}/`);
+    expect(prefixOf(`${"a".repeat(511)}/`)).toBe(`${"a".repeat(511)}/`);
+    expect(problemsOf({ ...bucket, QDRANT_STATE_S3_PREFIX: "a".repeat(512) })).toEqual([
+      expect.stringMatching(/^QDRANT_STATE_S3_PREFIX: .*longer than 512 bytes/),
+    ]);
+    // 255 two-byte characters + "/" = 511 bytes; 256 of them = 513.
+    expect(prefixOf("é".repeat(255))).toBe(`${"é".repeat(255)}/`);
+    expect(problemsOf({ ...bucket, QDRANT_STATE_S3_PREFIX: "é".repeat(256) })).toHaveLength(1);
+  });
+
+  it.each([
+    ["a leading slash", "/state/prod", /must not start with \//],
+    ["only a slash", "/", /must not start with \//],
+    ["an empty segment", "state//prod", /empty, \. or \.\. path segments/],
+    ["a trailing double slash", "state//", /empty, \. or \.\. path segments/],
+    ["a . segment", "./state", /empty, \. or \.\. path segments/],
+    ["a .. segment", "state/../prod", /empty, \. or \.\. path segments/],
+    ["a final .. segment", "state/..", /empty, \. or \.\. path segments/],
+    ["a backslash", "state\\prod", /control characters or backslashes/],
+    ["a tab", "state\tprod", /control characters or backslashes/],
+    ["a newline", "state\nprod", /control characters or backslashes/],
+    ["a NUL", "state\u0000prod", /control characters or backslashes/],
+    ["a DEL", "state\u007fprod", /control characters or backslashes/],
+    ["Qdrant's snapshots prefix", "snapshots", /inside snapshots\//],
+    ["a folder inside snapshots", "snapshots/state/", /inside snapshots\//],
+  ])("refuses %s, naming the variable", (_what, value, reason) => {
+    let error: unknown;
+    try {
+      buildConfig({ ...bucket, QDRANT_STATE_S3_PREFIX: value }, { cwd });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^QDRANT_STATE_S3_PREFIX: /);
+    expect(problems[0]).toMatch(reason);
+    expect((error as ConfigError).exitCode).toBe(2);
+  });
+
+  it("needs QDRANT_S3_BUCKET_NAME, naming both variables", () => {
+    const problems = problemsOf({ QDRANT_STATE_S3_PREFIX: "state/prod" });
+    expect(problems).toEqual([expect.stringMatching(/^QDRANT_STATE_S3_PREFIX: .*QDRANT_S3_BUCKET_NAME/)]);
+    expect(problemsOf({ QDRANT_STATE_S3_PREFIX: "state/prod", QDRANT_S3_BUCKET_NAME: "  " })).toHaveLength(1);
+  });
+
+  it("is reported together with every other problem", () => {
+    const problems = problemsOf({
+      QDRANT_STATE_S3_PREFIX: "/state",
+      QDRANT_HTTP_PORT: "0",
+      QDRANT_S3_BUCKET_NAME: "Bad_Bucket",
+    });
+    for (const n of ["QDRANT_STATE_S3_PREFIX", "QDRANT_HTTP_PORT", "QDRANT_S3_BUCKET_NAME"]) {
+      expect(problems.some((p) => p.startsWith(`${n}:`)), n).toBe(true);
+    }
+    const missingBucket = problemsOf({ QDRANT_STATE_S3_PREFIX: "state", QDRANT_RETRIES: "x" });
+    expect(missingBucket).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^QDRANT_STATE_S3_PREFIX: .*QDRANT_S3_BUCKET_NAME/),
+      expect.stringMatching(/^QDRANT_RETRIES: /),
+    ]));
+    expect(missingBucket).toHaveLength(2);
+  });
+});
+
 describe("assertConfigured", () => {
   it("names each missing variable with the task", () => {
     const c = buildConfig({}, { cwd });
