@@ -6,6 +6,13 @@ import { main } from "./main.js";
 // The only place that touches process.exit, signals and process.env.
 // The SDK version is pinned by this package; its "upgrade Node" notice would only confuse an operator's logs.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
+// `qdrant-backup-restore --help | head -1` closes the pipe early; that is the reader's choice, not a crash to report.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 const controller = new AbortController();
 let signals = 0;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {

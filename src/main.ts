@@ -7,14 +7,11 @@ import { ConfigError, EXIT, ToolError, type ExitCode } from "./errors.js";
 import { Redactor } from "./lib/redact.js";
 import { createLogger, type Logger } from "./log.js";
 import { parseArgs } from "./program.js";
-import { QdrantClient } from "./qdrant/client.js";
-import { QdrantHttp } from "./qdrant/http.js";
 import type { TaskSummary } from "./commands/types.js";
 import { assertTasksConfigured, runTasks } from "./runner.js";
-import { createS3Client, createSnapshotStore, type SnapshotStore } from "./s3/client.js";
-import { createObjectStore } from "./s3/objects.js";
-import { StateStore } from "./state/files.js";
-import { StateMirror } from "./state/mirror.js";
+import type { SnapshotStore } from "./s3/client.js";
+import type { StateStore } from "./state/files.js";
+import type { StateMirror } from "./state/mirror.js";
 
 declare const __VERSION__: string;
 const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
@@ -63,6 +60,7 @@ export async function main(io: Io): Promise<ExitCode> {
     redactor.addSecret(env["QDRANT_S3_SECRET_ACCESS_KEY"]);
     const config = buildConfig(env, { stateDir: global.stateDir, cwd: io.cwd });
     assertTasksConfigured(args.tasks, config); // before the first request, the state mirror's included
+    const { QdrantClient, QdrantHttp, StateStore, createS3Client, createSnapshotStore, ...runtime } = await import("./runtime.js");
     const http = new QdrantHttp({ apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs, retries: config.retries, signal: io.signal, log });
     closers.push(() => http.close());
     let s3Client: S3Client | undefined;
@@ -78,7 +76,7 @@ export async function main(io: Io): Promise<ExitCode> {
     const clock = () => new Date();
     const state = new StateStore(config.stateDir);
     closers.push(() => state.close());
-    const stateMirror = config.stateS3Prefix === undefined ? undefined : await pullState(config, state, getS3Client(), log, clock);
+    const stateMirror = config.stateS3Prefix === undefined ? undefined : await pullState(runtime, config, state, getS3Client(), log, clock);
     const deps = {
       config, log, state, stateMirror, signal: io.signal, clock, qdrant: new QdrantClient(http),
       s3: () => (store ??= createSnapshotStore(getS3Client(), config.s3.bucket!, io.signal)),
@@ -117,9 +115,17 @@ export async function main(io: Io): Promise<ExitCode> {
 }
 
 /** Creates the state mirror and brings the local state files up to date with the bucket (before any task runs). */
-async function pullState(config: Config, state: StateStore, client: S3Client, log: Logger, clock: () => Date): Promise<StateMirror> {
+async function pullState(
+  runtime: Pick<typeof import("./runtime.js"), "StateMirror" | "createObjectStore">,
+  config: Config,
+  state: StateStore,
+  client: S3Client,
+  log: Logger,
+  clock: () => Date,
+): Promise<StateMirror> {
   // Config guarantees the bucket whenever the prefix is set.
-  const mirror = new StateMirror(state, createObjectStore(client, config.s3.bucket!), config.stateS3Prefix!, log, clock);
+  const objects = runtime.createObjectStore(client, config.s3.bucket!);
+  const mirror = new runtime.StateMirror(state, objects, config.stateS3Prefix!, log, clock);
   const { downloaded, uploaded } = await mirror.pull();
   log.info(`state files mirrored at ${mirror.location} (${downloaded} downloaded, ${uploaded} uploaded)`);
   // Subscribed only now: the downloads above must not be uploaded straight back.

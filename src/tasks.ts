@@ -1,11 +1,3 @@
-import { run as createSnap } from "./commands/create_snap.js";
-import { run as getColl } from "./commands/get_coll.js";
-import { run as getColla } from "./commands/get_colla.js";
-import { run as getSnap } from "./commands/get_snap.js";
-import { run as getSnapS3 } from "./commands/get_snap_s3.js";
-import { run as recoverColla } from "./commands/recover_colla.js";
-import { run as recoverSnap } from "./commands/recover_snap.js";
-import { run as reset } from "./commands/reset.js";
 import type { TaskRun } from "./commands/types.js";
 import type { Need } from "./config.js";
 import type { VariableName } from "./variables.js";
@@ -20,6 +12,20 @@ export interface TaskDef {
   readonly variables: readonly VariableName[];
   readonly run: TaskRun;
 }
+
+/** A task's run(), loading its module (and through it undici and the AWS SDK) only when the task runs. */
+function lazy(load: () => Promise<{ run: TaskRun }>): TaskRun {
+  return async (options, deps) => (await load()).run(options, deps);
+}
+
+const createSnap = lazy(() => import("./commands/create_snap.js"));
+const getColl = lazy(() => import("./commands/get_coll.js"));
+const getColla = lazy(() => import("./commands/get_colla.js"));
+const getSnap = lazy(() => import("./commands/get_snap.js"));
+const getSnapS3 = lazy(() => import("./commands/get_snap_s3.js"));
+const recoverColla = lazy(() => import("./commands/recover_colla.js"));
+const recoverSnap = lazy(() => import("./commands/recover_snap.js"));
+const reset = lazy(() => import("./commands/reset.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
 const S3: VariableName[] = ["QDRANT_S3_ENDPOINT_URL", "QDRANT_S3_ACCESS_KEY_ID", "QDRANT_S3_SECRET_ACCESS_KEY", "QDRANT_S3_BUCKET_NAME", "QDRANT_S3_REGION"];

@@ -1,0 +1,8 @@
+// Everything a run needs beyond the command line. main.ts loads it with import() once the arguments are parsed, so
+// `--help` and `--version` do not pay for evaluating undici and the AWS SDK (the bundle keeps the import lazy).
+export { QdrantClient } from "./qdrant/client.js";
+export { QdrantHttp } from "./qdrant/http.js";
+export { createS3Client, createSnapshotStore } from "./s3/client.js";
+export { createObjectStore } from "./s3/objects.js";
+export { StateStore } from "./state/files.js";
+export { StateMirror } from "./state/mirror.js";
