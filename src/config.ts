@@ -26,6 +26,20 @@ export interface Config {
   readonly stateDir: string;
   /** Key prefix (ending in `/`) of the state files' copies in the bucket; undefined = not mirrored. */
   readonly stateS3Prefix: string | undefined;
+  /** Local directory destination (QDRANT_BACKUP_DIR), absolute; undefined = none. */
+  readonly backupDir: string | undefined;
+  /** Stream new snapshots from the nodes into the destination (QDRANT_SNAPSHOT_TRANSFER). */
+  readonly transfer: boolean;
+  readonly deleteAfterTransfer: boolean;
+  /** How a restore host gets a snapshot: a presigned URL it downloads, or an upload streamed by the tool. */
+  readonly recoverVia: "url" | "upload";
+  readonly verifyAfterRecover: boolean;
+  /** How long a recovered collection may take to turn green, ms. */
+  readonly verifyTimeoutMs: number;
+  /** prune_snap's retention counts (0 = that rule keeps nothing). */
+  readonly keep: { readonly last: number; readonly daily: number; readonly weekly: number; readonly monthly: number; readonly yearly: number };
+  /** prune_snap refuses to delete more than this percentage of a group without --force. */
+  readonly pruneMaxDeletePct: number;
   readonly concurrency: number;
   readonly perHostConcurrency: number;
   readonly retries: number;
@@ -34,7 +48,7 @@ export interface Config {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** What a task needs configured; checked right before the task runs. */
-export type Need = "source" | "restore" | "s3";
+export type Need = "source" | "restore" | "s3" | "destination";
 
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600; // SigV4 presigned URLs cannot live longer.
 
@@ -83,6 +97,12 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
   const stateDirRaw = flags.stateDir ?? get("QDRANT_STATE_DIR");
   if (flags.stateDir !== undefined && flags.stateDir.trim() === "") problems.push("--state-dir: must not be empty");
 
+  const backupDirRaw = get("QDRANT_BACKUP_DIR");
+  // A restore host cannot download from the tool's directory: with QDRANT_BACKUP_DIR the default is upload.
+  const recoverVia = oneOf("QDRANT_RECOVER_VIA", get("QDRANT_RECOVER_VIA"), ["url", "upload"] as const, backupDirRaw ? "upload" : "url", problems);
+  if (backupDirRaw !== undefined && get("QDRANT_RECOVER_VIA")?.toLowerCase() === "url") {
+    problems.push("QDRANT_RECOVER_VIA: url needs the S3 destination (a restore host cannot download from QDRANT_BACKUP_DIR); use upload");
+  }
   const stateS3Prefix = parseStatePrefix(get("QDRANT_STATE_S3_PREFIX"), problems);
   if (stateS3Prefix !== undefined && bucket === undefined) {
     problems.push("QDRANT_STATE_S3_PREFIX: the state is mirrored to QDRANT_S3_BUCKET_NAME, which is not set");
@@ -102,6 +122,20 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     httpPort: int("QDRANT_HTTP_PORT", 6333, 1, 65535),
     stateDir: path.resolve(flags.cwd, stateDirRaw ?? "."),
     stateS3Prefix,
+    backupDir: backupDirRaw === undefined ? undefined : path.resolve(flags.cwd, backupDirRaw),
+    transfer: bool("QDRANT_SNAPSHOT_TRANSFER", false),
+    deleteAfterTransfer: bool("QDRANT_DELETE_AFTER_TRANSFER", false),
+    recoverVia,
+    verifyAfterRecover: bool("QDRANT_VERIFY_AFTER_RECOVER", true),
+    verifyTimeoutMs: seconds("QDRANT_VERIFY_TIMEOUT", 300) * 1000,
+    keep: {
+      last: int("QDRANT_KEEP_LAST", 0, 0, 100_000),
+      daily: int("QDRANT_KEEP_DAILY", 7, 0, 100_000),
+      weekly: int("QDRANT_KEEP_WEEKLY", 4, 0, 100_000),
+      monthly: int("QDRANT_KEEP_MONTHLY", 6, 0, 100_000),
+      yearly: int("QDRANT_KEEP_YEARLY", 0, 0, 100_000),
+    },
+    pruneMaxDeletePct: int("QDRANT_PRUNE_MAX_DELETE_PCT", 50, 0, 100),
     concurrency: int("QDRANT_CONCURRENCY", 4, 1, 1024),
     perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1, 1024),
     retries: int("QDRANT_RETRIES", 3, 0, 100),
@@ -114,6 +148,12 @@ const NEED_TEXT: Record<Need, (c: Config) => string[]> = {
   source: (c) => (c.sourceHosts.length ? [] : ["QDRANT_SOURCE_HOSTS is not set (comma-separated URLs, e.g. http://qdrant:6333)"]),
   restore: (c) => (c.restoreHosts.length ? [] : ["QDRANT_RESTORE_HOSTS is not set (comma-separated URLs, e.g. http://qdrant-new:6333)"]),
   s3: (c) => (c.s3.bucket ? [] : ["QDRANT_S3_BUCKET_NAME is not set (the bucket Qdrant stores snapshots in)"]),
+  destination: (c) =>
+    c.s3.bucket && c.backupDir
+      ? ["QDRANT_S3_BUCKET_NAME and QDRANT_BACKUP_DIR are both set; choose one backup destination"]
+      : c.s3.bucket || c.backupDir
+        ? []
+        : ["no backup destination: set QDRANT_S3_BUCKET_NAME (S3) or QDRANT_BACKUP_DIR (a directory)"],
 };
 
 /** Throws a ConfigError (exit 2) naming every missing variable that `task` needs. */
@@ -176,6 +216,13 @@ function parseStatePrefix(raw: string | undefined, problems: string[]): string |
   if (problem === undefined) return prefix;
   problems.push(`QDRANT_STATE_S3_PREFIX: ${JSON.stringify(raw)} ${problem} (e.g. state/prod-backup/)`);
   return undefined;
+}
+
+function oneOf<T extends string>(name: string, raw: string | undefined, values: readonly T[], dflt: T, problems: string[]): T {
+  if (raw === undefined) return dflt;
+  const found = values.find((v) => v === raw.toLowerCase());
+  if (found === undefined) problems.push(`${name}: expected ${values.join(" or ")}, got ${JSON.stringify(raw)}`);
+  return found ?? dflt;
 }
 
 function parseBool(name: string, raw: string | undefined, dflt: boolean, problems: string[]): boolean {

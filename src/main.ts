@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "./log.js";
 import { parseArgs } from "./program.js";
 import type { TaskSummary } from "./commands/types.js";
 import { assertTasksConfigured, runTasks } from "./runner.js";
-import type { SnapshotStore } from "./s3/client.js";
+import type { SnapshotStore } from "./store/types.js";
 import type { StateStore } from "./state/files.js";
 import type { StateMirror } from "./state/mirror.js";
 
@@ -79,7 +79,10 @@ export async function main(io: Io): Promise<ExitCode> {
     const stateMirror = config.stateS3Prefix === undefined ? undefined : await pullState(runtime, config, state, getS3Client(), log, clock);
     const deps = {
       config, log, state, stateMirror, signal: io.signal, clock, qdrant: new QdrantClient(http),
-      s3: () => (store ??= createSnapshotStore(getS3Client(), config.s3.bucket!, io.signal)),
+      store: () =>
+        (store ??= config.backupDir
+          ? runtime.createDirStore(config.backupDir)
+          : createSnapshotStore(getS3Client(), config.s3.bucket!, io.signal)),
     };
     const outcome = await runTasks(args.tasks, { bkp: args.bkp }, config, deps, (s) => {
       finished.push(s);

@@ -6,3 +6,4 @@ export { createS3Client, createSnapshotStore } from "./s3/client.js";
 export { createObjectStore } from "./s3/objects.js";
 export { StateStore } from "./state/files.js";
 export { StateMirror } from "./state/mirror.js";
+export { createDirStore } from "./store/dir.js";

@@ -29,6 +29,8 @@ const reset = lazy(() => import("./commands/reset.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
 const S3: VariableName[] = ["QDRANT_S3_ENDPOINT_URL", "QDRANT_S3_ACCESS_KEY_ID", "QDRANT_S3_SECRET_ACCESS_KEY", "QDRANT_S3_BUCKET_NAME", "QDRANT_S3_REGION"];
+/** The backup destination: the bucket or a directory. */
+const DEST: VariableName[] = [...S3, "QDRANT_BACKUP_DIR"];
 const STATE: VariableName[] = ["QDRANT_STATE_DIR", "QDRANT_STATE_S3_PREFIX"];
 
 export const TASKS: readonly TaskDef[] = [
@@ -48,14 +50,14 @@ export const TASKS: readonly TaskDef[] = [
     variables: ["QDRANT_SOURCE_HOSTS", "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_CONCURRENCY", ...HTTP, ...STATE],
   },
   {
-    name: "get_snap_s3", aliases: ["get_snapshot_s3"], run: getSnapS3, needs: ["s3"],
+    name: "get_snap_s3", aliases: ["get_snapshot_s3"], run: getSnapS3, needs: ["destination"],
     summary: "list the snapshots stored in the bucket into the snapshots file",
-    variables: [...S3, "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_CONCURRENCY", "QDRANT_RETRIES", ...STATE],
+    variables: [...DEST, "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_CONCURRENCY", "QDRANT_RETRIES", ...STATE],
   },
   {
-    name: "recover_snap", aliases: ["recover_snapshot"], run: recoverSnap, needs: ["restore", "s3"],
+    name: "recover_snap", aliases: ["recover_snapshot"], run: recoverSnap, needs: ["restore", "destination"],
     summary: "recover every listed snapshot onto every restore host from a presigned URL (resumable)",
-    variables: ["QDRANT_RESTORE_HOSTS", ...S3, "QDRANT_S3_LINK_EXPIRY_DURATION", "QDRANT_WAIT_ON_TASK", "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_CONCURRENCY", "QDRANT_PER_HOST_CONCURRENCY", ...HTTP, ...STATE],
+    variables: ["QDRANT_RESTORE_HOSTS", ...DEST, "QDRANT_S3_LINK_EXPIRY_DURATION", "QDRANT_WAIT_ON_TASK", "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_CONCURRENCY", "QDRANT_PER_HOST_CONCURRENCY", ...HTTP, ...STATE],
   },
   {
     name: "get_colla", aliases: ["get_collection_alias"], run: getColla, needs: ["source"],

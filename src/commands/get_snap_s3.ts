@@ -15,7 +15,7 @@ import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, state } = deps;
   const tally = new Tally("get_snap_s3");
-  const store = deps.s3();
+  const store = deps.store();
   let collections: Row<"collections">[] = await state.read("collections");
   if (collections.length === 0) {
     const prefixes = await store.listPrefixes(`${SNAPSHOTS_PREFIX}/`);
@@ -23,7 +23,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
       const collection = collectionFromPrefix(p);
       return collection === undefined ? [] : [{ host: "", collection }];
     });
-    log.info(`collections file is empty; found ${collections.length} collections in s3://${store.bucket}/${SNAPSHOTS_PREFIX}/`);
+    log.info(`collections file is empty; found ${collections.length} collections in ${store.location}/${SNAPSHOTS_PREFIX}/`);
   }
   const existing = new Set((await state.read("snapshots")).map((r) => key(r.collection, r.snapshot)));
   const keep = createSnapshotFilter(config.snapshotFilter);
@@ -35,7 +35,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
       .filter((n): n is string => n !== undefined && keep(n))
       .sort(compareSnapshotNames);
     if (names.length === 0) {
-      log.info(`No matching snapshots of ${collection} in s3://${store.bucket}/${prefix}; skipping`);
+      log.info(`No matching snapshots of ${collection} in ${store.location}/${prefix}; skipping`);
       return;
     }
     const { fresh, repeated } = claimSnapshots(existing, collection, names);

@@ -18,7 +18,7 @@ const BASH_PLACEHOLDERS = new Set(["unknown", "null"]);
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
-  assertConfigured(config, "recover_snap", ["restore", "s3"]);
+  assertConfigured(config, "recover_snap", ["restore", "destination"]);
   const tally = new Tally("recover_snap");
   if (await state.isEmpty("snapshots")) {
     log.info("snapshots file is empty; listing the bucket first (get_snap_s3)");
@@ -48,7 +48,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const done = new Set(
     (await state.read("snapshotRecoveryHistory")).filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)),
   );
-  const store = deps.s3();
+  const store = deps.store();
   const limitHost = createHostLimiter(config.perHostConcurrency);
 
   const recoverOne = async (host: string, collection: string, snapshot: string) => {
@@ -59,6 +59,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     let location: string;
     try {
       // Presigned right before the call, so a long queue cannot eat the URL's lifetime.
+      if (!store.presignGet) throw new Error(`${store.location} cannot give restore hosts a URL`);
       location = await store.presignGet(collectionSnapshotKey(collection, snapshot), config.linkExpirySeconds);
     } catch (err) {
       if (deps.signal.aborted) throw err;

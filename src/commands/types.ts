@@ -2,7 +2,7 @@ import type { Config } from "../config.js";
 import type { ExitCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { QdrantClient } from "../qdrant/client.js";
-import type { SnapshotStore } from "../s3/client.js";
+import type { SnapshotStore } from "../store/types.js";
 import type { StateStore } from "../state/files.js";
 import type { StateMirror } from "../state/mirror.js";
 
@@ -10,8 +10,8 @@ import type { StateMirror } from "../state/mirror.js";
 export interface Deps {
   readonly config: Config;
   readonly qdrant: QdrantClient;
-  /** The snapshot bucket; created on first use so tasks without S3 need no S3 settings. */
-  readonly s3: () => SnapshotStore;
+  /** The backup destination (the bucket, or QDRANT_BACKUP_DIR); created on first use, so tasks without one need no settings. */
+  readonly store: () => SnapshotStore;
   readonly state: StateStore;
   /** The copies of the state files in the bucket (QDRANT_STATE_S3_PREFIX); undefined when not mirrored. */
   readonly stateMirror?: StateMirror;

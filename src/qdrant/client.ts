@@ -1,5 +1,7 @@
 import { QdrantError } from "./errors.js";
-import type { Outcome, QdrantHttp } from "./http.js";
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { toOutcome, type Outcome, type QdrantHttp } from "./http.js";
 import {
   parseAliases,
   parseBoolean,
@@ -7,6 +9,9 @@ import {
   parseCollectionClusterInfo,
   parseCollectionInfo,
   parseCollectionNames,
+  parseCount,
+  parseScroll,
+  parseVersion,
   parseSnapshotDescription,
   parseSnapshotList,
   type AliasDescription,
@@ -27,6 +32,27 @@ export interface RecoverRequest {
 }
 
 const seg = encodeURIComponent;
+
+/** A snapshot on a node: of a collection, of one shard of it, or of the whole storage. */
+export type SnapshotRef =
+  | { kind: "collection"; collection: string; name: string }
+  | { kind: "shard"; collection: string; shard: number; name: string }
+  | { kind: "full"; name: string };
+
+/** What an upload recovers: a collection, or one shard of it. */
+export type UploadTarget = { collection: string; shard?: number };
+
+/** The REST path of `ref` (download and delete use it). */
+export function snapshotPath(ref: SnapshotRef): string {
+  switch (ref.kind) {
+    case "collection":
+      return `/collections/${seg(ref.collection)}/snapshots/${seg(ref.name)}`;
+    case "shard":
+      return `/collections/${seg(ref.collection)}/shards/${ref.shard}/snapshots/${seg(ref.name)}`;
+    case "full":
+      return `/snapshots/${seg(ref.name)}`;
+  }
+}
 
 /** Typed Qdrant REST client: one method per endpoint; no retry policy of its own beyond the transport's. */
 export class QdrantClient {
@@ -70,6 +96,101 @@ export class QdrantClient {
     return "ok";
   }
 
+  /**
+   * Streams a snapshot's bytes off a node, from byte `start` (HTTP Range) when given.
+   * @returns the body, the bytes it will carry (when the node says), and whether the node honoured the range
+   */
+  async downloadSnapshot(host: string, ref: SnapshotRef, opts: { start?: number } = {}): Promise<{ body: Readable; length: number | undefined; ranged: boolean }> {
+    const start = opts.start ?? 0;
+    const res = await this.http.stream("GET", host, snapshotPath(ref), start > 0 ? { headers: { range: `bytes=${start}-` } } : {});
+    const length = Number(res.headers["content-length"]);
+    return { body: res.body, length: Number.isFinite(length) ? length : undefined, ranged: res.status === 206 };
+  }
+
+  /** Deletes a snapshot from a node (its disk or its S3 storage). */
+  async deleteSnapshot(host: string, ref: SnapshotRef, wait: boolean): Promise<"ok" | "accepted"> {
+    const path = `${snapshotPath(ref)}?wait=${wait}`;
+    const out = await this.http.call("DELETE", host, path);
+    return out.status === "accepted" ? "accepted" : "ok";
+  }
+
+  /**
+   * Streams `body` into POST …/snapshots/upload as multipart/form-data (field `snapshot`), in constant memory, and
+   * recovers the collection (or shard) from it. With `checksum`, Qdrant verifies the bytes before recovering.
+   * Never retried here: the caller reopens the source to try again.
+   */
+  async uploadSnapshot(
+    host: string,
+    target: UploadTarget,
+    body: Readable,
+    opts: { filename: string; size?: number; checksum?: string; priority?: "snapshot" | "replica" | "no_sync"; wait: boolean },
+  ): Promise<"ok" | "accepted"> {
+    const query = new URLSearchParams({ wait: String(opts.wait) });
+    if (opts.priority) query.set("priority", opts.priority);
+    if (opts.checksum) query.set("checksum", opts.checksum);
+    const base = target.shard === undefined ? `/collections/${seg(target.collection)}` : `/collections/${seg(target.collection)}/shards/${target.shard}`;
+    const path = `${base}/snapshots/upload?${query}`;
+    const form = multipartBody(body, opts.filename, opts.size);
+    const res = await this.http.stream("POST", host, path, { body: form.body, headers: form.headers });
+    const text = await res.body.text();
+    const out = toOutcome(
+      (kind, status, detail) => new QdrantError(kind, "POST", host, path, status, detail),
+      res.status,
+      String(res.headers["content-type"] ?? ""),
+      text,
+      undefined,
+    );
+    if (out.status === "accepted") return "accepted";
+    if (!this.parse("POST", host, path, out, parseBoolean)) throw new QdrantError("invalid-response", "POST", host, path, 200, "upload answered false");
+    return "ok";
+  }
+
+  /** POST /snapshots: a snapshot of the whole storage (every collection and the aliases). */
+  async createFullSnapshot(host: string, wait: boolean): Promise<SnapshotOutcome> {
+    const path = `/snapshots?wait=${wait}`;
+    const out = await this.http.call("POST", host, path);
+    if (out.status === "accepted") return out;
+    return { status: "ok", snapshot: this.parse("POST", host, path, out, parseSnapshotDescription) };
+  }
+
+  async listFullSnapshots(host: string): Promise<SnapshotDescription[]> {
+    return this.result("GET", host, "/snapshots", parseSnapshotList);
+  }
+
+  async listShardSnapshots(host: string, collection: string, shard: number): Promise<SnapshotDescription[]> {
+    return this.result("GET", host, `/collections/${seg(collection)}/shards/${shard}/snapshots`, parseSnapshotList);
+  }
+
+  /** GET / → the Qdrant version, e.g. "1.19.0" (the answer has no envelope). */
+  async getVersion(host: string): Promise<string> {
+    const res = await this.http.stream("GET", host, "/", { headers: { accept: "application/json" } });
+    const text = await res.body.text();
+    try {
+      return parseVersion(JSON.parse(text));
+    } catch (err) {
+      throw new QdrantError("invalid-response", "GET", host, "/", res.status, `unexpected answer: ${(err as Error).message}`);
+    }
+  }
+
+  /** The exact number of points (POST …/points/count with exact=true). */
+  async countPoints(host: string, collection: string): Promise<number> {
+    const path = `/collections/${seg(collection)}/points/count`;
+    return this.parse("POST", host, path, await this.http.call("POST", host, path, { body: { exact: true } }), parseCount);
+  }
+
+  /** One page of points with their payloads (no vectors): proves the collection's data can be read. */
+  async scrollPoints(host: string, collection: string, limit: number): Promise<{ id: unknown; payload?: unknown }[]> {
+    const path = `/collections/${seg(collection)}/points/scroll`;
+    const body = { limit, with_payload: true, with_vector: false };
+    return this.parse("POST", host, path, await this.http.call("POST", host, path, { body }), parseScroll);
+  }
+
+  /** PATCH /collections/{c} with an empty optimizers_config: how Qdrant is told to run optimizers on a grey collection. */
+  async triggerOptimizers(host: string, collection: string): Promise<void> {
+    const path = `/collections/${seg(collection)}`;
+    await this.http.call("PATCH", host, path, { body: { optimizers_config: {} } });
+  }
+
   async listAliases(host: string): Promise<AliasDescription[]> {
     return this.result("GET", host, "/aliases", parseAliases);
   }
@@ -97,4 +218,26 @@ export class QdrantClient {
       throw new QdrantError("invalid-response", method, host, path, 200, `unexpected answer: ${(err as Error).message}`);
     }
   }
+}
+
+/**
+ * A multipart/form-data body with one file field `snapshot`, streamed: the part header, the file's bytes, the
+ * closing boundary. With `size` known the Content-Length is exact, so no chunked encoding is needed.
+ */
+function multipartBody(file: Readable, filename: string, size: number | undefined): { body: Readable; headers: Record<string, string> } {
+  const boundary = `----qdrant-backup-restore-${randomBytes(12).toString("hex")}`;
+  const safeName = filename.replace(/["\r\n\\]/g, "_");
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${safeName}"\r\n` +
+      "Content-Type: application/octet-stream\r\n\r\n",
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  async function* parts(): AsyncGenerator<Buffer> {
+    yield head;
+    for await (const chunk of file) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    yield tail;
+  }
+  const headers: Record<string, string> = { "content-type": `multipart/form-data; boundary=${boundary}`, accept: "application/json" };
+  if (size !== undefined) headers["content-length"] = String(head.length + size + tail.length);
+  return { body: Readable.from(parts()), headers };
 }

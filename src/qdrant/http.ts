@@ -1,4 +1,5 @@
-import { Agent, request } from "undici";
+import type { Readable } from "node:stream";
+import { Agent, request, type Dispatcher } from "undici";
 import { InterruptedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { retry } from "../lib/retry.js";
@@ -106,25 +107,74 @@ export class QdrantHttp {
     } finally {
       log.debug(`${method} ${host}${path} ${status! ?? "-"} ${Math.round(performance.now() - started)} ms`);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      const what = status >= 200 && status < 300 ? "invalid-response" : "http";
-      const shown = status === 401 ? text.trim().slice(0, 200) : `answered with a non-JSON body (${contentType || "no content type"}): ${shorten(text)}`;
-      throw fail(what, status, shown, { retryAfterMs: parseRetryAfter(retryAfter) });
-    }
-    if (status >= 200 && status < 300) {
-      if (!isObject(parsed)) throw fail("invalid-response", status, "answer is not a JSON object");
-      if (parsed["status"] === "ok" && "result" in parsed) return { status: "ok", result: parsed["result"] };
-      if (parsed["status"] === "accepted") return { status: "accepted" };
-      throw fail("invalid-response", status, `unexpected envelope: ${shorten(text)}`);
-    }
-    const message = isObject(parsed) && isObject(parsed["status"]) && typeof parsed["status"]["error"] === "string"
-      ? parsed["status"]["error"]
-      : shorten(text);
-    throw fail("http", status, message, { retryAfterMs: parseRetryAfter(retryAfter) });
+    return toOutcome(fail, status, contentType, text, retryAfter);
   }
+
+  /**
+   * A raw byte transfer: a snapshot download (the answer's body is returned as a stream, with its headers), or an
+   * upload (`body` is streamed out). A non-2xx answer is read and thrown as QdrantError, as call() does. Never
+   * retried: a stream cannot be replayed; the caller decides (e.g. resume a download with `range`). The CURL_TIMEOUT
+   * applies to waiting for the headers and to each pause between bytes, not to the whole transfer.
+   */
+  async stream(
+    method: string,
+    host: string,
+    path: string,
+    opts: { body?: Readable; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Dispatcher.ResponseData["body"] }> {
+    const { signal, log, apiKey } = this.opts;
+    if (signal.aborted) throw new InterruptedError();
+    const headers: Record<string, string> = { ...opts.headers };
+    if (apiKey) headers["api-key"] = apiKey;
+    const fail = (kind: "transport" | "timeout" | "invalid-response" | "http", status: number | undefined, detail: string, extra?: { retryAfterMs?: number; cause?: unknown }) =>
+      new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
+    const started = performance.now();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(host + path, { method: method as "GET", headers, body: opts.body, dispatcher: this.agent, signal });
+    } catch (err) {
+      if (signal.aborted) throw new InterruptedError();
+      const code = (err as { code?: unknown }).code;
+      if (code === "UND_ERR_HEADERS_TIMEOUT") throw fail("timeout", undefined, `no answer within ${Math.round(this.opts.timeoutMs / 1000)} s (CURL_TIMEOUT)`, { cause: err });
+      throw fail("transport", undefined, describeTransportError(err), { cause: err });
+    }
+    log.debug(`${method} ${host}${path} ${res.statusCode} ${Math.round(performance.now() - started)} ms (stream)`);
+    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
+    const text = await res.body.text().catch(() => "");
+    const ra = res.headers["retry-after"];
+    // toOutcome throws for every non-2xx status.
+    toOutcome(fail, res.statusCode, String(res.headers["content-type"] ?? ""), text, Array.isArray(ra) ? ra[0] : ra);
+    throw fail("http", res.statusCode, shorten(text));
+  }
+}
+
+type Fail = (
+  kind: "transport" | "timeout" | "invalid-response" | "http",
+  status: number | undefined,
+  detail: string,
+  extra?: { retryAfterMs?: number; cause?: unknown },
+) => QdrantError;
+
+/** Unwraps Qdrant's `{result, status, time}` envelope, or throws the QdrantError the answer amounts to. */
+export function toOutcome(fail: Fail, status: number, contentType: string, text: string, retryAfter: string | undefined): Outcome {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const what = status >= 200 && status < 300 ? "invalid-response" : "http";
+    const shown = status === 401 ? text.trim().slice(0, 200) : `answered with a non-JSON body (${contentType || "no content type"}): ${shorten(text)}`;
+    throw fail(what, status, shown, { retryAfterMs: parseRetryAfter(retryAfter) });
+  }
+  if (status >= 200 && status < 300) {
+    if (!isObject(parsed)) throw fail("invalid-response", status, "answer is not a JSON object");
+    if (parsed["status"] === "ok" && "result" in parsed) return { status: "ok", result: parsed["result"] };
+    if (parsed["status"] === "accepted") return { status: "accepted" };
+    throw fail("invalid-response", status, `unexpected envelope: ${shorten(text)}`);
+  }
+  const message = isObject(parsed) && isObject(parsed["status"]) && typeof parsed["status"]["error"] === "string"
+    ? parsed["status"]["error"]
+    : shorten(text);
+  throw fail("http", status, message, { retryAfterMs: parseRetryAfter(retryAfter) });
 }
 
 function shorten(text: string): string {

@@ -13,6 +13,8 @@ export interface SnapshotDescription {
 export interface CollectionInfo {
   status: string;
   points_count?: number | null;
+  /** The collection's config as Qdrant reports it (params, hnsw_config, …), kept as JSON for the backup metadata. */
+  config?: Record<string, unknown>;
 }
 
 export interface AliasDescription {
@@ -61,7 +63,31 @@ export function parseCollectionNames(v: unknown): string[] {
 export function parseCollectionInfo(v: unknown): CollectionInfo {
   const o = obj(v, "result");
   const points = o["points_count"];
-  return { status: field(o, "status", isString, "a string"), points_count: isNumber(points) ? points : null };
+  const config = o["config"];
+  return {
+    status: field(o, "status", isString, "a string"),
+    points_count: isNumber(points) ? points : null,
+    ...(isObject(config) ? { config } : {}),
+  };
+}
+
+/** GET / → the server's version, e.g. "1.19.0". */
+export function parseVersion(v: unknown): string {
+  return field(obj(v, "answer"), "version", isString, "a string");
+}
+
+/** POST …/points/count → the count. */
+export function parseCount(v: unknown): number {
+  return field(obj(v, "result"), "count", isNumber, "a number");
+}
+
+/** POST …/points/scroll → the points (each an object with an id; payload when asked for). */
+export function parseScroll(v: unknown): { id: unknown; payload?: unknown }[] {
+  return field(obj(v, "result"), "points", isArray, "an array").map((p) => {
+    const o = obj(p, "point");
+    if (!("id" in o)) throw new Error("a point has no id");
+    return { id: o["id"], ...("payload" in o ? { payload: o["payload"] } : {}) };
+  });
 }
 
 export function parseSnapshotDescription(v: unknown): SnapshotDescription {

@@ -1,18 +1,19 @@
-import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { Readable, Transform } from "node:stream";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { Config } from "../config.js";
 import { InterruptedError, UpstreamError } from "../errors.js";
+import type { SnapshotStore, StoredObject } from "../store/types.js";
 
-/** What the tasks need from S3: listings and presigned GETs of Qdrant's snapshot objects. */
-export interface SnapshotStore {
-  /** Every key under `prefix` (recursive), following continuation tokens past 1,000 keys. */
-  listKeys(prefix: string): Promise<string[]>;
-  /** The common prefixes one level under `prefix` (delimiter `/`). */
-  listPrefixes(prefix: string): Promise<string[]>;
-  /** A presigned GET URL for `key`, valid for `expirySeconds`. A bearer credential: never log it. */
-  presignGet(key: string, expirySeconds: number): Promise<string>;
-  readonly bucket: string;
-}
+export type { SnapshotStore };
 
 /** Creates the S3 client: path-style for custom endpoints, the configured region, bounded SDK retries. */
 export function createS3Client(config: Config): S3Client {
@@ -25,7 +26,11 @@ export function createS3Client(config: Config): S3Client {
   });
 }
 
-/** A SnapshotStore over one bucket. Errors become UpstreamError (exit 4) naming the bucket and operation. */
+/** Part size of multipart uploads: 16 MiB parts, 4 in flight, so a transfer holds at most ~64 MiB. */
+const PART_SIZE = 16 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 4;
+
+/** A SnapshotStore over one bucket. Errors become UpstreamError (exit 4) naming the bucket, key and operation. */
 export function createSnapshotStore(client: S3Client, bucket: string, signal: AbortSignal): SnapshotStore {
   const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -36,14 +41,78 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
     }
   };
   const list = (prefix: string, delimiter: string | undefined) => listObjects(client, bucket, prefix, delimiter, signal);
+  const at = (key: string) => `s3://${bucket}/${key}`;
   return {
-    bucket,
-    listKeys: (prefix) => wrap(`listing s3://${bucket}/${prefix}`, async () => (await list(prefix, undefined)).keys),
-    listPrefixes: (prefix) => wrap(`listing s3://${bucket}/${prefix}`, async () => (await list(prefix, "/")).prefixes),
+    kind: "s3",
+    location: `s3://${bucket}`,
+    listKeys: (prefix) => wrap(`listing ${at(prefix)}`, async () => (await list(prefix, undefined)).keys),
+    listObjects: (prefix) => wrap(`listing ${at(prefix)}`, async () => (await list(prefix, undefined)).objects),
+    listPrefixes: (prefix) => wrap(`listing ${at(prefix)}`, async () => (await list(prefix, "/")).prefixes),
     presignGet: (key, expirySeconds) =>
-      wrap(`presigning s3://${bucket}/${key}`, () =>
+      wrap(`presigning ${at(key)}`, () =>
         getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expirySeconds }),
       ),
+    put: (key, body, opts) =>
+      wrap(`upload to ${at(key)}`, async () => {
+        let size = 0;
+        const counted = body.pipe(
+          new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+              size += chunk.length;
+              done(null, chunk);
+            },
+          }),
+        );
+        body.once("error", (err) => counted.destroy(err));
+        // lib-storage aborts the multipart upload when a part fails (leavePartsOnError: false), so nothing is left.
+        const upload = new Upload({
+          client,
+          params: { Bucket: bucket, Key: key, Body: counted, ContentType: opts?.contentType ?? "application/octet-stream" },
+          partSize: PART_SIZE,
+          queueSize: PARTS_IN_FLIGHT,
+          leavePartsOnError: false,
+        });
+        const onAbort = () => void upload.abort().catch(() => undefined);
+        signal.addEventListener("abort", onAbort, { once: true });
+        try {
+          await upload.done();
+        } finally {
+          signal.removeEventListener("abort", onAbort);
+        }
+        return size;
+      }),
+    get: (key, opts) =>
+      wrap(`GET ${at(key)}`, async () => {
+        const start = opts?.start ?? 0;
+        try {
+          const reply = await client.send(
+            new GetObjectCommand({ Bucket: bucket, Key: key, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) }),
+            { abortSignal: signal },
+          );
+          if (!(reply.Body instanceof Readable)) throw new Error("the S3 client returned no stream body");
+          const size = start > 0 ? Number(reply.ContentRange?.split("/")[1] ?? NaN) : Number(reply.ContentLength ?? NaN);
+          return { body: reply.Body, size };
+        } catch (err) {
+          if (err instanceof S3ServiceException && err.name === "NoSuchKey") return undefined;
+          throw err;
+        }
+      }),
+    head: (key) =>
+      wrap(`HEAD ${at(key)}`, async () => {
+        try {
+          const reply = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+          return { key, size: Number(reply.ContentLength ?? 0), lastModified: reply.LastModified ?? new Date(0) };
+        } catch (err) {
+          // HEAD has no body: a missing key and a missing bucket both come back as NotFound; the bucket was listed or
+          // written before any head, so NotFound here means the key.
+          if (err instanceof S3ServiceException && (err.name === "NotFound" || err.name === "NoSuchKey")) return undefined;
+          throw err;
+        }
+      }),
+    delete: (key) =>
+      wrap(`DELETE ${at(key)}`, async () => {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      }),
   };
 }
 
@@ -57,8 +126,9 @@ export async function listObjects(
   prefix: string,
   delimiter: string | undefined,
   signal?: AbortSignal,
-): Promise<{ keys: string[]; prefixes: string[] }> {
+): Promise<{ keys: string[]; objects: StoredObject[]; prefixes: string[] }> {
   const keys: string[] = [];
+  const objects: StoredObject[] = [];
   const prefixes: string[] = [];
   let token: string | undefined;
   do {
@@ -66,11 +136,15 @@ export async function listObjects(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
       signal ? { abortSignal: signal } : {},
     );
-    for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
+    for (const o of page.Contents ?? []) {
+      if (o.Key === undefined) continue;
+      keys.push(o.Key);
+      objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
+    }
     for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) prefixes.push(p.Prefix);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return { keys, prefixes };
+  return { keys, objects, prefixes };
 }
 
 /** A short, secret-free description of an S3 SDK error: its code, HTTP status and message. */

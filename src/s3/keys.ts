@@ -65,3 +65,38 @@ export function collectionFromPrefix(commonPrefix: string, prefix = SNAPSHOTS_PR
 export function isShardSnapshotName(name: string): boolean {
   return /-shard-\d+-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.snapshot$/.test(name);
 }
+
+/** `snapshots/{collection}/shards/{shard}/{name}` — a shard snapshot, where Qdrant's S3 storage puts it. */
+export function shardSnapshotKey(collection: string, shard: number, name: string, prefix = SNAPSHOTS_PREFIX): string {
+  return `${collectionSnapshotsPrefix(collection, prefix)}shards/${shard}/${encodeKeySegment(name)}`;
+}
+
+/** Where the tool puts full-storage snapshots it transfers: one folder per source host (their names collide). */
+export const FULL_SNAPSHOTS_PREFIX = "full_snapshots";
+
+/** `full_snapshots/{host:port}/` for a source host URL such as `http://qdrant-0:6333`. */
+export function fullSnapshotsPrefix(host: string): string {
+  return `${FULL_SNAPSHOTS_PREFIX}/${encodeKeySegment(new URL(host).host)}/`;
+}
+
+/** `full_snapshots/{host:port}/{name}` — a full-storage snapshot transferred from `host`. */
+export function fullSnapshotKey(host: string, name: string): string {
+  return fullSnapshotsPrefix(host) + encodeKeySegment(name);
+}
+
+/**
+ * Backup metadata lives beside, never under, `snapshots/`: Qdrant's own S3 listing is recursive and would show a
+ * JSON object there as a snapshot.
+ */
+export const METADATA_PREFIX = "backup_metadata";
+
+/**
+ * The metadata key of a snapshot stored under `snapshotKey`: `snapshots/{c}/{name}` → `backup_metadata/{c}/{name}.json`,
+ * `snapshots/{c}/shards/{n}/{name}` → `backup_metadata/{c}/shards/{n}/{name}.json`,
+ * `full_snapshots/{host}/{name}` → `backup_metadata/full_snapshots/{host}/{name}.json`.
+ */
+export function metadataKeyOf(snapshotKey: string): string {
+  const head = `${SNAPSHOTS_PREFIX}/`;
+  const rest = snapshotKey.startsWith(head) ? snapshotKey.slice(head.length) : snapshotKey;
+  return `${METADATA_PREFIX}/${rest}.json`;
+}

@@ -1,6 +1,7 @@
 /**
  * The state store: the bash tool's six headerless CSV files, same names, same columns, in one directory, so a
- * user can switch between the script and the port and keep the files already on disk.
+ * user can switch between the script and the port and keep the files already on disk; plus two of this tool's own
+ * (full_snapshots, pruned_snapshots).
  *
  * Every append is one write() on a file opened in append mode followed by fdatasync, serialised per file, so a
  * row is either fully on disk or absent and concurrent appends never interleave.
@@ -29,6 +30,10 @@ export const STATE_FILES = {
   snapshotRecoveryHistory: { name: "snapshot_recovery_history", columns: ["host", "snapshot", "status"] },
   failedSnapshotRecovery: { name: "failed_snapshot_recovery", columns: ["host", "snapshot", "status"] },
   aliasRecoveryHistory: { name: "alias_recovery_history", columns: ["collection", "alias", "status"] },
+  // Not in the bash tool: full-storage snapshots (create_full_snap) and what prune_snap deleted.
+  fullSnapshots: { name: "full_snapshots", columns: ["host", "snapshot"] },
+  /** `location` is `s3://bucket`, the backup directory or a node's URL; `key` the snapshot's key in the layout. */
+  prunedSnapshots: { name: "pruned_snapshots", columns: ["location", "key", "deleted_at"] },
 } as const;
 
 export type StateKind = keyof typeof STATE_FILES;

@@ -98,7 +98,17 @@ export const CASES: Case[] = [
   },
   {
     name: "recover_snap without a bucket", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_S3_BUCKET_NAME: "" }),
-    files: (c) => ({ snapshots: snapshotsFile(c) }), code: 2, culprit: () => /recover_snap: QDRANT_S3_BUCKET_NAME is not set/,
+    files: (c) => ({ snapshots: snapshotsFile(c) }), code: 2,
+    culprit: () => /recover_snap: no backup destination: set QDRANT_S3_BUCKET_NAME \(S3\) or QDRANT_BACKUP_DIR/,
+  },
+  {
+    name: "recover_snap with both destinations", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_BACKUP_DIR: "/tmp/never-used" }),
+    files: (c) => ({ snapshots: snapshotsFile(c) }), code: 2,
+    culprit: () => /recover_snap: QDRANT_S3_BUCKET_NAME and QDRANT_BACKUP_DIR are both set; choose one backup destination/,
+  },
+  {
+    name: "QDRANT_RECOVER_VIA not url or upload", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_RECOVER_VIA: "ftp" }),
+    code: 2, culprit: () => /QDRANT_RECOVER_VIA: expected url or upload, got "ftp"/,
   },
   {
     name: "recover_snap without restore hosts", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_RESTORE_HOSTS: "" }),

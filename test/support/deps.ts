@@ -5,6 +5,7 @@ import { createLogger } from "../../src/log.js";
 import { QdrantClient } from "../../src/qdrant/client.js";
 import { QdrantHttp } from "../../src/qdrant/http.js";
 import { createS3Client, createSnapshotStore } from "../../src/s3/client.js";
+import { createDirStore } from "../../src/store/dir.js";
 import { StateStore } from "../../src/state/files.js";
 
 /** Deps for calling a command's `run` directly, with real clients pointed at the rig. */
@@ -30,8 +31,9 @@ export function createTestDeps(env: Record<string, string>, opts: { stateDir: st
     clock: () => new Date(),
     qdrant: new QdrantClient(http),
     state: new StateStore(config.stateDir),
-    s3: () => {
-      if (!s3client) throw new Error("test deps: no QDRANT_S3_BUCKET_NAME in env");
+    store: () => {
+      if (config.backupDir) return createDirStore(config.backupDir);
+      if (!s3client) throw new Error("test deps: neither QDRANT_S3_BUCKET_NAME nor QDRANT_BACKUP_DIR in env");
       return createSnapshotStore(s3client, config.s3.bucket!, signal);
     },
     close: async () => {

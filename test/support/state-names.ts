@@ -10,3 +10,6 @@ export const STATE_FILE_NAMES = [
   "alias_recovery_history",
 ] as const;
 export type StateFileName = (typeof STATE_FILE_NAMES)[number];
+
+/** This tool's own state files (not in the bash tool), written out literally too. */
+export const TOOL_STATE_FILE_NAMES = ["full_snapshots", "pruned_snapshots"] as const;

@@ -1,0 +1,129 @@
+/**
+ * The directory destination (QDRANT_BACKUP_DIR): the bucket's key layout as paths under one directory, so a cron
+ * user can keep snapshots on a disk or a mounted volume and move them offsite with rsync or NFS.
+ */
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { EXIT, ToolError } from "../errors.js";
+import { syncDir } from "../state/fs.js";
+import type { SnapshotStore, StoredObject } from "./types.js";
+
+const TEMP_MARK = ".partial-"; // in-progress puts: `<name>.partial-<random>`, never listed
+
+/** A SnapshotStore over `root` (absolute). Keys are `/`-separated; `.`/`..`/empty segments are refused. */
+export function createDirStore(root: string): SnapshotStore {
+  const fileOf = (key: string): string => {
+    const segments = key.split("/");
+    if (segments.some((s) => s === "" || s === "." || s === "..")) throw new DirStoreError(root, `refusing key outside the layout: ${JSON.stringify(key)}`);
+    return path.join(root, ...segments);
+  };
+  const fail = (what: string, file: string, err: unknown): never => {
+    if (err instanceof ToolError) throw err;
+    throw new DirStoreError(root, `${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  };
+
+  const walk = async (prefix: string): Promise<StoredObject[]> => {
+    // The prefix may end mid-name (`snapshots/col`): list its directory and filter by the full key.
+    const slash = prefix.lastIndexOf("/");
+    const base = prefix.slice(0, slash + 1);
+    const out: StoredObject[] = [];
+    const visit = async (dirKey: string): Promise<void> => {
+      const dir = dirKey === "" ? root : fileOf(dirKey.slice(0, -1));
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+        return fail("cannot list", dir, err);
+      }
+      for (const entry of entries) {
+        const key = `${dirKey}${entry.name}`;
+        if (!key.startsWith(prefix) && !prefix.startsWith(`${key}/`)) continue;
+        if (entry.isDirectory()) await visit(`${key}/`);
+        else if (entry.isFile() && !entry.name.includes(TEMP_MARK)) {
+          const info = await stat(path.join(dir, entry.name));
+          out.push({ key, size: info.size, lastModified: info.mtime });
+        }
+      }
+    };
+    await visit(base);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  };
+
+  return {
+    kind: "dir",
+    location: root,
+    listKeys: async (prefix) => (await walk(prefix)).map((o) => o.key),
+    listObjects: walk,
+    listPrefixes: async (prefix) => {
+      const dir = prefix === "" ? root : fileOf(prefix.replace(/\/$/, ""));
+      try {
+        const entries = await readdir(dir, { withFileTypes: true });
+        return entries.filter((e) => e.isDirectory()).map((e) => `${prefix}${e.name}/`).sort();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+        return fail("cannot list", dir, err);
+      }
+    },
+    put: async (key, body) => {
+      const file = fileOf(key);
+      const temp = `${file}${TEMP_MARK}${randomBytes(6).toString("hex")}`;
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+        const out = createWriteStream(temp, { flags: "wx", mode: 0o640 });
+        await pipeline(body, out);
+        const handle = await open(temp, "r+");
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        const { size } = await stat(temp);
+        await rename(temp, file);
+        await syncDir(path.dirname(file));
+        return size;
+      } catch (err) {
+        await unlink(temp).catch(() => undefined);
+        return fail("cannot write", file, err);
+      }
+    },
+    get: async (key, opts) => {
+      const file = fileOf(key);
+      try {
+        const { size } = await stat(file);
+        return { body: createReadStream(file, { start: opts?.start ?? 0 }), size };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        return fail("cannot read", file, err);
+      }
+    },
+    head: async (key) => {
+      const file = fileOf(key);
+      try {
+        const info = await stat(file);
+        return info.isFile() ? { key, size: info.size, lastModified: info.mtime } : undefined;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        return fail("cannot read", file, err);
+      }
+    },
+    delete: async (key) => {
+      const file = fileOf(key);
+      try {
+        await unlink(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") fail("cannot delete", file, err);
+      }
+    },
+  };
+}
+
+/** A problem with the backup directory: exit 4 (the destination is unavailable), naming the path. */
+export class DirStoreError extends ToolError {
+  constructor(root: string, detail: string) {
+    super(`backup directory ${root}: ${detail}`, EXIT.upstream);
+  }
+}
