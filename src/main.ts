@@ -84,7 +84,7 @@ export async function main(io: Io): Promise<ExitCode> {
           ? runtime.createDirStore(config.backupDir)
           : createSnapshotStore(getS3Client(), config.s3.bucket!, io.signal)),
     };
-    const outcome = await runTasks(args.tasks, { bkp: args.bkp }, config, deps, (s) => {
+    const outcome = await runTasks(args.tasks, args.options, config, deps, (s) => {
       finished.push(s);
       if (!global.json) io.stdout(`${redactor.redact(`[${s.task}] ${s.message}`)}\n`);
     }).then(

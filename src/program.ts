@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { ConfigError, EXIT_CODE_TABLE } from "./errors.js";
 import { findTask, TASKS, type TaskDef } from "./tasks.js";
 import { VARIABLES } from "./variables.js";
+import type { TaskOptions } from "./commands/types.js";
 
 /** Global flags. */
 export interface GlobalOptions {
@@ -14,7 +15,7 @@ export interface GlobalOptions {
 
 /** What the command line asks for: tasks in order, with their options. */
 export type ParsedArgs =
-  | { kind: "run"; tasks: TaskDef[]; bkp: boolean; global: GlobalOptions }
+  | { kind: "run"; tasks: TaskDef[]; options: TaskOptions; global: GlobalOptions }
   | { kind: "exit"; code: 0 | 2 };
 
 const VARIABLE_BY_NAME = new Map(VARIABLES.map((v) => [v.name, v] as const));
@@ -37,6 +38,54 @@ function parseBkp(value: string): boolean {
   if (value === "false") return false;
   throw new InvalidArgumentError("expected true or false.");
 }
+
+function parseShard(value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError("expected a shard id (a whole number).");
+  return Number(value);
+}
+
+function parseChecksum(value: string): string {
+  const hex = value.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new InvalidArgumentError("expected a SHA-256 digest (64 hex digits).");
+  return hex;
+}
+
+function parsePriority(value: string): "snapshot" | "replica" | "no_sync" {
+  if (value === "snapshot" || value === "replica" || value === "no_sync") return value;
+  throw new InvalidArgumentError("expected snapshot, replica or no_sync.");
+}
+
+function parseHost(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("expected a URL such as http://qdrant:6333.");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("expected an http:// or https:// URL.");
+  return value.replace(/\/+$/, "");
+}
+
+function parseName(value: string): string {
+  if (value === "") throw new InvalidArgumentError("must not be empty.");
+  return value;
+}
+
+/** The task flags, fresh for each subcommand; every subcommand takes them all, so `create_snap prune_snap --confirm` works. */
+const taskFlags = (): Option[] => [
+  new Option("--bkp <bool>", "reset: keep .bkp copies of the state files instead of deleting them (true|false)").argParser(parseBkp),
+  new Option("--confirm", "prune_snap: delete for real (default: a dry run that only lists)"),
+  new Option("--force", "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group"),
+  new Option("--collection <name>", "download_snap, upload_snap: the collection").argParser(parseName),
+  new Option("--snapshot <name>", "download_snap: the snapshot's name").argParser(parseName),
+  new Option("--shard <id>", "download_snap, upload_snap: a shard snapshot of this shard").argParser(parseShard),
+  new Option("--full", "download_snap: a full-storage snapshot"),
+  new Option("--host <url>", "download_snap: the node to download from (default: the first source host)").argParser(parseHost),
+  new Option("--from-store", "download_snap: download from the backup destination instead of a node"),
+  new Option("--file <path>", "download_snap: where to write (default ./<snapshot>); upload_snap: the file to upload").argParser(parseName),
+  new Option("--checksum <sha256>", "download_snap: the expected SHA-256; upload_snap: Qdrant verifies it").argParser(parseChecksum),
+  new Option("--priority <p>", "upload_snap: snapshot, replica or no_sync (Qdrant's default: snapshot)").argParser(parsePriority),
+];
 
 /**
  * Parses argv (without node and script) with commander. Help and version are written through `out`,
@@ -64,19 +113,19 @@ export function parseArgs(argv: readonly string[], version: string, out: (s: str
       .aliases([...task.aliases])
       .description(task.summary)
       .argument("[more...]", "further tasks to run after this one, in order")
-      .addOption(new Option("--bkp <bool>", "reset: keep .bkp copies of the state files instead of deleting them (true|false)").argParser(parseBkp))
-      .addHelpText("after", variablesHelp(task) + exitCodesHelp())
-      .action((more: string[], opts: { bkp?: boolean }) => {
-        const tasks = [task];
-        const unknown: string[] = [];
-        for (const name of more) {
-          const t = findTask(name);
-          if (t) tasks.push(t);
-          else unknown.push(name);
-        }
-        if (unknown.length) throw new ConfigError(unknown.map((u) => `unknown task "${u}" (tasks: ${TASKS.map((t) => t.name).join(", ")})`));
-        parsed = { kind: "run", tasks, bkp: opts.bkp ?? false, global: program.opts<GlobalOptions>() };
-      });
+      .addHelpText("after", variablesHelp(task) + exitCodesHelp());
+    for (const flag of taskFlags()) cmd.addOption(flag);
+    cmd.action((more: string[], opts: TaskOptions) => {
+      const tasks = [task];
+      const unknown: string[] = [];
+      for (const name of more) {
+        const t = findTask(name);
+        if (t) tasks.push(t);
+        else unknown.push(name);
+      }
+      if (unknown.length) throw new ConfigError(unknown.map((u) => `unknown task "${u}" (tasks: ${TASKS.map((t) => t.name).join(", ")})`));
+      parsed = { kind: "run", tasks, options: { ...opts, bkp: opts.bkp ?? false }, global: program.opts<GlobalOptions>() };
+    });
     cmd.configureOutput({ writeOut: out, writeErr: err }).exitOverride();
   }
 

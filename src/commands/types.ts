@@ -20,10 +20,32 @@ export interface Deps {
   readonly signal: AbortSignal;
 }
 
-/** Per-task options from the command line. */
+/** Per-task options from the command line (every task's subcommand accepts them all, so tasks can be chained). */
 export interface TaskOptions {
   /** reset: rename the state files to `.bkp` copies instead of deleting them. */
   readonly bkp?: boolean;
+  /** prune_snap: delete for real (the default is a dry run). */
+  readonly confirm?: boolean;
+  /** prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group. */
+  readonly force?: boolean;
+  /** download_snap / upload_snap: the collection. */
+  readonly collection?: string;
+  /** download_snap: the snapshot's name. */
+  readonly snapshot?: string;
+  /** download_snap / upload_snap: a shard snapshot of this shard id. */
+  readonly shard?: number;
+  /** download_snap: a full-storage snapshot. */
+  readonly full?: boolean;
+  /** download_snap: the node to download from (default: the first source host). */
+  readonly host?: string;
+  /** download_snap: read from the backup destination instead of a node. */
+  readonly fromStore?: boolean;
+  /** download_snap: where to write (default ./<snapshot>); upload_snap: the snapshot file to upload. */
+  readonly file?: string;
+  /** download_snap: the expected SHA-256; upload_snap: passed to Qdrant, which verifies it. */
+  readonly checksum?: string;
+  /** upload_snap: Qdrant's recovery priority. */
+  readonly priority?: "snapshot" | "replica" | "no_sync";
 }
 
 /** What a task did, for the summary line, `--json` and the exit code. */

@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { EXIT, ToolError } from "../errors.js";
+import { ToolError, UpstreamError } from "../errors.js";
 import { syncDir } from "../state/fs.js";
 import type { SnapshotStore, StoredObject } from "./types.js";
 
@@ -121,9 +121,9 @@ export function createDirStore(root: string): SnapshotStore {
   };
 }
 
-/** A problem with the backup directory: exit 4 (the destination is unavailable), naming the path. */
-export class DirStoreError extends ToolError {
+/** A problem with the backup directory: exit 4 (the destination is unavailable, as an S3 failure), naming the path. */
+export class DirStoreError extends UpstreamError {
   constructor(root: string, detail: string) {
-    super(`backup directory ${root}: ${detail}`, EXIT.upstream);
+    super(`backup directory ${root}: ${detail}`);
   }
 }
