@@ -24,6 +24,8 @@ export interface Config {
   readonly snapshotFilter: string;
   readonly httpPort: number;
   readonly stateDir: string;
+  /** The CLI's working directory (absolute): file options such as --file are relative to it. */
+  readonly cwd: string;
   /** Key prefix (ending in `/`) of the state files' copies in the bucket; undefined = not mirrored. */
   readonly stateS3Prefix: string | undefined;
   /** Local directory destination (QDRANT_BACKUP_DIR), absolute; undefined = none. */
@@ -121,6 +123,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     snapshotFilter: env["QDRANT_SNAPSHOT_DATETIME_FILTER"] ?? "",
     httpPort: int("QDRANT_HTTP_PORT", 6333, 1, 65535),
     stateDir: path.resolve(flags.cwd, stateDirRaw ?? "."),
+    cwd: path.resolve(flags.cwd),
     stateS3Prefix,
     backupDir: backupDirRaw === undefined ? undefined : path.resolve(flags.cwd, backupDirRaw),
     transfer: bool("QDRANT_SNAPSHOT_TRANSFER", false),

@@ -75,15 +75,15 @@ function parseName(value: string): string {
 const taskFlags = (): Option[] => [
   new Option("--bkp <bool>", "reset: keep .bkp copies of the state files instead of deleting them (true|false)").argParser(parseBkp),
   new Option("--confirm", "prune_snap: delete for real (default: a dry run that only lists)"),
-  new Option("--force", "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group"),
+  new Option("--force", "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group; upload_snap: upload again to hosts that already recovered this file"),
   new Option("--collection <name>", "download_snap, upload_snap: the collection").argParser(parseName),
-  new Option("--snapshot <name>", "download_snap: the snapshot's name").argParser(parseName),
+  new Option("--snapshot <name>", "download_snap: the snapshot's name (upload_snap: the default --file ./<snapshot>); recover_full_snap: restore this full snapshot").argParser(parseName),
   new Option("--shard <id>", "download_snap, upload_snap: a shard snapshot of this shard").argParser(parseShard),
   new Option("--full", "download_snap: a full-storage snapshot"),
-  new Option("--host <url>", "download_snap: the node to download from (default: the first source host)").argParser(parseHost),
+  new Option("--host <url>", "download_snap: the node to download from (default: the first source host; with --from-store --full: the host's folder); recover_full_snap: the source host whose full snapshot to restore").argParser(parseHost),
   new Option("--from-store", "download_snap: download from the backup destination instead of a node"),
-  new Option("--file <path>", "download_snap: where to write (default ./<snapshot>); upload_snap: the file to upload").argParser(parseName),
-  new Option("--checksum <sha256>", "download_snap: the expected SHA-256; upload_snap: Qdrant verifies it").argParser(parseChecksum),
+  new Option("--file <path>", "download_snap: where to write (default ./<snapshot>); upload_snap: the file to upload; recover_full_snap: the full-snapshot archive to restore").argParser(parseName),
+  new Option("--checksum <sha256>", "download_snap: the expected SHA-256 (default: Qdrant's checksum, else the backup metadata's); upload_snap: Qdrant verifies it (default: the file's SHA-256)").argParser(parseChecksum),
   new Option("--priority <p>", "upload_snap: snapshot, replica or no_sync (Qdrant's default: snapshot)").argParser(parsePriority),
 ];
 
