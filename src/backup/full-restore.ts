@@ -1,0 +1,200 @@
+/**
+ * Restoring one full-storage snapshot onto one restore host: each inner collection snapshot is streamed from the
+ * archive straight into `POST /collections/{c}/snapshots/upload`, then the archive's aliases are created.
+ *
+ * Records (appended right after each step succeeds), so a run can be resumed:
+ * - snapshot_recovery_history `host, {id}/{collection}, ok|accepted` per collection; `host, {id}, ok` once every
+ *   collection and alias of the archive is done on the host (a later run skips the host without reading). `{id}` is
+ *   `{source host:port}/{name}`, or the file name for --file (FullArchiveSource.id);
+ * - failed_snapshot_recovery `host, {id}/{collection}, <code>` per failed upload, `host, {id}, <code>` when the
+ *   archive cannot be read;
+ * - alias_recovery_history `collection, alias, ok@host`, as recover_colla writes it.
+ * Aliases are created only for collections restored on that host (now or in an earlier run), and only once the whole
+ * archive was read, so a truncated archive never leaves aliases claimed as done.
+ */
+import { aliasDoneStatus } from "../commands/recover_colla.js";
+import { describeError, isFatal, key } from "../commands/shared.js";
+import type { Tally } from "../commands/summary.js";
+import type { Deps } from "../commands/types.js";
+import { QdrantError } from "../qdrant/errors.js";
+import { ArchiveError, collectionOfInnerSnapshot, readFullArchive, type FullSnapshotConfig, type InnerSnapshot } from "./full-archive.js";
+import type { FullArchiveSource } from "./full-source.js";
+
+/** `(host, snapshot column)` → status of the history rows that count as done (`ok`, `accepted`). */
+export type DoneMap = Map<string, string>;
+
+/** Reads snapshot_recovery_history into a DoneMap. */
+export async function readDone(deps: Pick<Deps, "state">): Promise<DoneMap> {
+  const done: DoneMap = new Map();
+  for (const r of await deps.state.read("snapshotRecoveryHistory")) {
+    if (r.status === "ok" || r.status === "accepted") done.set(key(r.host, r.snapshot), r.status);
+  }
+  return done;
+}
+
+type Outcome = "ok" | "accepted" | "failed";
+
+/** Restores `archive` onto `host`; every outcome is recorded and tallied. Throws only fatal errors. */
+export async function restoreFullSnapshot(deps: Deps, tally: Tally, archive: FullArchiveSource, host: string, done: DoneMap): Promise<void> {
+  const { log } = deps;
+  if (done.has(key(host, archive.id))) {
+    log.info(`${archive.id} is already restored on ${host}; skipped`);
+    tally.add("skipped", { host, snapshot: archive.id, kind: "archive" });
+    return;
+  }
+  const run = new HostRestore(deps, tally, archive, host, done);
+  try {
+    await run.restore();
+  } catch (err) {
+    if (!(err instanceof ArchiveError || err instanceof QdrantError) || isFatal(err)) throw err;
+    // The archive could not be opened or read to its end: nothing after the break point is restored, no alias made.
+    log.error(`Restoring ${archive.name} on ${host} stopped: ${describeError(err)}`);
+    await deps.state.append("failedSnapshotRecovery", { host, snapshot: archive.id, status: err instanceof QdrantError ? err.code : "archive_unreadable" });
+    tally.add("failed", { host, snapshot: archive.id, kind: "archive", error: describeError(err) });
+  }
+}
+
+class HostRestore {
+  private config: FullSnapshotConfig | undefined;
+  /** Inner file → the collection it was restored into (or skipped as done). */
+  private readonly seen = new Map<string, string>();
+  /** Inner files whose collection was unknown when they streamed by (config.json not read yet, unusual name). */
+  private readonly deferred = new Set<string>();
+  private readonly outcomes = new Map<string, Outcome>();
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly tally: Tally,
+    private readonly archive: FullArchiveSource,
+    private readonly host: string,
+    private readonly done: DoneMap,
+  ) {}
+
+  async restore(): Promise<void> {
+    await this.pass(undefined);
+    const config = this.config;
+    if (config === undefined) throw new ArchiveError(`${this.archive.location}: no config.json in the archive (truncated, or not a full snapshot)`);
+    // Inner files with names outside Qdrant's rule are read again, now that the mapping is known.
+    const mapped = new Set(config.collections.values());
+    const again = new Set([...this.deferred].filter((file) => mapped.has(file)));
+    for (const file of this.deferred) if (!mapped.has(file)) this.deps.log.warn(`${this.archive.name}: ${file} is not in its config.json; skipped`);
+    if (again.size > 0) {
+      this.deps.log.info(`Reading ${this.archive.name} again for ${again.size} inner snapshots named outside Qdrant's rule`);
+      await this.pass(again);
+    }
+    await this.checkMapping(config);
+    const aliasesOk = await this.createAliases(config);
+    const allOk = [...config.collections.keys()].every((c) => this.outcomes.get(c) === "ok");
+    if (allOk && aliasesOk) {
+      await this.deps.state.append("snapshotRecoveryHistory", { host: this.host, snapshot: this.archive.id, status: "ok" });
+      this.deps.log.info(`Restored ${this.archive.name} on ${this.host}: ${config.collections.size} collections, ${config.aliases.size} aliases`);
+    }
+  }
+
+  /** One read of the archive; `only` limits it to those inner files. */
+  private async pass(only: ReadonlySet<string> | undefined): Promise<void> {
+    const source = await this.archive.open();
+    await readFullArchive(source, this.archive.location, {
+      onConfig: (config) => void (this.config = config),
+      onSnapshot: async (inner) => {
+        if (only !== undefined && !only.has(inner.name)) return;
+        const collection = this.config ? fileToCollection(this.config, inner.name) : collectionOfInnerSnapshot(inner.name);
+        if (collection === undefined) {
+          if (this.config) this.deps.log.warn(`${this.archive.name}: ${inner.name} is not in its config.json; skipped`);
+          else this.deferred.add(inner.name);
+          return;
+        }
+        this.seen.set(inner.name, collection);
+        await this.restoreCollection(collection, inner);
+      },
+      onOther: (name, type) => this.deps.log.warn(`${this.archive.name}: unexpected ${type} entry ${JSON.stringify(name)}; skipped`),
+    });
+  }
+
+  private async restoreCollection(collection: string, inner: InnerSnapshot): Promise<void> {
+    const { config, log, qdrant, state } = this.deps;
+    const { host } = this;
+    const snapshot = `${this.archive.id}/${collection}`;
+    const previous = this.done.get(key(host, snapshot));
+    if (previous !== undefined) {
+      this.outcomes.set(collection, "ok"); // accepted in an earlier run: Qdrant took it, as recover_snap trusts it
+      this.tally.add("skipped", { host, snapshot, collection, kind: "collection" });
+      return;
+    }
+    let outcome: "ok" | "accepted";
+    try {
+      outcome = await qdrant.uploadSnapshot(host, { collection }, inner.body, { filename: inner.name, size: inner.size, priority: "snapshot", wait: config.waitOnTask });
+    } catch (err) {
+      const broken = inner.archiveFailure();
+      if (broken) throw broken; // the archive broke under the upload: the host-level failure says so
+      if (isFatal(err)) throw err;
+      log.error(`Recovery of ${collection} from ${snapshot} on ${host} failed: ${describeError(err)}`);
+      await state.append("failedSnapshotRecovery", { host, snapshot, status: err instanceof QdrantError ? err.code : "failed" });
+      this.outcomes.set(collection, "failed");
+      this.tally.add("failed", { host, snapshot, collection, kind: "collection", error: describeError(err) });
+      return;
+    }
+    await state.append("snapshotRecoveryHistory", { host, snapshot, status: outcome });
+    this.done.set(key(host, snapshot), outcome);
+    this.outcomes.set(collection, outcome);
+    if (outcome === "accepted") log.info(`Recovery of ${collection} from ${snapshot} on ${host} accepted (wait=false); its aliases follow on the next run`);
+    else log.info(`Recovered ${collection} from ${snapshot} on ${host}`);
+    this.tally.add(outcome === "ok" ? "done" : "accepted", { host, snapshot, collection, kind: "collection" });
+  }
+
+  /** Every collection of config.json must have come out of the archive under that name. */
+  private async checkMapping(config: FullSnapshotConfig): Promise<void> {
+    for (const [collection, file] of config.collections) {
+      const got = this.seen.get(file);
+      if (got === collection) continue;
+      const problem = got === undefined
+        ? `config.json lists ${file} for ${collection}, but the archive has no such entry`
+        : `${file} was restored as ${got}, but config.json maps it to ${collection}`;
+      const snapshot = `${this.archive.id}/${collection}`;
+      this.deps.log.error(`${this.archive.location}: ${problem}`);
+      await this.deps.state.append("failedSnapshotRecovery", { host: this.host, snapshot, status: "not_in_archive" });
+      this.outcomes.set(collection, "failed");
+      this.tally.add("failed", { host: this.host, snapshot, collection, kind: "collection", error: problem });
+    }
+  }
+
+  /** Creates the archive's aliases whose collection is restored here; true when all of them were. */
+  private async createAliases(config: FullSnapshotConfig): Promise<boolean> {
+    const { log, qdrant, state } = this.deps;
+    const { host } = this;
+    let allOk = true;
+    for (const [alias, collection] of [...config.aliases].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const item = { host, snapshot: this.archive.id, collection, alias, kind: "alias" };
+      const outcome = this.outcomes.get(collection);
+      if (outcome !== "ok") {
+        allOk = false;
+        if (outcome === "accepted") {
+          log.info(`Alias ${alias} -> ${collection} on ${host} waits until ${collection} is recovered (wait=false); run again`);
+          this.tally.add("skipped", item);
+        } else {
+          log.error(`Alias ${alias} -> ${collection} not created on ${host}: ${collection} was not restored`);
+          this.tally.add("failed", { ...item, error: `${collection} was not restored` });
+        }
+        continue;
+      }
+      try {
+        await qdrant.createAlias(host, collection, alias);
+      } catch (err) {
+        if (isFatal(err)) throw err;
+        allOk = false;
+        log.error(`Alias ${alias} -> ${collection} on ${host} failed: ${describeError(err)}`);
+        this.tally.add("failed", { ...item, error: describeError(err) });
+        continue;
+      }
+      await state.append("aliasRecoveryHistory", { collection, alias, status: aliasDoneStatus(host) });
+      log.info(`Alias ${alias} -> ${collection} created on ${host}`);
+      this.tally.add("done", item);
+    }
+    return allOk;
+  }
+}
+
+function fileToCollection(config: FullSnapshotConfig, file: string): string | undefined {
+  for (const [collection, f] of config.collections) if (f === file) return collection;
+  return undefined;
+}
