@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
 import { ToolError, EXIT } from "../errors.js";
 import { retry } from "../lib/retry.js";
-import type { SnapshotRef } from "../qdrant/client.js";
+import { snapshotPath, type SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { Deps } from "../commands/types.js";
 
@@ -45,6 +45,9 @@ export function createDigestStream(): Transform & { digest(): TransferResult } {
 export function hashing(source: Readable): { body: Readable; digest: () => TransferResult } {
   const digest = createDigestStream();
   source.once("error", (err) => digest.destroy(err));
+  // A consumer may attach its listeners only after an await (the directory store creates its folder first); a source
+  // error before that must not become an uncaught exception. The consumer still sees it: the stream is destroyed with it.
+  digest.on("error", () => undefined);
   return { body: source.pipe(digest), digest: () => digest.digest() };
 }
 
@@ -66,8 +69,17 @@ export async function transferSnapshot(
   const result = await retry(
     async () => {
       const download = await deps.qdrant.downloadSnapshot(host, ref);
+      // The store reports a broken source as its own write failure (exit 4, not retried); remember the node's error.
+      let broken: unknown;
+      download.body.on("error", (err) => void (broken ??= err));
       const { body, digest } = hashing(download.body);
-      await store.put(key, body);
+      try {
+        await store.put(key, body, { size: download.length });
+      } catch (err) {
+        if (broken === undefined || deps.signal.aborted) throw err;
+        const detail = `download broke off after ${digest().size} bytes: ${broken instanceof Error ? broken.message : String(broken)}`;
+        throw new QdrantError("transport", "GET", host, snapshotPath(ref), undefined, detail, undefined, { cause: broken });
+      }
       const got = digest();
       if (download.length !== undefined && got.size !== download.length) {
         await store.delete(key);

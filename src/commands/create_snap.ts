@@ -1,22 +1,40 @@
+import { createFactCollector, buildCollectionMetadata, type CollectionFacts, type FactCollector } from "../backup/collect.js";
+import { writeMetadata } from "../backup/metadata.js";
+import { transferSnapshot } from "../backup/transfer.js";
+import { assertConfigured, type Config } from "../config.js";
+import { ConfigError, EXIT, InterruptedError, ToolError } from "../errors.js";
 import { createHostLimiter, mapPool } from "../lib/pool.js";
-import { discoverPeers, peersOfCollection, type PeerMap } from "./peers.js";
+import type { SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
+import type { SnapshotDescription } from "../qdrant/types.js";
+import { collectionSnapshotKey } from "../s3/keys.js";
+import { discoverPeers, peersOfCollection, type PeerMap } from "./peers.js";
 import { describeError, distinct, ensureCollections, isFatal, key, settleAll } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
 /**
  * create_snap: snapshot every collection on every source host, or, with GET_PEERS_FROM_CLUSTER_INFO=true, on each
- * peer that holds shards of it (once per peer). Each created snapshot is appended to `snapshots` as soon as Qdrant
- * confirms it. Failures are logged and counted (exit 3), never written as rows.
+ * peer that holds shards of it (once per peer).
+ * - With a destination (bucket or QDRANT_BACKUP_DIR), each snapshot gets its backup metadata (backup/collect.ts).
+ * - With QDRANT_SNAPSHOT_TRANSFER=true, each snapshot is streamed into the destination and verified first; with
+ *   QDRANT_DELETE_AFTER_TRANSFER=true the node's copy is deleted after that.
+ * A snapshot is appended to `snapshots` as soon as it exists where recover_snap looks for it (Qdrant's answer; in
+ * transfer mode, the verified transfer). Failures are logged and counted (exit 3); a failed snapshot or transfer
+ * writes no row, a failed metadata write or node-copy delete comes after the row.
  */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
-  const { config, log, qdrant, state } = deps;
+  const { config, log } = deps;
+  const metadata = checkDestination(config);
   const tally = new Tally("create_snap");
+  if (config.deleteAfterTransfer && !config.transfer) log.warn("QDRANT_DELETE_AFTER_TRANSFER=true has no effect without QDRANT_SNAPSHOT_TRANSFER=true");
   const rows = await ensureCollections(deps, "create_snap");
   const collections = distinct(rows.map((r) => r.collection));
-  const listedOn = new Set(rows.map((r) => key(r.host, r.collection)));
   const peers: PeerMap | undefined = config.discoverPeers ? await discoverPeers(deps) : undefined;
+  const ctx: Ctx = {
+    deps, tally, peers, facts: metadata ? createFactCollector(deps) : undefined,
+    listedOn: new Set(rows.map((r) => key(r.host, r.collection))), once: new Set(),
+  };
   const limitHost = createHostLimiter(config.perHostConcurrency);
   // The status check asks a host that lists the collection (independent sources hold different collections).
   const statusHost = new Map<string, string>();
@@ -33,37 +51,166 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
       tally.add("failed", { collection, error: describeError(err) });
       return;
     }
-    await settleAll(
-      targets.map((host) =>
-        limitHost(host, async () => {
-          try {
-            const out = await qdrant.createSnapshot(host, collection, config.waitOnTask);
-            if (out.status === "accepted") {
-              log.info(`Snapshot of ${collection} on ${host} accepted (wait=false); it will be listed once Qdrant finishes`);
-              tally.add("accepted", { host, collection });
-              return;
-            }
-            await state.append("snapshots", { host, collection, snapshot: out.snapshot.name });
-            log.info(`Created snapshot ${out.snapshot.name} of ${collection} on ${host}`);
-            tally.add("done", { host, collection, snapshot: out.snapshot.name });
-          } catch (err) {
-            if (isFatal(err)) throw err;
-            if (!peers && !listedOn.has(key(host, collection)) && err instanceof QdrantError && err.status === 404) {
-              // Independent source instances hold different collections; a collection listed on another host only
-              // is not a failure here.
-              log.info(`Collection ${collection} does not exist on ${host}; skipped there`);
-              tally.add("skipped", { host, collection });
-              return;
-            }
-            log.error(`Snapshot of ${collection} on ${host} failed: ${describeError(err)}`);
-            tally.add("failed", { host, collection, error: describeError(err) });
-          }
-        }),
-      ),
-    );
+    // Count, snapshot, transfer and delete of one host all run under its limit: a host holds at most
+    // QDRANT_PER_HOST_CONCURRENCY snapshots in the making, and as many transfers.
+    await settleAll(targets.map((host) => limitHost(host, () => snapshotOn(ctx, host, collection))));
   }, deps.signal);
 
-  return tally.finish(`Snapshots created: ${tally.done}, accepted: ${tally.accepted}, failed: ${tally.failed}`);
+  const into = config.transfer ? `, transferred to ${deps.store().location}` : "";
+  return tally.finish(`Snapshots created: ${tally.done}, accepted: ${tally.accepted}, failed: ${tally.failed}${into}`);
+}
+
+interface Ctx {
+  deps: Deps;
+  tally: Tally;
+  peers: PeerMap | undefined;
+  /** Defined when metadata is written (a destination is configured). */
+  facts: FactCollector | undefined;
+  listedOn: Set<string>;
+  /** Notices already logged this run. */
+  once: Set<string>;
+}
+
+/** Where a snapshot's bytes ended up: size, SHA-256 when known, and whether the node itself stored them there. */
+interface Placed {
+  size: number;
+  sha256: string | undefined;
+  /** The node keeps its snapshots in the destination itself (same bucket): nothing was copied, nothing may be deleted. */
+  inPlace: boolean;
+}
+
+/**
+ * Checks the destination settings before any request; returns whether metadata is written.
+ * @throws ConfigError (exit 2) listing every problem: transfer without exactly one destination or with wait=false,
+ *   or both destinations set
+ */
+function checkDestination(config: Config): boolean {
+  const problems: string[] = [];
+  if (config.transfer && !config.waitOnTask) {
+    problems.push("create_snap: QDRANT_SNAPSHOT_TRANSFER=true needs QDRANT_WAIT_ON_TASK=true (a snapshot accepted with wait=false has no name yet, so it cannot be transferred)");
+  }
+  const wanted = config.transfer || config.s3.bucket !== undefined || config.backupDir !== undefined;
+  if (wanted) {
+    try {
+      assertConfigured(config, "create_snap", ["destination"]);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems.map((p) => (config.transfer ? `${p} (QDRANT_SNAPSHOT_TRANSFER=true)` : p)));
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return wanted;
+}
+
+/** One snapshot of `collection` on `host`: facts, snapshot, transfer, row, metadata, node-copy delete. */
+async function snapshotOn(ctx: Ctx, host: string, collection: string): Promise<void> {
+  const { deps, tally } = ctx;
+  const { config, log } = deps;
+  let facts: { ok: CollectionFacts } | { error: unknown } | undefined;
+  let snap: SnapshotDescription | undefined;
+  let placed: Placed;
+  try {
+    // Facts first (the count right before the snapshot). When they cannot be read the snapshot is taken anyway:
+    // a backup without metadata beats none. A collection missing on this host 404s again just below.
+    facts = ctx.facts ? await ctx.facts.collect(host, collection).then((ok) => ({ ok }), (error: unknown) => ({ error })) : undefined;
+    if (facts && "error" in facts && isFatal(facts.error)) throw facts.error;
+    const out = await deps.qdrant.createSnapshot(host, collection, config.waitOnTask);
+    if (out.status === "accepted") {
+      log.info(`Snapshot of ${collection} on ${host} accepted (wait=false); it will be listed once Qdrant finishes`);
+      if (ctx.facts) notice(ctx, "accepted", "Snapshots accepted with wait=false have no name yet: no backup metadata is written for them");
+      tally.add("accepted", { host, collection });
+      return;
+    }
+    snap = out.snapshot;
+    placed = config.transfer
+      ? await place(ctx, host, collection, snap)
+      : { size: snap.size, sha256: snap.checksum ?? undefined, inPlace: false };
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    if (snap === undefined && !ctx.peers && !ctx.listedOn.has(key(host, collection)) && err instanceof QdrantError && err.status === 404) {
+      // Independent source instances hold different collections; a collection listed on another host only
+      // is not a failure here.
+      log.info(`Collection ${collection} does not exist on ${host}; skipped there`);
+      tally.add("skipped", { host, collection });
+      return;
+    }
+    const what = snap === undefined
+      ? `Snapshot of ${collection} on ${host} failed`
+      : `Transfer of snapshot ${snap.name} of ${collection} from ${host} failed (the node keeps it; nothing is stored)`;
+    log.error(`${what}: ${describeError(err)}`);
+    tally.add("failed", { host, collection, ...(snap ? { snapshot: snap.name } : {}), error: describeError(err) });
+    return;
+  }
+
+  const name = snap.name;
+  await deps.state.append("snapshots", { host, collection, snapshot: name });
+  log.info(`Created snapshot ${name} of ${collection} on ${host}`);
+  const problems: string[] = [];
+  if (!ctx.facts) notice(ctx, "no-destination", "No backup destination (QDRANT_S3_BUCKET_NAME or QDRANT_BACKUP_DIR): no backup metadata is written");
+  if (facts) {
+    try {
+      if ("error" in facts) throw facts.error;
+      const meta = buildCollectionMetadata({ host, collection, snapshot: name, facts: facts.ok, size: placed.size, sha256: placed.sha256, createdAt: deps.clock() });
+      await writeMetadata(deps.store(), collectionSnapshotKey(collection, name), meta);
+    } catch (err) {
+      // Not fatal even for a destination error: the snapshot exists and is recorded; recover_snap checks a
+      // snapshot without metadata by status only. The item counts as failed so that the run says so (exit 3).
+      if (err instanceof InterruptedError || deps.signal.aborted) throw err;
+      problems.push(`no backup metadata was written: ${describeError(err)}`);
+    }
+  }
+  if (config.transfer && config.deleteAfterTransfer && !placed.inPlace) {
+    try {
+      await deps.qdrant.deleteSnapshot(host, { kind: "collection", collection, name }, true);
+      log.info(`Deleted ${name} of ${collection} from ${host} (transferred and verified)`);
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      problems.push(`the node's copy was not deleted after the verified transfer: ${describeError(err)}`);
+    }
+  }
+  const item = { host, collection, snapshot: name, ...(placed.sha256 ? { sha256: placed.sha256 } : {}) };
+  if (problems.length === 0) {
+    tally.add("done", item);
+    return;
+  }
+  const error = problems.join("; ");
+  log.error(`Snapshot ${name} of ${collection} on ${host} is recorded, but ${error}`);
+  tally.add("failed", { ...item, error });
+}
+
+/**
+ * Transfer mode: streams the snapshot into the destination (verified against Qdrant's checksum when it gave one).
+ * When the destination already holds the snapshot's key with its size, the node stores its snapshots there itself
+ * (Qdrant's S3 snapshot storage on the same bucket, or its snapshots directory inside QDRANT_BACKUP_DIR): copying
+ * would rewrite the object onto itself, and deleting "the node's copy" would delete the backup. Nothing is copied then.
+ */
+async function place(ctx: Ctx, host: string, collection: string, snap: SnapshotDescription): Promise<Placed> {
+  const { deps } = ctx;
+  const store = deps.store();
+  const target = collectionSnapshotKey(collection, snap.name);
+  const existing = await store.head(target);
+  if (existing !== undefined && existing.size === snap.size) {
+    const kept = deps.config.deleteAfterTransfer ? "; QDRANT_DELETE_AFTER_TRANSFER is ignored for them (it would delete the backup)" : "";
+    notice(ctx, `in-place ${host}`, `${host} stores its snapshots in ${store.location} itself: not copied${kept}`);
+    return { size: snap.size, sha256: snap.checksum ?? undefined, inPlace: true };
+  }
+  const ref: SnapshotRef = { kind: "collection", collection, name: snap.name };
+  const result = await transferSnapshot(deps, host, ref, target, snap.checksum ?? undefined);
+  if (result.size !== snap.size) {
+    // Without a checksum (S3-stored snapshots) or a Content-Length (chunked answers), the size is the last check.
+    await store.delete(target);
+    throw new ToolError(`${host} ${snap.name} → ${store.location}/${target}: ${result.size} bytes arrived, Qdrant reported ${snap.size}`, EXIT.partial);
+  }
+  const checked = snap.checksum ? "matches Qdrant's checksum" : "Qdrant gave no checksum";
+  deps.log.info(`Transferred ${snap.name} of ${collection} from ${host} to ${store.location}/${target}: ${result.size} bytes, SHA-256 ${result.sha256} (${checked})`);
+  return { ...result, inPlace: false };
+}
+
+/** Logs `message` once per run under `id`. */
+function notice(ctx: Ctx, id: string, message: string): void {
+  if (ctx.once.has(id)) return;
+  ctx.once.add(id);
+  ctx.deps.log.info(message);
 }
 
 /** The script warned when a collection was not green before snapshotting it; so do we, without failing. */

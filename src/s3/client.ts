@@ -26,9 +26,21 @@ export function createS3Client(config: Config): S3Client {
   });
 }
 
-/** Part size of multipart uploads: 16 MiB parts, 4 in flight, so a transfer holds at most ~64 MiB. */
-const PART_SIZE = 16 * 1024 * 1024;
-const PARTS_IN_FLIGHT = 4;
+/**
+ * Multipart uploads hold (parts in flight + 1) × part size in memory: 8 MiB parts, 2 in flight, ~24 MiB. S3 allows
+ * 10,000 parts, so a body known to be larger than ~70 GiB gets proportionally larger parts; a body of unknown size
+ * gets 16 MiB parts (up to ~150 GiB).
+ */
+const PART_SIZE = 8 * 1024 * 1024;
+const PART_SIZE_UNKNOWN = 16 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 2;
+const MAX_PARTS = 9_000; // below S3's 10,000, for headroom
+
+/** The part size for a body of `size` bytes (undefined: unknown). */
+export function partSizeFor(size: number | undefined): number {
+  if (size === undefined) return PART_SIZE_UNKNOWN;
+  return Math.max(PART_SIZE, Math.ceil(size / MAX_PARTS));
+}
 
 /** A SnapshotStore over one bucket. Errors become UpstreamError (exit 4) naming the bucket, key and operation. */
 export function createSnapshotStore(client: S3Client, bucket: string, signal: AbortSignal): SnapshotStore {
@@ -68,7 +80,7 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
         const upload = new Upload({
           client,
           params: { Bucket: bucket, Key: key, Body: counted, ContentType: opts?.contentType ?? "application/octet-stream" },
-          partSize: PART_SIZE,
+          partSize: partSizeFor(opts?.size),
           queueSize: PARTS_IN_FLIGHT,
           leavePartsOnError: false,
         });

@@ -30,9 +30,10 @@ export interface SnapshotStore {
   /**
    * Streams `body` into `key`, in constant memory. Nothing is visible under `key` until the whole body is stored
    * (S3 multipart upload completed; temporary file renamed); a failed or aborted put leaves nothing behind.
+   * `size`, when known, lets S3 choose a part size that keeps memory flat for any size.
    * @returns the number of bytes stored
    */
-  put(key: string, body: Readable, opts?: { contentType?: string }): Promise<number>;
+  put(key: string, body: Readable, opts?: { contentType?: string; size?: number }): Promise<number>;
   /** The object's bytes from byte `start` (default 0) as a stream, and its full size; undefined when missing. */
   get(key: string, opts?: { start?: number }): Promise<{ body: Readable; size: number } | undefined>;
   /** The object's size and time, or undefined when missing. */
