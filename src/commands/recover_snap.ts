@@ -1,7 +1,8 @@
+import { lookUpMetadata, recoverFromStore, recoveryFailureStatus, type MetadataLookup } from "../backup/recover-source.js";
+import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
 import { createSnapshotFilter } from "../lib/filter.js";
 import { createHostLimiter, mapPool } from "../lib/pool.js";
-import { QdrantError } from "../qdrant/errors.js";
 import { collectionSnapshotKey } from "../s3/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
 import { compareSnapshotNames, describeError, isFatal, key, settleAll } from "./shared.js";
@@ -11,17 +12,24 @@ import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 const BASH_PLACEHOLDERS = new Set(["unknown", "null"]);
 
 /**
- * recover_snap: recover every snapshot in `snapshots` onto every restore host from a presigned S3 URL.
- * History is keyed by (restore host, snapshot), so a snapshot recovered on one host is still recovered on the others.
- * Snapshots of one collection are recovered in turn, oldest first, so the newest wins; collections run in parallel.
- * Each outcome is appended as soon as it is known: `ok`/`accepted` to the history, failures to failed_snapshot_recovery.
+ * recover_snap: recover every snapshot in `snapshots` onto every restore host, by presigned URL or by upload
+ * (QDRANT_RECOVER_VIA; with `checksum` from the backup metadata), then check the recovered collections
+ * (QDRANT_VERIFY_AFTER_RECOVER, backup/verify.ts).
+ * - History is keyed by (restore host, snapshot), so a snapshot recovered on one host is still recovered on the others.
+ * - Snapshots of one collection are recovered in turn, oldest first, so the newest wins; collections run in parallel.
+ * - Once all of a collection's snapshots are recovered on every host, each host's copy is checked against the last
+ *   snapshot recovered there (several peers' snapshots of one cluster complete each other only together).
+ * - Each outcome is appended as soon as it is known: `ok`/`accepted` to the history right after the recovery (a done
+ *   recovery is never repeated), failures to failed_snapshot_recovery (`verify-<reason>` when the check failed).
+ * - A later run checks again a recovery whose check failed, unless a newer snapshot of its collection was recovered
+ *   on that host since; when it passes, `host,snapshot,verified` is appended to the history.
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
-  const { config, log, qdrant, state } = deps;
+  const { config, log, state } = deps;
   assertConfigured(config, "recover_snap", ["restore", "destination"]);
   const tally = new Tally("recover_snap");
   if (await state.isEmpty("snapshots")) {
-    log.info("snapshots file is empty; listing the bucket first (get_snap_s3)");
+    log.info("snapshots file is empty; listing the backup destination first (get_snap_s3)");
     const listed = await getSnapS3(options, deps);
     log.info(listed.message);
   }
@@ -45,53 +53,117 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   for (const names of byCollection.values()) names.sort(compareSnapshotNames);
   if (placeholders > 0) log.warn(`Skipped ${placeholders} rows of the snapshots file without a snapshot name ("unknown"/"null", written by the bash tool for failed or unconfirmed snapshots)`);
   // `accepted` rows are left alone too: Qdrant took the job; re-sending it could restore twice.
-  const done = new Set(
-    (await state.read("snapshotRecoveryHistory")).filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)),
+  const history = await state.read("snapshotRecoveryHistory");
+  const done = new Set(history.filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)));
+  const verified = new Set(history.filter((r) => r.status === "verified").map((r) => key(r.host, r.snapshot)));
+  const unverified = new Set(
+    (await state.read("failedSnapshotRecovery")).filter((r) => r.status.startsWith("verify-")).map((r) => key(r.host, r.snapshot)).filter((k) => !verified.has(k)),
   );
-  const store = deps.store();
   const limitHost = createHostLimiter(config.perHostConcurrency);
+  const lookups = new Map<string, Promise<MetadataLookup>>();
+  const noticed = new Set<string>();
+  let verifyFailures = 0;
+  let reverified = 0;
 
-  const recoverOne = async (host: string, collection: string, snapshot: string) => {
-    if (done.has(key(host, snapshot))) {
-      tally.add("skipped", { host, collection, snapshot });
-      return;
+  /** The snapshot's metadata, read once for all restore hosts. */
+  const metadataOf = (collection: string, snapshot: string): Promise<MetadataLookup> => {
+    const found = lookups.get(key(collection, snapshot)) ?? lookUpMetadata(deps, collection, snapshot);
+    lookups.set(key(collection, snapshot), found);
+    return found;
+  };
+  const fail = async (host: string, collection: string, snapshot: string, status: string, err: unknown, what: string) => {
+    log.error(`${what} ${snapshot} on ${host} failed: ${describeError(err)}`);
+    await state.append("failedSnapshotRecovery", { host, snapshot, status });
+    tally.add("failed", { host, collection, snapshot, status, error: describeError(err) });
+  };
+
+  /** Checks `collection` on `host` as recovered from `snapshot`; `again` for a check repeated on a later run. */
+  const verify = async (host: string, collection: string, snapshot: string, again: boolean): Promise<void> => {
+    const { metadata, problem } = await metadataOf(collection, snapshot);
+    if (!metadata && !problem && !noticed.has(key(collection, snapshot))) {
+      noticed.add(key(collection, snapshot));
+      log.info(`No backup metadata for ${snapshot} (taken by the bash tool or before metadata existed): only the collection status is checked after recovery`);
     }
-    let location: string;
     try {
-      // Presigned right before the call, so a long queue cannot eat the URL's lifetime.
-      if (!store.presignGet) throw new Error(`${store.location} cannot give restore hosts a URL`);
-      location = await store.presignGet(collectionSnapshotKey(collection, snapshot), config.linkExpirySeconds);
+      const result = await verifyRecovery(deps, host, collection, metadata, config.verifyTimeoutMs);
+      if (problem) throw new VerificationError("metadata", `${collection} on ${host} cannot be checked: ${problem}`);
+      if (again) {
+        await state.append("snapshotRecoveryHistory", { host, snapshot, status: "verified" });
+        reverified++;
+      }
+      const what = result.checked === "full" ? `green, ${result.pointsCount} points, vectors config as backed up, payloads readable` : "green (status only)";
+      log.info(`Verified ${collection} on ${host}${again ? " again" : ""}: ${what}`);
+      tally.add("done", { host, collection, snapshot, verified: result.checked });
     } catch (err) {
-      if (deps.signal.aborted) throw err;
-      await fail(host, collection, snapshot, "presign_failed", err);
-      return;
-    }
-    try {
-      const outcome = await qdrant.recoverSnapshot(host, collection, { location, priority: "snapshot" }, config.waitOnTask);
-      await state.append("snapshotRecoveryHistory", { host, snapshot, status: outcome });
-      done.add(key(host, snapshot));
-      if (outcome === "accepted") log.info(`Recovery of ${snapshot} on ${host} accepted (wait=false); check the collection later`);
-      else log.info(`Recovered ${collection} from ${snapshot} on ${host}`);
-      tally.add(outcome === "ok" ? "done" : "accepted", { host, collection, snapshot });
-    } catch (err) {
-      if (isFatal(err)) throw err;
-      await fail(host, collection, snapshot, err instanceof QdrantError ? err.code : "failed", err);
+      if (!(err instanceof VerificationError)) throw err;
+      verifyFailures++;
+      await fail(host, collection, snapshot, err.status, err, "Verification of");
     }
   };
-  const fail = async (host: string, collection: string, snapshot: string, status: string, err: unknown) => {
-    log.error(`Recovery of ${snapshot} on ${host} failed: ${describeError(err)}`);
-    await state.append("failedSnapshotRecovery", { host, snapshot, status });
-    tally.add("failed", { host, collection, snapshot, error: describeError(err) });
+
+  /** Per host: snapshots of the current collection recovered `ok` in this run, and one whose failed check to repeat. */
+  type Progress = { recovered: Map<string, string[]>; recheck: Map<string, string> };
+
+  const recoverOne = async (host: string, collection: string, snapshot: string, newer: readonly string[], p: Progress) => {
+    if (done.has(key(host, snapshot))) {
+      if (config.verifyAfterRecover && unverified.has(key(host, snapshot)) && !newer.some((s) => done.has(key(host, s)))) p.recheck.set(host, snapshot);
+      else {
+        if (config.verifyAfterRecover && unverified.has(key(host, snapshot))) log.info(`Not checking ${snapshot} on ${host} again: a newer snapshot of ${collection} was recovered there since`);
+        tally.add("skipped", { host, collection, snapshot });
+      }
+      return;
+    }
+    const { metadata } = await metadataOf(collection, snapshot);
+    let outcome: "ok" | "accepted";
+    try {
+      const snap = { collection, name: snapshot, key: collectionSnapshotKey(collection, snapshot), ...(metadata?.sha256 ? { sha256: metadata.sha256 } : {}) };
+      outcome = await recoverFromStore(deps, host, snap);
+    } catch (err) {
+      if (isFatal(err) || deps.signal.aborted) throw err;
+      await fail(host, collection, snapshot, recoveryFailureStatus(err), err, "Recovery of");
+      return;
+    }
+    await state.append("snapshotRecoveryHistory", { host, snapshot, status: outcome });
+    done.add(key(host, snapshot));
+    if (outcome === "accepted") {
+      log.info(`Recovery of ${snapshot} on ${host} accepted (wait=false); check the collection later`);
+      tally.add("accepted", { host, collection, snapshot });
+      return;
+    }
+    log.info(`Recovered ${collection} from ${snapshot} on ${host} (${config.recoverVia === "url" ? "by URL" : "by upload"}${metadata?.sha256 ? ", checksum verified by Qdrant" : ""})`);
+    if (!config.verifyAfterRecover) tally.add("done", { host, collection, snapshot });
+    else p.recovered.set(host, [...(p.recovered.get(host) ?? []), snapshot]);
+  };
+
+  /** The checks of one collection on one host, once all its snapshots are recovered everywhere. */
+  const checkHost = async (host: string, collection: string, p: Progress) => {
+    const recovered = p.recovered.get(host) ?? [];
+    const last = recovered.at(-1);
+    const again = p.recheck.get(host);
+    // Snapshots recovered before the last one are checked through it: the collection now holds what they all gave.
+    for (const snapshot of recovered.slice(0, -1)) tally.add("done", { host, collection, snapshot, verified: "covered" });
+    if (again !== undefined && last !== undefined) {
+      log.info(`Not checking ${again} on ${host} again: ${collection} was recovered there from ${last} since`);
+      tally.add("skipped", { host, collection, snapshot: again });
+    }
+    if (last !== undefined) await verify(host, collection, last, false);
+    else if (again !== undefined) await verify(host, collection, again, true);
   };
 
   await mapPool([...byCollection], config.concurrency, async ([collection, snapshots]) => {
-    for (const snapshot of snapshots) {
+    const progress: Progress = { recovered: new Map(), recheck: new Map() };
+    for (const [i, snapshot] of snapshots.entries()) {
       if (deps.signal.aborted) return;
-      await settleAll(config.restoreHosts.map((host) => limitHost(host, () => recoverOne(host, collection, snapshot))));
+      const newer = snapshots.slice(i + 1);
+      await settleAll(config.restoreHosts.map((host) => limitHost(host, () => recoverOne(host, collection, snapshot, newer, progress))));
     }
+    // Checks only poll, so they do not take a host's recovery slot (QDRANT_PER_HOST_CONCURRENCY).
+    if (config.verifyAfterRecover && !deps.signal.aborted) await settleAll(config.restoreHosts.map((host) => checkHost(host, collection, progress)));
   }, deps.signal);
 
+  const notes = [...(verifyFailures > 0 ? [`${verifyFailures} failed verification after recovery`] : []), ...(reverified > 0 ? [`${reverified} verified again`] : [])];
   return tally.finish(
-    `Snapshots recovered: ${tally.done}, accepted: ${tally.accepted}, already recovered: ${tally.skipped}, failed: ${tally.failed}`,
+    `Snapshots recovered: ${tally.done - reverified}, accepted: ${tally.accepted}, already recovered: ${tally.skipped}, failed: ${tally.failed}` +
+      (notes.length > 0 ? ` (${notes.join("; ")})` : ""),
   );
 }

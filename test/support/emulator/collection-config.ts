@@ -123,8 +123,9 @@ const OPTIMIZER_DEFAULT: OptimizerConfig = {
 };
 const WAL_DEFAULT: WalConfig = { wal_capacity_mb: 32, wal_segments_ahead: 0, wal_retain_closed: 1 };
 
-function mergeHnsw(r: Reader | undefined): HnswConfig {
-  const out: HnswConfig = { ...HNSW_DEFAULT };
+/** `base` (Qdrant's defaults unless given, e.g. the current config for an update) with the fields `r` sets. */
+export function mergeHnsw(r: Reader | undefined, base: HnswConfig = HNSW_DEFAULT): HnswConfig {
+  const out: HnswConfig = { ...base };
   if (!r) return out;
   out.m = r.optUint("m") ?? out.m;
   out.ef_construct = atLeastOne(r, "ef_construct", "hnsw_config.ef_construct") ?? out.ef_construct;
@@ -136,8 +137,9 @@ function mergeHnsw(r: Reader | undefined): HnswConfig {
   return out;
 }
 
-function mergeOptimizer(r: Reader | undefined): OptimizerConfig {
-  const out: OptimizerConfig = { ...OPTIMIZER_DEFAULT };
+/** `base` (Qdrant's defaults unless given, e.g. the current config for an update) with the fields `r` sets. */
+export function mergeOptimizer(r: Reader | undefined, base: OptimizerConfig = OPTIMIZER_DEFAULT): OptimizerConfig {
+  const out: OptimizerConfig = { ...base };
   if (!r) return out;
   out.deleted_threshold = r.optNumber("deleted_threshold") ?? out.deleted_threshold;
   out.vacuum_min_vector_number = r.optUint("vacuum_min_vector_number") ?? out.vacuum_min_vector_number;

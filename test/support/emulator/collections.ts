@@ -39,8 +39,7 @@ export function collectionInfo(c: Collection, viewerPeerId: number): Schemas["Co
     payloadSchema[field] = info;
   }
   return {
-    status: "green",
-    optimizer_status: "ok",
+    ...healthOf(c),
     indexed_vectors_count: 0,
     points_count: points.length,
     // Qdrant keeps a couple of segments per shard; the exact number never matters to a client.
@@ -48,6 +47,15 @@ export function collectionInfo(c: Collection, viewerPeerId: number): Schemas["Co
     config: publicConfig(c.config),
     payload_schema: payloadSchema,
   };
+}
+
+/** `red` (an optimizer error), `grey` (optimizations pending, not triggered), `yellow` (optimizing) or `green`. */
+function healthOf(c: Collection): Pick<Schemas["CollectionInfo"], "status" | "optimizer_status"> {
+  const h = c.health;
+  if (h?.error !== undefined) return { status: "red", optimizer_status: { error: h.error } };
+  if (h?.grey) return { status: "grey", optimizer_status: "ok" };
+  if (h && h.yellowPolls > 0) return { status: "yellow", optimizer_status: "ok" };
+  return { status: "green", optimizer_status: "ok" };
 }
 
 async function listCollections(ctx: RequestCtx): Promise<Reply> {
@@ -60,7 +68,10 @@ async function getCollection(ctx: RequestCtx): Promise<Reply> {
   const name = param(ctx, "name");
   checkCollectionName(name);
   const c = ctx.node.deployment.get(name);
-  return okReply(collectionInfo(c, ctx.node.peerId), ctx.startedAt);
+  const info = collectionInfo(c, ctx.node.peerId);
+  // Each status read of a yellow collection is one step of the emulated optimization.
+  if (info.status === "yellow" && c.health) c.health.yellowPolls -= 1;
+  return okReply(info, ctx.startedAt);
 }
 
 async function createCollection(ctx: RequestCtx): Promise<Reply> {

@@ -1,6 +1,6 @@
 /** What a route handler gets: the node it runs on, the parsed request and small helpers. */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import type { Deployment } from "./state.js";
+import type { CollectionHealth, Deployment } from "./state.js";
 import type { SnapshotStore } from "./storage.js";
 import { ApiError, forbidden, type Reply } from "./envelope.js";
 import { parseJson, type Json } from "./json.js";
@@ -17,6 +17,8 @@ export interface Shared {
   snapshotsOnLocalDisk: boolean;
   /** Optional incompressible filler per shard segment, to make archives realistically large. */
   segmentPaddingBytes: number;
+  /** The health a collection recovery leaves behind (faults.afterRecover); undefined = green. */
+  afterRecover: CollectionHealth | undefined;
 }
 
 /** One Qdrant process: a standalone node or a peer of a cluster. */

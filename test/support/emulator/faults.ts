@@ -5,6 +5,7 @@
  */
 
 import { createSeededRandom } from "../seeded-random.js";
+import type { CollectionHealth } from "./state.js";
 
 export interface FaultRule {
   /** Index into `emulator.nodes`; undefined = every node. */
@@ -32,6 +33,13 @@ export interface FaultRule {
   html?: boolean;
 }
 
+/** See FaultController.afterRecover. */
+export interface AfterRecover {
+  grey?: boolean;
+  yellowPolls?: number;
+  error?: string;
+}
+
 export type FaultOutcome =
   | { kind: "status"; status: number; error: string }
   | { kind: "reset" }
@@ -50,6 +58,13 @@ export interface FaultController {
   clear(): void;
   /** qdrant#5026: with S3 configured, snapshots silently land on local disk instead. */
   snapshotsToLocalDisk(on: boolean): void;
+  /**
+   * How each later collection recovery (by URL, file or upload) leaves the collection, as Qdrant may after a restore:
+   * `grey` until optimizers are triggered (PATCH /collections/{c}), then `yellow` for `yellowPolls` status reads; or
+   * `red` with `error`. `yellowPolls: Infinity` stays yellow. `afterRecover({})` (the default) leaves recovered
+   * collections green; `clear()` does not reset it.
+   */
+  afterRecover(health: AfterRecover): void;
   /** How many times rules fired (for assertions). */
   hits(): number;
 }
@@ -76,7 +91,10 @@ export class Faults implements FaultController {
   private rules: LiveRule[] = [];
   private fired = 0;
 
-  constructor(private readonly onLocalDisk: (on: boolean) => void) {}
+  constructor(
+    private readonly onLocalDisk: (on: boolean) => void,
+    private readonly onAfterRecover: (health: CollectionHealth | undefined) => void,
+  ) {}
 
   add(rule: FaultRule): () => void {
     const live: LiveRule = { rule, remaining: rule.times ?? Infinity, random: createSeededRandom(rule.seed ?? 1) };
@@ -92,6 +110,15 @@ export class Faults implements FaultController {
 
   snapshotsToLocalDisk(on: boolean): void {
     this.onLocalDisk(on);
+  }
+
+  afterRecover(health: AfterRecover): void {
+    const yellowPolls = health.yellowPolls ?? 0;
+    if (!(Number.isInteger(yellowPolls) || yellowPolls === Infinity) || yellowPolls < 0) {
+      throw new Error("afterRecover: yellowPolls must be a non-negative integer or Infinity");
+    }
+    const plain = !health.grey && yellowPolls === 0 && health.error === undefined;
+    this.onAfterRecover(plain ? undefined : { grey: health.grey ?? false, yellowPolls, ...(health.error !== undefined ? { error: health.error } : {}) });
   }
 
   hits(): number {

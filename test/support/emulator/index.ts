@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { aliasRoutes } from "./aliases.js";
 import { clusterRoutes } from "./cluster.js";
+import { collectionUpdateRoutes } from "./collection-update.js";
 import { collectionRoutes } from "./collections.js";
 import type { NodeRuntime, Shared } from "./context.js";
 import { Faults, type FaultController } from "./faults.js";
@@ -26,7 +27,7 @@ import { Deployment } from "./state.js";
 import { LocalStore } from "./storage-local.js";
 import { createS3Client, S3Store, type S3StorageOptions } from "./storage-s3.js";
 
-export type { FaultController, FaultRule } from "./faults.js";
+export type { AfterRecover, FaultController, FaultRule } from "./faults.js";
 export type { RequestLogEntry } from "./server.js";
 
 export interface EmulatorOptions {
@@ -105,6 +106,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     tmpDir: work,
     snapshotsOnLocalDisk: false,
     segmentPaddingBytes: opts.segmentPaddingBytes ?? 0,
+    afterRecover: undefined,
     track: <T>(p: Promise<T>): Promise<T> => {
       pending.add(p);
       const done = (): void => void pending.delete(p);
@@ -138,10 +140,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   await Promise.all(runtimes.map((n) => mkdir(n.snapshotsDir, { recursive: true })));
 
   const log: RequestLogEntry[] = [];
-  const faults = new Faults((on) => {
-    shared.snapshotsOnLocalDisk = on;
-  });
-  const router = new Router([...collectionRoutes, ...pointRoutes, ...aliasRoutes, ...snapshotRoutes, ...fullSnapshotRoutes, ...shardSnapshotRoutes, ...clusterRoutes]);
+  const faults = new Faults(
+    (on) => {
+      shared.snapshotsOnLocalDisk = on;
+    },
+    (health) => {
+      shared.afterRecover = health;
+    },
+  );
+  const router = new Router([...collectionRoutes, ...collectionUpdateRoutes, ...pointRoutes, ...aliasRoutes, ...snapshotRoutes, ...fullSnapshotRoutes, ...shardSnapshotRoutes, ...clusterRoutes]);
   const auth = { apiKey: opts.apiKey, readOnlyApiKey: opts.readOnlyApiKey };
   const servers: Server[] = runtimes.map((node) => createNodeServer(node, { router, auth, faults, log }));
   const ports = await listenAll(servers, hosts, opts.port ?? 0, clustered);

@@ -122,6 +122,10 @@ export async function recoverCollection(
     const data = archive.shards.get(shard.id);
     if (data?.points) restoreReplica(shard, node.peerId, data.points, priority);
   }
+  // Qdrant may report a freshly recovered collection grey (optimizations pending) or yellow; see faults.afterRecover.
+  const health = node.shared.afterRecover;
+  if (health) c.health = { ...health };
+  else delete c.health;
   return true;
 }
 

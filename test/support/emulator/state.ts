@@ -35,6 +35,17 @@ export interface Shard {
   /** Keyed by peer id. */
   replicas: Map<number, Replica>;
 }
+/**
+ * What `GET /collections/{c}` reports instead of `green` (faults.afterRecover sets it on each recovery): `red` with
+ * an optimizer error; `grey` (optimizations pending, not triggered) until an update such as
+ * `PATCH /collections/{c}` triggers them; then `yellow` (optimizing) for `yellowPolls` more status reads.
+ */
+export interface CollectionHealth {
+  grey: boolean;
+  yellowPolls: number;
+  error?: string;
+}
+
 export interface Collection {
   name: string;
   config: CollectionConfigInternal;
@@ -42,6 +53,8 @@ export interface Collection {
   payloadIndex: Map<string, Json>;
   shards: Shard[];
   nextOperationId: number;
+  /** Undefined = healthy (`green`). */
+  health?: CollectionHealth;
 }
 
 export class Deployment {

@@ -1,0 +1,135 @@
+/**
+ * How a restore host gets a stored snapshot (QDRANT_RECOVER_VIA):
+ * - `url`: the host downloads it from a presigned URL (S3 only), with `checksum` when the backup metadata knows the
+ *   SHA-256, so Qdrant verifies the bytes before it recovers anything;
+ * - `upload`: the tool streams the object out of the destination into `POST …/snapshots/upload` (with the same
+ *   `checksum`), in constant memory and without touching the tool's disk. The only way with QDRANT_BACKUP_DIR, and
+ *   the way for nodes that cannot reach the storage.
+ */
+import { PassThrough } from "node:stream";
+import { describeError, isFatal } from "../commands/shared.js";
+import type { Deps } from "../commands/types.js";
+import { EXIT, ToolError } from "../errors.js";
+import { QdrantError } from "../qdrant/errors.js";
+import { collectionSnapshotKey } from "../s3/keys.js";
+import { readMetadata, type BackupMetadata } from "./metadata.js";
+
+/** A collection snapshot in the destination. */
+export interface StoredSnapshot {
+  collection: string;
+  /** The snapshot's name (also the upload's file name, which Qdrant keeps under `snapshots/{collection}/`). */
+  name: string;
+  /** Its key in the destination (`snapshots/{collection}/{name}`). */
+  key: string;
+  /** SHA-256 (64 lowercase hex) from the backup metadata, when known: Qdrant refuses other bytes. */
+  sha256?: string;
+}
+
+/** Why a recovery failed before Qdrant could answer; `status` is what failed_snapshot_recovery records. */
+export class RecoverySourceError extends ToolError {
+  constructor(
+    readonly status: "presign_failed" | "missing" | "store-read",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, EXIT.partial, options);
+  }
+}
+
+/**
+ * Recovers `snap.collection` on `host` from the destination, by URL or by upload, with priority `snapshot` and
+ * QDRANT_WAIT_ON_TASK. Never retried here: a failed item is recorded and picked up by the next run. Each call opens
+ * the object anew, so every restore host gets its own stream.
+ * @throws RecoverySourceError (presign failed, object missing, destination read failed mid-upload), QdrantError
+ *   (the host's answer or the transport), UpstreamError (the destination cannot be read at all)
+ */
+export async function recoverFromStore(
+  deps: Pick<Deps, "config" | "qdrant" | "store" | "signal">,
+  host: string,
+  snap: StoredSnapshot,
+): Promise<"ok" | "accepted"> {
+  const { config, qdrant, signal } = deps;
+  const store = deps.store();
+  const checksum = snap.sha256 !== undefined ? { checksum: snap.sha256 } : {};
+  if (config.recoverVia === "url") {
+    let location: string;
+    try {
+      // Presigned right before the call, so a long queue cannot eat the URL's lifetime.
+      if (!store.presignGet) throw new Error(`${store.location} cannot give restore hosts a URL; use QDRANT_RECOVER_VIA=upload`);
+      location = await store.presignGet(snap.key, config.linkExpirySeconds);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new RecoverySourceError("presign_failed", err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    return qdrant.recoverSnapshot(host, snap.collection, { location, priority: "snapshot", ...checksum }, config.waitOnTask);
+  }
+  const found = await store.get(snap.key);
+  if (found === undefined) throw new RecoverySourceError("missing", `${store.location}/${snap.key} does not exist`);
+  // The object flows through a pass-through, so a read error of the destination is told apart from the upload's own
+  // failures (the HTTP client destroys the body it was given when the request fails).
+  let readError: Error | undefined;
+  const body = new PassThrough();
+  found.body.on("error", (err: Error) => {
+    readError ??= err;
+    body.destroy(err);
+  });
+  // The upload reads `body` by iteration, which reports its error; this keeps a late one from going unhandled.
+  body.on("error", () => undefined);
+  found.body.pipe(body);
+  try {
+    return await qdrant.uploadSnapshot(host, { collection: snap.collection }, body, {
+      filename: snap.name,
+      ...(Number.isFinite(found.size) ? { size: found.size } : {}),
+      ...checksum,
+      priority: "snapshot",
+      wait: config.waitOnTask,
+    });
+  } catch (err) {
+    if (readError && !signal.aborted) {
+      throw new RecoverySourceError("store-read", `reading ${store.location}/${snap.key} for ${host} failed: ${readError.message}`, { cause: err });
+    }
+    throw err;
+  } finally {
+    // Releases the file or the S3 connection when the upload ended before the body did.
+    found.body.unpipe(body);
+    found.body.destroy();
+    body.destroy();
+  }
+}
+
+/**
+ * The failed_snapshot_recovery status of a recovery error: `checksum` when Qdrant found other bytes than the
+ * metadata's SHA-256, `http-NNN` / `transport` / `timeout` / `invalid-response` for other Qdrant failures,
+ * `presign_failed` / `missing` / `store-read` for the destination's side, `failed` for anything else.
+ */
+export function recoveryFailureStatus(err: unknown): string {
+  if (err instanceof RecoverySourceError) return err.status;
+  if (err instanceof QdrantError) return err.status === 400 && /checksum mismatch/i.test(err.detail) ? "checksum" : err.code;
+  return "failed";
+}
+
+/** A collection snapshot's backup metadata: absent (bash-era snapshots), or present but unusable (`problem`). */
+export interface MetadataLookup {
+  metadata?: BackupMetadata;
+  problem?: string;
+}
+
+/**
+ * Reads the backup metadata of `snapshot` of `collection` from the destination. An object that is not valid
+ * metadata of this snapshot is a `problem` (logged once here): the recovery goes on without a checksum, and its check
+ * fails. Destination failures (UpstreamError) are thrown.
+ */
+export async function lookUpMetadata(deps: Pick<Deps, "store" | "log">, collection: string, snapshot: string): Promise<MetadataLookup> {
+  try {
+    const metadata = await readMetadata(deps.store(), collectionSnapshotKey(collection, snapshot));
+    if (metadata === undefined) return {};
+    if (metadata.kind !== "collection" || metadata.snapshot !== snapshot || (metadata.collection !== undefined && metadata.collection !== collection)) {
+      throw new Error(`backup metadata of ${snapshot} describes the ${metadata.kind} snapshot ${metadata.snapshot}${metadata.collection ? ` of ${metadata.collection}` : ""}`);
+    }
+    return { metadata };
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    deps.log.warn(`${describeError(err)}; recovering ${snapshot} without a checksum, and its check after recovery will fail`);
+    return { problem: describeError(err) };
+  }
+}
