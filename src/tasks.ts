@@ -26,6 +26,12 @@ const getSnapS3 = lazy(() => import("./commands/get_snap_s3.js"));
 const recoverColla = lazy(() => import("./commands/recover_colla.js"));
 const recoverSnap = lazy(() => import("./commands/recover_snap.js"));
 const reset = lazy(() => import("./commands/reset.js"));
+const createFullSnap = lazy(() => import("./commands/create_full_snap.js"));
+const getFullSnap = lazy(() => import("./commands/get_full_snap.js"));
+const recoverFullSnap = lazy(() => import("./commands/recover_full_snap.js"));
+const downloadSnap = lazy(() => import("./commands/download_snap.js"));
+const uploadSnap = lazy(() => import("./commands/upload_snap.js"));
+const pruneSnap = lazy(() => import("./commands/prune_snap.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
 const S3: VariableName[] = ["QDRANT_S3_ENDPOINT_URL", "QDRANT_S3_ACCESS_KEY_ID", "QDRANT_S3_SECRET_ACCESS_KEY", "QDRANT_S3_BUCKET_NAME", "QDRANT_S3_REGION"];
@@ -41,8 +47,8 @@ export const TASKS: readonly TaskDef[] = [
   },
   {
     name: "create_snap", aliases: ["create_snapshot"], run: createSnap, needs: ["source"],
-    summary: "snapshot every collection on every source host (or every peer holding it) and record the snapshots",
-    variables: ["QDRANT_SOURCE_HOSTS", "GET_PEERS_FROM_CLUSTER_INFO", "QDRANT_HTTP_PORT", "QDRANT_WAIT_ON_TASK", "QDRANT_CONCURRENCY", "QDRANT_PER_HOST_CONCURRENCY", ...HTTP, ...STATE],
+    summary: "snapshot every collection on every source host (or every peer holding it) and record the snapshots with their backup metadata; in transfer mode, stream each into the destination",
+    variables: ["QDRANT_SOURCE_HOSTS", "GET_PEERS_FROM_CLUSTER_INFO", "QDRANT_HTTP_PORT", "QDRANT_WAIT_ON_TASK", ...DEST, "QDRANT_SNAPSHOT_TRANSFER", "QDRANT_DELETE_AFTER_TRANSFER", "QDRANT_CONCURRENCY", "QDRANT_PER_HOST_CONCURRENCY", ...HTTP, ...STATE],
   },
   {
     name: "get_snap", aliases: ["get_snapshot"], run: getSnap, needs: [],
@@ -56,8 +62,8 @@ export const TASKS: readonly TaskDef[] = [
   },
   {
     name: "recover_snap", aliases: ["recover_snapshot"], run: recoverSnap, needs: ["restore", "destination"],
-    summary: "recover every listed snapshot onto every restore host from a presigned URL (resumable)",
-    variables: ["QDRANT_RESTORE_HOSTS", ...DEST, "QDRANT_S3_LINK_EXPIRY_DURATION", "QDRANT_WAIT_ON_TASK", "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_CONCURRENCY", "QDRANT_PER_HOST_CONCURRENCY", ...HTTP, ...STATE],
+    summary: "recover every listed snapshot onto every restore host by presigned URL or upload, then check each collection (resumable)",
+    variables: ["QDRANT_RESTORE_HOSTS", ...DEST, "QDRANT_RECOVER_VIA", "QDRANT_S3_LINK_EXPIRY_DURATION", "QDRANT_VERIFY_AFTER_RECOVER", "QDRANT_VERIFY_TIMEOUT", "QDRANT_WAIT_ON_TASK", "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_CONCURRENCY", "QDRANT_PER_HOST_CONCURRENCY", ...HTTP, ...STATE],
   },
   {
     name: "get_colla", aliases: ["get_collection_alias"], run: getColla, needs: ["source"],
@@ -68,6 +74,36 @@ export const TASKS: readonly TaskDef[] = [
     name: "recover_colla", aliases: ["recover_collection_alias"], run: recoverColla, needs: ["restore"],
     summary: "create the saved aliases on every restore host (fetches them from the source first when none are saved)",
     variables: ["QDRANT_RESTORE_HOSTS", "QDRANT_SOURCE_HOSTS", "QDRANT_CONCURRENCY", ...HTTP, ...STATE],
+  },
+  {
+    name: "create_full_snap", aliases: ["create_full_snapshot"], run: createFullSnap, needs: ["source"],
+    summary: "snapshot the whole storage of every source host (POST /snapshots) and record it in full_snapshots",
+    variables: ["QDRANT_SOURCE_HOSTS", "QDRANT_WAIT_ON_TASK", "QDRANT_SNAPSHOT_TRANSFER", "QDRANT_DELETE_AFTER_TRANSFER", "QDRANT_CONCURRENCY", ...DEST, ...HTTP, ...STATE],
+  },
+  {
+    name: "get_full_snap", aliases: ["get_full_snapshot"], run: getFullSnap, needs: ["source"],
+    summary: "list the full-storage snapshots of every source host (and, in transfer mode, their copies in the destination) into full_snapshots",
+    variables: ["QDRANT_SOURCE_HOSTS", "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_SNAPSHOT_TRANSFER", "QDRANT_CONCURRENCY", ...DEST, ...HTTP, ...STATE],
+  },
+  {
+    name: "recover_full_snap", aliases: ["recover_full_snapshot"], run: recoverFullSnap, needs: ["restore"],
+    summary: "restore one full-storage snapshot (--file, or the newest in full_snapshots) onto running nodes: each collection by upload, then the aliases (resumable)",
+    variables: ["QDRANT_RESTORE_HOSTS", "QDRANT_SOURCE_HOSTS", "QDRANT_SNAPSHOT_DATETIME_FILTER", "QDRANT_SNAPSHOT_TRANSFER", "QDRANT_WAIT_ON_TASK", "QDRANT_CONCURRENCY", ...DEST, ...HTTP, ...STATE],
+  },
+  {
+    name: "download_snap", aliases: ["download_snapshot"], run: downloadSnap, needs: [],
+    summary: "download one snapshot (collection, shard or full) from a node or the destination to a file, checksummed, resumable",
+    variables: ["QDRANT_SOURCE_HOSTS", ...DEST, ...HTTP],
+  },
+  {
+    name: "upload_snap", aliases: ["upload_snapshot"], run: uploadSnap, needs: ["restore"],
+    summary: "recover a collection (or shard) on every restore host from a local snapshot file, by upload",
+    variables: ["QDRANT_RESTORE_HOSTS", "QDRANT_WAIT_ON_TASK", "QDRANT_CONCURRENCY", ...HTTP, ...STATE],
+  },
+  {
+    name: "prune_snap", aliases: ["prune_snapshot"], run: pruneSnap, needs: [],
+    summary: "apply the retention policy (QDRANT_KEEP_*) to the destination and the nodes: a dry run, --confirm deletes",
+    variables: ["QDRANT_KEEP_LAST", "QDRANT_KEEP_DAILY", "QDRANT_KEEP_WEEKLY", "QDRANT_KEEP_MONTHLY", "QDRANT_KEEP_YEARLY", "QDRANT_PRUNE_MAX_DELETE_PCT", "QDRANT_SOURCE_HOSTS", "GET_PEERS_FROM_CLUSTER_INFO", "QDRANT_HTTP_PORT", "QDRANT_CONCURRENCY", ...DEST, ...HTTP, ...STATE],
   },
   {
     name: "reset", aliases: [], run: reset, needs: [],

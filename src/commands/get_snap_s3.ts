@@ -7,8 +7,9 @@ import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
 /**
- * get_snap_s3: build `snapshots` from the bucket: for each collection, the objects directly under
- * `snapshots/{collection}/` (shard snapshots and other objects are left out), filtered, oldest first.
+ * get_snap_s3: build `snapshots` from the bucket (or QDRANT_BACKUP_DIR, same layout): for each collection, the
+ * objects directly under `snapshots/{collection}/` (shard snapshots and other objects are left out), filtered,
+ * oldest first.
  * Collections come from `collections`, or, when that file is empty, from the bucket's `snapshots/` folders,
  * so a restore needs no access to the source. Rows already in `snapshots` are not written again.
  */
@@ -43,5 +44,6 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
     await state.appendMany("snapshots", fresh.map((snapshot) => ({ host, collection, snapshot })));
     for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
   }, deps.signal);
-  return tally.finish(`Snapshots found in S3: ${tally.done} new, ${tally.skipped} already listed, in ${collections.length} collections`);
+  const where = store.kind === "s3" ? "S3" : "the backup directory";
+  return tally.finish(`Snapshots found in ${where}: ${tally.done} new, ${tally.skipped} already listed, in ${collections.length} collections`);
 }

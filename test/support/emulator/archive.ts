@@ -4,7 +4,7 @@
  * `{shard}/shard_config.json`, `{shard}/segments/<uuid>.tar`, `{shard}/wal/…`); only the
  * segment contents are the emulator's own: a JSON-lines points file next to `segment.json`.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import { configFromFile, isSingleVector, type CollectionConfigInternal } from "./collection-config.js";
 import type { Shared } from "./context.js";
 import { serviceError } from "./envelope.js";
@@ -41,6 +41,14 @@ function segmentState(c: Collection): JsonObject {
   return { version: 1, config: { vector_data: vectorData, sparse_vector_data: {}, payload_storage_type: { type: "mmap" } } };
 }
 
+/** `size` random bytes, filled in 1 GiB steps: randomBytes() stops at 2^31 - 1, benchmarks pad 2 GiB. */
+function randomPadding(size: number): Buffer {
+  const buffer = Buffer.allocUnsafe(size);
+  const step = 1 << 30;
+  for (let offset = 0; offset < size; offset += step) randomFillSync(buffer, offset, Math.min(step, size - offset));
+  return buffer;
+}
+
 /** A nested segment tar holding the points of one replica. */
 async function segmentTar(c: Collection, points: Iterable<StoredPoint>, shared: Shared): Promise<Buffer> {
   const lines: string[] = [];
@@ -54,7 +62,7 @@ async function segmentTar(c: Collection, points: Iterable<StoredPoint>, shared: 
   ];
   if (shared.segmentPaddingBytes > 0) {
     // Random bytes do not compress, so transfer sizes stay honest in benchmarks.
-    entries.push({ name: "snapshot/files/vector_storage/padding.bin", body: randomBytes(shared.segmentPaddingBytes) });
+    entries.push({ name: "snapshot/files/vector_storage/padding.bin", body: randomPadding(shared.segmentPaddingBytes) });
   }
   return tarToBuffer(entries, shared.clock());
 }
