@@ -31,19 +31,34 @@ function parseDisposition(headerBlock: string): { name?: string; filename?: stri
   return { name, filename };
 }
 
+/**
+ * `buf.indexOf(needle, from)` that also works past 2 GiB: Node 20's Buffer#indexOf returns a wrapped (negative)
+ * 32-bit position there, so large uploads are searched in windows below that.
+ */
+function indexOfLarge(buf: Buffer, needle: Buffer | string, from = 0): number {
+  const n = typeof needle === "string" ? Buffer.from(needle) : needle;
+  const window = 1 << 30;
+  for (let start = from; start < buf.length; start += window - n.length) {
+    const hit = buf.subarray(start, Math.min(buf.length, start + window)).indexOf(n);
+    if (hit !== -1) return start + hit;
+    if (start + window >= buf.length) break;
+  }
+  return -1;
+}
+
 /** Read the request and return the `snapshot` field saved under `tmpDir`. */
 export async function receiveSnapshotField(ctx: RequestCtx, tmpDir: string): Promise<UploadedFile> {
   const ct = ctx.headers["content-type"];
   const boundary = boundaryOf(typeof ct === "string" ? ct : undefined);
   const body = await readBody(ctx.req);
   const delimiter = Buffer.from(`--${boundary}`);
-  let pos = body.indexOf(delimiter);
+  let pos = indexOfLarge(body, delimiter);
   while (pos !== -1) {
     const afterDelimiter = pos + delimiter.length;
     if (body.subarray(afterDelimiter, afterDelimiter + 2).toString() === "--") break;
-    const headerEnd = body.indexOf("\r\n\r\n", afterDelimiter);
+    const headerEnd = indexOfLarge(body, "\r\n\r\n", afterDelimiter);
     if (headerEnd === -1) break;
-    const next = body.indexOf(Buffer.concat([Buffer.from("\r\n"), delimiter]), headerEnd + 4);
+    const next = indexOfLarge(body, Buffer.concat([Buffer.from("\r\n"), delimiter]), headerEnd + 4);
     if (next === -1) throw multipartError("Incomplete body");
     const disposition = parseDisposition(body.subarray(afterDelimiter, headerEnd).toString("utf8"));
     if (disposition.name === "snapshot") {
