@@ -1,7 +1,6 @@
 // Restore with health checks through the built CLI: create_snap, backup metadata, recover_snap by presigned URL
 // (with checksum) and by upload from QDRANT_BACKUP_DIR, each recovered collection checked (grey → optimizers
 // triggered → green; exact count, vectors config, payload scroll); a failed check exits 3 and a re-run checks again.
-import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -21,6 +20,7 @@ import { makeTempDir } from "../support/tmp.js";
 import { expectExit, expectLogLines, parseJsonSummary, plainLines, readStateText, s3Env } from "./harness.js";
 import { randomApiKey, startRig, type Rig } from "./rig.js";
 import { assertNoSecrets } from "./secret-scan.js";
+import { digestOf } from "../integration/helpers/restore.js";
 
 const s3 = inject("s3");
 const COLLECTIONS = { books: { points: 40, dim: 8 }, films: { points: 25, dim: 4 } } as const;
@@ -40,19 +40,6 @@ afterAll(async () => {
   for (const cleanup of temps) await cleanup();
 });
 
-async function sha256Of(store: SnapshotStore, key: string): Promise<{ sha256: string; size: number }> {
-  const found = await store.get(key);
-  if (!found) throw new Error(`${key} is missing from ${store.location}`);
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of found.body) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    hash.update(b);
-    size += b.length;
-  }
-  return { sha256: hash.digest("hex"), size };
-}
-
 /** The metadata a backup writes for `snapshot` of `collection` on `host`, measured from the source and the store. */
 async function measureMetadata(store: SnapshotStore, host: string, apiKey: string, collection: string, snapshot: string): Promise<BackupMetadata> {
   const info = await qdrantCall(host, "GET", `/collections/${collection}`, apiKey);
@@ -67,7 +54,7 @@ async function measureMetadata(store: SnapshotStore, host: string, apiKey: strin
     pointsCount: count["count"],
     collectionConfig: info["config"],
     aliases: [],
-    ...(await sha256Of(store, collectionSnapshotKey(collection, snapshot))),
+    ...(await digestOf(store, collectionSnapshotKey(collection, snapshot))),
     createdAt: new Date().toISOString(),
   };
 }
@@ -105,7 +92,7 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
       // SHA-256 (Qdrant gives none there); add the one a transfer-mode backup records, so the URL carries a checksum.
       const existing = await readMetadata(store, key);
       const meta = existing ?? (await measureMetadata(store, rig.source.urls[0] ?? "", rig.apiKey, name, names[name] ?? ""));
-      metadata[name] = meta.sha256 ? meta : { ...meta, ...(await sha256Of(store, key)) };
+      metadata[name] = meta.sha256 ? meta : { ...meta, ...(await digestOf(store, key)) };
       await writeMetadata(store, key, metadata[name]);
     }
   });
