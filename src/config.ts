@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "./errors.js";
 import { parseDuration } from "./lib/duration.js";
@@ -45,6 +46,8 @@ export interface Config {
   readonly concurrency: number;
   readonly perHostConcurrency: number;
   readonly retries: number;
+  /** Time to live of the state lease (QDRANT_LOCK_TTL), seconds; renewed every third of it while a run lasts. */
+  readonly lockTtlSeconds: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -100,6 +103,11 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
   if (flags.stateDir !== undefined && flags.stateDir.trim() === "") problems.push("--state-dir: must not be empty");
 
   const backupDirRaw = get("QDRANT_BACKUP_DIR");
+  const backupDir = backupDirRaw === undefined ? undefined : path.resolve(flags.cwd, backupDirRaw);
+  // Created on first write when missing; but a file there would fail every write after the snapshots were taken.
+  if (backupDir !== undefined && statSync(backupDir, { throwIfNoEntry: false })?.isDirectory() === false) {
+    problems.push(`QDRANT_BACKUP_DIR: ${JSON.stringify(backupDirRaw)} is not a directory`);
+  }
   // A restore host cannot download from the tool's directory: with QDRANT_BACKUP_DIR the default is upload.
   const recoverVia = oneOf("QDRANT_RECOVER_VIA", get("QDRANT_RECOVER_VIA"), ["url", "upload"] as const, backupDirRaw ? "upload" : "url", problems);
   if (backupDirRaw !== undefined && get("QDRANT_RECOVER_VIA")?.toLowerCase() === "url") {
@@ -125,7 +133,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     stateDir: path.resolve(flags.cwd, stateDirRaw ?? "."),
     cwd: path.resolve(flags.cwd),
     stateS3Prefix,
-    backupDir: backupDirRaw === undefined ? undefined : path.resolve(flags.cwd, backupDirRaw),
+    backupDir,
     transfer: bool("QDRANT_SNAPSHOT_TRANSFER", false),
     deleteAfterTransfer: bool("QDRANT_DELETE_AFTER_TRANSFER", false),
     recoverVia,
@@ -142,6 +150,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     concurrency: int("QDRANT_CONCURRENCY", 4, 1, 1024),
     perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1, 1024),
     retries: int("QDRANT_RETRIES", 3, 0, 100),
+    lockTtlSeconds: seconds("QDRANT_LOCK_TTL", 600),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -68,3 +68,10 @@ export class InterruptedError extends ToolError {
     super(message, EXIT.interrupted);
   }
 }
+
+/** Another run holds the lock or the lease on this state, or this run lost its lease (exit 5). One line, naming the holder. */
+export class LockedError extends ToolError {
+  constructor(message: string) {
+    super(message, EXIT.locked);
+  }
+}

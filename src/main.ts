@@ -12,6 +12,8 @@ import { assertTasksConfigured, runTasks } from "./runner.js";
 import type { SnapshotStore } from "./store/types.js";
 import type { StateStore } from "./state/files.js";
 import type { StateMirror } from "./state/mirror.js";
+import { acquireLocalLock, type LocalLock } from "./state/lock.js";
+import type { StateLease } from "./state/lease.js";
 
 declare const __VERSION__: string;
 const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
@@ -54,14 +56,21 @@ export async function main(io: Io): Promise<ExitCode> {
   });
   const closers: (() => Promise<void>)[] = [];
   const finished: TaskSummary[] = [];
+  // The run stops on a signal, or when it loses its state lease (exit 5).
+  const leaseLost = new AbortController();
+  const signal = AbortSignal.any([io.signal, leaseLost.signal]);
+  let lock: LocalLock | undefined;
+  let lease: StateLease | undefined;
   try {
     const env = loadEnv(io, global.envFile);
     redactor.addSecret(env["QDRANT_API_KEY"]);
     redactor.addSecret(env["QDRANT_S3_SECRET_ACCESS_KEY"]);
     const config = buildConfig(env, { stateDir: global.stateDir, cwd: io.cwd });
     assertTasksConfigured(args.tasks, config); // before the first request, the state mirror's included
+    // One run at a time per state: the lock before anything reads the state (the mirror's pull included).
+    lock = await acquireLocalLock({ dir: config.stateDir, tasks: args.tasks.map((t) => t.name), breakLock: global.breakLock, log });
     const { QdrantClient, QdrantHttp, StateStore, createS3Client, createSnapshotStore, ...runtime } = await import("./runtime.js");
-    const http = new QdrantHttp({ apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs, retries: config.retries, signal: io.signal, log });
+    const http = new QdrantHttp({ apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs, retries: config.retries, signal, log });
     closers.push(() => http.close());
     let s3Client: S3Client | undefined;
     const getS3Client = (): S3Client => {
@@ -76,13 +85,24 @@ export async function main(io: Io): Promise<ExitCode> {
     const clock = () => new Date();
     const state = new StateStore(config.stateDir);
     closers.push(() => state.close());
+    if (config.stateS3Prefix !== undefined) {
+      const { StateLease, createLeaseObjects } = await import("./state/lease.js");
+      lease = await StateLease.acquire({
+        objects: createLeaseObjects(getS3Client(), config.s3.bucket!),
+        prefix: config.stateS3Prefix,
+        ttlMs: config.lockTtlSeconds * 1000,
+        breakLock: global.breakLock,
+        log,
+        onLost: (error) => leaseLost.abort(error),
+      });
+    }
     const stateMirror = config.stateS3Prefix === undefined ? undefined : await pullState(runtime, config, state, getS3Client(), log, clock);
     const deps = {
-      config, log, state, stateMirror, signal: io.signal, clock, qdrant: new QdrantClient(http),
+      config, log, state, stateMirror, signal, clock, qdrant: new QdrantClient(http),
       store: () =>
         (store ??= config.backupDir
           ? runtime.createDirStore(config.backupDir)
-          : createSnapshotStore(getS3Client(), config.s3.bucket!, io.signal)),
+          : createSnapshotStore(getS3Client(), config.s3.bucket!, signal)),
     };
     const outcome = await runTasks(args.tasks, args.options, config, deps, (s) => {
       finished.push(s);
@@ -91,7 +111,13 @@ export async function main(io: Io): Promise<ExitCode> {
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
-    const mirrorError = stateMirror ? await flushState(stateMirror, state) : undefined;
+    // After a lost lease the bucket's copies belong to the lease's new holder: no final upload over theirs.
+    const mirrorError = stateMirror && !lease?.lost ? await flushState(stateMirror, state) : undefined;
+    if (lease?.lost && !io.signal.aborted) {
+      // Exit 5, whatever the tasks made of the abort (a signal still means 130).
+      log.warn(`the state files in ${state.dir} hold everything this run finished; their copies in the bucket were left to the lease's new holder`);
+      throw lease.lost;
+    }
     if ("error" in outcome) {
       if (mirrorError) log.error(mirrorError.message);
       throw outcome.error;
@@ -113,7 +139,9 @@ export async function main(io: Io): Promise<ExitCode> {
     }
     return code;
   } finally {
+    await lease?.release(); // before the closers: it needs the S3 client
     for (const close of closers) await close().catch(() => undefined);
+    await lock?.release(); // last: nothing touches the state any more
   }
 }
 

@@ -11,6 +11,8 @@ export interface GlobalOptions {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
+  /** Remove another run's lock on the state (and its lease in the bucket) before taking it. */
+  breakLock: boolean;
 }
 
 /** What the command line asks for: tasks in order, with their options. */
@@ -102,6 +104,7 @@ export function parseArgs(argv: readonly string[], version: string, out: (s: str
     .option("--json", "print one JSON summary on stdout", false)
     .option("-q, --quiet", "log only warnings and errors", false)
     .option("-v, --verbose", "log every request (method, host, path, status, ms) and stacks", false)
+    .option("--break-lock", "remove another run's lock on the state directory (and its lease in the bucket) first; only when that run is gone", false)
     .configureOutput({ writeOut: out, writeErr: err })
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)")

@@ -42,6 +42,7 @@ export const VARIABLES = [
   { name: "QDRANT_CONCURRENCY", default: "4", description: "collections worked on at once" },
   { name: "QDRANT_PER_HOST_CONCURRENCY", default: "1", description: "snapshot create or recover calls running at once against one Qdrant host" },
   { name: "QDRANT_RETRIES", default: "3", description: "retries of a request after a transport error, 429, 502, 503 or 504" },
+  { name: "QDRANT_LOCK_TTL", default: "600", description: "time to live of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; renewed every third of it while a run lasts, taken over by the next run once expired" },
   { name: "MC_CONFIG_DIR", description: "accepted and ignored (the bash tool's mc config directory; this tool has no mc)" },
 ] as const satisfies readonly VariableSpec[];
 

@@ -10,6 +10,8 @@ export interface FaultTarget {
   method: string;
   operation: string;
   bucket: string | undefined;
+  /** The object key (decoded), if the request names one. */
+  key?: string | undefined;
 }
 
 interface Rule {
@@ -51,6 +53,7 @@ export class FaultInjector {
 
 function matches(spec: S3FaultSpec, target: FaultTarget): boolean {
   if (spec.methods !== undefined && !spec.methods.includes(target.method.toUpperCase())) return false;
+  if (spec.keyPattern !== undefined && (target.key === undefined || !new RegExp(spec.keyPattern).test(target.key))) return false;
   return spec.operations === undefined || spec.operations.includes(target.operation);
 }
 

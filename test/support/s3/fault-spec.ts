@@ -24,6 +24,8 @@ export interface S3FaultSpec {
   slowDown?: boolean;
   /** Inject at most this many faults, then let everything through. Default: unlimited. */
   limit?: number;
+  /** Only requests whose object key matches this regular expression (source text). Default: any key, or none. */
+  keyPattern?: string;
 }
 
 export type FaultCommand = { kind: "set"; spec: S3FaultSpec } | { kind: "clear"; bucket?: string };
@@ -53,6 +55,7 @@ export function parseFaultCommand(value: unknown): FaultCommand {
     bucket,
     slowDown: readOptional(get("slowDown"), "slowDown", isBoolean, problems),
     limit: readOptional(get("limit"), "limit", isNonNegativeInteger, problems),
+    keyPattern: readOptional(get("keyPattern"), "keyPattern", isRegExpSource, problems),
   };
   if (problems.length > 0) throw new Error(problems.join("; "));
   return { kind: "set", spec };
@@ -83,6 +86,16 @@ function isInteger(v: unknown): v is number {
 
 function isNonNegativeInteger(v: unknown): v is number {
   return isInteger(v) && v >= 0;
+}
+
+function isRegExpSource(v: unknown): v is string {
+  if (typeof v !== "string") return false;
+  try {
+    new RegExp(v);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isStringArray(v: unknown): v is string[] {

@@ -36,6 +36,7 @@ export function createFaultMiddleware(injector: FaultInjector, S3Error: S3ErrorC
     const fault = injector.pickFault({
       method: ctx.method,
       bucket: readBucket(ctx.path),
+      key: readKey(ctx.path),
       operation: classifyOperation({
         method: ctx.method,
         path: ctx.path,
@@ -62,6 +63,17 @@ export function createCredentialsRequired(S3Error: S3ErrorClass): Middleware {
     ctx.req.resume();
     throw new S3Error("AccessDenied", "Access Denied");
   };
+}
+
+/** The object key of a path-style request (`/bucket/key…`), decoded; undefined for bucket-level requests. */
+function readKey(path: string): string | undefined {
+  const slash = path.indexOf("/", 1);
+  if (slash === -1 || slash === path.length - 1) return undefined;
+  try {
+    return decodeURIComponent(path.slice(slash + 1));
+  } catch {
+    return undefined;
+  }
 }
 
 function sendJson(ctx: KoaContext, status: number, body: object): void {

@@ -1,0 +1,265 @@
+// The state lease (src/state/lease.ts) against the local S3 server's conditional writes: create, refusal while
+// held, takeover once expired (exactly one of two racers), renewal, a lost lease, release of our own only, S3 errors.
+// Time is the lease's injected clock, never the wall clock (except the one test of the renewal timer).
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { EXIT, LockedError, UpstreamError } from "../../src/errors.js";
+import type { Logger } from "../../src/log.js";
+import { createObjectStore } from "../../src/s3/objects.js";
+import { StateStore } from "../../src/state/files.js";
+import { createLeaseObjects, parseLease, StateLease, type LeaseBody, type LeaseOptions } from "../../src/state/lease.js";
+import { StateMirror } from "../../src/state/mirror.js";
+import { waitFor } from "../e2e/harness.js";
+import { createTestBucket, createTestS3Client } from "../support/s3/client.js";
+import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";
+import { makeTempDir } from "../support/tmp.js";
+
+const info = inject("s3");
+const T0 = Date.parse("2026-03-01T10:00:00.000Z");
+const TTL = 60_000;
+let bucket = "";
+let client: S3Client;
+let prefixes = 0;
+
+beforeAll(async () => {
+  bucket = await createTestBucket(info, "lease");
+  client = createTestS3Client(info, { maxAttempts: 1 });
+});
+
+afterAll(async () => {
+  await clearS3Faults(info.endpoint, bucket);
+  client.destroy();
+});
+
+/** A fresh prefix per test, so tests share the bucket but not a lease. */
+const freshPrefix = () => `state/lease-${++prefixes}/`;
+
+interface Run {
+  opts: LeaseOptions;
+  now: number;
+  warnings: string[];
+  lost: LockedError[];
+}
+
+/** Options for one "run" on `prefix`, with its own clock (set `run.now`), pid and log. */
+function run(prefix: string, pid: number, extra: Partial<LeaseOptions> = {}): Run {
+  const r: Run = { now: T0, warnings: [], lost: [], opts: undefined as unknown as LeaseOptions };
+  const log: Pick<Logger, "warn" | "debug"> = { warn: (m) => r.warnings.push(m), debug: () => undefined };
+  r.opts = {
+    objects: createLeaseObjects(client, bucket),
+    prefix,
+    ttlMs: TTL,
+    breakLock: false,
+    log,
+    onLost: (e) => r.lost.push(e),
+    clock: () => new Date(r.now),
+    host: `host-${pid}`,
+    pid,
+    autoRenew: false,
+    ...extra,
+  };
+  return r;
+}
+
+async function remote(key: string): Promise<LeaseBody | undefined> {
+  try {
+    const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return parseLease((await reply.Body?.transformToByteArray()) ?? new Uint8Array());
+  } catch (err) {
+    if (err instanceof S3ServiceException && err.name === "NoSuchKey") return undefined;
+    throw err;
+  }
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+describe("state lease", () => {
+  it("is created at <prefix>.lock with holder, times and runId, and deleted on release", async () => {
+    const prefix = freshPrefix();
+    const a = run(prefix, 1001);
+    const lease = await StateLease.acquire(a.opts);
+    expect(lease.location).toBe(`s3://${bucket}/${prefix}.lock`);
+    const body = await remote(`${prefix}.lock`);
+    expect(body).toEqual({
+      tool: "qdrant-backup-restore",
+      host: "host-1001",
+      pid: 1001,
+      startedAt: new Date(T0).toISOString(),
+      renewedAt: new Date(T0).toISOString(),
+      expiresAt: new Date(T0 + TTL).toISOString(),
+      runId: lease.current.runId,
+    });
+    expect(lease.current.runId).toMatch(/^[0-9a-f]{24}$/);
+    await lease.release();
+    expect(await remote(`${prefix}.lock`)).toBeUndefined();
+    expect(a.warnings).toEqual([]);
+  });
+
+  it("a second run is refused while the lease is valid: exit 5 naming holder, age and expiry", async () => {
+    const prefix = freshPrefix();
+    const a = run(prefix, 1001);
+    const lease = await StateLease.acquire(a.opts);
+    const b = run(prefix, 2002);
+    b.now = T0 + 3 * 60_000 - 150_000; // 30 s later
+    const err = await rejection(StateLease.acquire(b.opts));
+    expect(err).toBeInstanceOf(LockedError);
+    const message = (err as LockedError).message;
+    expect((err as LockedError).exitCode).toBe(EXIT.locked);
+    expect(message).not.toContain("\n");
+    expect(message).toContain(`state lease s3://${bucket}/${prefix}.lock: held by pid 1001 on host host-1001`);
+    expect(message).toContain("30 s ago");
+    expect(message).toContain(`expires at ${new Date(T0 + TTL).toISOString()} (in 30 s)`);
+    expect((await remote(`${prefix}.lock`))?.runId).toBe(lease.current.runId);
+    await lease.release();
+  });
+
+  it("an expired lease is taken over with a warning; the old holder's next renewal finds it lost and its release leaves the new one", async () => {
+    const prefix = freshPrefix();
+    const a = run(prefix, 1001);
+    const old = await StateLease.acquire(a.opts);
+    const b = run(prefix, 2002);
+    b.now = T0 + TTL + 1;
+    const lease = await StateLease.acquire(b.opts);
+    expect(b.warnings).toEqual([expect.stringContaining(`taking over the expired state lease s3://${bucket}/${prefix}.lock: pid 1001 on host host-1001`) as string]);
+    expect((await remote(`${prefix}.lock`))?.pid).toBe(2002);
+    a.now = T0 + TTL + 2;
+    await old.renew();
+    expect(a.lost).toHaveLength(1);
+    expect(old.lost?.exitCode).toBe(EXIT.locked);
+    expect(old.lost?.message).toContain("taken over by pid 2002 on host host-2002");
+    await old.release();
+    expect((await remote(`${prefix}.lock`))?.runId).toBe(lease.current.runId);
+    await lease.release();
+    expect(await remote(`${prefix}.lock`)).toBeUndefined();
+  });
+
+  it("of two runs taking over one expired lease at once, exactly one wins; the other exits 5 naming the winner (repeated)", async () => {
+    for (let round = 0; round < 5; round++) {
+      const prefix = freshPrefix();
+      const stale = await StateLease.acquire(run(prefix, 1001).opts);
+      const racers = [run(prefix, 2002), run(prefix, 3003)];
+      for (const r of racers) r.now = T0 + TTL + 1000;
+      const results = await Promise.allSettled(racers.map((r) => StateLease.acquire(r.opts)));
+      const won = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      expect(won, `round ${round}`).toHaveLength(1);
+      const lost = results.find((r) => r.status === "rejected");
+      expect(lost?.reason).toBeInstanceOf(LockedError);
+      expect(String((lost?.reason as Error).message)).toContain(`held by pid ${won[0]?.current.pid}`);
+      expect((await remote(`${prefix}.lock`))?.runId).toBe(won[0]?.current.runId);
+      await won[0]?.release();
+      await stale.release(); // not its lease any more: leaves nothing behind, deletes nothing
+    }
+  });
+
+  it("renewal keeps the lease alive past its first TTL", async () => {
+    const prefix = freshPrefix();
+    const a = run(prefix, 1001);
+    const lease = await StateLease.acquire(a.opts);
+    a.now = T0 + 50_000;
+    await lease.renew();
+    expect((await remote(`${prefix}.lock`))?.expiresAt).toBe(new Date(T0 + 50_000 + TTL).toISOString());
+    const b = run(prefix, 2002);
+    b.now = T0 + TTL + 30_000; // past the first expiry, before the renewed one
+    expect(await rejection(StateLease.acquire(b.opts))).toBeInstanceOf(LockedError);
+    b.now = T0 + 50_000 + TTL + 1;
+    const next = await StateLease.acquire(b.opts);
+    expect(b.warnings[0]).toContain("taking over the expired state lease");
+    await next.release();
+    await lease.release();
+  });
+
+  it("renews itself on a timer every TTL/3 while the run lasts", async () => {
+    const prefix = freshPrefix();
+    const lease = await StateLease.acquire({ ...run(prefix, 1001).opts, clock: undefined, ttlMs: 600, autoRenew: true });
+    const first = lease.current.expiresAt;
+    const renewed = await waitFor(async () => {
+      const body = await remote(`${prefix}.lock`);
+      return body && body.expiresAt !== first ? body : undefined;
+    }, "a renewal of the lease");
+    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.parse(first));
+    await lease.release();
+    expect(await remote(`${prefix}.lock`)).toBeUndefined();
+  });
+
+  it("a lease deleted behind the run's back (another run's --break-lock) is lost at the next renewal", async () => {
+    const prefix = freshPrefix();
+    const a = run(prefix, 1001);
+    const lease = await StateLease.acquire(a.opts);
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}.lock` }));
+    await lease.renew();
+    expect(a.lost.map((e) => e.message)).toEqual([expect.stringContaining("deleted (--break-lock?)") as string]);
+    await lease.release();
+  });
+
+  it("--break-lock deletes a valid lease with a warning naming its holder, then takes it", async () => {
+    const prefix = freshPrefix();
+    const a = run(prefix, 1001);
+    const old = await StateLease.acquire(a.opts);
+    const b = run(prefix, 2002, { breakLock: true });
+    const lease = await StateLease.acquire(b.opts);
+    expect(b.warnings).toEqual([expect.stringContaining(`--break-lock: removed the state lease s3://${bucket}/${prefix}.lock, held by pid 1001 on host host-1001`) as string]);
+    await old.renew();
+    expect(a.lost).toHaveLength(1);
+    await lease.release();
+  });
+
+  it("an unreadable lease object counts as held (exit 5) unless --break-lock", async () => {
+    const prefix = freshPrefix();
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}.lock`, Body: "garbage" }));
+    const err = await rejection(StateLease.acquire(run(prefix, 1001).opts));
+    expect(err).toBeInstanceOf(LockedError);
+    expect((err as Error).message).toContain("is unreadable");
+    const b = run(prefix, 2002, { breakLock: true });
+    const lease = await StateLease.acquire(b.opts);
+    expect(b.warnings[0]).toContain("an unreadable lease object");
+    await lease.release();
+  });
+
+  it("S3 errors: acquiring fails with exit 4; a renewal failure is a warning until the lease expires, then the lease is lost", async () => {
+    const prefix = freshPrefix();
+    const a = run(prefix, 1001);
+    const lease = await StateLease.acquire(a.opts);
+    await setS3Faults(info.endpoint, { bucket, rate: 1, statuses: [503], seed: 1 });
+    try {
+      const err = await rejection(StateLease.acquire(run(freshPrefix(), 2002).opts));
+      expect(err).toBeInstanceOf(UpstreamError);
+      expect((err as UpstreamError).exitCode).toBe(EXIT.upstream);
+      expect((err as Error).message).toContain("(state lease)");
+      a.now = T0 + 30_000;
+      await lease.renew();
+      expect(a.lost).toEqual([]);
+      expect(a.warnings).toEqual([expect.stringContaining(`cannot renew the state lease s3://${bucket}/${prefix}.lock`) as string]);
+      a.now = T0 + TTL;
+      await lease.renew();
+      expect(a.lost.map((e) => e.message)).toEqual([expect.stringContaining(`not renewed before it expired at ${new Date(T0 + TTL).toISOString()}`) as string]);
+    } finally {
+      await clearS3Faults(info.endpoint, bucket);
+    }
+    await lease.release(); // lost: it leaves the object for whoever takes it over
+    expect((await remote(`${prefix}.lock`))?.pid).toBe(1001);
+  });
+
+  it("the state mirror neither downloads nor resets the lease object", async () => {
+    const prefix = freshPrefix();
+    const lease = await StateLease.acquire(run(prefix, 1001).opts);
+    const t = await makeTempDir("lease-mirror");
+    try {
+      const state = new StateStore(t.dir);
+      const log: Logger = { level: "quiet", info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+      const mirror = new StateMirror(state, createObjectStore(client, bucket), prefix, log, () => new Date(T0));
+      await state.append("collections", { host: "http://q:6333", collection: "c" });
+      expect(await mirror.pull()).toEqual({ downloaded: 0, uploaded: 1 });
+      await mirror.reset({ bkp: false, now: new Date(T0) });
+      expect((await remote(`${prefix}.lock`))?.runId).toBe(lease.current.runId);
+      await state.close();
+    } finally {
+      await t.cleanup();
+    }
+    await lease.release();
+  });
+});
