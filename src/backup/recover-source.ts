@@ -10,6 +10,7 @@ import { PassThrough } from "node:stream";
 import { describeError, isFatal } from "../commands/shared.js";
 import type { Deps } from "../commands/types.js";
 import { EXIT, ToolError } from "../errors.js";
+import { retry } from "../lib/retry.js";
 import { QdrantError } from "../qdrant/errors.js";
 import { collectionSnapshotKey } from "../s3/keys.js";
 import { readMetadata, type BackupMetadata } from "./metadata.js";
@@ -38,13 +39,16 @@ export class RecoverySourceError extends ToolError {
 
 /**
  * Recovers `snap.collection` on `host` from the destination, by URL or by upload, with priority `snapshot` and
- * QDRANT_WAIT_ON_TASK. Never retried here: a failed item is recorded and picked up by the next run. Each call opens
- * the object anew, so every restore host gets its own stream.
+ * QDRANT_WAIT_ON_TASK. By URL, the transport retries the call (QdrantHttp); an upload that fails retryably (a
+ * transport error, 429, 502/503/504) is sent again from a freshly opened object, up to QDRANT_RETRIES times: a
+ * recovery from the same bytes with priority `snapshot` leaves the same collection however often it runs, so a
+ * repeat is safe even when the node did the work and only its answer was lost. Each attempt opens the object anew,
+ * so every restore host gets its own stream. What still fails is recorded and picked up by the next run.
  * @throws RecoverySourceError (presign failed, object missing, destination read failed mid-upload), QdrantError
  *   (the host's answer or the transport), UpstreamError (the destination cannot be read at all)
  */
 export async function recoverFromStore(
-  deps: Pick<Deps, "config" | "qdrant" | "store" | "signal">,
+  deps: Pick<Deps, "config" | "qdrant" | "store" | "signal" | "log">,
   host: string,
   snap: StoredSnapshot,
 ): Promise<"ok" | "accepted"> {
@@ -63,6 +67,24 @@ export async function recoverFromStore(
     }
     return qdrant.recoverSnapshot(host, snap.collection, { location, priority: "snapshot", ...checksum }, config.waitOnTask);
   }
+  return retry(() => uploadFromStore(deps, host, snap, checksum), {
+    retries: config.retries,
+    signal,
+    classify: (err) => (err instanceof QdrantError && err.retryable ? { retry: true, afterMs: err.retryAfterMs } : { retry: false }),
+    onRetry: (err, attempt, delayMs) =>
+      deps.log.warn(`${err instanceof Error ? err.message : String(err)}; upload retry ${attempt + 1} of ${config.retries} in ${Math.round(delayMs)} ms`),
+  });
+}
+
+/** One upload of `snap` into `host`, streamed from a freshly opened object. */
+async function uploadFromStore(
+  deps: Pick<Deps, "config" | "qdrant" | "store" | "signal">,
+  host: string,
+  snap: StoredSnapshot,
+  checksum: { checksum?: string },
+): Promise<"ok" | "accepted"> {
+  const { config, qdrant, signal } = deps;
+  const store = deps.store();
   const found = await store.get(snap.key);
   if (found === undefined) throw new RecoverySourceError("missing", `${store.location}/${snap.key} does not exist`);
   // The object flows through a pass-through, so a read error of the destination is told apart from the upload's own

@@ -1,3 +1,4 @@
+import { EXIT, ToolError } from "../errors.js";
 import { QdrantError } from "./errors.js";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
@@ -31,7 +32,21 @@ export interface RecoverRequest {
   checksum?: string;
 }
 
-const seg = encodeURIComponent;
+/**
+ * A collection or snapshot name as one path segment. `.` and `..` cannot be sent at all: every URL parser (undici's,
+ * Qdrant's) resolves them, `%2E%2E` included, so `/collections/../snapshots` would create a full-storage snapshot.
+ */
+function seg(name: string): string {
+  if (name === "." || name === "..") throw new UnaddressableNameError(name);
+  return encodeURIComponent(name);
+}
+
+/** A name that no Qdrant REST path can carry (`.` or `..`), e.g. from a hand-edited state file: that item fails. */
+export class UnaddressableNameError extends ToolError {
+  constructor(name: string) {
+    super(`the name ${JSON.stringify(name)} cannot be sent to Qdrant: a URL path resolves "." and ".." segments, so the request would reach another endpoint`, EXIT.usage);
+  }
+}
 
 /** A snapshot on a node: of a collection, of one shard of it, or of the whole storage. */
 export type SnapshotRef =
@@ -163,13 +178,16 @@ export class QdrantClient {
 
   /** GET / → the Qdrant version, e.g. "1.19.0" (the answer has no envelope). */
   async getVersion(host: string): Promise<string> {
-    const res = await this.http.stream("GET", host, "/", { headers: { accept: "application/json" } });
-    const text = await res.body.text();
-    try {
-      return parseVersion(JSON.parse(text));
-    } catch (err) {
-      throw new QdrantError("invalid-response", "GET", host, "/", res.status, `unexpected answer: ${(err as Error).message}`);
-    }
+    // Read raw (the answer has no envelope), and retried like any other idempotent call.
+    return this.http.retrying(async () => {
+      const res = await this.http.stream("GET", host, "/", { headers: { accept: "application/json" } });
+      const text = await res.body.text();
+      try {
+        return parseVersion(JSON.parse(text));
+      } catch (err) {
+        throw new QdrantError("invalid-response", "GET", host, "/", res.status, `unexpected answer: ${(err as Error).message}`);
+      }
+    });
   }
 
   /** The exact number of points (POST …/points/count with exact=true). */

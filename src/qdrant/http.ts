@@ -3,7 +3,8 @@ import { Agent, request, type Dispatcher } from "undici";
 import { InterruptedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { retry } from "../lib/retry.js";
-import { QdrantError } from "./errors.js";
+import { describeTlsError } from "../lib/tls.js";
+import { QdrantError, type QdrantErrorKind } from "./errors.js";
 import { isObject } from "./types.js";
 
 /** Transport settings for every Qdrant call. */
@@ -57,7 +58,12 @@ export class QdrantHttp {
     }
   }
 
-  private withRetry(once: () => Promise<Outcome>): Promise<Outcome> {
+  /** Runs `once`, an idempotent request (e.g. a GET through stream()), with the retry policy of call(). */
+  retrying<T>(once: () => Promise<T>): Promise<T> {
+    return this.withRetry(once);
+  }
+
+  private withRetry<T>(once: () => Promise<T>): Promise<T> {
     return retry(once, {
       retries: this.opts.retries,
       baseDelayMs: this.opts.retryBaseDelayMs ?? 500,
@@ -81,7 +87,7 @@ export class QdrantHttp {
     const headers: Record<string, string> = { accept: "application/json" };
     if (apiKey) headers["api-key"] = apiKey;
     if (body !== undefined) headers["content-type"] = "application/json";
-    const fail = (kind: "transport" | "timeout" | "invalid-response" | "http", status: number | undefined, detail: string, extra?: { retryAfterMs?: number; cause?: unknown }) =>
+    const fail = (kind: QdrantErrorKind, status: number | undefined, detail: string, extra?: { retryAfterMs?: number; cause?: unknown }) =>
       new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
     let status: number;
     let text: string;
@@ -103,7 +109,7 @@ export class QdrantHttp {
     } catch (err) {
       if (signal.aborted) throw new InterruptedError();
       if (timeout.aborted) throw fail("timeout", undefined, `no answer within ${Math.round(timeoutMs / 1000)} s (CURL_TIMEOUT)`, { cause: err });
-      throw fail("transport", undefined, describeTransportError(err), { cause: err });
+      throw transportFailure(fail, err);
     } finally {
       log.debug(`${method} ${host}${path} ${status! ?? "-"} ${Math.round(performance.now() - started)} ms`);
     }
@@ -126,7 +132,7 @@ export class QdrantHttp {
     if (signal.aborted) throw new InterruptedError();
     const headers: Record<string, string> = { ...opts.headers };
     if (apiKey) headers["api-key"] = apiKey;
-    const fail = (kind: "transport" | "timeout" | "invalid-response" | "http", status: number | undefined, detail: string, extra?: { retryAfterMs?: number; cause?: unknown }) =>
+    const fail = (kind: QdrantErrorKind, status: number | undefined, detail: string, extra?: { retryAfterMs?: number; cause?: unknown }) =>
       new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
     const started = performance.now();
     let res: Dispatcher.ResponseData;
@@ -136,7 +142,7 @@ export class QdrantHttp {
       if (signal.aborted) throw new InterruptedError();
       const code = (err as { code?: unknown }).code;
       if (code === "UND_ERR_HEADERS_TIMEOUT") throw fail("timeout", undefined, `no answer within ${Math.round(this.opts.timeoutMs / 1000)} s (CURL_TIMEOUT)`, { cause: err });
-      throw fail("transport", undefined, describeTransportError(err), { cause: err });
+      throw transportFailure(fail, err);
     }
     log.debug(`${method} ${host}${path} ${res.statusCode} ${Math.round(performance.now() - started)} ms (stream)`);
     if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
@@ -149,7 +155,7 @@ export class QdrantHttp {
 }
 
 type Fail = (
-  kind: "transport" | "timeout" | "invalid-response" | "http",
+  kind: QdrantErrorKind,
   status: number | undefined,
   detail: string,
   extra?: { retryAfterMs?: number; cause?: unknown },
@@ -188,6 +194,15 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * A failed connection as a QdrantError: `tls` when the certificate (or a port without TLS) makes every try fail
+ * the same way, so it is neither retried nor tried on the next item; `transport` (retryable) otherwise.
+ */
+function transportFailure(fail: Fail, err: unknown): QdrantError {
+  const tls = describeTlsError(err);
+  return tls === undefined ? fail("transport", undefined, describeTransportError(err), { cause: err }) : fail("tls", undefined, tls, { cause: err });
 }
 
 function describeTransportError(err: unknown): string {

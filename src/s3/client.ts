@@ -11,6 +11,7 @@ import { Readable, Transform } from "node:stream";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { Config } from "../config.js";
 import { InterruptedError, UpstreamError } from "../errors.js";
+import { describeTlsError } from "../lib/tls.js";
 import type { SnapshotStore, StoredObject } from "../store/types.js";
 
 export type { SnapshotStore };
@@ -18,12 +19,40 @@ export type { SnapshotStore };
 /** Creates the S3 client: path-style for custom endpoints, the configured region, bounded SDK retries. */
 export function createS3Client(config: Config): S3Client {
   const { endpoint, accessKeyId, secretAccessKey, region } = config.s3;
-  return new S3Client({
+  const client = new S3Client({
     region,
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
     maxAttempts: config.retries + 1,
   });
+  rememberServerOnError(client);
+  return client;
+}
+
+/** The server (`https://host:port`) a failed request went to: the SDK's socket errors (e.g. TLS ones) do not say. */
+const failedServers = new WeakMap<object, string>();
+
+function rememberServerOnError(client: S3Client): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        const server = serverOf(args.request);
+        if (typeof err === "object" && err !== null && server !== undefined && !failedServers.has(err)) failedServers.set(err, server);
+        throw err;
+      }
+    },
+    { step: "finalizeRequest", name: "rememberServerOnError" },
+  );
+}
+
+function serverOf(request: unknown): string | undefined {
+  if (typeof request !== "object" || request === null) return undefined;
+  const [protocol, hostname, port]: unknown[] = ["protocol", "hostname", "port"].map((k) => Reflect.get(request, k));
+  if (typeof hostname !== "string") return undefined;
+  const scheme = typeof protocol === "string" ? `${protocol.replace(/:$/, "")}://` : "";
+  return `${scheme}${hostname}${typeof port === "number" ? `:${port}` : ""}`;
 }
 
 /**
@@ -62,7 +91,12 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
     listPrefixes: (prefix) => wrap(`listing ${at(prefix)}`, async () => (await list(prefix, "/")).prefixes),
     presignGet: (key, expirySeconds) =>
       wrap(`presigning ${at(key)}`, () =>
-        getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expirySeconds }),
+        // Signed at the server's time when the SDK has learnt the clock's skew from an S3 answer (RequestTimeTooSkewed):
+        // the presigner itself ignores that offset, and a slow clock would hand restore hosts an expired link.
+        getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+          expiresIn: expirySeconds,
+          signingDate: new Date(Date.now() + (client.config.systemClockOffset ?? 0)),
+        }),
       ),
     put: (key, body, opts) =>
       wrap(`upload to ${at(key)}`, async () => {
@@ -161,6 +195,9 @@ export async function listObjects(
 
 /** A short, secret-free description of an S3 SDK error: its code, HTTP status and message. */
 export function describeS3Error(err: unknown): string {
+  // Not retried by the SDK either (it is no transient error): one attempt, then this names the cause and the cure.
+  const tls = describeTlsError(err, typeof err === "object" && err !== null ? failedServers.get(err) : undefined);
+  if (tls !== undefined) return tls;
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode;
     return `${err.name}${status ? ` (HTTP ${status})` : ""}: ${err.message}`;

@@ -1,5 +1,6 @@
 /** What a route handler gets: the node it runs on, the parsed request and small helpers. */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { Dispatcher } from "undici";
 import type { CollectionHealth, Deployment } from "./state.js";
 import type { SnapshotStore } from "./storage.js";
 import { ApiError, forbidden, type Reply } from "./envelope.js";
@@ -19,6 +20,8 @@ export interface Shared {
   segmentPaddingBytes: number;
   /** The health a collection recovery leaves behind (faults.afterRecover); undefined = green. */
   afterRecover: CollectionHealth | undefined;
+  /** Recover-by-URL downloads go through this (an agent trusting the emulator's `ca`); undefined = global fetch. */
+  downloads: Dispatcher | undefined;
 }
 
 /** One Qdrant process: a standalone node or a peer of a cluster. */

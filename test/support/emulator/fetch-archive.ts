@@ -7,10 +7,12 @@ import { createReadStream } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import { Readable, Transform } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { fetch as undiciFetch, type Dispatcher } from "undici";
 import { ApiError, serviceError, wrongInput } from "./envelope.js";
 import { readTar, TarError } from "./tar.js";
 
-export type ArchiveSource = { kind: "url"; url: string; apiKey?: string } | { kind: "file"; path: string };
+/** `dispatcher`: an undici agent for the download (e.g. one trusting a private CA); default: the global fetch's. */
+export type ArchiveSource = { kind: "url"; url: string; apiKey?: string; dispatcher?: Dispatcher | undefined } | { kind: "file"; path: string };
 
 function hashing(hash: ReturnType<typeof createHash>): Transform {
   return new Transform({
@@ -33,10 +35,11 @@ function describeFetchError(url: string, e: unknown): string {
   return `Http request error: error sending request for url (${url})${tail}`;
 }
 
-async function openUrl(url: string, apiKey: string | undefined): Promise<Readable> {
-  let res: Response;
+async function openUrl(url: string, apiKey: string | undefined, dispatcher: Dispatcher | undefined): Promise<Readable> {
+  let res: Pick<Response, "ok" | "status" | "body">;
   try {
-    res = await fetch(url, { headers: apiKey ? { "api-key": apiKey } : {} });
+    const headers: Record<string, string> = apiKey ? { "api-key": apiKey } : {};
+    res = dispatcher ? await undiciFetch(url, { headers, dispatcher }) : await fetch(url, { headers });
   } catch (e) {
     throw serviceError(describeFetchError(url, e));
   }
@@ -66,7 +69,7 @@ export async function sha256File(path: string): Promise<string> {
 /** Read all entries of the archive; `checksum` (64 hex) is verified before returning. */
 export async function loadArchive(source: ArchiveSource, checksum: string | undefined): Promise<Map<string, Buffer>> {
   if (source.kind === "url") {
-    const body = await openUrl(source.url, source.apiKey);
+    const body = await openUrl(source.url, source.apiKey, source.dispatcher);
     const hash = createHash("sha256");
     let entries: Map<string, Buffer>;
     try {

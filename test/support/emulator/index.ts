@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { rootCertificates } from "node:tls";
+import { Agent } from "undici";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { aliasRoutes } from "./aliases.js";
 import { clusterRoutes } from "./cluster.js";
@@ -54,6 +56,13 @@ export interface EmulatorOptions {
   peerIds?: number[];
   /** Extra random bytes per segment in every archive, to give benchmarks realistic sizes. Default 0. */
   segmentPaddingBytes?: number;
+  /** Serve https with this key and certificate (PEM; see test/support/tls.ts) instead of http. */
+  tls?: { key: string; cert: string };
+  /**
+   * A CA certificate (PEM) the nodes trust besides Node's roots for their own https requests: S3 snapshot storage
+   * and recover-by-URL downloads. (NODE_EXTRA_CA_CERTS is read once at start-up, so it cannot serve a test process.)
+   */
+  ca?: string;
 }
 
 export interface EmulatorNode {
@@ -71,6 +80,8 @@ export interface Emulator {
   faults: FaultController;
   /** Every answered request, in completion order. */
   requests(): RequestLogEntry[];
+  /** TCP connections accepted so far by all nodes: a client that gives up in the TLS handshake leaves only this. */
+  connections(): number;
   resetRequests(): void;
   stop(): Promise<void>;
 }
@@ -107,6 +118,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     snapshotsOnLocalDisk: false,
     segmentPaddingBytes: opts.segmentPaddingBytes ?? 0,
     afterRecover: undefined,
+    downloads: opts.ca === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, opts.ca] } }),
     track: <T>(p: Promise<T>): Promise<T> => {
       pending.add(p);
       const done = (): void => void pending.delete(p);
@@ -114,7 +126,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return p;
     },
   };
-  const s3: S3Client | undefined = storage.kind === "s3" ? createS3Client(storage) : undefined;
+  const s3: S3Client | undefined = storage.kind === "s3" ? createS3Client({ ...(opts.ca === undefined ? {} : { ca: opts.ca }), ...storage }) : undefined;
   const defaults = { shardNumber: opts.cluster?.shards ?? 1, replicationFactor: opts.cluster?.replicationFactor ?? 1 };
   const uri = (host: string): string => `http://${host}:6335/`;
   const clusterDeployment = clustered ? new Deployment(peerIds.map((id, i) => ({ id, uri: uri(hosts[i] ?? "") })), true, defaults) : undefined;
@@ -150,11 +162,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   );
   const router = new Router([...collectionRoutes, ...collectionUpdateRoutes, ...pointRoutes, ...aliasRoutes, ...snapshotRoutes, ...fullSnapshotRoutes, ...shardSnapshotRoutes, ...clusterRoutes]);
   const auth = { apiKey: opts.apiKey, readOnlyApiKey: opts.readOnlyApiKey };
-  const servers: Server[] = runtimes.map((node) => createNodeServer(node, { router, auth, faults, log }));
+  const servers: Server[] = runtimes.map((node) => createNodeServer(node, { router, auth, faults, log, ...(opts.tls ? { tls: opts.tls } : {}) }));
+  let connections = 0;
+  for (const server of servers) server.on("connection", () => void connections++);
   const ports = await listenAll(servers, hosts, opts.port ?? 0, clustered);
   runtimes.forEach((node, i) => {
     node.port = ports[i] ?? 0;
-    node.url = `http://${node.host}:${node.port}`;
+    node.url = `${opts.tls ? "https" : "http"}://${node.host}:${node.port}`;
   });
 
   let stopped = false;
@@ -173,6 +187,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     // Let spawned snapshot work finish before its files disappear (bounded: a stalled download must not hang stop).
     await Promise.race([Promise.allSettled([...pending]), sleep(10_000, undefined, { ref: false })]);
     s3?.destroy();
+    await shared.downloads?.close();
     await rm(work, { recursive: true, force: true });
   };
 
@@ -181,6 +196,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     nodes: runtimes.map((n) => ({ url: n.url, peerId: n.peerId, host: n.host, port: n.port, snapshotsDir: n.snapshotsDir })),
     faults,
     requests: () => log.map((e) => ({ ...e })),
+    connections: () => connections,
     resetRequests: () => void log.splice(0, log.length),
     stop,
   };

@@ -2,7 +2,8 @@
  * The HTTP front of one node: request log, faults, auth, routing, then writing the reply
  * (optionally slowly). Everything Qdrant-specific lives in the route handlers.
  */
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { authenticate, type AuthConfig } from "./auth.js";
@@ -26,6 +27,8 @@ export interface ServerDeps {
   auth: AuthConfig;
   faults: Faults;
   log: RequestLogEntry[];
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  tls?: { key: string; cert: string };
 }
 
 async function drain(req: IncomingMessage): Promise<void> {
@@ -116,16 +119,17 @@ async function handle(node: NodeRuntime, deps: ServerDeps, req: IncomingMessage,
   await send(res, reply, decision.slowBodyMs);
 }
 
-/** Create (not yet listening) the HTTP server of one node. */
+/** Create (not yet listening) the HTTP (or, with `deps.tls`, HTTPS) server of one node. */
 export function createNodeServer(node: NodeRuntime, deps: ServerDeps): Server {
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const method = (req.method ?? "GET").toUpperCase();
     const path = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
     res.on("close", () => {
       deps.log.push({ node: node.index, method, path, status: res.headersSent ? res.statusCode : 0 });
     });
     handle(node, deps, req, res).catch(() => res.destroy());
-  });
+  };
+  const server = deps.tls ? createHttpsServer({ key: deps.tls.key, cert: deps.tls.cert }, listener) : createServer(listener);
   server.keepAliveTimeout = 5_000;
   return server;
 }

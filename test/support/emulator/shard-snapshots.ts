@@ -104,7 +104,7 @@ async function recover(ctx: RequestCtx): Promise<Reply> {
       if (scheme !== "http" && scheme !== "https") {
         throw wrongInput(`Invalid snapshot URL ${req.location}: URLs with ${scheme} scheme are not supported`);
       }
-      source = { kind: "url", url: url.href, apiKey: req.apiKey };
+      source = { kind: "url", url: url.href, apiKey: req.apiKey, dispatcher: ctx.node.shared.downloads };
     } else {
       if (!isPlainFileName(req.location)) throw snapshotNotFound(req.location);
       const stored = await storeOf(ctx.node).get(t.scope, req.location);

@@ -17,6 +17,8 @@ import {
   type CompletedPart,
 } from "@aws-sdk/client-s3";
 import { open, rm } from "node:fs/promises";
+import { Agent as HttpsAgent } from "node:https";
+import { rootCertificates } from "node:tls";
 import { Readable } from "node:stream";
 import { isPlainFileName, naiveUtc } from "./names.js";
 import { scopeSegments, type SnapshotDescription, type SnapshotScope, type SnapshotStore, type StoredSnapshot } from "./storage.js";
@@ -29,6 +31,8 @@ export interface S3StorageOptions {
   region?: string;
   /** Qdrant's `storage.snapshots_path`; it determines the key prefix. Default `./snapshots`. */
   snapshotsPath?: string;
+  /** A CA certificate (PEM) to trust besides Node's roots, for an https `endpoint` with a private CA. */
+  ca?: string;
 }
 
 /** Qdrant uses 50 MiB parts (bigger only for files near the 10 000-part limit). */
@@ -60,6 +64,7 @@ export function createS3Client(o: S3StorageOptions): S3Client {
     region: o.region ?? "us-east-1",
     credentials: { accessKeyId: o.accessKey, secretAccessKey: o.secretKey },
     forcePathStyle: true,
+    ...(o.ca === undefined ? {} : { requestHandler: { httpsAgent: new HttpsAgent({ ca: [...rootCertificates, o.ca] }) } }),
     // Plain signed payloads: some S3-compatible servers reject streaming-trailer checksums.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",

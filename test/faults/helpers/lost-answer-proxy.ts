@@ -1,0 +1,64 @@
+/**
+ * An HTTP proxy in front of one emulator node that loses answers: for the first `times` requests matching a rule that
+ * the node carried out (a 2xx answer), the client's connection is destroyed instead of passing the answer on, as when an ingress or a load balancer drops a connection after the node did the work. The emulator's own
+ * `reset` fault destroys the connection before doing anything, so it cannot show what a retry of a non-idempotent
+ * call does; this can. Everything else passes through unchanged. The tool is pointed at the proxy's URL.
+ */
+import { createServer, request, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface LoseRule {
+  method: string;
+  /** Tested against the request's pathname. */
+  path: RegExp;
+  /** Lose this many answers (default 1). */
+  times?: number;
+}
+
+export interface LostAnswerProxy {
+  url: string;
+  /** `METHOD pathname` of every answer lost so far, with the status the node had answered. */
+  lost(): { method: string; path: string; status: number }[];
+  close(): Promise<void>;
+}
+
+/** Starts a proxy on 127.0.0.1 that forwards to `target` (e.g. an emulator node's URL) and loses answers per `rules`. */
+export async function startLostAnswerProxy(target: string, rules: readonly LoseRule[]): Promise<LostAnswerProxy> {
+  const live = rules.map((rule) => ({ rule, left: rule.times ?? 1 }));
+  const lost: { method: string; path: string; status: number }[] = [];
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const method = req.method ?? "GET";
+    const pathname = new URL(req.url ?? "/", "http://proxy.invalid").pathname;
+    const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
+    const up = request({ host: upstream.hostname, port: upstream.port, method, path: req.url, headers }, (upRes) => {
+      const done = (upRes.statusCode ?? 0) >= 200 && (upRes.statusCode ?? 0) < 300;
+      const hit = done ? live.find((r) => r.left > 0 && r.rule.method === method && r.rule.path.test(pathname)) : undefined;
+      if (hit) {
+        hit.left -= 1;
+        // Let the node finish (its whole answer is read), then drop the client without a byte of the answer.
+        upRes.resume();
+        upRes.on("end", () => {
+          lost.push({ method, path: pathname, status: upRes.statusCode ?? 0 });
+          req.socket.destroy();
+        });
+        return;
+      }
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    });
+    up.on("error", () => req.socket.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    lost: () => [...lost],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
