@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createFactCollector, buildCollectionMetadata, type CollectionFacts, type FactCollector } from "../backup/collect.js";
 import { writeMetadata } from "../backup/metadata.js";
 import { transferSnapshot } from "../backup/transfer.js";
@@ -8,6 +9,7 @@ import type { SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
 import { collectionSnapshotKey } from "../s3/keys.js";
+import type { SnapshotStore } from "../store/types.js";
 import { discoverPeers, peersOfCollection, type PeerMap } from "./peers.js";
 import { describeError, distinct, ensureCollections, isFatal, key, settleAll } from "./shared.js";
 import { Tally } from "./summary.js";
@@ -165,7 +167,10 @@ async function snapshotOn(ctx: Ctx, host: string, collection: string): Promise<v
       log.info(`Deleted ${name} of ${collection} from ${host} (transferred and verified)`);
     } catch (err) {
       if (isFatal(err)) throw err;
-      problems.push(`the node's copy was not deleted after the verified transfer: ${describeError(err)}`);
+      // The snapshot was just created here, so a 404 means it is gone already: typically a retried delete whose
+      // first attempt was carried out but its answer lost. The copy is deleted, which is all that was asked.
+      if (err instanceof QdrantError && err.status === 404) log.info(`Deleted ${name} of ${collection} from ${host} (transferred and verified; it was already gone)`);
+      else problems.push(`the node's copy was not deleted after the verified transfer: ${describeError(err)}`);
     }
   }
   const item = { host, collection, snapshot: name, ...(placed.sha256 ? { sha256: placed.sha256 } : {}) };
@@ -189,7 +194,7 @@ async function place(ctx: Ctx, host: string, collection: string, snap: SnapshotD
   const store = deps.store();
   const target = collectionSnapshotKey(collection, snap.name);
   const existing = await store.head(target);
-  if (existing !== undefined && existing.size === snap.size) {
+  if (existing !== undefined && existing.size === snap.size && (await holdsChecksum(store, target, snap.checksum ?? undefined))) {
     const kept = deps.config.deleteAfterTransfer ? "; QDRANT_DELETE_AFTER_TRANSFER is ignored for them (it would delete the backup)" : "";
     notice(ctx, `in-place ${host}`, `${host} stores its snapshots in ${store.location} itself: not copied${kept}`);
     return { size: snap.size, sha256: snap.checksum ?? undefined, inPlace: true };
@@ -204,6 +209,21 @@ async function place(ctx: Ctx, host: string, collection: string, snap: SnapshotD
   const checked = snap.checksum ? "matches Qdrant's checksum" : "Qdrant gave no checksum";
   deps.log.info(`Transferred ${snap.name} of ${collection} from ${host} to ${store.location}/${target}: ${result.size} bytes, SHA-256 ${result.sha256} (${checked})`);
   return { ...result, inPlace: false };
+}
+
+/**
+ * Whether the object under `key` hashes to Qdrant's `checksum` (always true without one: then the size is all there
+ * is to compare). A same-sized object with other bytes is a copy left by an earlier run under the same name (a run
+ * killed after its transfer and re-run within the same second: names have a one-second resolution), not the node's
+ * own file; taking it for the node's would record a snapshot whose metadata does not match the stored bytes.
+ */
+async function holdsChecksum(store: SnapshotStore, key: string, checksum: string | undefined): Promise<boolean> {
+  if (checksum === undefined) return true;
+  const found = await store.get(key);
+  if (found === undefined) return false;
+  const hash = createHash("sha256");
+  for await (const chunk of found.body) hash.update(chunk as Buffer);
+  return hash.digest("hex") === checksum.toLowerCase();
 }
 
 /** Logs `message` once per run under `id`. */

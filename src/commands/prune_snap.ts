@@ -1,4 +1,4 @@
-import { listInventory, type Candidate, type Place } from "../backup/prune-sources.js";
+import { listInventory, type Candidate, type Inventory, type Place } from "../backup/prune-sources.js";
 import { planGroup, type GroupPlan } from "../backup/prune-plan.js";
 import { assertConfigured } from "../config.js";
 import { ConfigError, InterruptedError, UpstreamError } from "../errors.js";
@@ -20,6 +20,8 @@ import type { Deps, TaskOptions, TaskSummary } from "./types.js";
  * more than QDRANT_PRUNE_MAX_DELETE_PCT percent is left alone unless `force` (with --confirm that counts as a failure,
  * exit 3; other groups are still pruned); only keys inside the snapshot layout are touched. Each deletion is
  * appended to `pruned_snapshots` as soon as it succeeds; a failed one is logged and counted (exit 3), the run goes on.
+ * With `confirm`, metadata left behind by an interrupted run (its snapshot recorded in `pruned_snapshots` and listed
+ * nowhere any more) is deleted too.
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log } = deps;
@@ -50,6 +52,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   for (const plan of plans) report(deps, tally, plan, confirm, store);
   if (confirm) {
     await mapPool(plans, config.concurrency, (plan) => deleteGroup(deps, tally, plan, store, inventory.metadataKeys), deps.signal);
+    if (store) await deleteOrphanedMetadata(deps, store, inventory);
   }
   return tally.finish(summarize(plans, confirm, tally, config.pruneMaxDeletePct));
 }
@@ -136,6 +139,31 @@ async function deleteEverywhere(deps: Deps, candidate: Candidate, store: Snapsho
     await record(store.location, metadataKey);
   }
   return errors;
+}
+
+/**
+ * A run killed between a snapshot's last copy and its metadata leaves the metadata behind, and the next run no longer
+ * lists the snapshot. Metadata is deleted here only for snapshots that pruned_snapshots records as deleted by this
+ * tool and that nothing lists any more, so it never touches the metadata of a snapshot that still exists somewhere.
+ */
+async function deleteOrphanedMetadata(deps: Deps, store: SnapshotStore, inventory: Inventory): Promise<void> {
+  const listed = new Set([...inventory.groups.values()].flatMap((g) => g.candidates.map((c) => c.key)));
+  const orphans = new Set(
+    (await deps.state.read("prunedSnapshots")).map((r) => metadataKeyOf(r.key)).filter((m) => inventory.metadataKeys.has(m)),
+  );
+  for (const candidate of listed) orphans.delete(metadataKeyOf(candidate));
+  for (const key of [...orphans].sort()) {
+    if (deps.signal.aborted) throw new InterruptedError();
+    try {
+      await store.delete(key);
+    } catch (err) {
+      if (err instanceof InterruptedError) throw err;
+      deps.log.warn(`Cannot delete ${key}, the metadata of a snapshot deleted earlier: ${describeError(err)}`);
+      continue;
+    }
+    await deps.state.append("prunedSnapshots", { location: store.location, key, deleted_at: deps.clock().toISOString() });
+    deps.log.info(`Deleted ${key} from ${store.location}: the metadata of a snapshot an earlier run deleted (it was interrupted before its metadata)`);
+  }
 }
 
 function placeName(place: Place, store: SnapshotStore | undefined): string {

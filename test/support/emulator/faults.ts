@@ -31,6 +31,13 @@ export interface FaultRule {
   slowBodyMs?: number;
   /** Answer an nginx-style `text/html` 502 page (or `status`), as an ingress in front of Qdrant would. */
   html?: boolean;
+  /**
+   * Test hook: called synchronously each time the rule fires, when the request has arrived (headers read) and before
+   * anything else is done with it, with the 1-based count of this rule's firings. Lets a test act at an exact point
+   * of a client's request sequence, e.g. SIGKILL the CLI at its 3rd snapshot recovery. `times`, `rate` and `node`
+   * apply as for any rule; a rule with only `onMatch` changes nothing about the answer.
+   */
+  onMatch?: (hit: { node: number; method: string; path: string; count: number }) => void;
 }
 
 /** See FaultController.afterRecover. */
@@ -74,6 +81,8 @@ interface LiveRule {
   rule: FaultRule;
   remaining: number;
   random: () => number;
+  /** Times this rule fired (for onMatch). */
+  count: number;
 }
 
 function hasOutcome(r: FaultRule): boolean {
@@ -97,7 +106,7 @@ export class Faults implements FaultController {
   ) {}
 
   add(rule: FaultRule): () => void {
-    const live: LiveRule = { rule, remaining: rule.times ?? Infinity, random: createSeededRandom(rule.seed ?? 1) };
+    const live: LiveRule = { rule, remaining: rule.times ?? Infinity, random: createSeededRandom(rule.seed ?? 1), count: 0 };
     this.rules.push(live);
     return () => {
       this.rules = this.rules.filter((r) => r !== live);
@@ -135,6 +144,8 @@ export class Faults implements FaultController {
       if (r.rate !== undefined && live.random() >= r.rate) continue;
       live.remaining--;
       this.fired++;
+      live.count++;
+      r.onMatch?.({ node, method, path: pathname, count: live.count });
       d.latencyMs += r.latencyMs ?? 0;
       d.slowBodyMs = Math.max(d.slowBodyMs, r.slowBodyMs ?? 0);
       if (r.reset) d.outcome = { kind: "reset" };
