@@ -3,12 +3,19 @@
  *
  * Written per RFC 4180 but quoting only where needed, so files whose values need no quoting are byte-for-byte
  * what the bash tool wrote and stay readable by it. Read tolerantly (the script's plain lines, CRLF, a BOM,
- * blank lines, a missing final newline) and strictly (column count, unterminated quotes, NUL bytes), with errors
- * that name the file and the 1-based line where the offending record starts.
+ * blank lines, a missing final newline) and strictly (column count, unterminated quotes, NUL bytes, records over
+ * MAX_RECORD_CHARS), with errors that name the file and the 1-based line where the offending record starts.
  */
 import { CsvError, parse } from "csv-parse/sync";
 import { stringify, type Options } from "csv-stringify/sync";
 import { StateFileError } from "../errors.js";
+
+/**
+ * The longest record a state file may hold, in characters. Its fields are host URLs, collection, alias and snapshot
+ * names (Qdrant caps names at 255 characters) and statuses; anything far longer is not a row this tool or the bash
+ * tool wrote, and would otherwise be sent to Qdrant and logged whole.
+ */
+export const MAX_RECORD_CHARS = 64 * 1024;
 
 // csv-stringify quotes `,`, `"` and `\n` itself; a lone `\r` and edge whitespace are added, because a reader
 // could otherwise split a record on the `\r` or trim the field.
@@ -46,7 +53,7 @@ export interface ParseCsvOptions {
  * missing final newline. Field values are otherwise kept exactly, whitespace included.
  *
  * @throws StateFileError naming `opts.file` and the line where the bad record starts: wrong field count,
- *   unterminated quoted field, NUL byte, or any other malformed CSV.
+ *   unterminated quoted field, NUL byte, a record over MAX_RECORD_CHARS, or any other malformed CSV.
  */
 export function parseCsvRows(text: string, opts: ParseCsvOptions): string[][] {
   // Stripped here rather than with csv-parse's `bom` option so its byte offsets match our own buffer.
@@ -68,11 +75,17 @@ export function parseCsvRows(text: string, opts: ParseCsvOptions): string[][] {
       relax_quotes: true,
       skip_empty_lines: true,
       record_delimiter: ["\r\n", "\n"],
+      max_record_size: MAX_RECORD_CHARS,
     });
   } catch (err) {
     if (!(err instanceof CsvError)) throw err;
     const consumed = typeof err.bytes_records === "number" ? err.bytes_records : 0;
-    const detail = err.code === "CSV_QUOTE_NOT_CLOSED" ? "unterminated quoted field" : err.message;
+    const detail =
+      err.code === "CSV_QUOTE_NOT_CLOSED"
+        ? "unterminated quoted field"
+        : err.code === "CSV_MAX_RECORD_SIZE"
+          ? `record longer than ${MAX_RECORD_CHARS} characters`
+          : err.message;
     throw new StateFileError(opts.file, lineOfByte(body, consumed), detail);
   }
 

@@ -1,8 +1,10 @@
 // The bad-input cases of bad-input.test.ts: the command line, the environment and the state files of each, the exit
 // code it must end with, and the stderr line that must name the culprit.
+import type { AnswerRewriter } from "../support/emulator/answer-rewriter.js";
 import type { Emulator } from "../support/emulator/index.js";
 import type { S3ServerInfo } from "../support/s3/launcher.js";
-import { s3Env, type Env } from "./harness.js";
+import { expect } from "vitest";
+import { readStateRows, readStateText, s3Env, type Env } from "./harness.js";
 import { randomApiKey } from "./rig.js";
 
 export const apiKey = randomApiKey("bad-input");
@@ -16,27 +18,48 @@ export interface Ctx {
   s3: S3ServerInfo;
   /** A loopback port nothing listens on. */
   port: number;
+  /** The answer-rewriting proxy in front of the emulator (a Qdrant host whose answers `arrange` can mangle). */
+  proxy: string;
+  /** A snapshot of `docs` in the bucket (taken by the emulator, no backup metadata). */
+  snapshot: string;
+}
+
+/** What `arrange` can set up; everything is undone before the next case. */
+export interface Tools {
+  emu: Emulator;
+  answers: AnswerRewriter;
 }
 
 export interface Case {
   name: string;
   args: string[];
   env?: (c: Ctx) => Env;
-  /** State files present before the run (they must be untouched after it). */
+  /** Files present in the state directory before the run (they must be untouched after it, unless `after` is set). */
   files?: (c: Ctx) => Record<string, string | Buffer>;
-  code: 2 | 4;
-  /** One stderr line must match this (it names the variable, host, file and line, or flag). */
-  culprit: (c: Ctx) => RegExp;
+  code: 0 | 2 | 3 | 4;
+  /**
+   * Exactly one stderr line must match this (it names the variable, host, file and line, or flag). For exit 2 and 4
+   * it is the only line; for exit 3 the only ERROR line. Required but for exit 0 (then stderr must be empty).
+   */
+  culprit?: (c: Ctx) => RegExp;
+  /** Non-blank stderr lines expected for exit 2 and 4 (default 1): a value with two problems names both. */
+  lines?: number;
   /** Usage shown instead of a one-line error (no task at all). */
   help?: boolean;
   /** Before the run (e.g. a fault); undone by beforeEach. */
-  arrange?: (e: Emulator) => void;
+  arrange?: (t: Tools) => void;
+  /** stdout must match this (default: empty, as for every run that ends before a task's summary). */
+  stdout?: RegExp;
+  /** The run may write state (exit 0 or 3): this checks what it wrote instead of "nothing changed". */
+  after?: (dir: string, c: Ctx, t: Tools) => Promise<void>;
+  /** The emulator may have written to the bucket (the tool never does in these cases). */
+  bucketMayChange?: boolean;
 }
 
-const hosts = (c: Ctx): Env => ({ QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: c.url, QDRANT_RESTORE_HOSTS: c.url });
-const full = (c: Ctx): Env => ({ ...hosts(c), ...s3Env(c.s3, c.bucket) });
-const snapshotsFile = (c: Ctx): string => `${c.url},docs,docs-1-2026-01-29-11-44-00.snapshot\n`;
-const re = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+export const hosts = (c: Ctx): Env => ({ QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: c.url, QDRANT_RESTORE_HOSTS: c.url });
+export const full = (c: Ctx): Env => ({ ...hosts(c), ...s3Env(c.s3, c.bucket) });
+export const snapshotsFile = (c: Ctx): string => `${c.url},docs,docs-1-2026-01-29-11-44-00.snapshot\n`;
+export const re = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export const CASES: Case[] = [
   { name: "no task", args: [], code: 2, help: true, culprit: () => /^Usage: qdrant-backup-restore .*<task>/ },
@@ -160,7 +183,7 @@ export const CASES: Case[] = [
   },
   {
     name: "an ingress answering an HTML 502", args: ["get_coll"], env: (c) => ({ ...hosts(c), QDRANT_RETRIES: "0" }), code: 4,
-    arrange: (e) => void e.faults.add({ method: "GET", path: "/collections", html: true }),
+    arrange: (t) => void t.emu.faults.add({ method: "GET", path: "/collections", html: true }),
     culprit: (c) => new RegExp(`${re(c.url)}/collections: 502 .*non-JSON body \\(text/html\\).*Bad Gateway`),
   },
   {
@@ -175,5 +198,119 @@ export const CASES: Case[] = [
     name: "an unreachable S3 endpoint", args: ["get_snap_s3"],
     env: (c) => ({ ...full(c), QDRANT_S3_ENDPOINT_URL: `http://127.0.0.1:${c.port}`, QDRANT_RETRIES: "0" }),
     code: 4, culprit: (c) => new RegExp(`S3 listing s3://${c.bucket}/.*ECONNREFUSED`),
+  },
+  // Environment values: the variables of the snapshot policy, retention and state mirror.
+  {
+    name: "QDRANT_SOURCE_HOSTS=, (no host at all)", args: ["get_coll"], env: () => ({ QDRANT_SOURCE_HOSTS: "," }), code: 2, lines: 2,
+    culprit: () => /QDRANT_SOURCE_HOSTS: entry 1 is empty \(stray comma\?\)/,
+  },
+  {
+    name: "a host port out of range", args: ["get_coll"], env: () => ({ QDRANT_SOURCE_HOSTS: "http://qdrant:99999" }), code: 2,
+    culprit: () => /QDRANT_SOURCE_HOSTS: "http:\/\/qdrant:99999" is not a URL/,
+  },
+  {
+    name: "QDRANT_VERIFY_AFTER_RECOVER=yes", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_VERIFY_AFTER_RECOVER: "yes" }), code: 2,
+    culprit: () => /QDRANT_VERIFY_AFTER_RECOVER: expected true or false, got "yes"/,
+  },
+  {
+    name: "QDRANT_SNAPSHOT_TRANSFER=1", args: ["create_snap"], env: (c) => ({ ...full(c), QDRANT_SNAPSHOT_TRANSFER: "1" }), code: 2,
+    culprit: () => /QDRANT_SNAPSHOT_TRANSFER: expected true or false, got "1"/,
+  },
+  {
+    name: "QDRANT_VERIFY_TIMEOUT=10x", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_VERIFY_TIMEOUT: "10x" }), code: 2,
+    culprit: () => /QDRANT_VERIFY_TIMEOUT: expected a positive whole number of seconds or a duration.*got "10x"/,
+  },
+  { name: "CURL_TIMEOUT=1.5", args: ["get_coll"], env: (c) => ({ ...hosts(c), CURL_TIMEOUT: "1.5" }), code: 2, culprit: () => /CURL_TIMEOUT: .*got "1\.5"/ },
+  {
+    name: "QDRANT_S3_LINK_EXPIRY_DURATION=0", args: ["recover_snap"], env: (c) => ({ ...full(c), QDRANT_S3_LINK_EXPIRY_DURATION: "0" }), code: 2,
+    culprit: () => /QDRANT_S3_LINK_EXPIRY_DURATION: .*got "0"/,
+  },
+  {
+    name: "QDRANT_KEEP_DAILY=-1", args: ["prune_snap"], env: (c) => ({ ...full(c), QDRANT_KEEP_DAILY: "-1" }), code: 2,
+    culprit: () => /QDRANT_KEEP_DAILY: expected a whole number from 0 to 100000, got "-1"/,
+  },
+  {
+    name: "QDRANT_KEEP_LAST=NaN", args: ["prune_snap"], env: (c) => ({ ...full(c), QDRANT_KEEP_LAST: "NaN" }), code: 2,
+    culprit: () => /QDRANT_KEEP_LAST: expected a whole number from 0 to 100000, got "NaN"/,
+  },
+  {
+    name: "QDRANT_PRUNE_MAX_DELETE_PCT=150", args: ["prune_snap", "--confirm"], env: (c) => ({ ...full(c), QDRANT_PRUNE_MAX_DELETE_PCT: "150" }), code: 2,
+    culprit: () => /QDRANT_PRUNE_MAX_DELETE_PCT: expected a whole number from 0 to 100, got "150"/,
+  },
+  {
+    name: "QDRANT_PER_HOST_CONCURRENCY=-1", args: ["create_snap"], env: (c) => ({ ...hosts(c), QDRANT_PER_HOST_CONCURRENCY: "-1" }), code: 2,
+    culprit: () => /QDRANT_PER_HOST_CONCURRENCY: expected a whole number from 1 to 1024, got "-1"/,
+  },
+  {
+    name: "QDRANT_RECOVER_VIA=url with QDRANT_BACKUP_DIR", args: ["recover_snap"],
+    env: (c) => ({ ...hosts(c), QDRANT_BACKUP_DIR: "backups", QDRANT_RECOVER_VIA: "url" }), code: 2,
+    culprit: () => /QDRANT_RECOVER_VIA: url needs the S3 destination/,
+  },
+  {
+    name: "QDRANT_BACKUP_DIR pointing at a file", args: ["create_snap"], env: (c) => ({ ...hosts(c), QDRANT_BACKUP_DIR: "not-a-dir" }),
+    files: () => ({ "not-a-dir": "a file\n" }), code: 2, culprit: () => /QDRANT_BACKUP_DIR: "not-a-dir" is not a directory/,
+  },
+  {
+    name: "QDRANT_STATE_S3_PREFIX=../state", args: ["get_colla"], env: (c) => ({ ...full(c), QDRANT_STATE_S3_PREFIX: "../state" }), code: 2,
+    culprit: () => /QDRANT_STATE_S3_PREFIX: "..\/state" must not have empty, . or .. path segments/,
+  },
+  {
+    name: "QDRANT_STATE_S3_PREFIX inside snapshots/", args: ["get_colla"], env: (c) => ({ ...full(c), QDRANT_STATE_S3_PREFIX: "snapshots/state" }),
+    code: 2, culprit: () => /QDRANT_STATE_S3_PREFIX: "snapshots\/state" must not be inside snapshots\//,
+  },
+  {
+    name: "QDRANT_STATE_S3_PREFIX without a bucket", args: ["get_colla"], env: (c) => ({ ...hosts(c), QDRANT_STATE_S3_PREFIX: "state/prod" }),
+    code: 2, culprit: () => /QDRANT_STATE_S3_PREFIX: the state is mirrored to QDRANT_S3_BUCKET_NAME, which is not set/,
+  },
+
+  // State files: what is read fine, and what stops the run naming the file and line.
+  {
+    name: "collections with a UTF-8 BOM and CRLF line ends (read fine)", args: ["create_snap"], env: full,
+    files: (c) => ({ collections: `\uFEFF${c.url},docs\r\n` }), code: 0, bucketMayChange: true,
+    stdout: /^\[create_snap\] Snapshots created: 1, accepted: 0, failed: 0\n$/, culprit: () => /Created snapshot docs-\d+-[\d-]+\.snapshot of docs on /,
+    after: async (dir, c) => {
+      // The host has no BOM and the collection no \r: the snapshot was taken, and recorded as such.
+      const rows = await readStateRows(dir, "snapshots", 3);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.slice(0, 2)).toEqual([c.url, "docs"]);
+      expect(rows[0]?.[2]).toMatch(/^docs-\d+-[\d-]+\.snapshot$/);
+      expect(await readStateText(dir, "collections")).toBe(`\uFEFF${c.url},docs\r\n`);
+    },
+  },
+  {
+    name: "a recovery history with a BOM and CRLF (read fine: nothing to redo)", args: ["recover_snap"], env: full, code: 0,
+    files: (c) => ({
+      snapshots: `\uFEFF${c.url},docs,${c.snapshot}\r\n`,
+      snapshot_recovery_history: `\uFEFF${c.url},${c.snapshot},ok\r\n`,
+    }),
+    stdout: /^\[recover_snap\] Snapshots recovered: 0, accepted: 0, already recovered: 1, failed: 0\n$/,
+    // Silent: nothing to do, nothing written (the state is unchanged).
+  },
+  {
+    name: "a truncated last line in collections", args: ["create_snap"], env: hosts,
+    files: (c) => ({ collections: `${c.url},docs\n${c.url}` }), code: 2, culprit: () => /state file .*\/collections line 2: expected 2 fields, got 1/,
+  },
+  {
+    name: "a last line cut inside a quoted field", args: ["recover_snap"], env: full,
+    files: (c) => ({ snapshots: snapshotsFile(c), snapshot_recovery_history: `${c.url},a.snapshot,ok\n${c.url},"docs-1-2026` }),
+    code: 2, culprit: () => /state file .*\/snapshot_recovery_history line 2: unterminated quoted field/,
+  },
+  {
+    name: "a collections row with too many columns", args: ["create_snap"], env: hosts,
+    files: (c) => ({ collections: `${c.url},docs\n${c.url},docs,extra\n` }), code: 2, culprit: () => /state file .*\/collections line 2: expected 2 fields, got 3/,
+  },
+  {
+    name: "a NUL byte in snapshots", args: ["recover_snap"], env: full,
+    files: (c) => ({ snapshots: `${snapshotsFile(c)}${c.url},do\0cs,x.snapshot\n` }), code: 2, culprit: () => /state file .*\/snapshots line 2: NUL byte/,
+  },
+  {
+    name: "a 10 MB single line without commas", args: ["create_snap"], env: hosts,
+    files: (c) => ({ collections: `${c.url},docs\n${"x".repeat(10 * 1024 * 1024)}\n` }), code: 2,
+    culprit: () => /state file .*\/collections line 2: record longer than 65536 characters/,
+  },
+  {
+    name: "a 10 MB single line with the right columns", args: ["create_snap"], env: hosts,
+    files: (c) => ({ collections: `${c.url},docs\n${c.url},${"x".repeat(10 * 1024 * 1024)}\n` }), code: 2,
+    culprit: () => /state file .*\/collections line 2: record longer than 65536 characters/,
   },
 ];

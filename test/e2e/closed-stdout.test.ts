@@ -4,6 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI_PATH } from "../support/cli.js";
 import { expectNoStack } from "./harness.js";
+import { assertNoSecrets } from "./secret-scan.js";
 
 function runWithStdoutClosed(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(CLI_PATH, args, {
@@ -27,6 +28,7 @@ describe("stdout closed by the reader", () => {
       expectNoStack(r.stderr);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
+      await assertNoSecrets({ stdout: "", stderr: r.stderr, secrets: [] });
     });
   }
 });

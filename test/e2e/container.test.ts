@@ -175,6 +175,7 @@ describe("docker run IMAGE …", () => {
     const r = await runContainer(await freshContainer(), cmd, {});
     expectExit(r, 0);
     expect(r.stdout).toMatch(/^Usage: qdrant-backup-restore /);
+    await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, secrets: rig.secrets });
     await expectCodeUnchanged();
   });
 
@@ -186,6 +187,7 @@ describe("docker run IMAGE …", () => {
     const version = await runContainer(c, ["--version"], {});
     expectExit(version, 0);
     expect(version.stdout).toBe(`${VERSION}\n`);
+    for (const x of [help, version]) await assertNoSecrets({ stdout: x.stdout, stderr: x.stderr, secrets: rig.secrets });
     expect(await readdir(c.state)).toEqual([]);
     await expectCodeUnchanged();
   });
@@ -212,11 +214,13 @@ describe("docker run IMAGE …", () => {
     const r = await runContainer(c, ["--env-file", "conf/backup.env", "get_coll"], {});
     expectExit(r, 0);
     expect(plainLines(await readStateText(c.state, "collections"))).toHaveLength(2);
+    await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: c.state, secrets: rig.secrets });
 
     const missing = await runContainer(await freshContainer(), ["--env-file", "missing.env", "get_coll"], {});
     expectExit(missing, 2);
     expect(missing.stderr).toMatch(/ERROR: --env-file: cannot read .*missing\.env/);
     expectLogLines(missing.stderr);
+    await assertNoSecrets({ stdout: missing.stdout, stderr: missing.stderr, secrets: rig.secrets });
     await expectCodeUnchanged();
   });
 
@@ -226,6 +230,7 @@ describe("docker run IMAGE …", () => {
     const r = await runContainer(c, ["get_coll"], {});
     expectExit(r, 0);
     expect(plainLines(await readStateText(c.state, "collections"))).toHaveLength(2);
+    await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: c.state, secrets: rig.secrets });
     await expectCodeUnchanged();
   });
 });

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PATH } from "../support/cli.js";
 import { makeTempDir } from "../support/tmp.js";
+import { assertNoSecrets } from "./secret-scan.js";
 
 const root = path.resolve(path.dirname(CLI_PATH), "..");
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
@@ -126,10 +127,12 @@ describe("npm pack and an offline global install", () => {
     for (const task of ["get_coll", "create_snap", "get_snap", "get_snap_s3", "recover_snap", "get_colla", "recover_colla", "reset"]) {
       expect(r.stdout).toMatch(new RegExp(`^ {2}${task}[| ]`, "m"));
     }
+    await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, secrets: [] });
   });
 
   it.each(BIN_NAMES)("%s --version prints the package version", async (name) => {
     const r = await run(path.join(prefix, "bin", name), ["--version"], { cwd: runCwd, env: { PATH } });
     expect(r).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: "" });
+    await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, secrets: [] });
   });
 });

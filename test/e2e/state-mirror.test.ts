@@ -112,7 +112,8 @@ describe("when the bucket refuses the uploads", () => {
   it("exit 4 after the local state is written, naming the state mirror", async () => {
     const dir = await pod("mirror-refused");
     const prefix = "state/refused/";
-    await setS3Faults(s3.endpoint, { bucket: rig.bucket, rate: 1, statuses: [500], operations: ["PutObject"] });
+    // The state files' uploads only: the run's lease (<prefix>.lock) is taken, then every state upload fails.
+    await setS3Faults(s3.endpoint, { bucket: rig.bucket, rate: 1, statuses: [500], operations: ["PutObject"], keyPattern: "^state/refused/[^.]" });
     try {
       const r = await rig.run(["get_colla", "--json"], dir, { ...withPrefix(prefix), QDRANT_RETRIES: "1" });
       expectExit(r, 4);
@@ -155,5 +156,14 @@ describe("reset clears the mirrored copies too", () => {
     expectExit(plain, 0);
     expect(plain.stdout).toMatch(/copies in s3:\/\/[^ ]+\/state\/to-reset\/: 1\n$/);
     expect((await keysUnder(prefix)).every((k) => k.endsWith(".bkp"))).toBe(true);
+  });
+});
+
+describe("secret hygiene of the bucket's state", () => {
+  // Last in the file: every copy, .bkp copy and lease the runs above left under state/.
+  it("no object under state/ holds a secret or a presigned URL's credentials", async () => {
+    const extra = await Promise.all((await keysUnder("state/")).map(async (key) => ({ where: `s3 ${key}`, text: await objectText(key) })));
+    expect(extra.length).toBeGreaterThan(0);
+    await assertNoSecrets({ stdout: "", stderr: "", secrets: rig.secrets, extra });
   });
 });

@@ -1,7 +1,7 @@
 // Backup metadata written by create_snap (without transfer mode): nodes with S3 snapshot storage writing into the
 // destination bucket (the bash tool's setup) and nodes on local disk with a QDRANT_BACKUP_DIR; what the object holds,
 // when it is not written (no destination, wait=false) and what a failure to gather or write it does to the run.
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { buildCollectionMetadata, peerIdOfSnapshot } from "../../src/backup/collect.js";
@@ -171,14 +171,16 @@ describe("backup metadata, nodes on local disk with QDRANT_BACKUP_DIR", () => {
     const [a = ""] = rig.urls;
     await seedCollection(a, "d1", { points: 2, dim: 2, apiKey: API_KEY });
     await seedCollection(a, "d2", { points: 2, dim: 2, apiKey: API_KEY });
-    const notADir = path.join(rig.stateDir, "a-file");
-    await writeFile(notADir, "x");
+    // A real directory, but where the metadata folder should go there is a file: every metadata write fails.
+    const backups = path.join(rig.stateDir, "backups");
+    await mkdir(backups);
+    await writeFile(path.join(backups, "backup_metadata"), "x");
 
-    const summary = await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: a, QDRANT_BACKUP_DIR: notADir }));
+    const summary = await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: a, QDRANT_BACKUP_DIR: backups }));
 
     expect(summary).toMatchObject({ done: 0, failed: 2, exitCode: EXIT.partial });
     expect([...namesOf(await rig.read("snapshots")).keys()]).toEqual(["d1", "d2"]);
-    for (const item of summary.items) expect(item["error"]).toMatch(/no backup metadata was written: backup directory .*a-file: cannot write/);
+    for (const item of summary.items) expect(item["error"]).toMatch(/no backup metadata was written: backup directory .*backups: cannot write .*backup_metadata/);
   });
 });
 
