@@ -23,7 +23,8 @@ export class Redactor {
   }
 }
 
-const URL_WITH_QUERY = /\b(https?:\/\/[^\s"'<>?#]*)\?[^\s"'<>]*/gi;
+// The query runs to the next space or quote; punctuation right before that (`url?q: status 500`) is the sentence's.
+const URL_WITH_QUERY = /\b(https?:\/\/[^\s"'<>?#]*)\?[^\s"'<>]*?(?=[:,;.)\]]*(?:[\s"'<>]|$))/gi;
 const AMZ_PARAM = /\b(X-Amz-(?:Signature|Credential|Security-Token))=[^&\s"'<>]*/gi;
 
 /** Strips the query string of every http(s) URL in `text`, and any stray X-Amz-* credential parameter. */

@@ -22,4 +22,8 @@ describe("Redactor", () => {
     r.addSecret("ab");
     expect(r.redact("ab cd")).toBe("ab cd");
   });
+  it("keeps the punctuation that follows a URL in a sentence", () => {
+    const text = "Failed to download tar from http://s3:9000/b/x.snapshot?X-Amz-Signature=abc&X-Amz-Credential=k%2Fd: status - 500 (see http://h/p?a=1).";
+    expect(redactUrlQueries(text)).toBe("Failed to download tar from http://s3:9000/b/x.snapshot?<redacted>: status - 500 (see http://h/p?<redacted>).");
+  });
 });
