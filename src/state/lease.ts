@@ -18,6 +18,7 @@ import { LockedError, UpstreamError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { describeS3Error } from "../s3/client.js";
 import { formatAge, TOOL_NAME } from "./lock.js";
+import { parseJsonObject } from "../lib/json.js";
 
 /** The name of the lease object inside the state prefix. The state mirror and reset only touch the state files' names. */
 export const LEASE_NAME = ".lock";
@@ -279,14 +280,8 @@ export function describeLease(b: LeaseBody, now: Date): string {
 
 /** Parses a lease object into a checked body, or undefined. */
 export function parseLease(raw: Uint8Array): LeaseBody | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(raw).toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const v = value as Record<string, unknown>;
+  const v = parseJsonObject(raw);
+  if (v === undefined) return undefined;
   const str = (k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
   const [tool, host, startedAt, renewedAt, expiresAt, runId] = ["tool", "host", "startedAt", "renewedAt", "expiresAt", "runId"].map(str);
   const pid = v["pid"];

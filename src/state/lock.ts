@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { LockedError, StateFileError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { codeOf, FILE_MODE, messageOf, syncDir, writeFully } from "./fs.js";
+import { parseJsonObject } from "../lib/json.js";
 
 export const LOCK_FILE_NAME = ".qdrant-backup-restore.lock";
 export const TOOL_NAME = "qdrant-backup-restore";
@@ -168,14 +169,8 @@ async function readLock(file: string): Promise<Found> {
 
 /** Parses a lock file's JSON into a checked holder, or undefined. */
 export function parseHolder(raw: Uint8Array): LockHolder | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(raw).toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const v = value as Record<string, unknown>;
+  const v = parseJsonObject(raw);
+  if (v === undefined) return undefined;
   const { tool, host, pid, startedAt, tasks } = v;
   if (typeof tool !== "string" || typeof host !== "string" || typeof startedAt !== "string" || Number.isNaN(Date.parse(startedAt))) return undefined;
   // PID 0 or negative would make process.kill signal a whole process group.
