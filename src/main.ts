@@ -86,9 +86,9 @@ export async function main(io: Io): Promise<ExitCode> {
     const state = new StateStore(config.stateDir);
     closers.push(() => state.close());
     if (config.stateS3Prefix !== undefined) {
-      const { StateLease, createLeaseObjects } = await import("./state/lease.js");
+      const { StateLease } = await import("./state/lease.js");
       lease = await StateLease.acquire({
-        objects: createLeaseObjects(getS3Client(), config.s3.bucket!),
+        objects: runtime.createObjectStore(getS3Client(), config.s3.bucket!),
         prefix: config.stateS3Prefix,
         ttlMs: config.lockTtlSeconds * 1000,
         breakLock: global.breakLock,

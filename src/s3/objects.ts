@@ -9,11 +9,18 @@ import {
 import { InterruptedError, UpstreamError } from "../errors.js";
 import { describeS3Error, listObjects } from "./client.js";
 
-/** Whole small objects in one bucket (the mirrored state files). Errors are UpstreamError (exit 4) naming the key. */
+/**
+ * Whole small objects in one bucket (the mirrored state files, the state lease). Errors are UpstreamError (exit 4)
+ * naming the key.
+ */
 export interface ObjectStore {
   readonly bucket: string;
   /** The object's bytes, or undefined when there is no such key. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** The object's bytes and ETag, or undefined when there is no such key. */
+  getTagged(key: string): Promise<{ body: Uint8Array; etag: string } | undefined>;
+  /** Writes only if the condition holds; returns the new ETag, or "conflict" (412, 409, or If-Match on a missing key). */
+  putIf(key: string, body: Uint8Array, condition: { ifNoneMatch: "*" } | { ifMatch: string }): Promise<string | "conflict">;
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   /** Server-side copy of `from` to `to` in the same bucket; false when `from` does not exist. */
   copy(from: string, to: string): Promise<boolean>;
@@ -36,15 +43,32 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
     }
   };
   const options = signal ? { abortSignal: signal } : {};
+  const getTagged = (key: string) =>
+    send("GET", key, async () => {
+      try {
+        const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
+        const body = reply.Body ? await reply.Body.transformToByteArray() : new Uint8Array();
+        return { body, etag: reply.ETag ?? "" };
+      } catch (err) {
+        if (isNoSuchKey(err)) return undefined;
+        throw err;
+      }
+    });
   return {
     bucket,
-    get: (key) =>
-      send("GET", key, async () => {
+    get: async (key) => (await getTagged(key))?.body,
+    getTagged,
+    putIf: (key, body, condition) =>
+      send("PUT", key, async () => {
+        const cond = "ifMatch" in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch };
         try {
-          const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
-          return reply.Body ? await reply.Body.transformToByteArray() : new Uint8Array();
+          const reply = await client.send(
+            new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...cond }),
+            options,
+          );
+          return reply.ETag ?? "";
         } catch (err) {
-          if (isNoSuchKey(err)) return undefined;
+          if (isConflict(err)) return "conflict";
           throw err;
         }
       }),
@@ -75,4 +99,12 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
 // Only NoSuchKey: a 404 can also be NoSuchBucket, which is an error, never "no state yet".
 function isNoSuchKey(err: unknown): boolean {
   return err instanceof S3ServiceException && err.name === "NoSuchKey";
+}
+
+// 412: the precondition failed; 409: S3's ConditionalRequestConflict (another conditional write in flight);
+// NoSuchKey: If-Match on a key deleted in the meantime.
+function isConflict(err: unknown): boolean {
+  if (!(err instanceof S3ServiceException)) return false;
+  const status = err.$metadata.httpStatusCode;
+  return status === 412 || status === 409 || err.name === "PreconditionFailed" || err.name === "NoSuchKey";
 }

@@ -13,10 +13,9 @@
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { LockedError, UpstreamError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { describeS3Error } from "../s3/client.js";
+import type { ObjectStore } from "../s3/objects.js";
 import { formatAge, TOOL_NAME } from "./lock.js";
 import { parseJsonObject } from "../lib/json.js";
 
@@ -36,65 +35,9 @@ export interface LeaseBody {
   runId: string;
 }
 
-/** The conditional object operations the lease needs. Errors other than a failed precondition are UpstreamError (exit 4). */
-export interface LeaseObjects {
-  readonly bucket: string;
-  /** The object's bytes and ETag, or undefined when there is no such key. */
-  get(key: string): Promise<{ body: Uint8Array; etag: string } | undefined>;
-  /** Writes only if the condition holds; returns the new ETag, or "conflict" (412, 409, or If-Match on a missing key). */
-  putIf(key: string, body: Uint8Array, condition: { ifNoneMatch: "*" } | { ifMatch: string }): Promise<string | "conflict">;
-  delete(key: string): Promise<void>;
-}
-
-/** LeaseObjects over one bucket. No abort signal: the lease must be released after an interrupted run too. */
-export function createLeaseObjects(client: S3Client, bucket: string): LeaseObjects {
-  const send = async <T>(what: string, key: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw new UpstreamError(`S3 ${what} s3://${bucket}/${key} (state lease) failed: ${describeS3Error(err)}`, { cause: err });
-    }
-  };
-  return {
-    bucket,
-    get: (key) =>
-      send("GET", key, async () => {
-        try {
-          const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          const body = reply.Body ? await reply.Body.transformToByteArray() : new Uint8Array();
-          return { body, etag: reply.ETag ?? "" };
-        } catch (err) {
-          if (err instanceof S3ServiceException && err.name === "NoSuchKey") return undefined;
-          throw err;
-        }
-      }),
-    putIf: (key, body, condition) =>
-      send("PUT", key, async () => {
-        const cond = "ifMatch" in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch };
-        try {
-          const reply = await client.send(
-            new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...cond }),
-          );
-          return reply.ETag ?? "";
-        } catch (err) {
-          if (isConflict(err)) return "conflict";
-          throw err;
-        }
-      }),
-    delete: (key) =>
-      send("DELETE", key, async () => {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-      }),
-  };
-}
-
-// 412: the precondition failed; 409: S3's ConditionalRequestConflict (another conditional write in flight);
-// NoSuchKey: If-Match on a key deleted in the meantime.
-function isConflict(err: unknown): boolean {
-  if (!(err instanceof S3ServiceException)) return false;
-  const status = err.$metadata.httpStatusCode;
-  return status === 412 || status === 409 || err.name === "PreconditionFailed" || err.name === "NoSuchKey";
-}
+/** The conditional object operations the lease needs (an ObjectStore over the bucket, without an abort signal: the
+ * lease must be released after an interrupted run too). */
+export type LeaseObjects = Pick<ObjectStore, "bucket" | "getTagged" | "putIf" | "delete">;
 
 export interface LeaseOptions {
   objects: LeaseObjects;
@@ -150,7 +93,7 @@ export class StateLease {
    */
   static async acquire(options: LeaseOptions): Promise<StateLease> {
     const clock = options.clock ?? (() => new Date());
-    const opts = { ...options, clock };
+    const opts = { ...options, clock, objects: labelled(options.objects) };
     const { objects } = opts;
     const key = `${opts.prefix}${LEASE_NAME}`;
     const where = `s3://${objects.bucket}/${key}`;
@@ -163,7 +106,7 @@ export class StateLease {
       return { tool: TOOL_NAME, host: opts.host ?? os.hostname(), pid: opts.pid ?? process.pid, startedAt, renewedAt, expiresAt, runId };
     };
     if (opts.breakLock) {
-      const old = await objects.get(key);
+      const old = await objects.getTagged(key);
       if (old !== undefined) {
         await objects.delete(key);
         const holder = parseLease(old.body);
@@ -174,7 +117,7 @@ export class StateLease {
       let body = fresh();
       const created = await objects.putIf(key, encode(body), { ifNoneMatch: "*" });
       if (created !== "conflict") return StateLease.start(opts, key, body, created);
-      const found = await objects.get(key);
+      const found = await objects.getTagged(key);
       if (found === undefined) continue; // released in the meantime
       const holder = parseLease(found.body);
       if (holder === undefined) {
@@ -226,7 +169,7 @@ export class StateLease {
         this.etag = etag;
         return;
       }
-      const found = await this.opts.objects.get(this.key);
+      const found = await this.opts.objects.getTagged(this.key);
       const holder = found && parseLease(found.body);
       if (found && holder?.runId === this.body.runId) {
         // Our own write went through and was retried by the SDK: adopt what is there.
@@ -253,7 +196,7 @@ export class StateLease {
     await this.renewing;
     if (this.lost) return;
     try {
-      const found = await this.opts.objects.get(this.key);
+      const found = await this.opts.objects.getTagged(this.key);
       if (found && parseLease(found.body)?.runId === this.body.runId) await this.opts.objects.delete(this.key);
     } catch (err) {
       this.opts.log.warn(`cannot release the state lease ${this.location}: ${err instanceof Error ? err.message : String(err)}; it expires at ${this.body.expiresAt}`);
@@ -288,6 +231,24 @@ export function parseLease(raw: Uint8Array): LeaseBody | undefined {
   if (tool === undefined || host === undefined || runId === undefined || typeof pid !== "number") return undefined;
   if ([startedAt, renewedAt, expiresAt].some((t) => t === undefined || Number.isNaN(Date.parse(t)))) return undefined;
   return { tool, host, pid, startedAt: startedAt!, renewedAt: renewedAt!, expiresAt: expiresAt!, runId };
+}
+
+/** The same operations, their S3 errors saying they were about the state lease. */
+function labelled(objects: LeaseObjects): LeaseObjects {
+  const tag = async <T>(call: Promise<T>): Promise<T> => {
+    try {
+      return await call;
+    } catch (err) {
+      if (err instanceof UpstreamError) throw new UpstreamError(`${err.message} (state lease)`, { cause: err });
+      throw err;
+    }
+  };
+  return {
+    bucket: objects.bucket,
+    getTagged: (key) => tag(objects.getTagged(key)),
+    putIf: (key, body, condition) => tag(objects.putIf(key, body, condition)),
+    delete: (key) => tag(objects.delete(key)),
+  };
 }
 
 function encode(body: LeaseBody): Uint8Array {

@@ -7,7 +7,7 @@ import { EXIT, LockedError, UpstreamError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import { createObjectStore } from "../../src/s3/objects.js";
 import { StateStore } from "../../src/state/files.js";
-import { createLeaseObjects, parseLease, StateLease, type LeaseBody, type LeaseOptions } from "../../src/state/lease.js";
+import { parseLease, StateLease, type LeaseBody, type LeaseOptions } from "../../src/state/lease.js";
 import { StateMirror } from "../../src/state/mirror.js";
 import { waitFor } from "../e2e/harness.js";
 import { createTestBucket, createTestS3Client } from "../support/s3/client.js";
@@ -46,7 +46,7 @@ function run(prefix: string, pid: number, extra: Partial<LeaseOptions> = {}): Ru
   const r: Run = { now: T0, warnings: [], lost: [], opts: undefined as unknown as LeaseOptions };
   const log: Pick<Logger, "warn" | "debug"> = { warn: (m) => r.warnings.push(m), debug: () => undefined };
   r.opts = {
-    objects: createLeaseObjects(client, bucket),
+    objects: createObjectStore(client, bucket),
     prefix,
     ttlMs: TTL,
     breakLock: false,

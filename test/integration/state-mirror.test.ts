@@ -54,6 +54,8 @@ function recording(inner: ObjectStore, afterPut?: (key: string) => void): Object
     bucket: inner.bucket,
     puts,
     get: (key) => inner.get(key),
+    getTagged: (key) => inner.getTagged(key),
+    putIf: (key, body, condition) => inner.putIf(key, body, condition),
     put: async (key, body, contentType) => {
       puts.push(key);
       await inner.put(key, body, contentType);
