@@ -17,7 +17,7 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { startEmulator } from "../test/support/emulator/index.js";
 import { seedCollection } from "../test/support/emulator/seed.js";
-import { createTestBucket, createTestS3Client } from "../test/support/s3/client.js";
+import { createTestBucket, createTestS3Client, s3Env } from "../test/support/s3/client.js";
 import { startS3Server } from "../test/support/s3/launcher.js";
 import { judged, type Figure, type Scenario, type ScenarioContext, type ScenarioResult } from "./report.js";
 
@@ -80,11 +80,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       QDRANT_API_KEY: apiKey,
       QDRANT_SOURCE_HOSTS: src,
       QDRANT_RESTORE_HOSTS: target.urls[0] ?? "",
-      QDRANT_S3_ENDPOINT_URL: s3.endpoint,
-      QDRANT_S3_ACCESS_KEY_ID: s3.accessKey,
-      QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey,
-      QDRANT_S3_BUCKET_NAME: bucket,
-      QDRANT_S3_REGION: s3.region,
+      ...s3Env(s3, bucket),
       AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
       AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
       CURL_TIMEOUT: "1h",

@@ -14,21 +14,14 @@ import type { S3ServerInfo } from "../support/s3/launcher.js";
 export type Env = Record<string, string>;
 
 import { STATE_FILE_NAMES, type StateFileName } from "../support/state-names.js";
+import { s3Env } from "../support/s3/client.js";
 export { STATE_FILE_NAMES as STATE_FILES, type StateFileName };
 
 /** `[YYYY-MM-DD HH:MM:SS] ` at the start of every log line, like the bash tool's. */
 export const LOG_LINE = /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] /;
 
 /** The S3 variables for the local S3 server and `bucket`. */
-export function s3Env(info: S3ServerInfo, bucket: string): Env {
-  return {
-    QDRANT_S3_ENDPOINT_URL: info.endpoint,
-    QDRANT_S3_ACCESS_KEY_ID: info.accessKey,
-    QDRANT_S3_SECRET_ACCESS_KEY: info.secretKey,
-    QDRANT_S3_BUCKET_NAME: bucket,
-    QDRANT_S3_REGION: info.region,
-  };
-}
+export { s3Env };
 
 /** The emulator's S3 snapshot storage option for `bucket` on the local S3 server. */
 export function s3Storage(info: S3ServerInfo, bucket: string) {

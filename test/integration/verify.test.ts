@@ -7,7 +7,7 @@ import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { run as createSnap } from "../../src/commands/create_snap.js";
 import { createTestDeps } from "../support/deps.js";
 import { startEmulator } from "../support/emulator/index.js";
-import { createTestBucket } from "../support/s3/client.js";
+import { createTestBucket, s3Env } from "../support/s3/client.js";
 import { makeTempDir } from "../support/tmp.js";
 import { writeMetadata } from "../../src/backup/metadata.js";
 import { run } from "../../src/commands/recover_snap.js";
@@ -300,8 +300,7 @@ describe("restore hosts that are the peers of one cluster", () => {
     });
     await seedCollection(source.urls[0] ?? "", "docs", { points: 60, dim: 4, shards: 3, rf: 2 });
     const env = {
-      QDRANT_S3_ENDPOINT_URL: s3info.endpoint, QDRANT_S3_ACCESS_KEY_ID: s3info.accessKey, QDRANT_S3_SECRET_ACCESS_KEY: s3info.secretKey,
-      QDRANT_S3_BUCKET_NAME: bucket, QDRANT_S3_REGION: s3info.region, QDRANT_VERIFY_TIMEOUT: "20",
+      ...s3Env(s3info, bucket), QDRANT_VERIFY_TIMEOUT: "20",
       QDRANT_SOURCE_HOSTS: source.urls[0] ?? "", GET_PEERS_FROM_CLUSTER_INFO: "true", QDRANT_HTTP_PORT: String(source.nodes[0]?.port),
       QDRANT_RESTORE_HOSTS: target.urls.join(","),
     };

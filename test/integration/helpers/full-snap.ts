@@ -11,7 +11,7 @@ import tar from "tar-stream";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator } from "../../support/emulator/index.js";
 import { createAlias, listAliases, readAllPoints, seedCollection } from "../../support/emulator/seed.js";
-import { createTestBucket } from "../../support/s3/client.js";
+import { createTestBucket, s3Env } from "../../support/s3/client.js";
 import { makeTempDir } from "../../support/tmp.js";
 import { createBucketView, type BucketView } from "./bucket.js";
 import type { TOOL_STATE_FILE_NAMES } from "../../support/state-names.js";
@@ -54,20 +54,14 @@ export async function startFullRig(label: string, opts: { nodes: number; storage
     await tmp.cleanup();
   });
   const stateDir = join(tmp.dir, "state");
-  const s3Env = {
-    QDRANT_S3_ENDPOINT_URL: s3.endpoint,
-    QDRANT_S3_ACCESS_KEY_ID: s3.accessKey,
-    QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey,
-    QDRANT_S3_BUCKET_NAME: bucketName,
-    QDRANT_S3_REGION: s3.region,
-  };
+  const bucketEnv = s3Env(s3, bucketName);
   return {
     emu,
     urls: emu.urls,
     clock,
     dir: stateDir,
     backupDir: join(tmp.dir, "backups"),
-    s3Env,
+    s3Env: bucketEnv,
     bucket,
     deps: (env = {}) => {
       const deps = createTestDeps({ QDRANT_API_KEY: API_KEY, ...env }, { stateDir });

@@ -16,7 +16,7 @@ import type { SnapshotStore } from "../../../src/store/types.js";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator, type RequestLogEntry } from "../../support/emulator/index.js";
 import { qdrantCall, seedCollection } from "../../support/emulator/seed.js";
-import { createTestBucket } from "../../support/s3/client.js";
+import { createTestBucket, s3Env } from "../../support/s3/client.js";
 import { makeTempDir } from "../../support/tmp.js";
 import { csv, manualClock, readStateFile } from "./rig.js";
 import type { StateFileName } from "../../support/state-names.js";
@@ -94,13 +94,7 @@ export async function stagedBackup(label: string, opts: StagedOptions): Promise<
   const [src = "", t1 = "", t2 = ""] = emu.urls;
   const destEnv: Record<string, string> = opts.dest === "dir"
     ? { QDRANT_BACKUP_DIR: join(tmp.dir, "backups") }
-    : {
-        QDRANT_S3_ENDPOINT_URL: s3info.endpoint,
-        QDRANT_S3_ACCESS_KEY_ID: s3info.accessKey,
-        QDRANT_S3_SECRET_ACCESS_KEY: s3info.secretKey,
-        QDRANT_S3_BUCKET_NAME: bucket,
-        QDRANT_S3_REGION: s3info.region,
-      };
+    : s3Env(s3info, bucket);
   // A bounded wait for green, so a test that breaks the status fails in seconds rather than the default 5 minutes.
   const env = { ...destEnv, QDRANT_RESTORE_HOSTS: `${t1},${t2}`, QDRANT_API_KEY: API_KEY, QDRANT_VERIFY_TIMEOUT: "20" };
   const deps = (extra: Record<string, string> = {}, o: { signal?: AbortSignal } = {}): TestDeps => {

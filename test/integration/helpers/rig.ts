@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { inject, onTestFinished } from "vitest";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../support/emulator/index.js";
-import { createTestBucket } from "../../support/s3/client.js";
+import { createTestBucket, s3Env } from "../../support/s3/client.js";
 import type { S3ServerInfo } from "../../support/s3/launcher.js";
 import { makeTempDir } from "../../support/tmp.js";
 import { createBucketView, type BucketView } from "./bucket.js";
@@ -52,22 +52,16 @@ export async function startRig(label: string, opts: Omit<EmulatorOptions, "stora
     bucket.close();
     await tmp.cleanup();
   });
-  const s3Env = {
-    QDRANT_S3_ENDPOINT_URL: s3info.endpoint,
-    QDRANT_S3_ACCESS_KEY_ID: s3info.accessKey,
-    QDRANT_S3_SECRET_ACCESS_KEY: s3info.secretKey,
-    QDRANT_S3_BUCKET_NAME: bucketName,
-    QDRANT_S3_REGION: s3info.region,
-  };
+  const bucketEnv = s3Env(s3info, bucketName);
   return {
     emu,
     urls: emu.urls,
     s3info,
     bucket,
     dir: tmp.dir,
-    s3Env,
+    s3Env: bucketEnv,
     deps: (env = {}, o = {}) => {
-      const deps = createTestDeps({ ...s3Env, ...env }, { stateDir: tmp.dir, ...(o.signal ? { signal: o.signal } : {}) });
+      const deps = createTestDeps({ ...bucketEnv, ...env }, { stateDir: tmp.dir, ...(o.signal ? { signal: o.signal } : {}) });
       closers.push(() => deps.close());
       return deps;
     },

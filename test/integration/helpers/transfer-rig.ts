@@ -8,12 +8,13 @@
 import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey } from "@aws-sdk/client-s3";
+import { GetObjectCommand, NoSuchKey } from "@aws-sdk/client-s3";
 import { inject, onTestFinished } from "vitest";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../support/emulator/index.js";
-import { createTestBucket, createTestS3Client } from "../../support/s3/client.js";
+import { createTestBucket, createTestS3Client, s3Env } from "../../support/s3/client.js";
 import { makeTempDir } from "../../support/tmp.js";
+import { createBucketView } from "./bucket.js";
 import { readStateFile } from "./rig.js";
 import type { StateFileName } from "../../support/state-names.js";
 
@@ -98,27 +99,17 @@ export async function startTransferRig(
 export function bucketView(bucket: string, cleanups?: (() => Promise<void>)[]): DestinationView {
   const s3 = inject("s3");
   const client = createTestS3Client(s3, { maxAttempts: 1 });
-  if (cleanups) cleanups.push(async () => client.destroy());
-  else onTestFinished(() => client.destroy());
+  const view = createBucketView(s3, bucket);
+  const close = async (): Promise<void> => {
+    client.destroy();
+    view.close();
+  };
+  if (cleanups) cleanups.push(close);
+  else onTestFinished(close);
   return {
     kind: "s3",
-    env: {
-      QDRANT_S3_ENDPOINT_URL: s3.endpoint,
-      QDRANT_S3_ACCESS_KEY_ID: s3.accessKey,
-      QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey,
-      QDRANT_S3_BUCKET_NAME: bucket,
-      QDRANT_S3_REGION: s3.region,
-    },
-    keys: async (prefix = "") => {
-      const out: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const o of page.Contents ?? []) if (o.Key !== undefined) out.push(o.Key);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return out.sort();
-    },
+    env: s3Env(s3, bucket),
+    keys: (prefix) => view.keys(prefix),
     read: async (key) => {
       try {
         const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

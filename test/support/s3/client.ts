@@ -17,6 +17,17 @@ export function createTestS3Client(info: S3ServerInfo, overrides: S3ClientConfig
   });
 }
 
+/** The CLI's S3 variables for the local server and `bucket`. */
+export function s3Env(info: S3ServerInfo, bucket: string): Record<string, string> {
+  return {
+    QDRANT_S3_ENDPOINT_URL: info.endpoint,
+    QDRANT_S3_ACCESS_KEY_ID: info.accessKey,
+    QDRANT_S3_SECRET_ACCESS_KEY: info.secretKey,
+    QDRANT_S3_BUCKET_NAME: bucket,
+    QDRANT_S3_REGION: info.region,
+  };
+}
+
 /** Creates a bucket named `t-<label>-<random>` (a valid, lowercase S3 name, at most 63 chars) and returns its name. */
 export async function createTestBucket(info: S3ServerInfo, label: string): Promise<string> {
   const cleanLabel = label
