@@ -147,7 +147,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
       yearly: int("QDRANT_KEEP_YEARLY", 0, 0, 100_000),
     },
     pruneMaxDeletePct: int("QDRANT_PRUNE_MAX_DELETE_PCT", 50, 0, 100),
-    concurrency: int("QDRANT_CONCURRENCY", 4, 1, 1024),
+    concurrency: int("QDRANT_CONCURRENCY", 8, 1, 1024),
     perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1, 1024),
     retries: int("QDRANT_RETRIES", 3, 0, 100),
     lockTtlSeconds: seconds("QDRANT_LOCK_TTL", 600),

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { parse as parseDotenv } from "dotenv";
@@ -66,6 +67,10 @@ export async function main(io: Io): Promise<ExitCode> {
     redactor.addSecret(env["QDRANT_API_KEY"]);
     redactor.addSecret(env["QDRANT_S3_SECRET_ACCESS_KEY"]);
     const config = buildConfig(env, { stateDir: global.stateDir, cwd: io.cwd });
+    // Every request, retry wait and S3 call in flight listens on the signal until it ends. Their number is bounded by
+    // the limits (QDRANT_CONCURRENCY slots, as many reads and checks beside them), but is more than Node's default
+    // warning threshold of 10, which would print a "possible memory leak" warning on an operator's stderr.
+    setMaxListeners(Math.max(64, 16 * config.concurrency), signal);
     assertTasksConfigured(args.tasks, config); // before the first request, the state mirror's included
     // One run at a time per state: the lock before anything reads the state (the mirror's pull included).
     lock = await acquireLocalLock({ dir: config.stateDir, tasks: args.tasks.map((t) => t.name), breakLock: global.breakLock, log });

@@ -39,7 +39,7 @@ export const VARIABLES = [
   { name: "QDRANT_KEEP_MONTHLY", default: "6", description: "prune_snap: keep the newest snapshot of each of the last N months with one" },
   { name: "QDRANT_KEEP_YEARLY", default: "0", description: "prune_snap: keep the newest snapshot of each of the last N years with one" },
   { name: "QDRANT_PRUNE_MAX_DELETE_PCT", default: "50", description: "prune_snap: refuse to delete more than this percentage of a group in one run (--force overrides)" },
-  { name: "QDRANT_CONCURRENCY", default: "4", description: "collections worked on at once" },
+  { name: "QDRANT_CONCURRENCY", default: "8", description: "work items running at once over all hosts (a snapshot create or recover of one collection on one host, a listing, a transfer)" },
   { name: "QDRANT_PER_HOST_CONCURRENCY", default: "1", description: "snapshot create or recover calls running at once against one Qdrant host" },
   { name: "QDRANT_RETRIES", default: "3", description: "retries of a request after a transport error, 429, 502, 503 or 504" },
   { name: "QDRANT_LOCK_TTL", default: "600", description: "time to live of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; renewed every third of it while a run lasts, taken over by the next run once expired" },

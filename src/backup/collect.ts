@@ -18,6 +18,8 @@ export interface CollectionFacts {
    * In a cluster it is the whole collection's count, not only the shards of the peer that took the snapshot.
    */
   pointsCount: number;
+  /** `GET /collections/{c}` → status (green, yellow, grey, red). */
+  status: string;
   /** `GET /collections/{c}` → config, as Qdrant reported it; undefined when the answer had none. */
   collectionConfig: Record<string, unknown> | undefined;
   /** Aliases pointing at the collection on that host, sorted. */
@@ -80,6 +82,7 @@ export function createFactCollector(deps: Pick<Deps, "qdrant" | "log">): FactCol
       return {
         qdrantVersion,
         pointsCount,
+        status: info.status,
         collectionConfig: info.config,
         aliases: aliases
           .filter((a) => a.collection_name === collection)

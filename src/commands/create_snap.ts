@@ -4,7 +4,7 @@ import { writeMetadata } from "../backup/metadata.js";
 import { transferSnapshot } from "../backup/transfer.js";
 import { assertConfigured, type Config } from "../config.js";
 import { ConfigError, EXIT, InterruptedError, ToolError } from "../errors.js";
-import { createHostLimiter, mapPool } from "../lib/pool.js";
+import { createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
 import type { SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
@@ -35,27 +35,33 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   const peers: PeerMap | undefined = config.discoverPeers ? await discoverPeers(deps) : undefined;
   const ctx: Ctx = {
     deps, tally, peers, facts: metadata ? createFactCollector(deps) : undefined,
-    listedOn: new Set(rows.map((r) => key(r.host, r.collection))), once: new Set(),
+    listedOn: new Set(rows.map((r) => key(r.host, r.collection))), listedHosts: new Set(rows.map((r) => r.host)), once: new Set(),
   };
-  const limitHost = createHostLimiter(config.perHostConcurrency);
+  // One scheduler for every host (lib/pool.ts): QDRANT_PER_HOST_CONCURRENCY per host, QDRANT_CONCURRENCY in all,
+  // and a slow host never holds back another's work. Every collection is admitted at once; its index orders the work.
+  const scheduler = createHostScheduler({ perHost: config.perHostConcurrency, total: config.concurrency, signal: deps.signal, fatal: isFatal });
+  // Calls made before a collection's host tasks are queued (peers, status without metadata): bounded, outside the slots.
+  const before = createLimiter(config.concurrency);
   // The status check asks a host that lists the collection (independent sources hold different collections).
   const statusHost = new Map<string, string>();
   for (const r of rows) if (!statusHost.has(r.collection) && r.host) statusHost.set(r.collection, r.host);
 
-  await mapPool(collections, config.concurrency, async (collection) => {
-    await warnIfNotGreen(deps, statusHost.get(collection) ?? config.sourceHosts[0]!, collection);
+  await runAdmitted(collections, scheduler, async (collection, index) => {
+    // With metadata, the status comes with each host's facts (no call of its own); see snapshotOn.
+    if (!ctx.facts) await before(() => warnIfNotGreen(deps, statusHost.get(collection) ?? config.sourceHosts[0]!, collection));
     let targets: readonly string[];
     try {
-      targets = peers ? await peersOfCollection(deps, peers, collection) : config.sourceHosts;
+      targets = peers ? await before(() => peersOfCollection(deps, peers, collection)) : config.sourceHosts;
     } catch (err) {
       if (isFatal(err)) throw err;
       log.error(`Cannot find the peers of ${collection}: ${describeError(err)}`);
       tally.add("failed", { collection, error: describeError(err) });
       return;
     }
-    // Count, snapshot, transfer and delete of one host all run under its limit: a host holds at most
+    if (!peers) targets = targets.filter((host) => listedHere(ctx, host, collection));
+    // Count, snapshot and transfer of one host run in one of its slots: a host holds at most
     // QDRANT_PER_HOST_CONCURRENCY snapshots in the making, and as many transfers.
-    await settleAll(targets.map((host) => limitHost(host, () => snapshotOn(ctx, host, collection))));
+    await settleAll(targets.map((host) => snapshotOn(ctx, host, collection, (work) => scheduler.run(host, index, work))));
   }, deps.signal);
 
   const into = config.transfer ? `, transferred to ${deps.store().location}` : "";
@@ -69,6 +75,8 @@ interface Ctx {
   /** Defined when metadata is written (a destination is configured). */
   facts: FactCollector | undefined;
   listedOn: Set<string>;
+  /** Source hosts that have rows in `collections`: their listing is known. */
+  listedHosts: Set<string>;
   /** Notices already logged this run. */
   once: Set<string>;
 }
@@ -104,32 +112,47 @@ function checkDestination(config: Config): boolean {
   return wanted;
 }
 
-/** One snapshot of `collection` on `host`: facts, snapshot, transfer, row, metadata, node-copy delete. */
-async function snapshotOn(ctx: Ctx, host: string, collection: string): Promise<void> {
+/** Runs work in one of a host's slots (QDRANT_PER_HOST_CONCURRENCY, QDRANT_CONCURRENCY; lib/pool.ts). */
+type Slot = <T>(work: () => Promise<T>) => Promise<T>;
+
+/**
+ * One snapshot of `collection` on `host`: facts, snapshot and transfer in one of the host's slots; then, outside it
+ * (the host's next snapshot already under way), the row, the metadata and the node-copy delete.
+ */
+async function snapshotOn(ctx: Ctx, host: string, collection: string, slot: Slot): Promise<void> {
   const { deps, tally } = ctx;
   const { config, log } = deps;
   let facts: { ok: CollectionFacts } | { error: unknown } | undefined;
   let snap: SnapshotDescription | undefined;
-  let placed: Placed;
+  let placed: Placed | undefined;
   try {
-    // Facts first (the count right before the snapshot). When they cannot be read the snapshot is taken anyway:
-    // a backup without metadata beats none. A collection missing on this host 404s again just below.
-    facts = ctx.facts ? await ctx.facts.collect(host, collection).then((ok) => ({ ok }), (error: unknown) => ({ error })) : undefined;
-    if (facts && "error" in facts && isFatal(facts.error)) throw facts.error;
-    const out = await deps.qdrant.createSnapshot(host, collection, config.waitOnTask);
-    if (out.status === "accepted") {
-      log.info(`Snapshot of ${collection} on ${host} accepted (wait=false); it will be listed once Qdrant finishes`);
-      if (ctx.facts) notice(ctx, "accepted", "Snapshots accepted with wait=false have no name yet: no backup metadata is written for them");
-      tally.add("accepted", { host, collection });
-      return;
-    }
-    snap = out.snapshot;
-    placed = config.transfer
-      ? await place(ctx, host, collection, snap)
-      : { size: snap.size, sha256: snap.checksum ?? undefined, inPlace: false };
+    placed = await slot(async () => {
+      // Facts first (the count right before the snapshot). When they cannot be read the snapshot is taken anyway:
+      // a backup without metadata beats none. A collection missing on this host 404s again just below.
+      facts = ctx.facts ? await ctx.facts.collect(host, collection).then((ok) => ({ ok }), (error: unknown) => ({ error })) : undefined;
+      if (facts && "error" in facts) {
+        // A 404 on a host that did not list the collection: skipped below without asking for a snapshot too.
+        if (isFatal(facts.error) || isNotListedHere(ctx, host, collection, facts.error)) throw facts.error;
+      }
+      if (facts && "ok" in facts && facts.ok.status !== "green") {
+        deps.log.warn(`Collection ${collection} on ${host} is ${facts.ok.status}, not green; snapshotting anyway`);
+      }
+      const out = await deps.qdrant.createSnapshot(host, collection, config.waitOnTask);
+      if (out.status === "accepted") {
+        log.info(`Snapshot of ${collection} on ${host} accepted (wait=false); it will be listed once Qdrant finishes`);
+        if (ctx.facts) notice(ctx, "accepted", "Snapshots accepted with wait=false have no name yet: no backup metadata is written for them");
+        tally.add("accepted", { host, collection });
+        return undefined;
+      }
+      snap = out.snapshot;
+      return config.transfer
+        ? await place(ctx, host, collection, snap)
+        : { size: snap.size, sha256: snap.checksum ?? undefined, inPlace: false };
+    });
+    if (placed === undefined || snap === undefined) return; // accepted (wait=false): nothing to record
   } catch (err) {
     if (isFatal(err)) throw err;
-    if (snap === undefined && !ctx.peers && !ctx.listedOn.has(key(host, collection)) && err instanceof QdrantError && err.status === 404) {
+    if (snap === undefined && isNotListedHere(ctx, host, collection, err)) {
       // Independent source instances hold different collections; a collection listed on another host only
       // is not a failure here.
       log.info(`Collection ${collection} does not exist on ${host}; skipped there`);
@@ -224,6 +247,24 @@ async function holdsChecksum(store: SnapshotStore, key: string, checksum: string
   const hash = createHash("sha256");
   for await (const chunk of found.body) hash.update(chunk as Buffer);
   return hash.digest("hex") === checksum.toLowerCase();
+}
+
+/**
+ * Whether `collection` is to be snapshotted on source host `host` (without peer discovery): yes unless `collections`
+ * holds that host's listing without it, which is how independent source instances with different collections are
+ * backed up without asking each for the others' collections. A host with no rows at all (a file the bash tool wrote,
+ * which listed only the first host) is asked; a 404 then skips it there (isNotListedHere).
+ */
+function listedHere(ctx: Ctx, host: string, collection: string): boolean {
+  if (!ctx.listedHosts.has(host) || ctx.listedOn.has(key(host, collection))) return true;
+  notice(ctx, `not-listed ${host}`, `${host} is asked only for the collections it listed in the collections file; the others are skipped there`);
+  ctx.tally.add("skipped", { host, collection });
+  return false;
+}
+
+/** A 404 for a collection on a source host that did not list it (and no peer discovery chose that host). */
+function isNotListedHere(ctx: Ctx, host: string, collection: string, err: unknown): boolean {
+  return !ctx.peers && !ctx.listedOn.has(key(host, collection)) && err instanceof QdrantError && err.status === 404;
 }
 
 /** Logs `message` once per run under `id`. */

@@ -1,8 +1,9 @@
 import { lookUpMetadata, recoverFromStore, recoveryFailureStatus, type MetadataLookup } from "../backup/recover-source.js";
+import type { BackupMetadata } from "../backup/metadata.js";
 import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
 import { createSnapshotFilter } from "../lib/filter.js";
-import { createHostLimiter, mapPool } from "../lib/pool.js";
+import { createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
 import { collectionSnapshotKey } from "../s3/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
 import { compareSnapshotNames, describeError, isFatal, key, settleAll } from "./shared.js";
@@ -10,13 +11,19 @@ import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
 const BASH_PLACEHOLDERS = new Set(["unknown", "null"]);
+/** Collections whose metadata is read ahead of their recovery, so that the S3 read is not in a host's slot. */
+const READ_AHEAD = 2;
+
+/** Runs work in one of a host's slots (QDRANT_PER_HOST_CONCURRENCY, QDRANT_CONCURRENCY; lib/pool.ts). */
+type Slot = <T>(work: () => Promise<T>) => Promise<T>;
 
 /**
  * recover_snap: recover every snapshot in `snapshots` onto every restore host, by presigned URL or by upload
  * (QDRANT_RECOVER_VIA; with `checksum` from the backup metadata), then check the recovered collections
  * (QDRANT_VERIFY_AFTER_RECOVER, backup/verify.ts).
  * - History is keyed by (restore host, snapshot), so a snapshot recovered on one host is still recovered on the others.
- * - Snapshots of one collection are recovered in turn, oldest first, so the newest wins; collections run in parallel.
+ * - Snapshots of one collection are recovered in turn on each host, oldest first, so the newest wins; collections
+ *   and hosts run in parallel (QDRANT_CONCURRENCY recoveries in all, QDRANT_PER_HOST_CONCURRENCY per host).
  * - Once all of a collection's snapshots are recovered on every host, each host's copy is checked against the last
  *   snapshot recovered there (several peers' snapshots of one cluster complete each other only together).
  * - Each outcome is appended as soon as it is known: `ok`/`accepted` to the history right after the recovery (a done
@@ -59,7 +66,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const unverified = new Set(
     (await state.read("failedSnapshotRecovery")).filter((r) => r.status.startsWith("verify-")).map((r) => key(r.host, r.snapshot)).filter((k) => !verified.has(k)),
   );
-  const limitHost = createHostLimiter(config.perHostConcurrency);
+  // QDRANT_PER_HOST_CONCURRENCY recoveries per host, QDRANT_CONCURRENCY in all; the checks have their own limit.
+  const scheduler = createHostScheduler({ perHost: config.perHostConcurrency, total: config.concurrency, signal: deps.signal, fatal: isFatal });
+  const checks = createLimiter(config.concurrency);
   const lookups = new Map<string, Promise<MetadataLookup>>();
   const noticed = new Set<string>();
   let verifyFailures = 0;
@@ -104,7 +113,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   /** Per host: snapshots of the current collection recovered `ok` in this run, and one whose failed check to repeat. */
   type Progress = { recovered: Map<string, string[]>; recheck: Map<string, string> };
 
-  const recoverOne = async (host: string, collection: string, snapshot: string, newer: readonly string[], p: Progress) => {
+  const recoverOne = async (host: string, collection: string, snapshot: string, newer: readonly string[], p: Progress, slot: Slot) => {
     if (done.has(key(host, snapshot))) {
       if (config.verifyAfterRecover && unverified.has(key(host, snapshot)) && !newer.some((s) => done.has(key(host, s)))) p.recheck.set(host, snapshot);
       else {
@@ -113,11 +122,15 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       }
       return;
     }
-    const { metadata } = await metadataOf(collection, snapshot);
+    let metadata: BackupMetadata | undefined;
     let outcome: "ok" | "accepted";
     try {
-      const snap = { collection, name: snapshot, key: collectionSnapshotKey(collection, snapshot), ...(metadata?.sha256 ? { sha256: metadata.sha256 } : {}) };
-      outcome = await recoverFromStore(deps, host, snap);
+      // The slot covers the recovery itself; recording it overlaps the host's next one.
+      outcome = await slot(async () => {
+        metadata = (await metadataOf(collection, snapshot)).metadata;
+        const snap = { collection, name: snapshot, key: collectionSnapshotKey(collection, snapshot), ...(metadata?.sha256 ? { sha256: metadata.sha256 } : {}) };
+        return recoverFromStore(deps, host, snap);
+      });
     } catch (err) {
       if (isFatal(err) || deps.signal.aborted) throw err;
       await fail(host, collection, snapshot, recoveryFailureStatus(err), err, "Recovery of");
@@ -150,15 +163,36 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     else if (again !== undefined) await verify(host, collection, again, true);
   };
 
-  await mapPool([...byCollection], config.concurrency, async ([collection, snapshots]) => {
-    const progress: Progress = { recovered: new Map(), recheck: new Map() };
-    for (const [i, snapshot] of snapshots.entries()) {
-      if (deps.signal.aborted) return;
-      const newer = snapshots.slice(i + 1);
-      await settleAll(config.restoreHosts.map((host) => limitHost(host, () => recoverOne(host, collection, snapshot, newer, progress))));
+  // Every collection is admitted at once; its index orders the work on each host (lib/pool.ts).
+  const work = [...byCollection];
+  const finished = new Uint8Array(work.length);
+  /** Reads ahead the metadata of the collections after `index`, so that it is at hand when their turn comes. */
+  const readAhead = (index: number) => {
+    for (let next = index + 1; next <= index + READ_AHEAD && next < work.length; next++) {
+      const [collection, snapshots] = work[next]!;
+      const first = snapshots[0];
+      if (finished[next] === 1) continue;
+      // Not awaited here: its own recovery awaits it. A failure is reported there, not as an unhandled rejection.
+      if (first !== undefined) metadataOf(collection, first).catch(() => undefined);
     }
+  };
+  await runAdmitted(work, scheduler, async ([collection, snapshots], index) => {
+    const progress: Progress = { recovered: new Map(), recheck: new Map() };
+    // Each host goes through the collection's snapshots oldest first at its own pace: a slow host delays only itself.
+    await settleAll(config.restoreHosts.map(async (host) => {
+      for (const [i, snapshot] of snapshots.entries()) {
+        const inSlot: Slot = (fn) => scheduler.run(host, index, () => {
+          readAhead(index);
+          return fn();
+        });
+        await recoverOne(host, collection, snapshot, snapshots.slice(i + 1), progress, inSlot);
+      }
+    }));
     // Checks only poll, so they do not take a host's recovery slot (QDRANT_PER_HOST_CONCURRENCY).
-    if (config.verifyAfterRecover && !deps.signal.aborted) await settleAll(config.restoreHosts.map((host) => checkHost(host, collection, progress)));
+    if (config.verifyAfterRecover && !deps.signal.aborted) await checks(() => settleAll(config.restoreHosts.map((host) => checkHost(host, collection, progress))));
+    // Done with this collection: its metadata need not stay in memory (the run's memory stays flat).
+    finished[index] = 1;
+    for (const snapshot of snapshots) lookups.delete(key(collection, snapshot));
   }, deps.signal);
 
   const notes = [...(verifyFailures > 0 ? [`${verifyFailures} failed verification after recovery`] : []), ...(reverified > 0 ? [`${reverified} verified again`] : [])];

@@ -1,5 +1,6 @@
 import { assertConfigured } from "../config.js";
 import { InterruptedError, UpstreamError } from "../errors.js";
+import { SkippedError } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { Row } from "../state/files.js";
 import { joinKey } from "../state/history.js";
@@ -7,10 +8,11 @@ import type { Deps } from "./types.js";
 
 /**
  * Errors that end the whole run instead of counting as one failed item: an interrupt, a refused key (401/403,
- * every other call would be refused too) and S3 failures (the bucket or credentials are wrong for every item).
+ * every other call would be refused too), S3 failures (the bucket or credentials are wrong for every item), and a
+ * task that was never started because one of these stopped the batch.
  */
 export function isFatal(err: unknown): boolean {
-  if (err instanceof InterruptedError) return true;
+  if (err instanceof InterruptedError || err instanceof SkippedError) return true;
   if (err instanceof QdrantError) return err.refused;
   return err instanceof UpstreamError;
 }

@@ -60,6 +60,25 @@ describe("create_snap", () => {
     expect(summary.items.filter((i) => i["outcome"] === "skipped")).toEqual([{ host: a, collection: "onlyb", outcome: "skipped" }]);
     expect(rowsOf(await rig.read("snapshots")).map((r) => `${r.host},${r.collection}`)).toEqual([`${a},shared`, `${b},onlyb`, `${b},shared`].sort());
     expect(await rig.bucket.keys("snapshots/onlyb/")).toHaveLength(1);
+    // get_coll listed both hosts, so a knows it has no "onlyb": it is not even asked.
+    expect(rig.emu.requests().filter((r) => r.node === 0 && r.path.startsWith("/collections/onlyb"))).toEqual([]);
+  });
+
+  it("asks every source host when the collections file lists only the first (as the bash tool wrote it); a 404 skips", async () => {
+    const rig = await startRig("create-snap-bash-file", { nodes: 2 });
+    const [a = "", b = ""] = rig.urls;
+    await seedCollection(a, "shared", { points: 2, dim: 2 });
+    await seedCollection(b, "shared", { points: 2, dim: 2 });
+    await seedCollection(a, "onlya", { points: 2, dim: 2 });
+    await rig.write("collections", csv([a, "shared"], [a, "onlya"]));
+
+    const summary = await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}` }));
+
+    expect(summary).toMatchObject({ done: 3, skipped: 1, failed: 0, exitCode: EXIT.ok });
+    expect(summary.items.filter((i) => i["outcome"] === "skipped")).toEqual([{ host: b, collection: "onlya", outcome: "skipped" }]);
+    expect(rowsOf(await rig.read("snapshots")).map((r) => `${r.host},${r.collection}`)).toEqual([`${a},onlya`, `${a},shared`, `${b},shared`].sort());
+    // b has no rows, so it was asked; its 404 (to the facts read, before any snapshot) skipped it there.
+    expect(rig.emu.requests().filter((r) => r.node === 1 && r.path.startsWith("/collections/onlya")).map((r) => r.status)).toEqual([404]);
   });
 
   it("counts a 500 on one collection of one host as failed, records the others, and writes no unknown row", async () => {

@@ -230,7 +230,7 @@ describe("metadata helpers", () => {
   it("builds objects the tool's own parser accepts, without the fields it does not know", () => {
     const meta = buildCollectionMetadata({
       host: "http://q:6333", collection: "c", snapshot: "c-9-2026-03-01-08-00-00.snapshot",
-      facts: { qdrantVersion: undefined, pointsCount: 0, collectionConfig: undefined, aliases: [] },
+      facts: { qdrantVersion: undefined, status: "green", pointsCount: 0, collectionConfig: undefined, aliases: [] },
       size: 10, sha256: "AB".repeat(32), createdAt: new Date("2026-03-01T08:00:01Z"),
     });
     expect(meta).toEqual({

@@ -30,4 +30,26 @@ describe("parallelism", () => {
     expect(parallel).toEqual(sequential);
     expect(sequential.history).toHaveLength(12);
   });
+
+  it("does not let a slow restore host hold back the others: they finish while it is on its second recovery", async () => {
+    const rig = await startRig("parallel-slow-host", { nodes: 4 });
+    const [source = "", fast1 = "", fast2 = "", slow = ""] = rig.urls;
+    const collections = Array.from({ length: 8 }, (_, i) => `col-${i}`);
+    for (const c of collections) await seedCollection(source, c, { points: 3, dim: 2 });
+    const env = { QDRANT_SOURCE_HOSTS: source, QDRANT_RESTORE_HOSTS: `${fast1},${fast2},${slow}`, QDRANT_VERIFY_AFTER_RECOVER: "false" };
+    expect(await createSnap({}, rig.deps(env))).toMatchObject({ done: 8, exitCode: EXIT.ok });
+    rig.emu.faults.add({ node: 3, method: "PUT", path: /\/snapshots\/recover$/, latencyMs: 300 });
+    rig.emu.resetRequests();
+
+    // At the defaults (8 at once, 1 per host).
+    expect(await recoverSnap({}, rig.deps(env))).toMatchObject({ done: 24, exitCode: EXIT.ok });
+
+    // The log is in completion order. Had each collection waited for all hosts before the next one started,
+    // the fast hosts would have trailed the slow one collection by collection.
+    const recoveries = rig.requests("PUT", /\/snapshots\/recover$/);
+    const secondSlow = recoveries.filter((r) => r.node === 3)[1];
+    const fastDone = recoveries.filter((r) => r.node !== 3);
+    expect(fastDone).toHaveLength(16);
+    expect(recoveries.indexOf(secondSlow!)).toBeGreaterThan(recoveries.indexOf(fastDone.at(-1)!));
+  });
 });

@@ -19,7 +19,7 @@ describe("buildConfig", () => {
     expect(c).toMatchObject({
       apiKey: undefined, sourceHosts: [], restoreHosts: [], discoverPeers: false, requestTimeoutMs: 1_800_000,
       waitOnTask: true, linkExpirySeconds: 3600, snapshotFilter: "", httpPort: 6333, stateDir: cwd,
-      concurrency: 4, perHostConcurrency: 1, retries: 3,
+      concurrency: 8, perHostConcurrency: 1, retries: 3,
     });
     expect(c.s3.region).toBe("us-east-1");
     expect(Object.isFrozen(c)).toBe(true);
