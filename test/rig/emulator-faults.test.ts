@@ -103,16 +103,19 @@ describe("faults", () => {
 });
 
 describe("request log", () => {
-  it("records node, method, pathname and status; reset clears it", async () => {
+  it("records node, method, pathname, status and duration; reset clears it", async () => {
     emu.resetRequests();
+    const remove = emu.faults.add({ node: 1, latencyMs: 50 });
     await call(a, "GET", "/collections/f");
     await call(b, "GET", "/collections/missing?x=1");
+    remove();
     // The server logs when the response closes, which can trail the client by a moment.
     const log = await eventually(async () => (emu.requests().length === 2 ? emu.requests() : undefined));
     expect(log).toEqual([
-      { node: 0, method: "GET", path: "/collections/f", status: 200 },
-      { node: 1, method: "GET", path: "/collections/missing", status: 404 },
+      { node: 0, method: "GET", path: "/collections/f", status: 200, ms: expect.any(Number) },
+      { node: 1, method: "GET", path: "/collections/missing", status: 404, ms: expect.any(Number) },
     ]);
+    expect(log?.[1]?.ms, "the injected latency is part of the duration").toBeGreaterThanOrEqual(49);
     emu.resetRequests();
     expect(emu.requests()).toEqual([]);
   });

@@ -20,6 +20,8 @@ export interface RequestLogEntry {
   path: string;
   /** HTTP status answered; 0 when the connection was reset by a fault. */
   status: number;
+  /** Milliseconds from the request's arrival to the end of the answer (injected latency included). */
+  ms: number;
 }
 
 export interface ServerDeps {
@@ -124,8 +126,9 @@ export function createNodeServer(node: NodeRuntime, deps: ServerDeps): Server {
   const listener: RequestListener = (req, res) => {
     const method = (req.method ?? "GET").toUpperCase();
     const path = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
+    const arrived = performance.now();
     res.on("close", () => {
-      deps.log.push({ node: node.index, method, path, status: res.headersSent ? res.statusCode : 0 });
+      deps.log.push({ node: node.index, method, path, status: res.headersSent ? res.statusCode : 0, ms: performance.now() - arrived });
     });
     handle(node, deps, req, res).catch(() => res.destroy());
   };
