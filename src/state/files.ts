@@ -4,23 +4,27 @@
  * (full_snapshots, pruned_snapshots).
  *
  * Every append is one write() on a file opened in append mode followed by fdatasync, serialised per file, so a
- * row is either fully on disk or absent and concurrent appends never interleave.
+ * row is either fully on disk or absent and concurrent appends never interleave. The descriptor stays open between
+ * appends while the file is the one it wrote to and nothing else changed it (see StateStore.write).
  */
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
 import { formatCsvRow, parseCsvRows } from "./csv.js";
 import {
+  appendDurably,
   backUp,
+  closeFd,
   decodeUtf8,
   formatStamp,
-  lastByte,
+  fstatFd,
+  lastByteFd,
   messageOf,
-  openForAppend,
+  openAppendFd,
   readOrEmpty,
   remove,
+  statOrUndefined,
   syncDir,
   writeAtomically,
-  writeFully,
 } from "./fs.js";
 
 export const STATE_FILES = {
@@ -53,6 +57,8 @@ export class StateStore {
   // Tail of each file's queue of writes; never rejects, so one failed append does not block the next.
   private readonly queues = new Map<StateKind, Promise<void>>();
   private readonly listeners: ((kind: StateKind) => void)[] = [];
+  /** Per file, the descriptor of the last append, kept for the next one (see write()). */
+  private readonly appenders = new Map<StateKind, Appender>();
   private closed = false;
 
   /** @param dir the state directory (the bash tool used the current directory); created on first append */
@@ -74,10 +80,12 @@ export class StateStore {
     const bytes = await readOrEmpty(file);
     if (bytes === undefined) return [];
     const columns: readonly string[] = STATE_FILES[kind].columns;
-    return parseCsvRows(decodeUtf8(bytes, file), { file, columns: columns.length }).map((fields) =>
+    return parseCsvRows(decodeUtf8(bytes, file), { file, columns: columns.length }).map((fields) => {
       // Checked: parseCsvRows guarantees exactly one field per column.
-      Object.fromEntries(columns.map((column, index) => [column, fields[index] ?? ""])) as Row<K>,
-    );
+      const row: Record<string, string> = {};
+      for (let index = 0; index < columns.length; index++) row[columns[index]!] = fields[index] ?? "";
+      return row as Row<K>;
+    });
   }
 
   /** True when `kind`'s file is missing or holds only blank lines (whitespace and an optional BOM). */
@@ -124,7 +132,10 @@ export class StateStore {
   /** Replaces `kind`'s file with `bytes` atomically (the old or the new content survives a crash, never a mix). */
   async replace(kind: StateKind, bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
-    await this.enqueue(kind, () => writeAtomically(this.path(kind), this.dir, bytes));
+    await this.enqueue(kind, async () => {
+      await this.release(kind);
+      await writeAtomically(this.path(kind), this.dir, bytes);
+    });
     this.changed(kind);
   }
 
@@ -133,7 +144,10 @@ export class StateStore {
    * out of the way. Returns the new path, or undefined when there was no file.
    */
   moveAside(kind: StateKind, now: Date, suffix: string): Promise<string | undefined> {
-    return this.enqueue(kind, () => backUp(this.path(kind), formatStamp(now), suffix));
+    return this.enqueue(kind, async () => {
+      await this.release(kind);
+      return backUp(this.path(kind), formatStamp(now), suffix);
+    });
   }
 
   /**
@@ -144,7 +158,12 @@ export class StateStore {
   async reset(opts: { bkp: boolean; now: Date }): Promise<ResetResult> {
     const stamp = formatStamp(opts.now);
     const outcomes = await Promise.all(
-      KINDS.map((kind) => this.enqueue(kind, () => (opts.bkp ? backUp(this.path(kind), stamp, ".bkp") : remove(this.path(kind))))),
+      KINDS.map((kind) =>
+        this.enqueue(kind, async () => {
+          await this.release(kind);
+          return opts.bkp ? backUp(this.path(kind), stamp, ".bkp") : remove(this.path(kind));
+        }),
+      ),
     );
     if (outcomes.some((outcome) => outcome !== undefined)) await syncDir(this.dir);
     const done = outcomes.filter((outcome): outcome is string => outcome !== undefined);
@@ -155,6 +174,15 @@ export class StateStore {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.queues.values());
+    await Promise.all([...this.appenders.keys()].map((kind) => this.release(kind)));
+  }
+
+  /** Closes the descriptor kept for `kind`, if any (run inside its queue, or once the queues are idle). */
+  private async release(kind: StateKind): Promise<void> {
+    const kept = this.appenders.get(kind);
+    if (kept === undefined) return;
+    this.appenders.delete(kind);
+    await closeFd(kept.fd).catch(() => undefined);
   }
 
   private changed(kind: StateKind): void {
@@ -173,29 +201,65 @@ export class StateStore {
     return result;
   }
 
+  /**
+   * Appends `text` durably. The first append to a file opens it, reads its size and last byte (a hand-edited file may
+   * lack its final newline; without one the row would be glued onto the last line) and keeps the descriptor with the
+   * file's identity and size. A later append uses it when the path still names that file at the size this store left
+   * it (so nobody replaced, removed or wrote to it since, and it ends in our newline): a stat, a write and an
+   * fdatasync instead of opening, checking and closing the file again for every row. Otherwise it starts over.
+   */
   private async write(kind: StateKind, text: string): Promise<void> {
     const file = this.path(kind);
     try {
-      const handle = await openForAppend(file, this.dir);
-      let created = false;
-      try {
-        const { size } = await handle.stat();
-        created = size === 0;
-        // A hand-edited file may lack its final newline; without this the row would be glued onto the last one.
-        const prefix = size > 0 && (await lastByte(handle, size)) !== 0x0a ? "\n" : "";
-        await writeFully(handle, Buffer.from(prefix + text, "utf8"));
-        await handle.datasync();
-      } finally {
-        await handle.close();
+      const bytes = Buffer.from(text, "utf8");
+      const kept = this.appenders.get(kind);
+      if (kept !== undefined) {
+        const now = await statOrUndefined(file);
+        if (now !== undefined && now.ino === kept.ino && now.dev === kept.dev && now.size === kept.size) {
+          await this.appendTo(kind, kept, bytes);
+          return;
+        }
+        await this.release(kind);
       }
+      const fd = await openAppendFd(file, this.dir);
+      let appender: Appender;
+      let prefix: Buffer | undefined;
+      try {
+        const st = await fstatFd(fd);
+        appender = { fd, dev: st.dev, ino: st.ino, size: st.size };
+        prefix = st.size > 0 && (await lastByteFd(fd, st.size)) !== 0x0a ? Buffer.from("\n") : undefined;
+      } catch (err) {
+        await closeFd(fd).catch(() => undefined);
+        throw err;
+      }
+      const created = appender.size === 0;
+      this.appenders.set(kind, appender);
+      await this.appendTo(kind, appender, prefix ? Buffer.concat([prefix, bytes]) : bytes);
       // A new file's directory entry must be durable too, or a crash could lose the whole file.
       if (created) await syncDir(this.dir);
     } catch (err) {
       throw new StateFileError(file, undefined, `cannot append: ${messageOf(err)}`);
     }
   }
+
+  private async appendTo(kind: StateKind, appender: Appender, bytes: Buffer): Promise<void> {
+    try {
+      await appendDurably(appender.fd, bytes);
+      appender.size += bytes.length;
+    } catch (err) {
+      await this.release(kind);
+      throw err;
+    }
+  }
 }
 
+/** An open append descriptor and the identity and size of the file as the last append left it. */
+interface Appender {
+  fd: number;
+  dev: number;
+  ino: number;
+  size: number;
+}
 
 export function fieldOf(row: Readonly<Record<string, unknown>>, column: string): string {
   const value = row[column];

@@ -2,27 +2,63 @@
  * File-system helpers of the state store: durable appends, atomic replacement, backups. Every error they raise
  * names the file (StateFileError, exit 2).
  */
-import { mkdir, open, readFile, rename, lstat, unlink, type FileHandle } from "node:fs/promises";
+import fs from "node:fs";
+import { mkdir, open, readFile, rename, lstat, stat, unlink, type FileHandle } from "node:fs/promises";
 import { StateFileError } from "../errors.js";
 
 /** State holds host, collection and snapshot names, no secrets. */
 export const FILE_MODE = 0o644;
 
-export async function openForAppend(file: string, dir: string): Promise<FileHandle> {
+/**
+ * A file opened for appending, as a bare descriptor: the state store keeps one open between appends, and a descriptor
+ * (unlike a FileHandle) left open by a store nobody closed, as in tests, draws no warning when collected.
+ */
+export async function openAppendFd(file: string, dir: string): Promise<number> {
   try {
     // a+: appends always go to the end (O_APPEND), and the last byte can still be read.
-    return await open(file, "a+", FILE_MODE);
+    return await fdCall<number>((cb) => fs.open(file, "a+", FILE_MODE, cb));
   } catch (err) {
     if (codeOf(err) !== "ENOENT") throw err;
     await mkdir(dir, { recursive: true });
-    return await open(file, "a+", FILE_MODE);
+    return await fdCall<number>((cb) => fs.open(file, "a+", FILE_MODE, cb));
   }
 }
 
-export async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
+export function fstatFd(fd: number): Promise<fs.Stats> {
+  return fdCall<fs.Stats>((cb) => fs.fstat(fd, cb));
+}
+
+/** The file's identity and size by path, or undefined when it is gone. */
+export async function statOrUndefined(file: string): Promise<fs.Stats | undefined> {
+  try {
+    return await stat(file);
+  } catch (err) {
+    if (codeOf(err) === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+export async function lastByteFd(fd: number, size: number): Promise<number | undefined> {
   const buffer = Buffer.alloc(1);
-  await handle.read(buffer, 0, 1, size - 1);
+  await fdCall<number>((cb) => fs.read(fd, buffer, 0, 1, size - 1, cb));
   return buffer[0];
+}
+
+/** Writes all of `buffer` at the end of the file (the descriptor is O_APPEND), then fdatasync. */
+export async function appendDurably(fd: number, buffer: Buffer): Promise<void> {
+  for (let offset = 0; offset < buffer.length; ) {
+    offset += await fdCall<number>((cb) => fs.write(fd, buffer, offset, buffer.length - offset, null, cb));
+  }
+  await fdCall<void>((cb) => fs.fdatasync(fd, cb));
+}
+
+export function closeFd(fd: number): Promise<void> {
+  return fdCall<void>((cb) => fs.close(fd, cb));
+}
+
+/** One callback-style fs call as a promise of its first result. */
+function fdCall<T>(call: (cb: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
 // write() may in principle write less than asked; for regular files it writes everything in one call.

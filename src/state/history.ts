@@ -5,5 +5,7 @@
 
 /** Joins key parts with NUL, which no state field can contain (the CSV layer rejects it), so keys never collide. */
 export function joinKey(...parts: readonly string[]): string {
-  return parts.join("\u0000");
+  // The two-part key (host and snapshot, collection and name) is built once per row and item of every run: a template
+  // is several times cheaper than join() there, and gives the same string.
+  return parts.length === 2 ? `${parts[0]}\u0000${parts[1]}` : parts.join("\u0000");
 }
