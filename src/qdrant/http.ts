@@ -82,7 +82,17 @@ export class QdrantHttp {
   private async callOnce(method: string, host: string, path: string, body: unknown): Promise<Outcome> {
     const { signal, log, apiKey, timeoutMs } = this.opts;
     if (signal.aborted) throw new InterruptedError();
-    const timeout = AbortSignal.timeout(timeoutMs);
+    // The run's signal or CURL_TIMEOUT, whichever comes first, aborts the request (body included). One controller, a
+    // timer and a listener: AbortSignal.any over AbortSignal.timeout cost about twice as much per request, and their
+    // weak references and finalizers kept garbage alive across collections (measured in bench/overhead.ts).
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
+    const onAbort = (): void => abort.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
     const started = performance.now();
     const headers: Record<string, string> = { accept: "application/json" };
     if (apiKey) headers["api-key"] = apiKey;
@@ -99,7 +109,7 @@ export class QdrantHttp {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         dispatcher: this.agent,
-        signal: AbortSignal.any([signal, timeout]),
+        signal: abort.signal,
       });
       status = res.statusCode;
       contentType = String(res.headers["content-type"] ?? "");
@@ -108,10 +118,12 @@ export class QdrantHttp {
       text = await res.body.text();
     } catch (err) {
       if (signal.aborted) throw new InterruptedError();
-      if (timeout.aborted) throw fail("timeout", undefined, `no answer within ${Math.round(timeoutMs / 1000)} s (CURL_TIMEOUT)`, { cause: err });
+      if (timedOut) throw fail("timeout", undefined, `no answer within ${Math.round(timeoutMs / 1000)} s (CURL_TIMEOUT)`, { cause: err });
       throw transportFailure(fail, err);
     } finally {
-      log.debug(`${method} ${host}${path} ${status! ?? "-"} ${Math.round(performance.now() - started)} ms`);
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      if (log.level === "verbose") log.debug(`${method} ${host}${path} ${status! ?? "-"} ${Math.round(performance.now() - started)} ms`);
     }
     return toOutcome(fail, status, contentType, text, retryAfter);
   }
