@@ -4,7 +4,7 @@ import { writeMetadata } from "../backup/metadata.js";
 import { transferSnapshot } from "../backup/transfer.js";
 import { assertConfigured, type Config } from "../config.js";
 import { ConfigError, EXIT, InterruptedError, ToolError } from "../errors.js";
-import { createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
+import { admissionWindow, createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
 import type { SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
@@ -38,7 +38,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
     listedOn: new Set(rows.map((r) => key(r.host, r.collection))), listedHosts: new Set(rows.map((r) => r.host)), once: new Set(),
   };
   // One scheduler for every host (lib/pool.ts): QDRANT_PER_HOST_CONCURRENCY per host, QDRANT_CONCURRENCY in all,
-  // and a slow host never holds back another's work. Every collection is admitted at once; its index orders the work.
+  // and a slow host does not hold back another's work (within the admission window); each collection's index orders the work.
   const scheduler = createHostScheduler({ perHost: config.perHostConcurrency, total: config.concurrency, signal: deps.signal, fatal: isFatal });
   // Calls made before a collection's host tasks are queued (peers, status without metadata): bounded, outside the slots.
   const before = createLimiter(config.concurrency);
@@ -46,7 +46,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   const statusHost = new Map<string, string>();
   for (const r of rows) if (!statusHost.has(r.collection) && r.host) statusHost.set(r.collection, r.host);
 
-  await runAdmitted(collections, scheduler, async (collection, index) => {
+  await runAdmitted(collections, scheduler, admissionWindow(config.concurrency), async (collection, index) => {
     // With metadata, the status comes with each host's facts (no call of its own); see snapshotOn.
     if (!ctx.facts) await before(() => warnIfNotGreen(deps, statusHost.get(collection) ?? config.sourceHosts[0]!, collection));
     let targets: readonly string[];

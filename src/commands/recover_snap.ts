@@ -3,7 +3,7 @@ import type { BackupMetadata } from "../backup/metadata.js";
 import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
 import { createSnapshotFilter } from "../lib/filter.js";
-import { createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
+import { admissionWindow, createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
 import { collectionSnapshotKey } from "../s3/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
 import { compareSnapshotNames, describeError, isFatal, key, settleAll } from "./shared.js";
@@ -163,7 +163,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     else if (again !== undefined) await verify(host, collection, again, true);
   };
 
-  // Every collection is admitted at once; its index orders the work on each host (lib/pool.ts).
+  // Collections are admitted in order within a window (lib/pool.ts); each one's index orders the work on each host.
   const work = [...byCollection];
   const finished = new Uint8Array(work.length);
   /** Reads ahead the metadata of the collections after `index`, so that it is at hand when their turn comes. */
@@ -176,7 +176,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       if (first !== undefined) metadataOf(collection, first).catch(() => undefined);
     }
   };
-  await runAdmitted(work, scheduler, async ([collection, snapshots], index) => {
+  await runAdmitted(work, scheduler, admissionWindow(config.concurrency), async ([collection, snapshots], index) => {
     const progress: Progress = { recovered: new Map(), recheck: new Map() };
     // Each host goes through the collection's snapshots oldest first at its own pace: a slow host delays only itself.
     await settleAll(config.restoreHosts.map(async (host) => {

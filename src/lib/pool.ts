@@ -222,12 +222,20 @@ function validateConcurrency(value: number): void {
 }
 
 /**
- * Runs `fn` for every item at once (mapPool semantics), the work inside going through `scheduler`: everything is
- * admitted up front so that no host waits for another's items, and the scheduler's limits bound what runs. An error
- * `fn` throws stops the scheduler too, so no queued task starts after a fatal error raised outside it.
+ * Runs `fn` for every item (mapPool semantics), the work inside going through `scheduler`, with up to `window` items
+ * admitted at once, in order. The window is what lets hosts run apart: a host may be up to `window` items ahead of a
+ * slow one before it waits for it, so a slow host does not hold the others back, while memory stays bounded by the
+ * window instead of growing with the number of items. An error `fn` throws stops the scheduler too, so no queued task
+ * starts after a fatal error raised outside it.
  */
-export function runAdmitted<T>(items: readonly T[], scheduler: HostScheduler, fn: (item: T, index: number) => Promise<void>, signal?: AbortSignal): Promise<void[]> {
-  return mapPool(items, Math.max(items.length, 1), async (item, index) => {
+export function runAdmitted<T>(
+  items: readonly T[],
+  scheduler: HostScheduler,
+  window: number,
+  fn: (item: T, index: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void[]> {
+  return mapPool(items, Math.max(1, Math.min(window, items.length)), async (item, index) => {
     try {
       await fn(item, index);
     } catch (error) {
@@ -235,4 +243,9 @@ export function runAdmitted<T>(items: readonly T[], scheduler: HostScheduler, fn
       throw error;
     }
   }, signal);
+}
+
+/** Items admitted at once by create_snap and recover_snap: how far hosts may run apart (see runAdmitted). */
+export function admissionWindow(total: number): number {
+  return Math.max(256, 32 * total);
 }

@@ -217,10 +217,22 @@ describe("createHostScheduler", () => {
     expect(started).toEqual(["first"]);
   });
 
+  it("runAdmitted admits at most `window` items at once, in order", async () => {
+    const scheduler = createHostScheduler({ perHost: 8, total: 8 });
+    const g = gauge();
+    const order: number[] = [];
+    await runAdmitted([0, 1, 2, 3, 4, 5, 6], scheduler, 3, (n) => g.run(async () => {
+      order.push(n);
+      await scheduler.run("h", n, () => tick(3));
+    }));
+    expect(g.max).toBe(3);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
   it("runAdmitted: an item's error stops the scheduler and is rethrown, not the SkippedErrors it caused", async () => {
     const scheduler = createHostScheduler({ perHost: 1, total: 1 });
     const ran: number[] = [];
-    const outcome = runAdmitted([0, 1, 2, 3], scheduler, async (n) => {
+    const outcome = runAdmitted([0, 1, 2, 3], scheduler, 4, async (n) => {
       await scheduler.run("h", n, async () => {
         ran.push(n);
         await tick(5);
