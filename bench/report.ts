@@ -16,7 +16,19 @@ export interface Figure {
   reference?: number;
   target?: Target;
   pass?: boolean;
+  /**
+   * A regression guard, looser than the target: a figure outside it makes `npm run bench` exit 1 (in every profile;
+   * the short CI profile exists to check these). Only ratios and memory, never absolute times.
+   */
+  guard?: Target;
+  /** Set from `guard` by judged(). */
+  guardPass?: boolean;
+  /** What the figure means, for BENCHMARKS.md. */
+  meaning?: string;
 }
+
+/** "full" is `npm run bench`; "ci" the short profile CI runs (under a minute, guards only). */
+export type Profile = "full" | "ci";
 
 export interface ScenarioContext {
   /** Repository root. */
@@ -27,12 +39,17 @@ export interface ScenarioContext {
   runs: number | undefined;
   /** Progress lines (stderr), so stdout stays the results table. */
   progress: (line: string) => void;
+  profile: Profile;
 }
 
 export interface Scenario {
   /** Short name, used by --only. */
   name: string;
   title: string;
+  /** What the scenario does and how to read it, for BENCHMARKS.md. */
+  about: string;
+  /** Whether the short CI profile runs it (then it must take well under a minute there). */
+  inCi: boolean;
   run: (ctx: ScenarioContext) => Promise<ScenarioResult>;
 }
 
@@ -46,16 +63,31 @@ export interface ScenarioResult {
 export interface BenchResults {
   date: string;
   command: string;
+  profile: Profile;
   machine: { cores: number; cpu: string; memoryBytes: number; node: string; os: string };
-  scenarios: ({ name: string; title: string } & ScenarioResult)[];
+  scenarios: ({ name: string; title: string; about: string } & ScenarioResult)[];
 }
 
-/** A figure with its pass/fail filled in from its target. */
-export function judged(f: Omit<Figure, "pass">): Figure {
-  if (!f.target) return f;
-  const { op, value } = f.target;
-  const pass = op === "<" ? f.value < value : op === "<=" ? f.value <= value : op === ">" ? f.value > value : f.value >= value;
-  return { ...f, pass };
+/** Whether `value` meets `target`. */
+export function meets(value: number, target: Target): boolean {
+  const { op, value: bound } = target;
+  return op === "<" ? value < bound : op === "<=" ? value <= bound : op === ">" ? value > bound : value >= bound;
+}
+
+/** A figure with its pass/fail filled in from its target and guard. */
+export function judged(f: Omit<Figure, "pass" | "guardPass">): Figure {
+  return {
+    ...f,
+    ...(f.target ? { pass: meets(f.value, f.target) } : {}),
+    ...(f.guard ? { guardPass: meets(f.value, f.guard) } : {}),
+  };
+}
+
+/** The figures whose regression guard failed, as "scenario: figure value (guard …)" lines. */
+export function guardFailures(results: BenchResults): string[] {
+  return results.scenarios.flatMap((s) =>
+    s.figures.filter((f) => f.guardPass === false).map((f) => `${s.name}: ${f.name} = ${fmt(f.value)} ${f.unit}, guard ${f.guard!.op} ${fmt(f.guard!.value)} ${f.unit}`),
+  );
 }
 
 export function median(xs: readonly number[]): number {
@@ -75,25 +107,30 @@ export function machine(): BenchResults["machine"] {
   };
 }
 
-function fmt(n: number): string {
-  return Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(1);
+export function fmt(n: number): string {
+  const a = Math.abs(n);
+  return a >= 100 ? n.toFixed(0) : a >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+export const TABLE_HEAD = ["scenario", "figure", "value", "reference", "target", "result"];
+
+/** One row per figure, in TABLE_HEAD's columns. */
+export function tableRows(results: BenchResults): string[][] {
+  return results.scenarios.flatMap((s) =>
+    s.figures.map((f) => [
+      s.name,
+      f.name,
+      `${fmt(f.value)} ${f.unit}`,
+      f.reference === undefined ? "" : `${fmt(f.reference)} ${f.unit}`,
+      [f.target ? `${f.target.op} ${fmt(f.target.value)} ${f.unit}` : "", f.guard ? `guard ${f.guard.op} ${fmt(f.guard.value)}` : ""].filter(Boolean).join("; "),
+      [f.pass === undefined ? "" : f.pass ? "ok" : "MISS", f.guardPass === false ? "GUARD FAILED" : ""].filter(Boolean).join(", "),
+    ]),
+  );
 }
 
 /** The results as a plain-text table. */
 export function table(results: BenchResults): string {
-  const rows: string[][] = [["scenario", "figure", "value", "reference", "target", "result"]];
-  for (const s of results.scenarios) {
-    for (const f of s.figures) {
-      rows.push([
-        s.name,
-        f.name,
-        `${fmt(f.value)} ${f.unit}`,
-        f.reference === undefined ? "" : `${fmt(f.reference)} ${f.unit}`,
-        f.target ? `${f.target.op} ${fmt(f.target.value)} ${f.unit}` : "",
-        f.pass === undefined ? "" : f.pass ? "ok" : "MISS",
-      ]);
-    }
-  }
+  const rows: string[][] = [TABLE_HEAD, ...tableRows(results)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   const m = results.machine;

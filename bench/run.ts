@@ -1,13 +1,21 @@
 /**
- * `npm run bench [-- --only <scenario>] [--runs N]`: runs the bench scenarios against the built CLI, prints a table
- * and writes bench-results.json. A missed target prints MISS; only a crash exits non-zero.
+ * `npm run bench [-- --only <scenario>] [--runs N] [--profile full|ci]`: runs the bench scenarios against the built
+ * CLI and prints a table.
+ * - The full profile with every scenario writes bench-results.json and regenerates BENCHMARKS.md from it; a run of
+ *   some scenarios (--only) writes bench-results.partial.json, the ci profile bench-results.ci.json.
+ * - A missed target prints MISS. A failed regression guard (see Figure.guard) prints GUARD FAILED and exits 1; so
+ *   does a crash.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { machine, table, writeResults, type BenchResults, type Scenario } from "./report.js";
+import { writeFile } from "node:fs/promises";
+import { latency } from "./latency.js";
+import { renderMarkdown } from "./markdown.js";
+import { overhead, scaling } from "./overhead.js";
+import { guardFailures, machine, table, writeResults, type BenchResults, type Profile, type Scenario } from "./report.js";
 import { startup } from "./startup.js";
 import { transfer } from "./transfer.js";
 
@@ -15,7 +23,7 @@ import { transfer } from "./transfer.js";
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 
 /** Every scenario, in the order they run. */
-const SCENARIOS: readonly Scenario[] = [startup, transfer];
+const SCENARIOS: readonly Scenario[] = [latency, overhead, scaling, startup, transfer];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist", "cli.js");
@@ -25,7 +33,7 @@ const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 class UsageError extends Error {}
 
 function usage(): string {
-  return `usage: npm run bench -- [--only <scenario>]... [--runs N]\nscenarios: ${SCENARIOS.map((s) => s.name).join(", ")}\n`;
+  return `usage: npm run bench -- [--only <scenario>]... [--runs N] [--profile full|ci]\nscenarios: ${SCENARIOS.map((s) => s.name).join(", ")}\n`;
 }
 
 function newestMtime(dir: string): number {
@@ -46,7 +54,7 @@ function buildIfNeeded(): void {
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { only: { type: "string", multiple: true }, runs: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { only: { type: "string", multiple: true }, runs: { type: "string" }, profile: { type: "string", default: "full" }, help: { type: "boolean", short: "h" } },
     strict: true,
   });
   if (values.help) {
@@ -58,10 +66,12 @@ async function main(argv: string[]): Promise<number> {
     runs = Number(values.runs);
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, got "${values.runs}"`);
   }
+  if (values.profile !== "full" && values.profile !== "ci") throw new UsageError(`--profile: expected full or ci, got "${values.profile}"`);
+  const profile: Profile = values.profile;
   const only = values.only ?? [];
   const unknown = only.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length) throw new UsageError(`unknown scenario ${unknown.map((n) => `"${n}"`).join(", ")}`);
-  const selected = only.length ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
+  const selected = SCENARIOS.filter((s) => (only.length ? only.includes(s.name) : profile === "full" || s.inCi));
 
   buildIfNeeded();
   const results: BenchResults = {
@@ -69,19 +79,27 @@ async function main(argv: string[]): Promise<number> {
     command: process.env["npm_lifecycle_event"] === "bench"
       ? `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`
       : `tsx bench/run.ts${argv.length ? ` ${argv.join(" ")}` : ""}`,
+    profile,
     machine: machine(),
     scenarios: [],
   };
   for (const s of selected) {
     progress(`running ${s.name}: ${s.title}`);
-    const r = await s.run({ root, cli, runs, progress });
-    results.scenarios.push({ name: s.name, title: s.title, ...r });
+    const r = await s.run({ root, cli, runs, progress, profile });
+    results.scenarios.push({ name: s.name, title: s.title, about: s.about, ...r });
   }
   process.stdout.write(table(results));
-  const file = path.join(root, "bench-results.json");
+  const complete = profile === "full" && selected.length === SCENARIOS.length;
+  const file = path.join(root, complete ? "bench-results.json" : profile === "ci" ? "bench-results.ci.json" : "bench-results.partial.json");
   await writeResults(file, results);
   progress(`wrote ${path.relative(process.cwd(), file) || file}`);
-  return 0;
+  if (complete) {
+    await writeFile(path.join(root, "BENCHMARKS.md"), renderMarkdown(results));
+    progress("wrote BENCHMARKS.md (regenerated from bench-results.json)");
+  }
+  const failed = guardFailures(results);
+  for (const line of failed) process.stderr.write(`bench: regression guard failed: ${line}\n`);
+  return failed.length > 0 ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,213 @@
+/**
+ * Scenario a) "latency": a backup and a restore dominated by waiting on Qdrant. Three independent source nodes hold
+ * the collections (split evenly), three restore nodes receive every snapshot. The emulator adds LATENCY_MS to every
+ * call and SNAPSHOT_MS more to every snapshot create or recover. create_snap and recover_snap run at the defaults
+ * and at QDRANT_CONCURRENCY=1 (one call at a time, as the bash tool works).
+ *
+ * The ideal of a run is read off the emulator's request log of that run: the busiest host's injected latency, summed
+ * over all its calls, divided by QDRANT_PER_HOST_CONCURRENCY: the time that host needs if the tool keeps it busy
+ * all the time and costs nothing itself.
+ */
+import { cp, mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { startEmulator, type Emulator, type RequestLogEntry } from "../test/support/emulator/index.js";
+import { seedCollection } from "../test/support/emulator/seed.js";
+import { createTestBucket, s3Env } from "../test/support/s3/client.js";
+import { startS3Server } from "../test/support/s3/launcher.js";
+import { runCli, type CliRun } from "./cli.js";
+import { judged, type Figure, type Scenario, type ScenarioContext, type ScenarioResult } from "./report.js";
+
+const LATENCY_MS = 20;
+const SNAPSHOT_MS = 200;
+const HOSTS = 3;
+/** QDRANT_PER_HOST_CONCURRENCY's default (src/variables.ts); the ideal divides by it. */
+const PER_HOST = 1;
+const COLLECTIONS = { full: 300, ci: 30 } as const;
+const API_KEY = "bench-latency-key";
+
+/** Snapshot create (POST …/snapshots), recover by URL (PUT …/snapshots/recover) and by upload (POST …/snapshots/upload). */
+const SNAPSHOT_WORK = [
+  { method: "POST", path: /^\/collections\/[^/]+\/snapshots(\/upload)?$/ },
+  { method: "PUT", path: /^\/collections\/[^/]+\/snapshots\/recover$/ },
+];
+
+/** Injected latency of one logged request, in ms, as the rules of slowDown() inject it. */
+function latencyOf(e: RequestLogEntry): number {
+  return LATENCY_MS + (SNAPSHOT_WORK.some((w) => w.method === e.method && w.path.test(e.path)) ? SNAPSHOT_MS : 0);
+}
+
+function slowDown(emulator: Emulator): void {
+  emulator.faults.add({ latencyMs: LATENCY_MS });
+  for (const w of SNAPSHOT_WORK) emulator.faults.add({ ...w, latencyMs: SNAPSHOT_MS });
+}
+
+interface Measured {
+  run: CliRun;
+  /** The busiest host's serial time, in seconds. */
+  idealSeconds: number;
+  calls: number;
+  busiestCalls: number;
+  /** The busiest host's own handling time beyond the injected latency (the emulator's work: archives, S3 writes). */
+  busiestOwnSeconds: number;
+  /** The ideal with each host's own handling time (measured per request) added to its injected latency. */
+  busyIdealSeconds: number;
+  /** TCP connections the nodes accepted during the run: far fewer than calls when keep-alive reuses them. */
+  connections: number;
+}
+
+/**
+ * Runs one task against `emulator` and reads its ideal off the emulator's request log: with `serial` (concurrency 1)
+ * the sum over all hosts, else the busiest host's share divided by `perHost`.
+ */
+async function measure(ctx: ScenarioContext, emulator: Emulator, task: string, env: Record<string, string>, cwd: string, perHost: number, serial = false): Promise<Measured> {
+  emulator.resetRequests();
+  const connectionsBefore = emulator.connections();
+  const run = await runCli(ctx, [task], env, cwd);
+  const connections = emulator.connections() - connectionsBefore;
+  const log = emulator.requests();
+  const perNode = new Map<number, { ms: number; calls: number; ownMs: number }>();
+  for (const e of log) {
+    const n = perNode.get(e.node) ?? { ms: 0, calls: 0, ownMs: 0 };
+    n.ms += latencyOf(e);
+    n.ownMs += Math.max(0, e.ms - latencyOf(e));
+    n.calls++;
+    perNode.set(e.node, n);
+  }
+  const nodes = [...perNode.values()];
+  const busiest = nodes.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, calls: 0, ownMs: 0 });
+  const idealMs = serial ? nodes.reduce((sum, n) => sum + n.ms, 0) : busiest.ms / perHost;
+  const busyMs = serial ? nodes.reduce((sum, n) => sum + n.ms + n.ownMs, 0) : Math.max(...nodes.map((n) => n.ms + n.ownMs)) / perHost;
+  return {
+    run, idealSeconds: idealMs / 1000, busyIdealSeconds: busyMs / 1000, calls: log.length,
+    busiestCalls: busiest.calls, busiestOwnSeconds: busiest.ownMs / 1000, connections,
+  };
+}
+
+/** The summary line must report every item done: a bench over a failing run must not print figures. */
+function expectSummary(run: CliRun, pattern: RegExp, what: string): void {
+  if (!pattern.test(run.stdout)) throw new Error(`${what}: unexpected summary:\n${run.stdout.split("\n").filter((l) => /Snapshots|failed/.test(l)).join("\n")}`);
+}
+
+async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const collections = COLLECTIONS[ctx.profile];
+  const snapshots = collections; // one per collection: each lives on one source host
+  const recoveries = snapshots * HOSTS;
+  const s3 = await startS3Server();
+  const work = await mkdtemp(path.join(os.tmpdir(), "bench-latency-"));
+  let source: Emulator | undefined;
+  let target: Emulator | undefined;
+  try {
+    const bucket = await createTestBucket(s3, "bench-latency");
+    const storage = { kind: "s3" as const, endpoint: s3.endpoint, bucket, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region };
+    source = await startEmulator({ nodes: HOSTS, apiKey: API_KEY, storage });
+    target = await startEmulator({ nodes: HOSTS, apiKey: API_KEY });
+    ctx.progress(`  seeding ${collections} collections on ${HOSTS} source nodes`);
+    const seed = async (from: number): Promise<void> => {
+      for (let i = from; i < collections; i += HOSTS * 4) {
+        await seedCollection(source!.urls[i % HOSTS]!, `c${String(i).padStart(4, "0")}`, { points: 2, dim: 4, apiKey: API_KEY });
+      }
+    };
+    await Promise.all(Array.from({ length: HOSTS * 4 }, (_, from) => seed(from)));
+    slowDown(source);
+    slowDown(target);
+    const env = {
+      QDRANT_API_KEY: API_KEY,
+      QDRANT_SOURCE_HOSTS: source.urls.join(","),
+      QDRANT_RESTORE_HOSTS: target.urls.join(","),
+      ...s3Env(s3, bucket),
+    };
+    const serialEnv = { ...env, QDRANT_CONCURRENCY: "1", QDRANT_PER_HOST_CONCURRENCY: "1" };
+    const dirs = { defaults: path.join(work, "defaults"), serial: path.join(work, "serial") };
+
+    await mkdir(dirs.defaults);
+    await runCli(ctx, ["get_coll"], env, dirs.defaults);
+    await cp(dirs.defaults, dirs.serial, { recursive: true });
+
+    const createdPattern = new RegExp(`Snapshots created: ${snapshots}, accepted: 0, failed: 0`);
+    ctx.progress(`  create_snap at the defaults (${snapshots} snapshots)`);
+    const create = await measure(ctx, source, "create_snap", env, dirs.defaults, PER_HOST);
+    expectSummary(create.run, createdPattern, "create_snap");
+    ctx.progress("  recover_snap at the defaults");
+    const recoveredPattern = new RegExp(`Snapshots recovered: ${recoveries}, accepted: 0, already recovered: 0, failed: 0`);
+    const recover = await measure(ctx, target, "recover_snap", env, dirs.defaults, PER_HOST);
+    expectSummary(recover.run, recoveredPattern, "recover_snap");
+
+    const figures: Figure[] = [
+      ...ratioFigures("create_snap", create, snapshots),
+      ...ratioFigures("recover_snap", recover, recoveries),
+    ];
+    if (ctx.profile === "full") {
+      ctx.progress("  create_snap at QDRANT_CONCURRENCY=1");
+      const createSerial = await measure(ctx, source, "create_snap", serialEnv, dirs.serial, 1, true);
+      expectSummary(createSerial.run, createdPattern, "create_snap (concurrency 1)");
+      ctx.progress("  recover_snap at QDRANT_CONCURRENCY=1");
+      const recoverSerial = await measure(ctx, target, "recover_snap", serialEnv, dirs.serial, 1, true);
+      expectSummary(recoverSerial.run, recoveredPattern, "recover_snap (concurrency 1)");
+      figures.push(...speedUpFigures("create_snap", create, createSerial), ...speedUpFigures("recover_snap", recover, recoverSerial));
+    }
+    return {
+      runs: 1,
+      figures,
+      notes: [
+        `${collections} collections split over ${HOSTS} independent source nodes; ${HOSTS} restore nodes each receive every snapshot; ${LATENCY_MS} ms on every call, ${SNAPSHOT_MS} ms more on every snapshot create or recover`,
+        `at the defaults, create_snap made ${create.calls} calls (busiest host ${create.busiestCalls}) over ${create.connections} connections; recover_snap ${recover.calls} calls (busiest host ${recover.busiestCalls}) over ${recover.connections} connections (keep-alive)`,
+        `the ideal counts injected latency only; the emulator's own handling (archives, S3 writes and downloads) added ${create.busiestOwnSeconds.toFixed(1)} s (create_snap) and ${recover.busiestOwnSeconds.toFixed(1)} s (recover_snap) to the busiest host at the defaults, all sharing ${os.availableParallelism()} cores with the CLI and the S3 server`,
+        "recover_snap's health checks are not under the per-host limit (they only read), so they overlap the recoveries: its ratio can be under 1",
+        ...(ctx.profile === "ci" ? [`ci profile: ${collections} collections and no concurrency-1 runs`] : []),
+      ],
+    };
+  } finally {
+    await Promise.allSettled([source?.stop(), target?.stop()]);
+    await s3.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function ratioFigures(task: string, m: Measured, items: number): Figure[] {
+  return [
+    judged({
+      name: `${task}, defaults: wall time`, value: m.run.seconds, unit: "s", reference: m.idealSeconds,
+      meaning: `${items} ${task === "create_snap" ? "snapshots" : "recoveries"}; the reference is the ideal: the busiest host's injected latency over all its calls, divided by QDRANT_PER_HOST_CONCURRENCY`,
+    }),
+    judged({
+      name: `${task}, defaults: wall / ideal`, value: m.run.seconds / m.idealSeconds, unit: "×",
+      target: { op: "<=", value: 1.15 }, guard: { op: "<=", value: 1.5 },
+      meaning: "how close the tool keeps the busiest host busy; 1.0 is perfect overlap at no cost of its own",
+    }),
+    judged({
+      name: `${task}, defaults: wall / (ideal + node's own time)`, value: m.run.seconds / m.busyIdealSeconds, unit: "×",
+      meaning: "the same with the busiest host's own handling time (the emulator's work per request, measured, not injected) added to the ideal: what remains above 1.0 is the tool's own cost",
+    }),
+  ];
+}
+
+function speedUpFigures(task: string, defaults: Measured, serial: Measured): Figure[] {
+  return [
+    judged({
+      name: `${task}, concurrency 1: wall time`, value: serial.run.seconds, unit: "s", reference: serial.idealSeconds,
+      meaning: "QDRANT_CONCURRENCY=1: one snapshot create or recover at a time over all hosts, the bash tool's way; the reference is the sum of all hosts' injected latency",
+    }),
+    judged({
+      name: `${task}: speed-up over concurrency 1`, value: serial.run.seconds / defaults.run.seconds, unit: "×",
+      reference: serial.busyIdealSeconds / defaults.busyIdealSeconds,
+      target: { op: ">=", value: 3 },
+      meaning: `wall time at QDRANT_CONCURRENCY=1 divided by wall time at the defaults, with ${HOSTS} hosts; the reference is the speed-up the rig allows: all hosts' measured busy time at concurrency 1 over the busiest host's at the defaults (the nodes' own work slows down when three of them share the rig's cores)`,
+    }),
+  ];
+}
+
+export const latency: Scenario = {
+  name: "latency",
+  title: "latency-bound backup and restore: 3 source and 3 restore hosts, against the ideal",
+  about:
+    "a) A backup and a restore dominated by waiting on Qdrant. The collections are split over three independent " +
+    "source nodes (the snapshots land in the bucket, the legacy layout); get_coll lists each node, so create_snap " +
+    "asks each node only for its own collections, with their facts (info, exact count) for the backup metadata. " +
+    "recover_snap recovers every " +
+    "snapshot on each of three restore nodes by presigned URL, then checks each collection (status, exact count, " +
+    "vectors config, payload scroll). The emulator delays every call and every snapshot create or recover. The ideal " +
+    "is the busiest host's serial time; the concurrency-1 runs show what the overlap buys.",
+  inCi: true,
+  run,
+};
