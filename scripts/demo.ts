@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator, type Emulator } from "../test/support/emulator/index.js";
 import { createAlias, listAliases, readAllPoints, seedCollection } from "../test/support/emulator/seed.js";
-import { createTestBucket } from "../test/support/s3/client.js";
+import { createTestBucket, s3Storage } from "../test/support/s3/client.js";
 import { startS3Server, type S3Server } from "../test/support/s3/launcher.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   try {
     s3 = await startS3Server();
     const bucket = await createTestBucket(s3, "demo");
-    const storage = { kind: "s3" as const, endpoint: s3.endpoint, bucket, accessKey: s3.accessKey, secretKey: s3.secretKey };
+    const storage = s3Storage(s3, bucket);
     const apiKey = "demo-api-key-0123456789";
     const source = await startEmulator({ nodes: 2, storage, apiKey });
     const target = await startEmulator({ nodes: 2, storage, apiKey });

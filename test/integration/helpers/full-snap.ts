@@ -11,7 +11,7 @@ import tar from "tar-stream";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator } from "../../support/emulator/index.js";
 import { createAlias, listAliases, readAllPoints, seedCollection } from "../../support/emulator/seed.js";
-import { createTestBucket, s3Env } from "../../support/s3/client.js";
+import { createTestBucket, s3Env, s3Storage } from "../../support/s3/client.js";
 import { makeTempDir } from "../../support/tmp.js";
 import { createBucketView, type BucketView } from "./bucket.js";
 import type { TOOL_STATE_FILE_NAMES } from "../../support/state-names.js";
@@ -43,7 +43,7 @@ export async function startFullRig(label: string, opts: { nodes: number; storage
   const storage =
     opts.storage === "local"
       ? { kind: "local" as const, dir: join(tmp.dir, "node-snapshots") }
-      : { kind: "s3" as const, endpoint: s3.endpoint, bucket: bucketName, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region };
+      : s3Storage(s3, bucketName);
   const emu = await startEmulator({ nodes: opts.nodes, apiKey: API_KEY, clock: clock.now, storage, peerIds: Array.from({ length: opts.nodes }, (_, i) => 11 + i) });
   const bucket = createBucketView(s3, bucketName);
   const closers: (() => Promise<void>)[] = [];

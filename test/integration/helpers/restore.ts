@@ -16,7 +16,7 @@ import type { SnapshotStore } from "../../../src/store/types.js";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator, type RequestLogEntry } from "../../support/emulator/index.js";
 import { qdrantCall, seedCollection } from "../../support/emulator/seed.js";
-import { createTestBucket, s3Env } from "../../support/s3/client.js";
+import { createTestBucket, s3Env, s3Storage } from "../../support/s3/client.js";
 import { makeTempDir } from "../../support/tmp.js";
 import { csv, manualClock, readStateFile } from "./rig.js";
 import type { StateFileName } from "../../support/state-names.js";
@@ -83,7 +83,7 @@ export async function stagedBackup(label: string, opts: StagedOptions): Promise<
   const clock = manualClock("2026-03-01T08:00:00Z");
   const storage = opts.emuStorage === "local"
     ? { kind: "local" as const }
-    : { kind: "s3" as const, endpoint: s3info.endpoint, bucket, accessKey: s3info.accessKey, secretKey: s3info.secretKey, region: s3info.region };
+    : s3Storage(s3info, bucket);
   const emu = await startEmulator({ nodes: 3, clock: clock.now, apiKey: API_KEY, peerIds: [1, 2, 3], storage });
   const closers: (() => Promise<void>)[] = [];
   onTestFinished(async () => {

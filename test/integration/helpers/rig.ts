@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { inject, onTestFinished } from "vitest";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../support/emulator/index.js";
-import { createTestBucket, s3Env } from "../../support/s3/client.js";
+import { createTestBucket, s3Env, s3Storage } from "../../support/s3/client.js";
 import type { S3ServerInfo } from "../../support/s3/launcher.js";
 import { makeTempDir } from "../../support/tmp.js";
 import { createBucketView, type BucketView } from "./bucket.js";
@@ -43,7 +43,7 @@ export async function startRig(label: string, opts: Omit<EmulatorOptions, "stora
   const closers: (() => Promise<void>)[] = [];
   const emu = await startEmulator({
     ...opts,
-    storage: { kind: "s3", endpoint: s3info.endpoint, bucket: bucketName, accessKey: s3info.accessKey, secretKey: s3info.secretKey, region: s3info.region },
+    storage: s3Storage(s3info, bucketName),
   });
   const bucket = createBucketView(s3info, bucketName);
   onTestFinished(async () => {

@@ -12,7 +12,7 @@ import { GetObjectCommand, NoSuchKey } from "@aws-sdk/client-s3";
 import { inject, onTestFinished } from "vitest";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../support/emulator/index.js";
-import { createTestBucket, createTestS3Client, s3Env } from "../../support/s3/client.js";
+import { createTestBucket, createTestS3Client, s3Env, s3Storage } from "../../support/s3/client.js";
 import { makeTempDir } from "../../support/tmp.js";
 import { createBucketView } from "./bucket.js";
 import { readStateFile } from "./rig.js";
@@ -75,7 +75,7 @@ export async function startTransferRig(
     ...emuOpts,
     apiKey: API_KEY,
     ...(nodeBucket !== undefined
-      ? { storage: { kind: "s3" as const, endpoint: s3.endpoint, bucket: nodeBucket, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region } }
+      ? { storage: s3Storage(s3, nodeBucket) }
       : {}),
   });
   cleanups.push(() => emu.stop());
