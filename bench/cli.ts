@@ -57,6 +57,19 @@ export function runCli(ctx: Pick<ScenarioContext, "cli">, args: readonly string[
   });
 }
 
+/** Reads `label: N` counts out of a task's summary line; a missing line is a crash of the bench, not a figure. */
+export function summaryCounts(task: string, stdout: string, pattern: RegExp): number[] {
+  const line = stdout.split("\n").find((l) => l.startsWith(`[${task}]`) && pattern.test(l));
+  const m = line === undefined ? null : pattern.exec(line);
+  if (!m) throw new Error(`${task}: no summary line matching ${pattern} in its output:\n${stdout.trim().split("\n").slice(-5).join("\n")}`);
+  return m.slice(1).map(Number);
+}
+
+/** Fails the bench when a task did not do every item: a bench over a failing run must not print figures. */
+export function expectCounts(task: string, got: number[], want: number[], line: string): void {
+  if (got.some((v, i) => v !== want[i])) throw new Error(`${task} did not succeed for every item (expected ${want.join("/")}, got ${got.join("/")}): ${line}`);
+}
+
 /** Wall time of `fn`, in seconds, with its value. */
 export async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
   const started = process.hrtime.bigint();

@@ -14,9 +14,9 @@ import os from "node:os";
 import path from "node:path";
 import { startEmulator, type Emulator } from "../test/support/emulator/index.js";
 import { seedCollection } from "../test/support/emulator/seed.js";
-import { createTestBucket, s3Env } from "../test/support/s3/client.js";
+import { createTestBucket, s3Env, s3Storage } from "../test/support/s3/client.js";
 import { startS3Server, type S3Server } from "../test/support/s3/launcher.js";
-import { assertTimeAvailable, runCli, type CliRun } from "./cli.js";
+import { assertTimeAvailable, expectCounts, runCli, summaryCounts, type CliRun } from "./cli.js";
 import { judged, median, type Figure, type Scenario, type ScenarioContext, type ScenarioResult } from "./report.js";
 
 const API_KEY = "bench-overhead-key";
@@ -63,18 +63,6 @@ const reused = new Set<number>();
 
 const fmtS = (s: number): string => `${s.toFixed(1)} s`;
 
-/** Reads `label: N` counts out of a task's summary line; a missing line is a crash of the bench, not a figure. */
-function summaryCounts(task: string, stdout: string, pattern: RegExp): number[] {
-  const line = stdout.split("\n").find((l) => l.startsWith(`[${task}]`) && pattern.test(l));
-  const m = line === undefined ? null : pattern.exec(line);
-  if (!m) throw new Error(`${task}: no summary line matching ${pattern} in its output:\n${stdout.trim().split("\n").slice(-5).join("\n")}`);
-  return m.slice(1).map(Number);
-}
-
-function expectCounts(task: string, got: number[], want: number[], line: string): void {
-  if (got.some((v, i) => v !== want[i])) throw new Error(`${task} did not succeed for every item (expected ${want.join("/")}, got ${got.join("/")}): ${line}`);
-}
-
 interface Rig {
   s3: S3Server;
   source: Emulator;
@@ -94,7 +82,7 @@ async function startRig(label: string): Promise<Rig> {
   };
   try {
     const bucket = await createTestBucket(s3, label);
-    const storage = { kind: "s3" as const, endpoint: s3.endpoint, bucket, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region };
+    const storage = s3Storage(s3, bucket);
     parts.source = await startEmulator({ nodes: SOURCE_NODES, apiKey: API_KEY, storage });
     parts.restore = await startEmulator({ nodes: RESTORE_NODES, apiKey: API_KEY });
     parts.work = await mkdtemp(path.join(os.tmpdir(), `bench-${label}-`));
