@@ -4,7 +4,7 @@ import { writeMetadata } from "../backup/metadata.js";
 import { transferSnapshot } from "../backup/transfer.js";
 import { assertConfigured, type Config } from "../config.js";
 import { ConfigError, EXIT, InterruptedError, ToolError } from "../errors.js";
-import { admissionWindow, createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
+import { admissionWindow, createHostScheduler, createLimiter, runAdmitted, type Slot } from "../lib/pool.js";
 import type { SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
@@ -111,9 +111,6 @@ function checkDestination(config: Config): boolean {
   if (problems.length > 0) throw new ConfigError(problems);
   return wanted;
 }
-
-/** Runs work in one of a host's slots (QDRANT_PER_HOST_CONCURRENCY, QDRANT_CONCURRENCY; lib/pool.ts). */
-type Slot = <T>(work: () => Promise<T>) => Promise<T>;
 
 /**
  * One snapshot of `collection` on `host`: facts, snapshot and transfer in one of the host's slots; then, outside it

@@ -3,7 +3,7 @@ import type { BackupMetadata } from "../backup/metadata.js";
 import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
 import { createSnapshotFilter } from "../lib/filter.js";
-import { admissionWindow, createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
+import { admissionWindow, createHostScheduler, createLimiter, runAdmitted, type Slot } from "../lib/pool.js";
 import { collectionSnapshotKey } from "../s3/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
 import { compareSnapshotNames, describeError, isFatal, key, settleAll } from "./shared.js";
@@ -13,9 +13,6 @@ import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 const BASH_PLACEHOLDERS = new Set(["unknown", "null"]);
 /** Collections whose metadata is read ahead of their recovery, so that the S3 read is not in a host's slot. */
 const READ_AHEAD = 2;
-
-/** Runs work in one of a host's slots (QDRANT_PER_HOST_CONCURRENCY, QDRANT_CONCURRENCY; lib/pool.ts). */
-type Slot = <T>(work: () => Promise<T>) => Promise<T>;
 
 /**
  * recover_snap: recover every snapshot in `snapshots` onto every restore host, by presigned URL or by upload
@@ -180,13 +177,11 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     const progress: Progress = { recovered: new Map(), recheck: new Map() };
     // Each host goes through the collection's snapshots oldest first at its own pace: a slow host delays only itself.
     await settleAll(config.restoreHosts.map(async (host) => {
-      for (const [i, snapshot] of snapshots.entries()) {
-        const inSlot: Slot = (fn) => scheduler.run(host, index, () => {
-          readAhead(index);
-          return fn();
-        });
-        await recoverOne(host, collection, snapshot, snapshots.slice(i + 1), progress, inSlot);
-      }
+      const inSlot: Slot = (fn) => scheduler.run(host, index, () => {
+        readAhead(index);
+        return fn();
+      });
+      for (const [i, snapshot] of snapshots.entries()) await recoverOne(host, collection, snapshot, snapshots.slice(i + 1), progress, inSlot);
     }));
     // Checks only poll, so they do not take a host's recovery slot (QDRANT_PER_HOST_CONCURRENCY).
     if (config.verifyAfterRecover && !deps.signal.aborted) await checks(() => settleAll(config.restoreHosts.map((host) => checkHost(host, collection, progress))));

@@ -82,6 +82,9 @@ export interface HostScheduler {
   stop(error: unknown): void;
 }
 
+/** Runs work in one of a host's slots: `(work) => scheduler.run(host, order, work)` for one host and item. */
+export type Slot = <T>(work: () => Promise<T>) => Promise<T>;
+
 /** How a task that never started is rejected once the batch stopped; `cause` is what stopped it. */
 export class SkippedError extends Error {
   constructor(override readonly cause: unknown) {
