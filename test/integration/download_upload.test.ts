@@ -81,6 +81,9 @@ async function fetchBytes(url: string, path: string): Promise<Buffer> {
 
 const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
 const exists = (file: string): Promise<boolean> => stat(file).then(() => true, () => false);
+/** The size of `file`, or undefined while it does not exist (any other error is thrown). */
+const sizeOf = (file: string): Promise<number | undefined> =>
+  stat(file).then((s) => s.size, (err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? undefined : Promise.reject(err)));
 
 /**
  * c1 (30 points) on the source node and one snapshot of it; returns its description, bytes and target file.
@@ -122,7 +125,9 @@ function cutFirstBody(qdrant: QdrantClient, after: number, partial: string): Qdr
         if (sent + buf.length >= after) {
           yield buf.subarray(0, after - sent);
           got.body.destroy();
-          await waitUntil(`${after} bytes in ${partial}`, async () => (await stat(partial)).size === after);
+          // The tool opens the partial file while the first bytes are in flight: until that open lands it is
+          // missing, which means "not yet" (a failed stat here would fail the attempt with no byte on disk).
+          await waitUntil(`${after} bytes in ${partial}`, async () => (await sizeOf(partial)) === after);
           throw new Error("socket hang up (test)");
         }
         sent += buf.length;
