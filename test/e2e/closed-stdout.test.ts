@@ -1,14 +1,13 @@
 // `qdrant-backup-restore --help | head -1`: the reader closing the pipe early is not a crash (no stack, exit 0).
 import { spawn } from "node:child_process";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI_PATH } from "../support/cli.js";
+import { CLI_PATH, cliPath } from "../support/cli.js";
 import { expectNoStack } from "./harness.js";
 import { assertNoSecrets } from "./secret-scan.js";
 
 function runWithStdoutClosed(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(CLI_PATH, args, {
-    env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}` },
+    env: { PATH: cliPath() },
     stdio: ["ignore", "pipe", "pipe"],
   });
   // Closed before the CLI has started, so its first write to stdout meets a pipe with no reader (EPIPE).

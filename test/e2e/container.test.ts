@@ -10,7 +10,7 @@ import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFil
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { CliResult } from "../support/cli.js";
+import { CLI_NODE, type CliResult } from "../support/cli.js";
 import { createAlias, seedCollection } from "../support/emulator/seed.js";
 import { expectExit, expectLogLines, plainLines, readStateText } from "./harness.js";
 import { readPackage, readStages, ROOT, runtimeStage, type Stage } from "./image.js";
@@ -107,9 +107,9 @@ function runContainer(c: Container, args: readonly string[], env: Record<string,
   const [program, ...rest] = ep.exec.map((a) => hostPath(a) ?? a);
   if (program !== "node") throw new Error(`ENTRYPOINT runs ${String(program)}, expected node`);
   const imageEnv = Object.fromEntries(Object.entries(image.env).map(([k, v]) => [k, hostPath(v) ?? v]));
-  const child = spawn(process.execPath, [...rest, ...args], {
+  const child = spawn(CLI_NODE, [...rest, ...args], {
     cwd: c.state,
-    env: { HOME: c.home, ...imageEnv, PATH: path.dirname(process.execPath), TMPDIR: c.tmp, ...env },
+    env: { HOME: c.home, ...imageEnv, PATH: path.dirname(CLI_NODE), TMPDIR: c.tmp, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { isBuiltin } from "node:module";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_PATH } from "../support/cli.js";
+import { CLI_PATH, cliPath } from "../support/cli.js";
 import { makeTempDir } from "../support/tmp.js";
 import { assertNoSecrets } from "./secret-scan.js";
 
@@ -40,8 +40,10 @@ function run(cmd: string, args: readonly string[], opts: { cwd: string; env: Rec
   });
 }
 
-/** PATH with this node's directory first, so the bins' `#!/usr/bin/env -S node --` and `npm` find it. */
+/** PATH with this node's directory first, so `npm` finds it. */
 const PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}`;
+/** PATH for the installed bins: their `#!/usr/bin/env -S node --` finds CLI_NODE (QBR_TEST_NODE, else this node). */
+const BIN_PATH = cliPath();
 
 /**
  * The environment for npm: none of the npm_* variables that `npm test` exports (its cache, prefix, user config),
@@ -120,7 +122,7 @@ describe("npm pack and an offline global install", () => {
 
   it.each(BIN_NAMES)("%s --help lists the tasks and exits 0", async (name) => {
     expect(pkg.bin[name]).toBe("dist/cli.js");
-    const r = await run(path.join(prefix, "bin", name), ["--help"], { cwd: runCwd, env: { PATH } });
+    const r = await run(path.join(prefix, "bin", name), ["--help"], { cwd: runCwd, env: { PATH: BIN_PATH } });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: qdrant-backup-restore /);
@@ -131,7 +133,7 @@ describe("npm pack and an offline global install", () => {
   });
 
   it.each(BIN_NAMES)("%s --version prints the package version", async (name) => {
-    const r = await run(path.join(prefix, "bin", name), ["--version"], { cwd: runCwd, env: { PATH } });
+    const r = await run(path.join(prefix, "bin", name), ["--version"], { cwd: runCwd, env: { PATH: BIN_PATH } });
     expect(r).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: "" });
     await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, secrets: [] });
   });

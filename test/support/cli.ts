@@ -7,6 +7,25 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 /** The built CLI, as a user runs it. `npm run build` must have run (CI and `npm test` users build first). */
 export const CLI_PATH = path.join(root, "dist", "cli.js");
 
+/**
+ * The node binary that runs the built CLI: `QBR_TEST_NODE` (an absolute path, e.g. the Node 24 of the Docker image
+ * that `npm run test:node24` installs), else the node running the tests. A bad value fails every CLI test rather
+ * than silently testing another runtime.
+ */
+export const CLI_NODE = selectNode(process.env["QBR_TEST_NODE"]);
+
+export function selectNode(given: string | undefined): string {
+  if (given === undefined || given === "") return process.execPath;
+  if (!path.isAbsolute(given)) throw new Error(`QBR_TEST_NODE=${given}: give the absolute path of a node binary`);
+  if (!existsSync(given)) throw new Error(`QBR_TEST_NODE=${given}: no such file (run npm run test:node24, which installs it)`);
+  return given;
+}
+
+/** A PATH that finds CLI_NODE first (the bundle's shebang is `/usr/bin/env -S node --`), then `rest`. */
+export function cliPath(rest: string | undefined = process.env["PATH"]): string {
+  return rest ? `${path.dirname(CLI_NODE)}${path.delimiter}${rest}` : path.dirname(CLI_NODE);
+}
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -24,13 +43,13 @@ export interface CliRun {
 
 /**
  * Runs `dist/cli.js ...args` through its shebang, as an installed bin runs, with exactly `env` (plus a PATH that
- * finds this node), in `cwd`. A missing build is a failure, not a skip.
+ * finds CLI_NODE), in `cwd`. A missing build is a failure, not a skip.
  */
 export function startCli(args: readonly string[], opts: { env: Record<string, string>; cwd: string }): CliRun {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run npm run build before the e2e tests`);
   const child = spawn(CLI_PATH, [...args], {
     cwd: opts.cwd,
-    env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}`, ...opts.env },
+    env: { PATH: cliPath(), ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
