@@ -3,6 +3,7 @@ import path from "node:path";
 import { ConfigError } from "./errors.js";
 import { parseDuration } from "./lib/duration.js";
 import { SNAPSHOTS_PREFIX } from "./s3/keys.js";
+import { defaultOf, type DefaultedVariable } from "./variables.js";
 
 /** Everything a run needs, validated and frozen before the first request. */
 export interface Config {
@@ -58,7 +59,8 @@ export type Need = "source" | "restore" | "s3" | "destination";
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600; // SigV4 presigned URLs cannot live longer.
 
 /**
- * Builds the config from the environment (already merged with .env files) and flags.
+ * Builds the config from the environment (already merged with .env files) and flags. An unset (or blank) variable
+ * takes its default from VARIABLES (variables.ts), parsed like a value the user set: there is no second copy here.
  * Reports every invalid value at once, each naming its variable; never echoes a secret.
  */
 export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string }): Config {
@@ -67,18 +69,17 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     const v = env[name];
     return v === undefined || v.trim() === "" ? undefined : v.trim();
   };
+  /** The value set, else the table's default. */
+  const value = (name: DefaultedVariable): string => get(name) ?? defaultOf(name);
   const hosts = (name: string) => parseHostList(name, get(name), problems);
-  const bool = (name: string, dflt: boolean) => parseBool(name, get(name), dflt, problems);
-  const int = (name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-    parseInteger(name, get(name), dflt, min, max, problems);
-  const seconds = (name: string, dflt: number) => {
-    const raw = get(name);
-    if (raw === undefined) return dflt;
+  const bool = (name: DefaultedVariable) => parseBool(name, value(name), problems);
+  const int = (name: DefaultedVariable, min: number, max = Number.MAX_SAFE_INTEGER) => parseInteger(name, value(name), min, max, problems);
+  const seconds = (name: DefaultedVariable) => {
     try {
-      return parseDuration(raw);
+      return parseDuration(value(name));
     } catch (e) {
       problems.push(`${name}: ${(e as Error).message}`);
-      return dflt;
+      return 0;
     }
   };
 
@@ -95,7 +96,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
   if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     problems.push(`QDRANT_S3_BUCKET_NAME: "${bucket}" is not a valid bucket name (3-63 of a-z 0-9 . -)`);
   }
-  const linkExpirySeconds = seconds("QDRANT_S3_LINK_EXPIRY_DURATION", 3600);
+  const linkExpirySeconds = seconds("QDRANT_S3_LINK_EXPIRY_DURATION");
   if (linkExpirySeconds > MAX_PRESIGN_SECONDS) {
     problems.push(`QDRANT_S3_LINK_EXPIRY_DURATION: at most 7 days (604800 s) for a presigned URL; got ${linkExpirySeconds} s`);
   }
@@ -109,7 +110,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     problems.push(`QDRANT_BACKUP_DIR: ${JSON.stringify(backupDirRaw)} is not a directory`);
   }
   // A restore host cannot download from the tool's directory: with QDRANT_BACKUP_DIR the default is upload.
-  const recoverVia = oneOf("QDRANT_RECOVER_VIA", get("QDRANT_RECOVER_VIA"), ["url", "upload"] as const, backupDirRaw ? "upload" : "url", problems);
+  const recoverVia = oneOf("QDRANT_RECOVER_VIA", get("QDRANT_RECOVER_VIA") ?? (backupDirRaw ? "upload" : defaultOf("QDRANT_RECOVER_VIA")), ["url", "upload"] as const, problems);
   if (backupDirRaw !== undefined && get("QDRANT_RECOVER_VIA")?.toLowerCase() === "url") {
     problems.push("QDRANT_RECOVER_VIA: url needs the S3 destination (a restore host cannot download from QDRANT_BACKUP_DIR); use upload");
   }
@@ -123,34 +124,35 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     apiKey: env["QDRANT_API_KEY"] || undefined,
     sourceHosts: hosts("QDRANT_SOURCE_HOSTS"),
     restoreHosts: hosts("QDRANT_RESTORE_HOSTS"),
-    s3: { endpoint: endpoint?.replace(/\/+$/, ""), accessKeyId, secretAccessKey, bucket, region: get("QDRANT_S3_REGION") ?? "us-east-1" },
-    discoverPeers: bool("GET_PEERS_FROM_CLUSTER_INFO", false),
-    requestTimeoutMs: seconds("CURL_TIMEOUT", 1800) * 1000,
-    waitOnTask: bool("QDRANT_WAIT_ON_TASK", true),
+    s3: { endpoint: endpoint?.replace(/\/+$/, ""), accessKeyId, secretAccessKey, bucket, region: value("QDRANT_S3_REGION") },
+    discoverPeers: bool("GET_PEERS_FROM_CLUSTER_INFO"),
+    requestTimeoutMs: seconds("CURL_TIMEOUT") * 1000,
+    waitOnTask: bool("QDRANT_WAIT_ON_TASK"),
     linkExpirySeconds,
-    snapshotFilter: env["QDRANT_SNAPSHOT_DATETIME_FILTER"] ?? "",
-    httpPort: int("QDRANT_HTTP_PORT", 6333, 1, 65535),
-    stateDir: path.resolve(flags.cwd, stateDirRaw ?? "."),
+    // Used verbatim, not trimmed: the filter is a substring of snapshot names.
+    snapshotFilter: env["QDRANT_SNAPSHOT_DATETIME_FILTER"] ?? defaultOf("QDRANT_SNAPSHOT_DATETIME_FILTER"),
+    httpPort: int("QDRANT_HTTP_PORT", 1, 65535),
+    stateDir: path.resolve(flags.cwd, stateDirRaw ?? defaultOf("QDRANT_STATE_DIR")),
     cwd: path.resolve(flags.cwd),
     stateS3Prefix,
     backupDir,
-    transfer: bool("QDRANT_SNAPSHOT_TRANSFER", false),
-    deleteAfterTransfer: bool("QDRANT_DELETE_AFTER_TRANSFER", false),
+    transfer: bool("QDRANT_SNAPSHOT_TRANSFER"),
+    deleteAfterTransfer: bool("QDRANT_DELETE_AFTER_TRANSFER"),
     recoverVia,
-    verifyAfterRecover: bool("QDRANT_VERIFY_AFTER_RECOVER", true),
-    verifyTimeoutMs: seconds("QDRANT_VERIFY_TIMEOUT", 300) * 1000,
+    verifyAfterRecover: bool("QDRANT_VERIFY_AFTER_RECOVER"),
+    verifyTimeoutMs: seconds("QDRANT_VERIFY_TIMEOUT") * 1000,
     keep: {
-      last: int("QDRANT_KEEP_LAST", 0, 0, 100_000),
-      daily: int("QDRANT_KEEP_DAILY", 7, 0, 100_000),
-      weekly: int("QDRANT_KEEP_WEEKLY", 4, 0, 100_000),
-      monthly: int("QDRANT_KEEP_MONTHLY", 6, 0, 100_000),
-      yearly: int("QDRANT_KEEP_YEARLY", 0, 0, 100_000),
+      last: int("QDRANT_KEEP_LAST", 0, 100_000),
+      daily: int("QDRANT_KEEP_DAILY", 0, 100_000),
+      weekly: int("QDRANT_KEEP_WEEKLY", 0, 100_000),
+      monthly: int("QDRANT_KEEP_MONTHLY", 0, 100_000),
+      yearly: int("QDRANT_KEEP_YEARLY", 0, 100_000),
     },
-    pruneMaxDeletePct: int("QDRANT_PRUNE_MAX_DELETE_PCT", 50, 0, 100),
-    concurrency: int("QDRANT_CONCURRENCY", 8, 1, 1024),
-    perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1, 1024),
-    retries: int("QDRANT_RETRIES", 3, 0, 100),
-    lockTtlSeconds: seconds("QDRANT_LOCK_TTL", 600),
+    pruneMaxDeletePct: int("QDRANT_PRUNE_MAX_DELETE_PCT", 0, 100),
+    concurrency: int("QDRANT_CONCURRENCY", 1, 1024),
+    perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1024),
+    retries: int("QDRANT_RETRIES", 0, 100),
+    lockTtlSeconds: seconds("QDRANT_LOCK_TTL"),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -230,28 +232,27 @@ function parseStatePrefix(raw: string | undefined, problems: string[]): string |
   return undefined;
 }
 
-function oneOf<T extends string>(name: string, raw: string | undefined, values: readonly T[], dflt: T, problems: string[]): T {
-  if (raw === undefined) return dflt;
+// Each parser returns a placeholder after recording a problem: buildConfig throws before the config is used.
+
+function oneOf<T extends string>(name: string, raw: string, values: readonly [T, ...T[]], problems: string[]): T {
   const found = values.find((v) => v === raw.toLowerCase());
   if (found === undefined) problems.push(`${name}: expected ${values.join(" or ")}, got ${JSON.stringify(raw)}`);
-  return found ?? dflt;
+  return found ?? values[0];
 }
 
-function parseBool(name: string, raw: string | undefined, dflt: boolean, problems: string[]): boolean {
-  if (raw === undefined) return dflt;
+function parseBool(name: string, raw: string, problems: string[]): boolean {
   const v = raw.toLowerCase();
   if (v === "true") return true;
   if (v === "false") return false;
   problems.push(`${name}: expected true or false, got "${raw}"`);
-  return dflt;
+  return false;
 }
 
-function parseInteger(name: string, raw: string | undefined, dflt: number, min: number, max: number, problems: string[]): number {
-  if (raw === undefined) return dflt;
+function parseInteger(name: string, raw: string, min: number, max: number, problems: string[]): number {
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
-    return dflt;
+    return min;
   }
   return n;
 }

@@ -1,6 +1,7 @@
 /**
- * Every environment variable the tool reads, in one table. --help, README.md, .env.sample and the k8s manifests
- * are checked against it by tests, so a variable cannot be added in one place and forgotten in another.
+ * Every environment variable the tool reads, in one table, with the one copy of each default: config.ts parses an
+ * unset variable's default from here. --help, README.md, .env.sample and the k8s manifests are checked against it by
+ * tests, so a variable cannot be added in one place and forgotten in another.
  */
 export interface VariableSpec {
   readonly name: string;
@@ -49,3 +50,15 @@ export const VARIABLES = [
 export type VariableName = (typeof VARIABLES)[number]["name"];
 
 export const VARIABLE_NAMES: ReadonlySet<string> = new Set(VARIABLES.map((v) => v.name));
+
+/** The variables that have a default in VARIABLES. */
+export type DefaultedVariable = Extract<(typeof VARIABLES)[number], { default: string }>["name"];
+
+const DEFAULTS: ReadonlyMap<string, string> = new Map(VARIABLES.flatMap((v) => ("default" in v ? [[v.name, v.default] as const] : [])));
+
+/** The default of `name`, as the user would write it (config.ts parses it like a value from the environment). */
+export function defaultOf(name: DefaultedVariable): string {
+  const value = DEFAULTS.get(name);
+  if (value === undefined) throw new Error(`${name} has no default in VARIABLES`);
+  return value;
+}
