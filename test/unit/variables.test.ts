@@ -70,7 +70,7 @@ function readmeTable(): Map<string, string> {
 }
 
 describe("the variable table (src/variables.ts)", () => {
-  it("README.md's table lists exactly its variables, each with its default: `value`, (empty), (none) or (ignored)", () => {
+  it("README.md's table lists exactly its variables, each with its default cell: the value, (empty), (none) or (ignored)", () => {
     const table = readmeTable();
     expect([...table.keys()].sort()).toEqual(VARIABLES.map((v) => v.name).sort());
     for (const v of VARIABLES) {
