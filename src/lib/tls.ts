@@ -23,6 +23,8 @@ const UNTRUSTED = new Set([
 const OUT_OF_DATE = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
 const WRONG_NAME = new Set(["ERR_TLS_CERT_ALTNAME_INVALID", "HOSTNAME_MISMATCH"]);
 const NOT_TLS = new Set(["ERR_SSL_WRONG_VERSION_NUMBER"]);
+/** Node 24 appends this advice to an untrusted chain's message; the line below gives the cure for every Node. */
+const NODE_HINT = /;\s*if the root CA is installed locally, try running Node\.js with --use-system-ca\.?$/i;
 
 /** The first error in `err`'s cause chain that carries one of the codes above, with its code. */
 function findTlsFailure(err: unknown): { code: string; message: string } | undefined {
@@ -30,7 +32,7 @@ function findTlsFailure(err: unknown): { code: string; message: string } | undef
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === "string" && (UNTRUSTED.has(code) || OUT_OF_DATE.has(code) || WRONG_NAME.has(code) || NOT_TLS.has(code))) {
-      return { code, message: current.message.replace(/\s+/g, " ").replace(/[\s:]+$/, "") };
+      return { code, message: current.message.replace(/\s+/g, " ").replace(NODE_HINT, "").replace(/[\s:]+$/, "") };
     }
     current = current.cause;
   }

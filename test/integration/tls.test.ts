@@ -136,6 +136,19 @@ describe("describeTlsError", () => {
     );
   });
 
+  it("words an untrusted chain the same on Node 20 and Node 24 (whose message adds a --use-system-ca hint)", () => {
+    const node20 = coded("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "unable to verify the first certificate");
+    const node24 = coded(
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "unable to verify the first certificate; if the root CA is installed locally, try running Node.js with --use-system-ca",
+    );
+    expect(describeTlsError(node24, "https://q:6333")).toBe(describeTlsError(node20, "https://q:6333"));
+    expect(describeTlsError(node24)).toBe(
+      "TLS certificate is not trusted (certificate verify failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate); " +
+        "if a private CA signed it, set NODE_EXTRA_CA_CERTS to a PEM file with that CA's certificate",
+    );
+  });
+
   it("leaves transient and other errors alone (they stay retryable transport errors)", () => {
     for (const code of ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "UND_ERR_SOCKET", "EPROTO"]) {
       const err = coded(code, "boom");
