@@ -1,6 +1,6 @@
 /**
  * BENCHMARKS.md, generated from bench-results.json (never typed by hand): `npm run bench` regenerates it after a
- * complete run, `npm run bench:md` from the JSON already on disk. test/unit/benchmarks-doc.test.ts checks that the
+ * complete run, `npm run bench:md` from the JSON already on disk. test/unit/bench-report.test.ts checks that the
  * committed file is what this renders from the committed JSON.
  */
 import { readFile, writeFile } from "node:fs/promises";
