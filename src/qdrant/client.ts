@@ -2,7 +2,7 @@ import { EXIT, ToolError } from "../errors.js";
 import { QdrantError } from "./errors.js";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { toOutcome, type Outcome, type QdrantHttp } from "./http.js";
+import { failFor, toOutcome, type Outcome, type QdrantHttp } from "./http.js";
 import {
   parseAliases,
   parseBoolean,
@@ -149,7 +149,7 @@ export class QdrantClient {
     const res = await this.http.stream("POST", host, path, { body: form.body, headers: form.headers });
     const text = await res.body.text();
     const out = toOutcome(
-      (kind, status, detail) => new QdrantError(kind, "POST", host, path, status, detail),
+      failFor("POST", host, path),
       res.status,
       String(res.headers["content-type"] ?? ""),
       text,
