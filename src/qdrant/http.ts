@@ -23,7 +23,10 @@ export interface QdrantHttpOptions {
   retryBaseDelayMs?: number;
 }
 
-/** A successful Qdrant answer: `ok` with its result, or `accepted` (wait=false, 202). */
+/**
+ * A successful Qdrant answer: `ok` with its result, or `accepted` (wait=false, 202). Hand-written: the OpenAPI
+ * document spells the `{result, status, time}` envelope out inline for each path, with no schema of its own.
+ */
 export type Outcome = { status: "ok"; result: unknown } | { status: "accepted" };
 
 export interface CallOptions {
