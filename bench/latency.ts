@@ -16,6 +16,7 @@ import { seedCollection } from "../test/support/emulator/seed.js";
 import { createTestBucket, s3Env, s3Storage } from "../test/support/s3/client.js";
 import { startS3Server } from "../test/support/s3/launcher.js";
 import { expectCounts, runCli, summaryCounts, type CliRun } from "./cli.js";
+import { IN_SLOT, slotLowerBound } from "./lower-bound.js";
 import { judged, type Figure, type Scenario, type ScenarioContext, type ScenarioResult } from "./report.js";
 
 const LATENCY_MS = 20;
@@ -31,19 +32,6 @@ const SNAPSHOT_WORK = [
   { method: "POST", path: /^\/collections\/[^/]+\/snapshots(\/upload)?$/ },
   { method: "PUT", path: /^\/collections\/[^/]+\/snapshots\/recover$/ },
 ];
-
-/**
- * The calls each task makes inside a host's slot (src/commands/<task>.ts): create_snap the collection's facts (info,
- * exact count) and the snapshot; recover_snap the recovery only (its checks poll outside the slot).
- */
-const IN_SLOT: Record<string, readonly { method: string; path: RegExp }[]> = {
-  create_snap: [
-    { method: "GET", path: /^\/collections\/[^/]+$/ },
-    { method: "POST", path: /^\/collections\/[^/]+\/points\/count$/ },
-    { method: "POST", path: /^\/collections\/[^/]+\/snapshots$/ },
-  ],
-  recover_snap: [{ method: "PUT", path: /^\/collections\/[^/]+\/snapshots\/recover$/ }],
-};
 
 /** Injected latency of one logged request, in ms, as the rules of slowDown() inject it. */
 function latencyOf(e: RequestLogEntry): number {
@@ -83,27 +71,26 @@ async function measure(ctx: ScenarioContext, emulator: Emulator, task: string, e
   const run = await runCli(ctx, [task], env, cwd);
   const connections = emulator.connections() - connectionsBefore;
   const log = emulator.requests();
-  const inSlot = IN_SLOT[task] ?? [];
-  const perNode = new Map<number, { ms: number; calls: number; ownMs: number; slotMs: number; slotCalls: number }>();
+  const perNode = new Map<number, { ms: number; calls: number; ownMs: number }>();
   for (const e of log) {
-    const n = perNode.get(e.node) ?? { ms: 0, calls: 0, ownMs: 0, slotMs: 0, slotCalls: 0 };
+    const n = perNode.get(e.node) ?? { ms: 0, calls: 0, ownMs: 0 };
     n.ms += latencyOf(e);
     n.ownMs += Math.max(0, e.ms - latencyOf(e));
     n.calls++;
-    if (inSlot.some((c) => c.method === e.method && c.path.test(e.path))) {
-      n.slotMs += e.ms;
-      n.slotCalls++;
-    }
     perNode.set(e.node, n);
   }
-  const bound = [...perNode.values()].reduce((a, b) => (b.slotMs > a.slotMs ? b : a), { slotMs: 0, slotCalls: 0 });
+  const bound = slotLowerBound(log, IN_SLOT[task] ?? [], perHost);
+  // Holds by construction while IN_SLOT matches the task's slot; a run under it means the patterns went stale.
+  if (bound.calls === 0 || run.seconds < bound.seconds) {
+    throw new Error(`${task}: the lower bound (${bound.seconds.toFixed(1)} s over ${bound.calls} in-slot calls) does not hold against the wall time (${run.seconds.toFixed(1)} s): update IN_SLOT in bench/lower-bound.ts`);
+  }
   const nodes = [...perNode.values()];
   const busiest = nodes.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, calls: 0, ownMs: 0 });
   const idealMs = serial ? nodes.reduce((sum, n) => sum + n.ms, 0) : busiest.ms / perHost;
   const busyMs = serial ? nodes.reduce((sum, n) => sum + n.ms + n.ownMs, 0) : Math.max(...nodes.map((n) => n.ms + n.ownMs)) / perHost;
   return {
     run, idealSeconds: idealMs / 1000, busyIdealSeconds: busyMs / 1000, calls: log.length,
-    boundSeconds: bound.slotMs / perHost / 1000, boundCalls: bound.slotCalls,
+    boundSeconds: bound.seconds, boundCalls: bound.calls,
     busiestCalls: busiest.calls, busiestOwnSeconds: busiest.ownMs / 1000, connections,
   };
 }
