@@ -32,7 +32,7 @@ type EnabledCluster = Extract<Schema["ClusterStatus"], { status: "enabled" }>;
 /** GET /cluster: disabled (a standalone node), or the peers with their URIs. */
 export type ClusterStatus =
   | Extract<Schema["ClusterStatus"], { status: "disabled" }>
-  | (Pick<EnabledCluster, "status" | "peer_id"> & { peers: Record<string, Schema["PeerInfo"]> });
+  | Pick<EnabledCluster, "status" | "peer_id" | "peers">;
 
 /**
  * GET /collections/{c}/cluster, the fields the tool reads. Hand-written: a shard's `state` is any string, not only the
