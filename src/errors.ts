@@ -1,5 +1,6 @@
 /**
- * The one table of exit codes (DESIGN.md). cli.ts maps every error to one of these; `--help` lists them.
+ * The one table of exit codes (README.md, "Exit codes"). main.ts (reportError) maps every error to one of these and
+ * cli.ts exits with it; `--help` lists them.
  */
 export const EXIT = {
   ok: 0,

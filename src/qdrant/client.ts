@@ -2,7 +2,7 @@ import { EXIT, ToolError } from "../errors.js";
 import { QdrantError } from "./errors.js";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { toOutcome, type Outcome, type QdrantHttp } from "./http.js";
+import { failFor, toOutcome, type Outcome, type QdrantHttp } from "./http.js";
 import {
   parseAliases,
   parseBoolean,
@@ -19,18 +19,19 @@ import {
   type ClusterStatus,
   type CollectionClusterInfo,
   type CollectionInfo,
+  type Schema,
+  type ScrolledPoint,
   type SnapshotDescription,
 } from "./types.js";
 
 /** Result of a snapshot mutation: done (with its description when Qdrant gives one) or accepted (wait=false). */
 export type SnapshotOutcome = { status: "ok"; snapshot: SnapshotDescription } | { status: "accepted" };
 
-/** Body of PUT /collections/{c}/snapshots/recover. */
-export interface RecoverRequest {
-  location: string;
-  priority?: "snapshot" | "replica" | "no_sync";
-  checksum?: string;
-}
+/** Body of PUT /collections/{c}/snapshots/recover: the schema's SnapshotRecover, the fields the tool sends. */
+export type RecoverRequest = Pick<Schema["SnapshotRecover"], "location"> & { priority?: SnapshotPriority; checksum?: string };
+
+/** How a recovered snapshot's data ranks against the replicas' (the schema's SnapshotPriority). */
+export type SnapshotPriority = Schema["SnapshotPriority"];
 
 /**
  * A collection or snapshot name as one path segment. `.` and `..` cannot be sent at all: every URL parser (undici's,
@@ -69,7 +70,10 @@ export function snapshotPath(ref: SnapshotRef): string {
   }
 }
 
-/** Typed Qdrant REST client: one method per endpoint; no retry policy of its own beyond the transport's. */
+/**
+ * Typed Qdrant REST client: one method per endpoint; no retry policy of its own beyond the transport's. Request
+ * bodies are checked against the schema's request types (`satisfies`), answers parsed into types.ts's schema types.
+ */
 export class QdrantClient {
   constructor(private readonly http: QdrantHttp) {}
 
@@ -138,7 +142,7 @@ export class QdrantClient {
     host: string,
     target: UploadTarget,
     body: Readable,
-    opts: { filename: string; size?: number; checksum?: string; priority?: "snapshot" | "replica" | "no_sync"; wait: boolean },
+    opts: { filename: string; size?: number; checksum?: string; priority?: SnapshotPriority; wait: boolean },
   ): Promise<"ok" | "accepted"> {
     const query = new URLSearchParams({ wait: String(opts.wait) });
     if (opts.priority) query.set("priority", opts.priority);
@@ -149,7 +153,7 @@ export class QdrantClient {
     const res = await this.http.stream("POST", host, path, { body: form.body, headers: form.headers });
     const text = await res.body.text();
     const out = toOutcome(
-      (kind, status, detail) => new QdrantError(kind, "POST", host, path, status, detail),
+      failFor("POST", host, path),
       res.status,
       String(res.headers["content-type"] ?? ""),
       text,
@@ -193,20 +197,22 @@ export class QdrantClient {
   /** The exact number of points (POST …/points/count with exact=true). */
   async countPoints(host: string, collection: string): Promise<number> {
     const path = `/collections/${seg(collection)}/points/count`;
-    return this.parse("POST", host, path, await this.http.call("POST", host, path, { body: { exact: true } }), parseCount);
+    const body = { exact: true } satisfies Schema["CountRequest"];
+    return this.parse("POST", host, path, await this.http.call("POST", host, path, { body }), parseCount);
   }
 
   /** One page of points with their payloads (no vectors): proves the collection's data can be read. */
-  async scrollPoints(host: string, collection: string, limit: number): Promise<{ id: unknown; payload?: unknown }[]> {
+  async scrollPoints(host: string, collection: string, limit: number): Promise<ScrolledPoint[]> {
     const path = `/collections/${seg(collection)}/points/scroll`;
-    const body = { limit, with_payload: true, with_vector: false };
+    const body = { limit, with_payload: true, with_vector: false } satisfies Schema["ScrollRequest"];
     return this.parse("POST", host, path, await this.http.call("POST", host, path, { body }), parseScroll);
   }
 
   /** PATCH /collections/{c} with an empty optimizers_config: how Qdrant is told to run optimizers on a grey collection. */
   async triggerOptimizers(host: string, collection: string): Promise<void> {
     const path = `/collections/${seg(collection)}`;
-    await this.http.call("PATCH", host, path, { body: { optimizers_config: {} } });
+    const body = { optimizers_config: {} } satisfies Schema["UpdateCollection"];
+    await this.http.call("PATCH", host, path, { body });
   }
 
   async listAliases(host: string): Promise<AliasDescription[]> {
@@ -215,7 +221,7 @@ export class QdrantClient {
 
   async createAlias(host: string, collection: string, alias: string): Promise<void> {
     const path = "/collections/aliases";
-    const body = { actions: [{ create_alias: { collection_name: collection, alias_name: alias } }] };
+    const body = { actions: [{ create_alias: { collection_name: collection, alias_name: alias } }] } satisfies Schema["ChangeAliasesOperation"];
     const out = await this.http.call("POST", host, path, { body });
     if (!this.parse("POST", host, path, out, parseBoolean)) {
       throw new QdrantError("invalid-response", "POST", host, path, 200, "alias update answered false");

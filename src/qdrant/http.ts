@@ -23,7 +23,10 @@ export interface QdrantHttpOptions {
   retryBaseDelayMs?: number;
 }
 
-/** A successful Qdrant answer: `ok` with its result, or `accepted` (wait=false, 202). */
+/**
+ * A successful Qdrant answer: `ok` with its result, or `accepted` (wait=false, 202). Hand-written: the OpenAPI
+ * document spells the `{result, status, time}` envelope out inline for each path, with no schema of its own.
+ */
 export type Outcome = { status: "ok"; result: unknown } | { status: "accepted" };
 
 export interface CallOptions {
@@ -97,8 +100,7 @@ export class QdrantHttp {
     const headers: Record<string, string> = { accept: "application/json" };
     if (apiKey) headers["api-key"] = apiKey;
     if (body !== undefined) headers["content-type"] = "application/json";
-    const fail = (kind: QdrantErrorKind, status: number | undefined, detail: string, extra?: { retryAfterMs?: number; cause?: unknown }) =>
-      new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
+    const fail = failFor(method, host, path);
     let status: number;
     let text: string;
     let contentType: string;
@@ -144,8 +146,7 @@ export class QdrantHttp {
     if (signal.aborted) throw new InterruptedError();
     const headers: Record<string, string> = { ...opts.headers };
     if (apiKey) headers["api-key"] = apiKey;
-    const fail = (kind: QdrantErrorKind, status: number | undefined, detail: string, extra?: { retryAfterMs?: number; cause?: unknown }) =>
-      new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
+    const fail = failFor(method, host, path);
     const started = performance.now();
     let res: Dispatcher.ResponseData;
     try {
@@ -166,12 +167,17 @@ export class QdrantHttp {
   }
 }
 
-type Fail = (
+export type Fail = (
   kind: QdrantErrorKind,
   status: number | undefined,
   detail: string,
   extra?: { retryAfterMs?: number; cause?: unknown },
 ) => QdrantError;
+
+/** The QdrantError factory for one request: every error it makes names `method host path`. */
+export function failFor(method: string, host: string, path: string): Fail {
+  return (kind, status, detail, extra) => new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
+}
 
 /** Unwraps Qdrant's `{result, status, time}` envelope, or throws the QdrantError the answer amounts to. */
 export function toOutcome(fail: Fail, status: number, contentType: string, text: string, retryAfter: string | undefined): Outcome {

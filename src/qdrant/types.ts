@@ -1,38 +1,51 @@
 /**
  * The parts of Qdrant's REST answers this tool reads, as checked types (snake_case as on the wire).
- * Each parser takes `unknown` and either returns the typed value or throws a short description of the mismatch.
+ *
+ * Every type here is taken from Qdrant's own OpenAPI document (openapi/qdrant-openapi.json, turned into
+ * openapi/schema.d.ts by `npm run gen:qdrant-types`), narrowed with Pick to the fields the tool reads. What is
+ * written by hand instead is marked "hand-written" with the reason. Each parser takes `unknown` and either returns
+ * the typed value or throws a short description of the mismatch; it checks exactly the fields its type keeps.
  */
+import type { components } from "./openapi/schema.js";
 
-export interface SnapshotDescription {
-  name: string;
-  creation_time?: string | null;
-  size: number;
-  checksum?: string | null;
-}
+/** Qdrant's component schemas, by name (`Schema["SnapshotDescription"]`). */
+export type Schema = components["schemas"];
 
-export interface CollectionInfo {
-  status: string;
-  points_count?: number | null;
-  /** The collection's config as Qdrant reports it (params, hnsw_config, …), kept as JSON for the backup metadata. */
+/** A snapshot of a collection, a shard or the whole storage, as every snapshot listing and create answers it. */
+export type SnapshotDescription = Schema["SnapshotDescription"];
+
+export type AliasDescription = Schema["AliasDescription"];
+
+/**
+ * GET /collections/{c}, the fields the tool reads. Hand-written beyond the schema: `status` is any string, not only
+ * the schema's green/yellow/grey/red, so a status a later Qdrant adds fails no backup (verify waits for "green");
+ * `config` is kept as raw JSON, not the schema's CollectionConfig, because the backup metadata stores it whole,
+ * including fields this schema does not know.
+ */
+export type CollectionInfo = Pick<Schema["CollectionInfo"], "points_count"> & {
+  status: Schema["CollectionStatus"] | (string & {});
   config?: Record<string, unknown>;
-}
+};
 
-export interface AliasDescription {
-  alias_name: string;
-  collection_name: string;
-}
+type EnabledCluster = Extract<Schema["ClusterStatus"], { status: "enabled" }>;
 
-export interface ClusterStatus {
-  status: "enabled" | "disabled";
-  peer_id?: number;
-  peers: Record<string, { uri: string }>;
-}
+/** GET /cluster: disabled (a standalone node), or the peers with their URIs. */
+export type ClusterStatus =
+  | Extract<Schema["ClusterStatus"], { status: "disabled" }>
+  | Pick<EnabledCluster, "status" | "peer_id" | "peers">;
 
-export interface CollectionClusterInfo {
-  peer_id: number;
-  local_shards: { shard_id: number; points_count?: number; state: string }[];
-  remote_shards: { shard_id: number; peer_id: number; state: string }[];
-}
+/**
+ * GET /collections/{c}/cluster, the fields the tool reads. Hand-written: a shard's `state` is any string, not only the
+ * schema's ReplicaState (which grows between versions; the tool does not act on it), and a local shard's
+ * `points_count` is kept only when present.
+ */
+export type CollectionClusterInfo = Pick<Schema["CollectionClusterInfo"], "peer_id"> & {
+  local_shards: (Pick<Schema["LocalShardInfo"], "shard_id"> & { points_count?: number; state: string })[];
+  remote_shards: (Pick<Schema["RemoteShardInfo"], "shard_id" | "peer_id"> & { state: string })[];
+};
+
+/** One scrolled point: its id and, when asked for, its payload. */
+export type ScrolledPoint = Pick<Schema["Record"], "id" | "payload">;
 
 type Obj = Record<string, unknown>;
 
@@ -49,13 +62,14 @@ function field<T>(o: Obj, key: string, check: (v: unknown) => v is T, what: stri
 const isString = (v: unknown): v is string => typeof v === "string";
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
+const isPointId = (v: unknown): v is Schema["ExtendedPointId"] => isString(v) || isNumber(v);
 
 function obj(v: unknown, what: string): Obj {
   if (!isObject(v)) throw new Error(`${what} is not an object`);
   return v;
 }
 
-export function parseCollectionNames(v: unknown): string[] {
+export function parseCollectionNames(v: unknown): Schema["CollectionDescription"]["name"][] {
   const list = field(obj(v, "result"), "collections", isArray, "an array");
   return list.map((c) => field(obj(c, "collection entry"), "name", isString, "a string"));
 }
@@ -72,21 +86,21 @@ export function parseCollectionInfo(v: unknown): CollectionInfo {
 }
 
 /** GET / → the server's version, e.g. "1.19.0". */
-export function parseVersion(v: unknown): string {
+export function parseVersion(v: unknown): Schema["VersionInfo"]["version"] {
   return field(obj(v, "answer"), "version", isString, "a string");
 }
 
 /** POST …/points/count → the count. */
-export function parseCount(v: unknown): number {
+export function parseCount(v: unknown): Schema["CountResult"]["count"] {
   return field(obj(v, "result"), "count", isNumber, "a number");
 }
 
-/** POST …/points/scroll → the points (each an object with an id; payload when asked for). */
-export function parseScroll(v: unknown): { id: unknown; payload?: unknown }[] {
+/** POST …/points/scroll → the points (each an object with an id, a number or a string; payload when asked for). */
+export function parseScroll(v: unknown): ScrolledPoint[] {
   return field(obj(v, "result"), "points", isArray, "an array").map((p) => {
     const o = obj(p, "point");
-    if (!("id" in o)) throw new Error("a point has no id");
-    return { id: o["id"], ...("payload" in o ? { payload: o["payload"] } : {}) };
+    const id = field(o, "id", isPointId, "a number or a string");
+    return { id, ...("payload" in o ? { payload: o["payload"] } : {}) };
   });
 }
 
@@ -114,10 +128,10 @@ export function parseAliases(v: unknown): AliasDescription[] {
 export function parseClusterStatus(v: unknown): ClusterStatus {
   const o = obj(v, "result");
   const status = field(o, "status", isString, "a string");
-  if (status === "disabled") return { status, peers: {} };
+  if (status === "disabled") return { status };
   if (status !== "enabled") throw new Error(`unknown cluster status "${status}"`);
   const peersObj = obj(o["peers"], "peers");
-  const peers: Record<string, { uri: string }> = {};
+  const peers: Record<string, Schema["PeerInfo"]> = {};
   for (const [id, p] of Object.entries(peersObj)) peers[id] = { uri: field(obj(p, `peer ${id}`), "uri", isString, "a string") };
   return { status, peer_id: field(o, "peer_id", isNumber, "a number"), peers };
 }

@@ -43,7 +43,8 @@ export const STATE_FILES = {
 export type StateKind = keyof typeof STATE_FILES;
 export type Row<K extends StateKind> = Record<(typeof STATE_FILES)[K]["columns"][number], string>;
 
-const KINDS = Object.keys(STATE_FILES) as StateKind[]; // the keys of a literal object: exactly StateKind
+/** Every state file's kind, in STATE_FILES' order. */
+export const STATE_KINDS: readonly StateKind[] = Object.keys(STATE_FILES) as StateKind[]; // the keys of a literal object: exactly StateKind
 
 /** What {@link StateStore.reset} did, as absolute-or-relative paths as built from the store's directory. */
 export interface ResetResult {
@@ -158,7 +159,7 @@ export class StateStore {
   async reset(opts: { bkp: boolean; now: Date }): Promise<ResetResult> {
     const stamp = formatStamp(opts.now);
     const outcomes = await Promise.all(
-      KINDS.map((kind) =>
+      STATE_KINDS.map((kind) =>
         this.enqueue(kind, async () => {
           await this.release(kind);
           return opts.bkp ? backUp(this.path(kind), stamp, ".bkp") : remove(this.path(kind));

@@ -12,9 +12,8 @@ import { UpstreamError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ObjectStore } from "../s3/objects.js";
 import { formatStamp, messageOf } from "./fs.js";
-import { STATE_FILES, type ResetResult, type StateKind, type StateStore } from "./files.js";
+import { STATE_FILES, STATE_KINDS, type ResetResult, type StateKind, type StateStore } from "./files.js";
 
-const KINDS = Object.keys(STATE_FILES) as StateKind[]; // the keys of a literal object: exactly StateKind
 const CONTENT_TYPE = "text/csv; charset=utf-8";
 
 export class StateMirror {
@@ -53,7 +52,7 @@ export class StateMirror {
    * @throws UpstreamError (exit 4) when the bucket cannot be read or written; StateFileError (exit 2) for local files
    */
   async pull(): Promise<{ downloaded: number; uploaded: number }> {
-    const outcomes = await Promise.all(KINDS.map((kind) => this.pullOne(kind)));
+    const outcomes = await Promise.all(STATE_KINDS.map((kind) => this.pullOne(kind)));
     const count = (what: string) => outcomes.filter((o) => o === what).length;
     return { downloaded: count("downloaded"), uploaded: count("uploaded") };
   }
@@ -72,7 +71,7 @@ export class StateMirror {
    */
   async flush(): Promise<void> {
     await Promise.all(this.uploading.values());
-    const pending = KINDS.filter((kind) => this.dirty.has(kind) || this.failures.has(kind));
+    const pending = STATE_KINDS.filter((kind) => this.dirty.has(kind) || this.failures.has(kind));
     const errors = await Promise.all(
       pending.map(async (kind) => {
         this.dirty.delete(kind);
@@ -98,7 +97,7 @@ export class StateMirror {
     const stamp = formatStamp(opts.now);
     const existing = new Set(await this.objects.list(this.prefix));
     const result: ResetResult = { removed: [], backedUp: [] };
-    for (const kind of KINDS) {
+    for (const kind of STATE_KINDS) {
       const key = this.key(kind);
       if (!existing.has(key)) continue;
       if (opts.bkp) {

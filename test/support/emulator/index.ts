@@ -22,7 +22,7 @@ import { fullSnapshotRoutes } from "./full-snapshots.js";
 import { listenAll } from "./listen.js";
 import { pointRoutes } from "./points.js";
 import { Router } from "./router.js";
-import { createNodeServer, type RequestLogEntry } from "./server.js";
+import { createNodeServer, type AnswerRecord, type RequestLogEntry } from "./server.js";
 import { shardSnapshotRoutes } from "./shard-snapshots.js";
 import { snapshotRoutes } from "./snapshots.js";
 import { Deployment } from "./state.js";
@@ -30,7 +30,7 @@ import { LocalStore } from "./storage-local.js";
 import { createS3Client, S3Store, type S3StorageOptions } from "./storage-s3.js";
 
 export type { AfterRecover, FaultController, FaultRule } from "./faults.js";
-export type { RequestLogEntry } from "./server.js";
+export type { AnswerRecord, RequestLogEntry } from "./server.js";
 
 export interface EmulatorOptions {
   /** Standalone mode: N independent nodes on 127.0.0.1, each on its own port (default 1). */
@@ -63,6 +63,8 @@ export interface EmulatorOptions {
    * and recover-by-URL downloads. (NODE_EXTRA_CA_CERTS is read once at start-up, so it cannot serve a test process.)
    */
   ca?: string;
+  /** Test hook: called with every answer (status, headers, body bytes) just before a node sends it. */
+  onAnswer?: (answer: AnswerRecord) => void;
 }
 
 export interface EmulatorNode {
@@ -162,7 +164,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   );
   const router = new Router([...collectionRoutes, ...collectionUpdateRoutes, ...pointRoutes, ...aliasRoutes, ...snapshotRoutes, ...fullSnapshotRoutes, ...shardSnapshotRoutes, ...clusterRoutes]);
   const auth = { apiKey: opts.apiKey, readOnlyApiKey: opts.readOnlyApiKey };
-  const servers: Server[] = runtimes.map((node) => createNodeServer(node, { router, auth, faults, log, ...(opts.tls ? { tls: opts.tls } : {}) }));
+  const servers: Server[] = runtimes.map((node) => createNodeServer(node, { router, auth, faults, log, ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.onAnswer ? { onAnswer: opts.onAnswer } : {}) }));
   let connections = 0;
   for (const server of servers) server.on("connection", () => void connections++);
   const ports = await listenAll(servers, hosts, opts.port ?? 0, clustered);

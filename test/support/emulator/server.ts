@@ -24,11 +24,26 @@ export interface RequestLogEntry {
   ms: number;
 }
 
+/** An answer as a node sends it, for EmulatorOptions.onAnswer. */
+export interface AnswerRecord {
+  node: number;
+  method: string;
+  /** Pathname only; the query string is in `query` (with its `?`, or ""). */
+  path: string;
+  query: string;
+  status: number;
+  headers: Record<string, string>;
+  /** The body's bytes; undefined for a streamed body (a snapshot download). */
+  body: Buffer | undefined;
+}
+
 export interface ServerDeps {
   router: Router;
   auth: AuthConfig;
   faults: Faults;
   log: RequestLogEntry[];
+  /** Called with every answer (but a reset) just before it is sent. */
+  onAnswer?: (answer: AnswerRecord) => void;
   /** Serve https with this key and certificate (PEM) instead of http. */
   tls?: { key: string; cert: string };
 }
@@ -77,6 +92,10 @@ async function handle(node: NodeRuntime, deps: ServerDeps, req: IncomingMessage,
   const method = (req.method ?? "GET").toUpperCase();
   const url = new URL(req.url ?? "/", "http://emulator.invalid");
   const decision = deps.faults.decide(node.index, method, url.pathname);
+  const reply = (r: Reply, slowBodyMs: number): Promise<void> => {
+    deps.onAnswer?.({ node: node.index, method, path: url.pathname, query: url.search, status: r.status, headers: r.headers, body: Buffer.isBuffer(r.body) ? r.body : undefined });
+    return send(res, r, slowBodyMs);
+  };
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
   const outcome = decision.outcome;
   if (outcome?.kind === "reset") {
@@ -86,21 +105,20 @@ async function handle(node: NodeRuntime, deps: ServerDeps, req: IncomingMessage,
   if (outcome?.kind === "html") {
     await drain(req);
     const page = nginxPage(outcome.status, STATUS_CODES[outcome.status] ?? "Error");
-    const reply: Reply = { status: outcome.status, headers: { "content-type": "text/html" }, body: Buffer.from(page) };
-    return send(res, reply, 0);
+    return reply({ status: outcome.status, headers: { "content-type": "text/html" }, body: Buffer.from(page) }, 0);
   }
   const startedAt = performance.now();
   if (outcome?.kind === "status") {
     await drain(req);
-    return send(res, errorReply(new ApiError(outcome.status, outcome.error), startedAt), 0);
+    return reply(errorReply(new ApiError(outcome.status, outcome.error), startedAt), 0);
   }
-  let reply: Reply;
+  let answer: Reply;
   try {
     const match = deps.router.match(method, url.pathname);
     const access = match?.route.open ? "manage" : authenticate(req.headers, deps.auth);
     if (!match) {
       // actix answers unknown routes with an empty 404.
-      reply = { status: 404, headers: {}, body: Buffer.alloc(0) };
+      answer = { status: 404, headers: {}, body: Buffer.alloc(0) };
     } else {
       const ctx: RequestCtx = {
         node,
@@ -113,12 +131,12 @@ async function handle(node: NodeRuntime, deps: ServerDeps, req: IncomingMessage,
         startedAt,
         req,
       };
-      reply = await match.route.handler(ctx);
+      answer = await match.route.handler(ctx);
     }
   } catch (e) {
-    reply = errorReply(toApiError(e), startedAt);
+    answer = errorReply(toApiError(e), startedAt);
   }
-  await send(res, reply, decision.slowBodyMs);
+  await reply(answer, decision.slowBodyMs);
 }
 
 /** Create (not yet listening) the HTTP (or, with `deps.tls`, HTTPS) server of one node. */

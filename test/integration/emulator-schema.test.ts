@@ -1,0 +1,179 @@
+// The emulator answers only what Qdrant's OpenAPI document allows, for every call the tool makes: the tool's own
+// client (src/qdrant/client.ts, the only way it talks to Qdrant) drives each endpoint, and every answer the nodes send
+// is checked against the document's response schema. An emulator that drifted from Qdrant would let a test pass
+// against answers no real node gives.
+import { Readable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redactor } from "../../src/lib/redact.js";
+import { createLogger } from "../../src/log.js";
+import { QdrantClient } from "../../src/qdrant/client.js";
+import { QdrantError } from "../../src/qdrant/errors.js";
+import { QdrantHttp } from "../../src/qdrant/http.js";
+import { startEmulator, type AnswerRecord, type Emulator } from "../support/emulator/index.js";
+import { createAlias, qdrantCall, seedCollection } from "../support/emulator/seed.js";
+import { OpenApiAnswers, type Answer } from "../support/openapi-answers.js";
+
+/** Every operation QdrantClient calls, as the document names it. */
+const TOOL_OPERATIONS = [
+  "GET /",
+  "GET /collections",
+  "GET /collections/{collection_name}",
+  "PATCH /collections/{collection_name}",
+  "GET /cluster",
+  "GET /collections/{collection_name}/cluster",
+  "GET /collections/{collection_name}/snapshots",
+  "POST /collections/{collection_name}/snapshots",
+  "PUT /collections/{collection_name}/snapshots/recover",
+  "POST /collections/{collection_name}/snapshots/upload",
+  "GET /collections/{collection_name}/snapshots/{snapshot_name}",
+  "DELETE /collections/{collection_name}/snapshots/{snapshot_name}",
+  "GET /snapshots",
+  "POST /snapshots",
+  "GET /snapshots/{snapshot_name}",
+  "DELETE /snapshots/{snapshot_name}",
+  "GET /collections/{collection_name}/shards/{shard_id}/snapshots",
+  "POST /collections/{collection_name}/shards/{shard_id}/snapshots/upload",
+  "GET /collections/{collection_name}/shards/{shard_id}/snapshots/{snapshot_name}",
+  "DELETE /collections/{collection_name}/shards/{shard_id}/snapshots/{snapshot_name}",
+  "POST /collections/{collection_name}/points/count",
+  "POST /collections/{collection_name}/points/scroll",
+  "GET /aliases",
+  "POST /collections/aliases",
+];
+
+const schema = new OpenApiAnswers();
+let answers: AnswerRecord[] = [];
+let recording = false;
+const record = (a: AnswerRecord): void => void (recording && answers.push(a));
+let standalone: Emulator;
+let cluster: Emulator;
+
+function toolClient(): { qdrant: QdrantClient; http: QdrantHttp } {
+  const log = createLogger({ level: "normal", sink: () => undefined, redactor: new Redactor() });
+  const http = new QdrantHttp({ apiKey: undefined, timeoutMs: 10_000, retries: 0, signal: new AbortController().signal, log });
+  return { qdrant: new QdrantClient(http), http };
+}
+
+const asAnswer = (a: AnswerRecord): Answer => ({ method: a.method, path: a.path, status: a.status, contentType: a.headers["content-type"] ?? "", body: a.body });
+
+async function bytesOf(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/** Runs `call` expecting a QdrantError (an error answer is an answer too: it must have the documented shape). */
+async function failing(call: Promise<unknown>): Promise<QdrantError> {
+  const err = await call.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(QdrantError);
+  return err as QdrantError;
+}
+
+beforeAll(async () => {
+  standalone = await startEmulator({ nodes: 2, onAnswer: record });
+  cluster = await startEmulator({ cluster: { peers: 3, shards: 3, replicationFactor: 2 }, onAnswer: record });
+  const [a = ""] = standalone.urls;
+  await seedCollection(a, "c1", { points: 5, dim: 4 });
+  await createAlias(a, "c1", "c1-alias");
+  await seedCollection(cluster.urls[0]!, "spread", { points: 6, dim: 4 });
+});
+afterAll(async () => {
+  await Promise.allSettled([standalone?.stop(), cluster?.stop()]);
+});
+
+describe("the emulator against Qdrant's OpenAPI document", () => {
+  it("answers every call of the tool's Qdrant client with a shape the document allows (successes and errors)", async () => {
+    const [a = "", b = ""] = standalone.urls;
+    const { qdrant, http } = toolClient();
+    answers = [];
+    recording = true;
+    try {
+      expect(await qdrant.getVersion(a)).toMatch(/^\d+\.\d+/);
+      expect(await qdrant.listCollections(a)).toContain("c1");
+      await qdrant.getCollection(a, "c1");
+      await qdrant.triggerOptimizers(a, "c1");
+      expect(await qdrant.countPoints(a, "c1")).toBe(5);
+      expect(await qdrant.scrollPoints(a, "c1", 10)).toHaveLength(5);
+      await qdrant.createAlias(a, "c1", "c1-second");
+      expect((await qdrant.listAliases(a)).map((x) => x.alias_name).sort()).toEqual(["c1-alias", "c1-second"]);
+      expect(await qdrant.getCluster(a)).toEqual({ status: "disabled" });
+      await qdrant.getCollectionCluster(a, "c1");
+
+      const created = await qdrant.createSnapshot(a, "c1", true);
+      if (created.status !== "ok") throw new Error("createSnapshot(wait=true) was only accepted");
+      const snap = created.snapshot;
+      expect((await qdrant.listSnapshots(a, "c1")).map((s) => s.name)).toContain(snap.name);
+      const ref = { kind: "collection", collection: "c1", name: snap.name } as const;
+      const whole = await bytesOf((await qdrant.downloadSnapshot(a, ref)).body);
+      expect(whole.length).toBe(snap.size);
+      const tail = await qdrant.downloadSnapshot(a, ref, { start: 512 });
+      expect((await bytesOf(tail.body)).length).toBe(snap.size - 512);
+      const location = `${a}/collections/c1/snapshots/${encodeURIComponent(snap.name)}`;
+      expect(await qdrant.recoverSnapshot(b, "c1", { location, priority: "snapshot", checksum: snap.checksum ?? undefined }, true)).toBe("ok");
+      expect(await qdrant.recoverSnapshot(b, "c1-later", { location }, false)).toBe("accepted");
+      const upload = { filename: snap.name, size: whole.length, wait: true, ...(snap.checksum ? { checksum: snap.checksum } : {}) };
+      expect(await qdrant.uploadSnapshot(b, { collection: "c2" }, Readable.from([whole]), upload)).toBe("ok");
+      expect(await qdrant.deleteSnapshot(a, ref, true)).toBe("ok");
+      expect((await qdrant.createSnapshot(b, "c2", false)).status).toBe("accepted");
+
+      const full = await qdrant.createFullSnapshot(a, true);
+      if (full.status !== "ok") throw new Error("createFullSnapshot(wait=true) was only accepted");
+      expect((await qdrant.listFullSnapshots(a)).map((s) => s.name)).toContain(full.snapshot.name);
+      const fullRef = { kind: "full", name: full.snapshot.name } as const;
+      expect((await bytesOf((await qdrant.downloadSnapshot(a, fullRef)).body)).length).toBe(full.snapshot.size);
+      expect(await qdrant.deleteSnapshot(a, fullRef, false)).toBe("accepted");
+
+      const shardSnap = (await qdrantCall(a, "POST", "/collections/c1/shards/0/snapshots?wait=true")) as { name: string };
+      expect((await qdrant.listShardSnapshots(a, "c1", 0)).map((s) => s.name)).toContain(shardSnap.name);
+      const shardRef = { kind: "shard", collection: "c1", shard: 0, name: shardSnap.name } as const;
+      const shardBytes = await bytesOf((await qdrant.downloadSnapshot(a, shardRef)).body);
+      expect(await qdrant.uploadSnapshot(a, { collection: "c1", shard: 0 }, Readable.from([shardBytes]), { filename: shardSnap.name, wait: true })).toBe("ok");
+      expect(await qdrant.deleteSnapshot(a, shardRef, true)).toBe("ok");
+
+      const enabled = await qdrant.getCluster(cluster.urls[0]!);
+      expect(enabled.status).toBe("enabled");
+      expect((await qdrant.getCollectionCluster(cluster.urls[0]!, "spread")).remote_shards.length).toBeGreaterThan(0);
+
+      // Error answers the tool reads: a missing collection, a missing snapshot, a recovery from nowhere.
+      expect((await failing(qdrant.getCollection(a, "missing"))).status).toBe(404);
+      expect((await failing(qdrant.listSnapshots(a, "missing"))).status).toBe(404);
+      expect((await failing(qdrant.downloadSnapshot(a, { ...ref, name: "gone.snapshot" }))).status).toBe(404);
+      expect((await failing(qdrant.deleteSnapshot(a, { ...ref, name: "gone.snapshot" }, true))).status).toBe(404);
+      await failing(qdrant.recoverSnapshot(b, "c3", { location: `${a}/collections/c1/snapshots/gone.snapshot` }, true));
+    } finally {
+      recording = false;
+      await http.close();
+    }
+
+    const verdicts = answers.map((x) => ({ answer: x, ...schema.check(asAnswer(x)) }));
+    const problems = verdicts.flatMap((v) => v.problems.map((p) => `${v.answer.method} ${v.answer.path}${v.answer.query} → ${v.answer.status}: ${p}`));
+    expect(problems).toEqual([]);
+    // The answers really went through the schema: the recorded collection info with one invented field fails it.
+    const info = verdicts.find((v) => v.operation === "GET /collections/{collection_name}" && v.answer.status === 200)!.answer;
+    const invented = { ...(JSON.parse(String(info.body)) as Record<string, Record<string, unknown>>) };
+    invented["result"] = { ...invented["result"], invented_field: 1 };
+    expect(schema.check({ ...asAnswer(info), body: Buffer.from(JSON.stringify(invented)) }).problems.join()).toMatch(/additional/);
+    const seen = new Set(verdicts.map((v) => v.operation));
+    expect(TOOL_OPERATIONS.filter((op) => !seen.has(op)), "operations of the client not exercised").toEqual([]);
+    expect(verdicts.some((v) => v.answer.status === 202) && verdicts.some((v) => v.answer.status === 404)).toBe(true);
+  });
+
+  it("finds the answers the document does not allow: a missing field, a wrong type, an unknown status, a wrong media type", () => {
+    const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+    const snapshots = { method: "GET", path: "/collections/c1/snapshots", status: 200, contentType: "application/json" };
+    const good = { name: "c1-1.snapshot", creation_time: "2026-01-01T00:00:00", size: 10, checksum: "ab" };
+    expect(schema.check({ ...snapshots, body: json({ result: [good], status: "ok", time: 0.1 }) }).problems).toEqual([]);
+    const { size: _size, ...sizeless } = good;
+    expect(schema.check({ ...snapshots, body: json({ result: [sizeless], status: "ok", time: 0.1 }) }).problems.join()).toMatch(/size/);
+    expect(schema.check({ ...snapshots, body: json({ result: [{ ...good, size: "10" }], status: "ok", time: 0.1 }) }).problems.join()).toMatch(/number|integer/);
+    expect(schema.check({ ...snapshots, body: json({ result: [{ ...good, size: -1 }], status: "ok", time: 0.1 }) }).problems.join()).toMatch(/format/);
+    const info = { method: "GET", path: "/collections/c1", status: 200, contentType: "application/json" };
+    expect(schema.check({ ...info, body: json({ result: { status: "blue" }, status: "ok", time: 0.1 }) }).problems.length).toBeGreaterThan(0);
+    expect(schema.check({ ...snapshots, status: 200, contentType: "text/html", body: Buffer.from("<html>") }).problems.join()).toMatch(/content type/);
+    expect(schema.check({ method: "GET", path: "/nowhere/at/all", status: 200, contentType: "application/json", body: json({}) }).problems).toEqual([
+      "no such operation in the OpenAPI document",
+    ]);
+    expect(schema.operationOf("POST", "/collections/aliases")).toBe("/collections/aliases");
+    expect(schema.operationOf("GET", "/collections/aliases")).toBe("/collections/{collection_name}");
+  });
+});
