@@ -17,7 +17,7 @@ import { StateFileError } from "../errors.js";
 import { formatCsvRow, parseCsvRows } from "./csv.js";
 import {
   appendDurably,
-  AppendError,
+  cureFor,
   backUp,
   closeFd,
   decodeUtf8,
@@ -312,11 +312,8 @@ interface Appender {
 
 /** What to do about a failed append: free space (a full volume or quota), or check the volume (an I/O error). */
 function cureOf(err: unknown, dir: string): string {
-  if (!(err instanceof AppendError)) return "";
-  if (err.code === "ENOSPC" || err.code === "EDQUOT" || err.code === "EFBIG") {
-    return `; free space on the volume that holds ${dir} (or raise its quota), then run the same command again: the rows recorded before are kept`;
-  }
-  return `; check the volume that holds ${dir}, then run the same command again: the rows recorded before are kept`;
+  const cure = cureFor(err, dir);
+  return cure === "" ? "" : `${cure}: the rows recorded before are kept`;
 }
 
 export function fieldOf(row: Readonly<Record<string, unknown>>, column: string): string {

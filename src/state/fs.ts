@@ -93,10 +93,20 @@ export function describeSystemError(err: unknown): string {
   return `${text} (${code})`;
 }
 
-/** Codes of a full volume or quota: the cure is to free space there. */
+/** Codes of a full volume or quota (EFBIG: a file-size limit): the cure is to free space there. */
 export function isOutOfSpace(err: unknown): boolean {
   const code = codeOf(err);
   return code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG";
+}
+
+/**
+ * The cure for a write that failed in `dir`, to end an error line with: free space there for a full volume or quota,
+ * check the volume for an I/O error; nothing for other errors (a permission, a bad path: the message says it).
+ */
+export function cureFor(err: unknown, dir: string): string {
+  if (isOutOfSpace(err)) return `; free space on the volume that holds ${dir} (or raise its quota), then run the same command again`;
+  if (codeOf(err) === "EIO") return `; check the volume that holds ${dir}, then run the same command again`;
+  return "";
 }
 
 export function closeFd(fd: number): Promise<void> {
@@ -203,7 +213,7 @@ export async function writeAtomically(file: string, dir: string, bytes: Uint8Arr
     await syncDir(dir);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw new StateFileError(file, undefined, `cannot write: ${messageOf(err)}`);
+    throw new StateFileError(file, undefined, `cannot write: ${describeSystemError(err)}; the file is unchanged${cureFor(err, dir)}`);
   }
 }
 
