@@ -19,6 +19,7 @@ import { mountSmallVolume, type SmallVolume } from "./helpers/small-volume.js";
 const s3 = inject("s3");
 const COLLECTIONS = Array.from({ length: 14 }, (_, i) => `collection-${String(i).padStart(2, "0")}`);
 const RECOVER = /^\/collections\/([^/]+)\/snapshots\/recover$/;
+const ALIASES = COLLECTIONS.map((c, i) => [c, `alias-${String(i).padStart(2, "0")}-of-${c}-for-the-full-disk-test-of-get-colla-on-a-small-volume`] as const);
 let rig: Rig;
 /** One node with local snapshot storage, for transfers into a directory and download_snap. */
 let local: Emulator;
@@ -62,8 +63,8 @@ beforeAll(async () => {
   rig = await startRig(s3, { label: "full-disk", sourceNodes: 1, targetNodes: 1 });
   const source = rig.source.urls[0] ?? "";
   for (const [i, c] of COLLECTIONS.entries()) await seedCollection(source, c, { points: 10 + i, dim: 4, apiKey: rig.apiKey });
-  await createAlias(source, COLLECTIONS[0]!, "alias-a", rig.apiKey);
-  await createAlias(source, COLLECTIONS[1]!, "alias-b", rig.apiKey);
+  // More than 1 KiB of alias rows, so that one write of them meets the limit in either kind of small volume.
+  for (const a of ALIASES) await createAlias(source, a[0], a[1], rig.apiKey);
   local = await startEmulator({ nodes: 1, apiKey: rig.apiKey });
   for (const c of COLLECTIONS.slice(0, 3)) await seedCollection(local.urls[0] ?? "", c, { points: 120, dim: 4, apiKey: rig.apiKey });
   // A complete backup's `snapshots` file, for the restores.
@@ -141,14 +142,14 @@ describe("the state directory fills up", () => {
     const env = rig.env({ QDRANT_STATE_DIR: v.dir });
     const listed = await v.runCli(["get_coll"], { env, cwd: v.dir });
     expect(listed.code, listed.stderr).toBe(0);
-    await v.fill(PAGE);
+    await v.fill(1024);
     const full = await v.runCli(["get_colla"], { env, cwd: v.dir });
     expectFullDiskError(full, v, path.join(v.dir, "collection_aliases"), 2);
     expect((await readStateStrict(v.dir, (f) => f === ".filler")).collection_aliases).toEqual([]);
     await v.free();
     const again = await v.runCli(["get_colla"], { env, cwd: v.dir });
     expect(again.code, again.stderr).toBe(0);
-    expect((await readStateStrict(v.dir)).collection_aliases.sort()).toEqual([[COLLECTIONS[0], "alias-a"], [COLLECTIONS[1], "alias-b"]]);
+    expect((await readStateStrict(v.dir)).collection_aliases.sort()).toEqual(ALIASES.map((a) => [...a]));
   });
 
   it("reset --bkp true on a full volume renames every file whole (no space needed) and exits 0", async () => {
@@ -173,7 +174,7 @@ describe("the state directory fills up", () => {
     expect(seed.code, seed.stderr).toBe(0);
     const v = await volume("full-mirror");
     const env = rig.env({ QDRANT_STATE_DIR: v.dir, QDRANT_STATE_S3_PREFIX: prefix });
-    await v.fill(PAGE);
+    await v.fill(1024);
     const full = await v.runCli(["get_coll"], { env, cwd: v.dir });
     expectFullDiskError(full, v, /state file .*(snapshots|collections)\b/, 2);
     const rows = await readStateStrict(v.dir, (f) => f === ".filler");
@@ -235,5 +236,30 @@ describe("the destination fills up", () => {
     expect(again.code, again.stderr).toBe(0);
     expect(await readdir(v.dir)).toContain(name);
     expect((await readdir(v.dir)).filter((n) => n.includes(".partial"))).toEqual([]);
+  });
+});
+
+describe("a torn last row written by hand", () => {
+  it("recover_snap reports it, sets it aside in snapshots.torn-<time>, and never recovers it", async () => {
+    const dir = await tempDir("torn-row");
+    const whole = await readFile(backupSnapshots, "utf8");
+    const lines = whole.trim().split("\n");
+    // The last row cut in the middle of its snapshot name, as a full disk left it before this fix.
+    const kept = `${lines.slice(0, 2).join("\n")}\n`;
+    const torn = (lines[2] ?? "").slice(0, -12);
+    await writeFile(path.join(dir, "snapshots"), `${kept}${torn}`);
+    const mark = rig.target.requests().length;
+    const result = await rig.run(["recover_snap"], dir, rig.env({ QDRANT_CONCURRENCY: "1" }));
+    expect(result.code, result.stderr).toBe(0);
+    const warning = result.stderr.split("\n").find((l) => l.includes("WARN") && l.includes("is not a whole row"));
+    expect(warning, result.stderr).toContain(path.join(dir, "snapshots"));
+    expect(warning).toContain(JSON.stringify(torn));
+    const copies = (await readdir(dir)).filter((n) => /^snapshots\.torn-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d$/.test(n));
+    expect(copies).toHaveLength(1);
+    expect(await readFile(path.join(dir, copies[0]!), "utf8")).toBe(`${kept}${torn}`);
+    expect(await readFile(path.join(dir, "snapshots"), "utf8")).toBe(kept);
+    const recovered = rig.target.requests().slice(mark).filter((q) => q.method === "PUT" && RECOVER.test(q.path)).map((q) => decodeURIComponent(RECOVER.exec(q.path)?.[1] ?? ""));
+    expect(recovered.sort()).toEqual(lines.slice(0, 2).map((l) => l.split(",")[1]).sort());
+    expect((await readStateStrict(dir, (f) => f.startsWith("snapshots.torn-"))).snapshot_recovery_history).toHaveLength(2);
   });
 });

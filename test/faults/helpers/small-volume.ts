@@ -16,6 +16,7 @@ import { CLI_PATH, type CliResult } from "../../support/cli.js";
 import { makeTempDir } from "../../support/tmp.js";
 
 const run = promisify(execFile);
+const PAGE_BYTES = 4096;
 
 export type VolumeMode = "tmpfs" | "fsize";
 
@@ -31,7 +32,10 @@ export interface SmallVolume {
   dir: string;
   /** The error code a full write gives: ENOSPC (tmpfs) or EFBIG (fsize). */
   code: "ENOSPC" | "EFBIG";
-  /** Fills the volume up but `freeBytes` (tmpfs), or sets the per-file limit to `freeBytes` (fsize). */
+  /**
+   * Fills the volume up but `freeBytes` rounded up to whole 4 KiB pages (tmpfs), or sets the per-file limit to
+   * `freeBytes` rounded down to 512-byte blocks (fsize).
+   */
   fill(freeBytes: number): Promise<void>;
   /** Frees the space again. */
   free(): Promise<void>;
@@ -72,7 +76,8 @@ export async function mountSmallVolume(label: string, sizeBytes: number): Promis
       } catch {
         // full
       }
-      await handle.truncate(Math.max(0, size - freeBytes));
+      // tmpfs hands out whole pages: give back whole pages, at least freeBytes.
+      await handle.truncate(Math.max(0, size - Math.ceil(freeBytes / PAGE_BYTES) * PAGE_BYTES));
       await handle.close();
     },
     async free() {
