@@ -88,7 +88,7 @@ export async function main(io: Io): Promise<ExitCode> {
     };
     let store: SnapshotStore | undefined;
     const clock = () => new Date();
-    const state = new StateStore(config.stateDir);
+    const state = new StateStore(config.stateDir, { warn: (message) => log.warn(message) });
     closers.push(() => state.close());
     if (config.stateS3Prefix !== undefined) {
       const { StateLease } = await import("./state/lease.js");

@@ -9,22 +9,16 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Hash } from "node:crypto";
 import { ConfigError, EXIT, ToolError } from "../errors.js";
-import { codeOf, syncDir } from "../state/fs.js";
+import { codeOf, cureFor, describeSystemError, syncDir } from "../state/fs.js";
 
-/** A local file that cannot be read or written (exit 3 for the item: it names the file and the system error). */
+/**
+ * A local file that cannot be read or written (exit 3 for the item: it names the file and the system error, and for a
+ * full volume or an I/O error the cure).
+ */
 export class LocalFileError extends ToolError {
   constructor(what: string, file: string, cause: unknown) {
-    super(`cannot ${what} ${file}: ${describeSystemError(cause)}`, EXIT.partial, { cause });
+    super(`cannot ${what} ${file}: ${describeSystemError(cause)}${cureFor(cause, path.dirname(file))}`, EXIT.partial, { cause });
   }
-}
-
-/** `ENOSPC: no space left on device` → `no space left on device (ENOSPC)`, without the path repeated. */
-function describeSystemError(err: unknown): string {
-  const code = codeOf(err);
-  const message = err instanceof Error ? err.message : String(err);
-  if (code === undefined) return message;
-  const text = message.replace(new RegExp(`^${code}: `), "").replace(/, \w+ '.*'$/, "");
-  return `${text} (${code})`;
 }
 
 /** The size in bytes of the file at `file`, or undefined when there is none; anything but a regular file is an error. */

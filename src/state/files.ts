@@ -6,12 +6,18 @@
  * Every append is one write() on a file opened in append mode followed by fdatasync, serialised per file, so a
  * row is either fully on disk or absent and concurrent appends never interleave. The descriptor stays open between
  * appends while the file is the one it wrote to and nothing else changed it (see StateStore.write).
+ *
+ * An append that fails part-way (a full disk) is cut back off the file before the error is reported (fs.ts
+ * appendDurably). A last line without a newline is taken as a row only when it is a whole one (torn-tail.ts);
+ * otherwise it is reported, kept in `<file>.torn-<time>` and cut off the file, never read as data.
  */
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
 import { formatCsvRow, parseCsvRows } from "./csv.js";
 import {
   appendDurably,
+  cureFor,
   backUp,
   closeFd,
   decodeUtf8,
@@ -25,7 +31,11 @@ import {
   statOrUndefined,
   syncDir,
   writeAtomically,
+  writeFd,
+  type WriteFd,
 } from "./fs.js";
+import { setAside } from "./set-aside.js";
+import { findTornTail } from "./torn-tail.js";
 
 export const STATE_FILES = {
   collections: { name: "collections", columns: ["host", "collection"] },
@@ -62,8 +72,21 @@ export class StateStore {
   private readonly appenders = new Map<StateKind, Appender>();
   private closed = false;
 
-  /** @param dir the state directory (the bash tool used the current directory); created on first append */
-  constructor(readonly dir: string) {}
+  private readonly writeBytes: WriteFd;
+  private readonly warn: (message: string) => void;
+
+  /**
+   * @param dir the state directory (the bash tool used the current directory); created on first append
+   * @param opts.warn where a torn last row set aside is reported (default: nowhere)
+   * @param opts.write the write() of appends (default: fs.write); tests pass one that fails part-way
+   */
+  constructor(
+    readonly dir: string,
+    opts: { warn?: (message: string) => void; write?: WriteFd } = {},
+  ) {
+    this.writeBytes = opts.write ?? writeFd;
+    this.warn = opts.warn ?? (() => undefined);
+  }
 
   /** The path of `kind`'s file inside the state directory. */
   path(kind: StateKind): string {
@@ -76,9 +99,8 @@ export class StateStore {
    * @throws StateFileError naming the file (and the line, when known) for unreadable, non-UTF-8 or malformed files
    */
   async read<K extends StateKind>(kind: K): Promise<Row<K>[]> {
-    await this.queues.get(kind);
     const file = this.path(kind);
-    const bytes = await readOrEmpty(file);
+    const bytes = await this.enqueue(kind, () => this.readWhole(kind));
     if (bytes === undefined) return [];
     const columns: readonly string[] = STATE_FILES[kind].columns;
     return parseCsvRows(decodeUtf8(bytes, file), { file, columns: columns.length }).map((fields) => {
@@ -178,6 +200,23 @@ export class StateStore {
     await Promise.all([...this.appenders.keys()].map((kind) => this.release(kind)));
   }
 
+  /**
+   * The file's bytes up to its last whole row: a torn last line is set aside first (kept in `<file>.torn-<time>`,
+   * cut off the file, reported). Run inside `kind`'s queue.
+   */
+  private async readWhole(kind: StateKind): Promise<Buffer | undefined> {
+    const file = this.path(kind);
+    const bytes = await readOrEmpty(file);
+    if (bytes === undefined) return undefined;
+    const tail = findTornTail(bytes, STATE_FILES[kind].name, STATE_FILES[kind].columns.length);
+    if (tail === undefined) return bytes;
+    await this.release(kind);
+    const copy = await setAside(file, bytes, tail.keep, new Date());
+    this.warn(`state file ${file}: its last line ${JSON.stringify(tail.text)} is not a whole row (${tail.reason}); set aside in ${copy} and not used`);
+    this.changed(kind);
+    return bytes.subarray(0, tail.keep);
+  }
+
   /** Closes the descriptor kept for `kind`, if any (run inside its queue, or once the queues are idle). */
   private async release(kind: StateKind): Promise<void> {
     const kept = this.appenders.get(kind);
@@ -222,13 +261,23 @@ export class StateStore {
         }
         await this.release(kind);
       }
-      const fd = await openAppendFd(file, this.dir);
+      let fd = await openAppendFd(file, this.dir);
       let appender: Appender;
       let prefix: Buffer | undefined;
       try {
-        const st = await fstatFd(fd);
+        let st = await fstatFd(fd);
+        if (st.size > 0 && (await lastByteFd(fd, st.size)) !== 0x0a) {
+          // No final newline: a whole row gets one before ours; a torn one is set aside first (never glued onto a
+          // newline, where it would pass for a row).
+          const before = await readFile(file);
+          if (findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined) {
+            await closeFd(fd);
+            await this.readWhole(kind);
+            fd = await openAppendFd(file, this.dir);
+            st = await fstatFd(fd);
+          } else prefix = Buffer.from("\n");
+        }
         appender = { fd, dev: st.dev, ino: st.ino, size: st.size };
-        prefix = st.size > 0 && (await lastByteFd(fd, st.size)) !== 0x0a ? Buffer.from("\n") : undefined;
       } catch (err) {
         await closeFd(fd).catch(() => undefined);
         throw err;
@@ -239,13 +288,13 @@ export class StateStore {
       // A new file's directory entry must be durable too, or a crash could lose the whole file.
       if (created) await syncDir(this.dir);
     } catch (err) {
-      throw new StateFileError(file, undefined, `cannot append: ${messageOf(err)}`);
+      throw new StateFileError(file, undefined, `cannot append: ${messageOf(err)}${cureOf(err, this.dir)}`);
     }
   }
 
   private async appendTo(kind: StateKind, appender: Appender, bytes: Buffer): Promise<void> {
     try {
-      await appendDurably(appender.fd, bytes);
+      await appendDurably(appender.fd, bytes, appender.size, this.writeBytes);
       appender.size += bytes.length;
     } catch (err) {
       await this.release(kind);
@@ -260,6 +309,12 @@ interface Appender {
   dev: number;
   ino: number;
   size: number;
+}
+
+/** What to do about a failed append: free space (a full volume or quota), or check the volume (an I/O error). */
+function cureOf(err: unknown, dir: string): string {
+  const cure = cureFor(err, dir);
+  return cure === "" ? "" : `${cure}: the rows recorded before are kept`;
 }
 
 export function fieldOf(row: Readonly<Record<string, unknown>>, column: string): string {

@@ -44,12 +44,69 @@ export async function lastByteFd(fd: number, size: number): Promise<number | und
   return buffer[0];
 }
 
-/** Writes all of `buffer` at the end of the file (the descriptor is O_APPEND), then fdatasync. */
-export async function appendDurably(fd: number, buffer: Buffer): Promise<void> {
-  for (let offset = 0; offset < buffer.length; ) {
-    offset += await fdCall<number>((cb) => fs.write(fd, buffer, offset, buffer.length - offset, null, cb));
+/** One write() at the end of the file: the number of bytes written (possibly fewer than asked). Replaceable in tests. */
+export type WriteFd = (fd: number, buffer: Buffer, offset: number, length: number) => Promise<number>;
+
+export const writeFd: WriteFd = (fd, buffer, offset, length) =>
+  fdCall<number>((cb) => fs.write(fd, buffer, offset, length, null, cb));
+
+/**
+ * Writes all of `buffer` at the end of the file (the descriptor is O_APPEND), then fdatasync; all or nothing: when a
+ * write fails part-way (ENOSPC, EDQUOT, EIO, a short write followed by an error) or the fdatasync fails, the file is
+ * cut back to `sizeBefore`, its length before this append, and that is fsync'ed before the error is thrown, so no
+ * half row stays behind. When even the cut fails, the error says so (the reader then sets the torn row aside).
+ */
+export async function appendDurably(fd: number, buffer: Buffer, sizeBefore: number, write: WriteFd = writeFd): Promise<void> {
+  try {
+    for (let offset = 0; offset < buffer.length; ) {
+      const written = await write(fd, buffer, offset, buffer.length - offset);
+      if (written <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
+      offset += written;
+    }
+    await fdCall<void>((cb) => fs.fdatasync(fd, cb));
+  } catch (err) {
+    try {
+      await fdCall<void>((cb) => fs.ftruncate(fd, sizeBefore, cb));
+      await fdCall<void>((cb) => fs.fsync(fd, cb));
+    } catch (cut) {
+      throw new AppendError(err, `and it could not be cut back to ${sizeBefore} bytes (${messageOf(cut)})`);
+    }
+    throw new AppendError(err, `nothing of it was kept`);
   }
-  await fdCall<void>((cb) => fs.fdatasync(fd, cb));
+}
+
+/** A failed append: the system error's code and text, and what became of the file. */
+export class AppendError extends Error {
+  readonly code: string | undefined;
+  constructor(cause: unknown, outcome: string) {
+    super(`${describeSystemError(cause)}; ${outcome}`, { cause });
+    this.code = codeOf(cause);
+  }
+}
+
+/** `ENOSPC: no space left on device, write` → `no space left on device (ENOSPC)`. */
+export function describeSystemError(err: unknown): string {
+  const code = codeOf(err);
+  const message = messageOf(err);
+  if (code === undefined) return message;
+  const text = message.replace(new RegExp(`^${code}: `), "").replace(/, \w+( '.*')?$/, "");
+  return `${text} (${code})`;
+}
+
+/** Codes of a full volume or quota (EFBIG: a file-size limit): the cure is to free space there. */
+export function isOutOfSpace(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG";
+}
+
+/**
+ * The cure for a write that failed in `dir`, to end an error line with: free space there for a full volume or quota,
+ * check the volume for an I/O error; nothing for other errors (a permission, a bad path: the message says it).
+ */
+export function cureFor(err: unknown, dir: string): string {
+  if (isOutOfSpace(err)) return `; free space on the volume that holds ${dir} (or raise its quota), then run the same command again`;
+  if (codeOf(err) === "EIO") return `; check the volume that holds ${dir}, then run the same command again`;
+  return "";
 }
 
 export function closeFd(fd: number): Promise<void> {
@@ -156,7 +213,7 @@ export async function writeAtomically(file: string, dir: string, bytes: Uint8Arr
     await syncDir(dir);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw new StateFileError(file, undefined, `cannot write: ${messageOf(err)}`);
+    throw new StateFileError(file, undefined, `cannot write: ${describeSystemError(err)}; the file is unchanged${cureFor(err, dir)}`);
   }
 }
 

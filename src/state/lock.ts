@@ -16,7 +16,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { LockedError, StateFileError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { codeOf, FILE_MODE, messageOf, syncDir, writeFully } from "./fs.js";
+import { codeOf, cureFor, describeSystemError, FILE_MODE, messageOf, syncDir, writeFully } from "./fs.js";
 import { parseJsonObject } from "../lib/json.js";
 
 export const LOCK_FILE_NAME = ".qdrant-backup-restore.lock";
@@ -201,20 +201,24 @@ async function createExclusive(file: string, dir: string, bytes: Buffer): Promis
     await syncDir(dir);
     return true;
   } catch (err) {
-    throw new StateFileError(file, undefined, `cannot create the lock: ${messageOf(err)}`);
+    throw new StateFileError(file, undefined, `cannot create the lock: ${describeSystemError(err)}${cureFor(err, dir)}`);
   } finally {
     await unlink(temp).catch(() => undefined);
   }
 }
 
+/** Creates `file` (O_EXCL) holding `bytes`, fsync'ed; one created but not written whole (a full disk) is removed. */
 async function writeSynced(file: string, bytes: Buffer): Promise<void> {
   const handle = await open(file, "wx", FILE_MODE);
   try {
     await writeFully(handle, bytes);
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(file).catch(() => undefined);
+    throw err;
   }
+  await handle.close();
 }
 
 /**

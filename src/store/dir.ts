@@ -8,7 +8,7 @@ import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ToolError, UpstreamError } from "../errors.js";
-import { syncDir } from "../state/fs.js";
+import { cureFor, describeSystemError, syncDir } from "../state/fs.js";
 import type { SnapshotStore, StoredObject } from "./types.js";
 
 const TEMP_MARK = ".partial-"; // in-progress puts: `<name>.partial-<random>`, never listed
@@ -22,7 +22,7 @@ export function createDirStore(root: string): SnapshotStore {
   };
   const fail = (what: string, file: string, err: unknown): never => {
     if (err instanceof ToolError) throw err;
-    throw new DirStoreError(root, `${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new DirStoreError(root, `${what} ${file}: ${describeSystemError(err)}${cureFor(err, root)}`);
   };
 
   const walk = async (prefix: string): Promise<StoredObject[]> => {

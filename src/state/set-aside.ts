@@ -1,0 +1,54 @@
+/**
+ * Setting a torn last row aside: the whole file is copied to `<file>.torn-<time>` (never over an earlier copy), and
+ * only then is the file cut back to its last whole row, so the torn bytes are kept for a person to look at and never
+ * read as data.
+ */
+import { open, unlink, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import { StateFileError } from "../errors.js";
+import { codeOf, FILE_MODE, formatStamp, messageOf, syncDir, writeFully } from "./fs.js";
+
+/**
+ * Copies `bytes` (the file as read) to `<file>.torn-<YYYY-MM-DD_HH-MM-SS>` (`-1`, `-2`… when taken), fsync'ed, then
+ * truncates `file` to `keep` bytes and fsyncs it.
+ * @returns the copy's path
+ * @throws StateFileError naming the file when the copy or the cut fails (the file is then left as it was)
+ */
+export async function setAside(file: string, bytes: Buffer, keep: number, now: Date): Promise<string> {
+  const stamp = formatStamp(now);
+  let copy = "";
+  try {
+    for (let n = 0; ; n++) {
+      copy = `${file}.torn-${stamp}${n === 0 ? "" : `-${n}`}`;
+      let handle: FileHandle;
+      try {
+        handle = await open(copy, "wx", FILE_MODE);
+      } catch (err) {
+        if (codeOf(err) === "EEXIST") continue;
+        throw err;
+      }
+      try {
+        await writeFully(handle, bytes);
+        await handle.sync();
+      } catch (err) {
+        // A copy that could not be written whole (a full disk) is no copy: removed, and the file stays as it was.
+        await handle.close().catch(() => undefined);
+        await unlink(copy).catch(() => undefined);
+        throw err;
+      }
+      await handle.close();
+      break;
+    }
+    const original = await open(file, "r+");
+    try {
+      await original.truncate(keep);
+      await original.sync();
+    } finally {
+      await original.close();
+    }
+    await syncDir(dirname(file));
+    return copy;
+  } catch (err) {
+    throw new StateFileError(file, undefined, `its last line is torn and cannot be set aside in ${copy}: ${messageOf(err)}; free space on its volume, or remove that line by hand`);
+  }
+}
