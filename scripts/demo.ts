@@ -2,6 +2,8 @@
  * `npm run demo`: a real backup and restore on this machine, with the Qdrant emulator and the local S3 server.
  * Two source nodes and two target nodes (S3 snapshot storage), the built CLI run as a user would run it,
  * then a check that the targets hold the same points and aliases as the sources, then clean-up.
+ * `npm run demo -- --s3 rgw` does the same round trip against Ceph's RADOS Gateway (its Debian packages installed;
+ * see README "S3 compatibility") instead of the fake S3 server.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -9,10 +11,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { startEmulator, type Emulator } from "../test/support/emulator/index.js";
 import { createAlias, listAliases, readAllPoints, seedCollection } from "../test/support/emulator/seed.js";
 import { createTestBucket, s3Storage } from "../test/support/s3/client.js";
-import { startS3Server, type S3Server } from "../test/support/s3/launcher.js";
+import { startS3Server } from "../test/support/s3/launcher.js";
+import { startRgw } from "../test/support/s3/rgw-launcher.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist", "cli.js");
@@ -37,14 +41,23 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): Prom
   if (code !== 0) throw new Error(`qdrant-backup-restore ${args.join(" ")} exited ${code}`);
 }
 
+/** The S3 server of `--s3 fake|rgw` (default fake). */
+function chooseS3(): () => Promise<{ endpoint: string; accessKey: string; secretKey: string; region: string; stop(): Promise<void> }> {
+  const { values } = parseArgs({ options: { s3: { type: "string", default: "fake" } } });
+  if (values.s3 === "rgw") return startRgw;
+  if (values.s3 === "fake") return startS3Server;
+  throw new Error(`--s3 ${values.s3 ?? ""}: expected fake or rgw`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const startS3 = chooseS3();
   buildIfNeeded();
   const work = await mkdtemp(path.join(os.tmpdir(), "qbr-demo-"));
-  let s3: S3Server | undefined;
+  let s3: Awaited<ReturnType<typeof startS3>> | undefined;
   const emulators: Emulator[] = [];
   try {
-    s3 = await startS3Server();
+    s3 = await startS3();
     const bucket = await createTestBucket(s3, "demo");
     const storage = s3Storage(s3, bucket);
     const apiKey = "demo-api-key-0123456789";
@@ -69,6 +82,7 @@ async function main(): Promise<void> {
       QDRANT_S3_ACCESS_KEY_ID: s3.accessKey,
       QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey,
       QDRANT_S3_BUCKET_NAME: bucket,
+      QDRANT_S3_REGION: s3.region,
     };
     console.log(`\nState files go to ${work}. The variables:`);
     for (const k of ["QDRANT_SOURCE_HOSTS", "QDRANT_RESTORE_HOSTS", "QDRANT_S3_ENDPOINT_URL", "QDRANT_S3_BUCKET_NAME"]) {

@@ -19,7 +19,7 @@ import type { SnapshotStore, StoredObject } from "../store/types.js";
 
 export type { SnapshotStore };
 
-/** Creates the S3 client: path-style for custom endpoints, the configured region, bounded SDK retries. */
+/** Creates the S3 client: path-style for custom endpoints, the configured region, bounded SDK retries, no checksum trailers. */
 export function createS3Client(config: Config): S3Client {
   const { endpoint, accessKeyId, secretAccessKey, region } = config.s3;
   const client = new S3Client({
@@ -27,6 +27,9 @@ export function createS3Client(config: Config): S3Client {
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
     maxAttempts: config.retries + 1,
+    // Checksums only where S3 requires them: the SDK's default sends a streamed body as aws-chunked with a checksum
+    // trailer, which Ceph's RADOS Gateway (16.x) refuses with 411 and other S3-compatible stores with 400.
+    requestChecksumCalculation: "WHEN_REQUIRED",
   });
   rememberServerOnError(client);
   return client;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createAlias, listAliases, readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { createTestS3Client } from "../support/s3/client.js";
 import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";
+import { itWithS3Faults } from "../support/s3/impl.js";
 import { makeTempDir } from "../support/tmp.js";
 import { expectExit, parseJsonSummary, plainLines, readStateText } from "./harness.js";
 import { startRig, type Rig } from "./rig.js";
@@ -109,7 +110,7 @@ describe("a backup Job, then restore Jobs in fresh pods", () => {
 });
 
 describe("when the bucket refuses the uploads", () => {
-  it("exit 4 after the local state is written, naming the state mirror", async () => {
+  itWithS3Faults("exit 4 after the local state is written, naming the state mirror", async () => {
     const dir = await pod("mirror-refused");
     const prefix = "state/refused/";
     // The state files' uploads only: the run's lease (<prefix>.lock) is taken, then every state upload fails.

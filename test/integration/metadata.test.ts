@@ -12,6 +12,7 @@ import { collectionSnapshotKey } from "../../src/s3/keys.js";
 import { createTestDeps } from "../support/deps.js";
 import { createAlias, seedCollection } from "../support/emulator/seed.js";
 import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";
+import { itWithS3Faults } from "../support/s3/impl.js";
 import { makeTempDir } from "../support/tmp.js";
 import { sortedLines, startRig } from "./helpers/rig.js";
 import { API_KEY, downloadFromNode, parseJsonObject, sha256, startTransferRig } from "./helpers/transfer-rig.js";
@@ -101,7 +102,7 @@ describe("backup metadata, nodes storing snapshots in the destination bucket (S3
     }
   });
 
-  it("when a metadata write fails: every snapshot is still taken and recorded, each item fails, exit 3", async () => {
+  itWithS3Faults("when a metadata write fails: every snapshot is still taken and recorded, each item fails, exit 3", async () => {
     const rig = await startRig("meta-put-fails", { nodes: 1 });
     const [a = ""] = rig.urls;
     await seedCollection(a, "m1", { points: 2, dim: 2 });

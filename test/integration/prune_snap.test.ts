@@ -11,6 +11,7 @@ import { createTestDeps, type TestDeps } from "../support/deps.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../support/emulator/index.js";
 import { qdrantCall, seedCollection } from "../support/emulator/seed.js";
 import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";
+import { itWithS3Faults } from "../support/s3/impl.js";
 import { makeTempDir } from "../support/tmp.js";
 import { manualClock, readStateFile, startRig, type Rig } from "./helpers/rig.js";
 
@@ -206,7 +207,7 @@ describe("prune_snap: configuration", () => {
 });
 
 describe("prune_snap: listing failures refuse to act", () => {
-  it("one failed S3 listing: exit 4, nothing deleted", async () => {
+  itWithS3Faults("one failed S3 listing: exit 4, nothing deleted", async () => {
     const dest = await startDestination("s3", "prune-s3-listfail");
     const data = synthetic();
     await dest.put(data.all);

@@ -7,6 +7,7 @@ import { expect } from "vitest";
 import type { Emulator, RequestLogEntry } from "../../support/emulator/index.js";
 import { listAliases, readAllPoints, type AliasRecord } from "../../support/emulator/seed.js";
 import { clearS3Faults, setS3Faults } from "../../support/s3/fault-admin.js";
+import { canInjectS3Faults } from "../../support/s3/impl.js";
 
 /** Shares of requests that fail or crawl; 0.05 each, as the issue asks. */
 export const QDRANT_FAULT_RATES = { status503: 0.05, reset: 0.05, slowBody: 0.1 } as const;
@@ -27,12 +28,20 @@ export function injectQdrantFaults(emu: Emulator, seed: number): () => void {
   return () => removers.forEach((remove) => remove());
 }
 
-/** 500s and SlowDown 503s on `bucket`, for every operation and every client (the tool's and the nodes'). */
+/** Whether the mix includes S3 faults: on the fake, yes; on the gateway, which cannot inject them, no. */
+export const S3_FAULTS_IN_MIX = canInjectS3Faults;
+
+/**
+ * 500s and SlowDown 503s on `bucket`, for every operation and every client (the tool's and the nodes'); nothing on a
+ * server without fault injection (S3_FAULTS_IN_MIX false).
+ */
 export async function injectS3Faults(endpoint: string, bucket: string, seed: number, operations?: string[]): Promise<void> {
+  if (!S3_FAULTS_IN_MIX) return;
   await setS3Faults(endpoint, { bucket, rate: S3_FAULT_RATE, statuses: [500, 503], slowDown: true, seed, ...(operations ? { operations } : {}) });
 }
 
 export async function clearBucketFaults(endpoint: string, bucket: string): Promise<void> {
+  if (!S3_FAULTS_IN_MIX) return;
   await clearS3Faults(endpoint, bucket);
 }
 
