@@ -176,7 +176,7 @@ describe("recover_snap", () => {
     const logged = deps.lines.join("\n");
     const failure = deps.lines.find((l) => l.includes("Failed to download tar from"));
     expect(failure).toBeDefined();
-    expect(failure).toContain(`${rig.s3info.endpoint}/${rig.bucket.name}/snapshots/c1/${C1}?<redacted>`);
+    expect(failure).toContain(`${rig.s3info.endpoint}/${rig.bucket.name}/snapshots/c1/${C1}?X-Amz-Algorithm=<redacted>&X-Amz-Content-Sha256=<redacted>&X-Amz-Credential=<redacted>`);
     expect(failure).toContain("403 Forbidden");
     expect(logged).not.toMatch(/X-Amz-(Signature|Credential|Date|Expires)=(?!<redacted>)/i);
     expect(logged).not.toContain(rig.s3info.secretKey);
