@@ -66,7 +66,8 @@ describe("no secret in the output or the state files", () => {
     expectLogLines(r.stderr);
     // --verbose traces every request, so the scan saw them.
     expect(r.stderr).toMatch(/DEBUG: PUT http:\/\/127\.0\.0\.1:\d+\/collections\/alpha\/snapshots\/recover/);
-    expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toHaveLength(2);
+    // One recovery per target, each recorded `ok` and, checked, `verified`.
+    expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toHaveLength(4);
   });
 
   it("a recovery whose presigned link expired before the target fetched it: Qdrant's error quotes the URL", async () => {
