@@ -40,6 +40,8 @@ export interface Config {
   readonly verifyAfterRecover: boolean;
   /** How long a recovered collection may take to turn green, ms. */
   readonly verifyTimeoutMs: number;
+  /** Percentage widening the point-count range of a snapshot taken while its collection was written to (0 = none). */
+  readonly verifyTolerancePct: number;
   /** prune_snap's retention counts (0 = that rule keeps nothing). */
   readonly keep: { readonly last: number; readonly daily: number; readonly weekly: number; readonly monthly: number; readonly yearly: number };
   /** prune_snap refuses to delete more than this percentage of a group without --force. */
@@ -141,6 +143,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     recoverVia,
     verifyAfterRecover: bool("QDRANT_VERIFY_AFTER_RECOVER"),
     verifyTimeoutMs: seconds("QDRANT_VERIFY_TIMEOUT") * 1000,
+    verifyTolerancePct: parsePercentage("QDRANT_VERIFY_TOLERANCE_PCT", value("QDRANT_VERIFY_TOLERANCE_PCT"), problems),
     keep: {
       last: int("QDRANT_KEEP_LAST", 0, 100_000),
       daily: int("QDRANT_KEEP_DAILY", 0, 100_000),
@@ -246,6 +249,16 @@ function parseBool(name: string, raw: string, problems: string[]): boolean {
   if (v === "false") return false;
   problems.push(`${name}: expected true or false, got "${raw}"`);
   return false;
+}
+
+/** A number >= 0 with optional decimals (`0`, `2.5`); no sign, exponent or unit. */
+function parsePercentage(name: string, raw: string, problems: string[]): number {
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n > 1_000_000) {
+    problems.push(`${name}: expected a number >= 0 (a percentage, e.g. 2 or 0.5), got "${raw}"`);
+    return 0;
+  }
+  return n;
 }
 
 function parseInteger(name: string, raw: string, min: number, max: number, problems: string[]): number {

@@ -13,11 +13,15 @@ export interface CollectionFacts {
   qdrantVersion: string | undefined;
   /**
    * Exact point count (POST …/points/count, exact=true), taken right before the snapshot is created. On a collection
-   * that is written to meanwhile, the writes between the count and the snapshot make it approximate: the snapshot may
-   * hold a few points more or fewer. Back up quiescent collections (or accept that drift) when verifying restores.
+   * that is written to meanwhile, the snapshot may hold a few points more or fewer: hence `pointsCountAfter`.
    * In a cluster it is the whole collection's count, not only the shards of the peer that took the snapshot.
    */
   pointsCount: number;
+  /**
+   * The same count taken right after the snapshot was created (set by create_snap once the snapshot exists);
+   * undefined when it could not be read. Before and after bound what a live collection's snapshot holds.
+   */
+  pointsCountAfter?: number;
   /** `GET /collections/{c}` → status (green, yellow, grey, red). */
   status: string;
   /** `GET /collections/{c}` → config, as Qdrant reported it; undefined when the answer had none. */
@@ -127,6 +131,7 @@ export function buildCollectionMetadata(args: {
     source: { host: args.host, ...(peerId !== undefined ? { peerId } : {}) },
     ...(facts.qdrantVersion !== undefined ? { qdrantVersion: facts.qdrantVersion } : {}),
     pointsCount: facts.pointsCount,
+    ...(facts.pointsCountAfter !== undefined ? { pointsCountAfter: facts.pointsCountAfter } : {}),
     ...(facts.collectionConfig !== undefined ? { collectionConfig: facts.collectionConfig } : {}),
     aliases: facts.aliases,
     size: args.size,

@@ -90,7 +90,9 @@ export async function commitFile(partial: string, file: string): Promise<void> {
       throw new LocalFileError("move into place", file, e);
     });
   }
-  await syncDir(path.dirname(file));
+  await syncDir(path.dirname(file)).catch((err: unknown) => {
+    throw new LocalFileError("sync the directory of", file, err);
+  });
 }
 
 /** The target file exists already: it is never overwritten (exit 2: the operator chooses another --file). */

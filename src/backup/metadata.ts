@@ -20,8 +20,14 @@ export interface BackupMetadata {
   source: { host: string; peerId?: number };
   /** GET / version of the source host, when it answered. */
   qdrantVersion?: string;
-  /** Exact point count at snapshot time (collection snapshots). */
+  /** Exact point count right before the snapshot was created (collection snapshots). */
   pointsCount?: number;
+  /**
+   * Exact point count right after the snapshot was created (collection snapshots; absent in metadata written before
+   * this field existed). When it differs from `pointsCount`, the collection was written to while the snapshot was
+   * taken, and the snapshot holds a count within (or near) that range rather than either one exactly.
+   */
+  pointsCountAfter?: number;
   /** The collection's config as Qdrant reported it (`GET /collections/{c}` → config). */
   collectionConfig?: Record<string, unknown>;
   /** Aliases pointing at the collection (full snapshots: every alias, as `alias -> collection`). */
@@ -71,6 +77,11 @@ export function parseMetadata(v: unknown): BackupMetadata {
     if (typeof o[k] !== "number" || !Number.isFinite(o[k])) throw new Error(`"${k}" is not a number`);
     return o[k];
   };
+  const optCount = (k: string): number | undefined => {
+    const n = optNum(k);
+    if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new Error(`"${k}" is not a whole number >= 0`);
+    return n;
+  };
   if (o["format"] !== METADATA_FORMAT) throw new Error(`unsupported format ${JSON.stringify(o["format"])} (this tool reads ${METADATA_FORMAT})`);
   const kind = str("kind");
   if (kind !== "collection" && kind !== "shard" && kind !== "full") throw new Error(`unknown kind "${kind}"`);
@@ -95,7 +106,8 @@ export function parseMetadata(v: unknown): BackupMetadata {
     ...(o["shard"] !== undefined ? { shard: optNum("shard")! } : {}),
     source: { host: (source as Record<string, string>)["host"]!, ...(typeof peerId === "number" ? { peerId } : {}) },
     ...(o["qdrantVersion"] !== undefined ? { qdrantVersion: str("qdrantVersion") } : {}),
-    ...(o["pointsCount"] !== undefined ? { pointsCount: optNum("pointsCount")! } : {}),
+    ...(o["pointsCount"] !== undefined ? { pointsCount: optCount("pointsCount")! } : {}),
+    ...(o["pointsCountAfter"] !== undefined ? { pointsCountAfter: optCount("pointsCountAfter")! } : {}),
     ...(config !== undefined ? { collectionConfig: config as Record<string, unknown> } : {}),
     aliases: aliases as string[],
     size,

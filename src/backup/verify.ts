@@ -1,8 +1,9 @@
 /**
  * Health checks of a recovered collection (QDRANT_VERIFY_AFTER_RECOVER): it turns green within QDRANT_VERIFY_TIMEOUT
  * (a grey collection gets its optimizers triggered once; yellow means optimizing, so the check waits), and against
- * the backup metadata written at snapshot time: the exact point count is the same, the vectors config is the same,
- * and a payload-reading scroll works. Without metadata (snapshots taken by the bash tool) only the status is checked.
+ * the backup metadata written at snapshot time: the point count is as counted (see countRange), the vectors config is
+ * the same, and a payload-reading scroll works. Without metadata (snapshots taken by the bash tool) only the status
+ * is checked.
  */
 import type { Deps } from "../commands/types.js";
 import { EXIT, ToolError } from "../errors.js";
@@ -47,9 +48,45 @@ const MAX_POLL_MS = 2_000;
 
 type VerifyDeps = Pick<Deps, "qdrant" | "log" | "signal">;
 
+export interface VerifyOptions {
+  /** How long the collection may take to turn green, ms (QDRANT_VERIFY_TIMEOUT). */
+  timeoutMs: number;
+  /** Percentage by which a count range is widened (QDRANT_VERIFY_TOLERANCE_PCT, default 0); see countRange. */
+  tolerancePct: number;
+}
+
+/** The point counts a restored collection may hold: `min` to `max`, inclusive. */
+export interface CountRange {
+  min: number;
+  max: number;
+  /** The metadata's counts before and after the snapshot differ: the collection was written to meanwhile. */
+  live: boolean;
+}
+
+/**
+ * What a restore of the snapshot described by `meta` may count. Equal counts before and after the snapshot (or only
+ * the count before it, in older metadata) must be matched exactly. Different ones mean the collection was written to
+ * while the snapshot was taken, so the snapshot holds some count near that range: the range from the smaller to the
+ * larger, widened by `tolerancePct` percent on each side (deletes and updates between the counts can leave the
+ * snapshot slightly outside it). Undefined when the metadata has no count.
+ */
+export function countRange(meta: Pick<BackupMetadata, "pointsCount" | "pointsCountAfter">, tolerancePct: number): CountRange | undefined {
+  const before = meta.pointsCount;
+  if (before === undefined) return undefined;
+  const after = meta.pointsCountAfter ?? before;
+  if (after === before) return { min: before, max: before, live: false };
+  // Rounded to 6 decimals first, so that 20 × 1.1 is 22, not 22.000000000000004 rounded up to 23.
+  const scaled = (n: number, pct: number) => Number((n * (100 + pct) / 100).toFixed(6));
+  return {
+    min: Math.max(0, Math.floor(scaled(Math.min(before, after), -tolerancePct))),
+    max: Math.ceil(scaled(Math.max(before, after), tolerancePct)),
+    live: true,
+  };
+}
+
 /**
  * Checks `collection` on `host` after a recovery; `expected` is the snapshot's backup metadata (undefined: status
- * only). `timeoutMs` bounds the wait for green.
+ * only).
  * @throws VerificationError when a check fails (a Qdrant error during a check counts as that check failing);
  *   InterruptedError, or QdrantError for 401/403, as they come
  */
@@ -58,15 +95,20 @@ export async function verifyRecovery(
   host: string,
   collection: string,
   expected: BackupMetadata | undefined,
-  timeoutMs: number,
+  options: VerifyOptions,
 ): Promise<VerifyResult> {
   const where = `${collection} on ${host}`;
-  const { info, triggered } = await waitForGreen(deps, host, collection, timeoutMs);
+  const { info, triggered } = await waitForGreen(deps, host, collection, options.timeoutMs);
   if (expected === undefined) return { checked: "status-only", optimizersTriggered: triggered };
 
   const count = await check("count", where, () => deps.qdrant.countPoints(host, collection));
-  if (expected.pointsCount !== undefined && count !== expected.pointsCount) {
-    throw new VerificationError("count", `${where} holds ${count} points; the backup metadata of ${expected.snapshot} says ${expected.pointsCount}`);
+  const range = countRange(expected, options.tolerancePct);
+  if (range !== undefined && (count < range.min || count > range.max)) {
+    const said = range.live
+      ? `counted ${expected.pointsCount} before and ${expected.pointsCountAfter} after the snapshot (written to meanwhile): ` +
+        `expected ${range.min} to ${range.max} (QDRANT_VERIFY_TOLERANCE_PCT=${options.tolerancePct})`
+      : `says ${range.min}`;
+    throw new VerificationError("count", `${where} holds ${count} points; the backup metadata of ${expected.snapshot} ${said}`);
   }
   const want = vectorsOf(expected.collectionConfig);
   if (want !== undefined) {

@@ -142,6 +142,8 @@ async function snapshotOn(ctx: Ctx, host: string, collection: string, slot: Slot
         return undefined;
       }
       snap = out.snapshot;
+      // The count again, right after the snapshot: with the one before, it bounds what a live collection's snapshot holds.
+      if (facts && "ok" in facts) facts = { ok: { ...facts.ok, ...(await countAfter(deps, host, collection)) } };
       return config.transfer
         ? await place(ctx, host, collection, snap)
         : { size: snap.size, sha256: snap.checksum ?? undefined, inPlace: false };
@@ -269,6 +271,17 @@ function notice(ctx: Ctx, id: string, message: string): void {
   if (ctx.once.has(id)) return;
   ctx.once.add(id);
   ctx.deps.log.info(message);
+}
+
+/** The exact count right after a snapshot, or nothing (with a warning saying what that means) when it cannot be read. */
+async function countAfter(deps: Deps, host: string, collection: string): Promise<{ pointsCountAfter?: number }> {
+  try {
+    return { pointsCountAfter: await deps.qdrant.countPoints(host, collection) };
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    deps.log.warn(`Cannot count the points of ${collection} on ${host} after its snapshot (the backup metadata holds the count before it only, which a restore must then match exactly): ${describeError(err)}`);
+    return {};
+  }
 }
 
 /** The script warned when a collection was not green before snapshotting it; so do we, without failing. */

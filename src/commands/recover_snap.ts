@@ -24,9 +24,10 @@ const READ_AHEAD = 2;
  * - Once all of a collection's snapshots are recovered on every host, each host's copy is checked against the last
  *   snapshot recovered there (several peers' snapshots of one cluster complete each other only together).
  * - Each outcome is appended as soon as it is known: `ok`/`accepted` to the history right after the recovery (a done
- *   recovery is never repeated), failures to failed_snapshot_recovery (`verify-<reason>` when the check failed).
- * - A later run checks again a recovery whose check failed, unless a newer snapshot of its collection was recovered
- *   on that host since; when it passes, `host,snapshot,verified` is appended to the history.
+ *   recovery is never repeated), `verified` once its check passed, failures to failed_snapshot_recovery
+ *   (`verify-<reason>` when the check failed).
+ * - A later run checks a recovery recorded `ok` without `verified` (its check failed, or the run stopped before it),
+ *   unless a newer snapshot of its collection was recovered on that host since.
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, state } = deps;
@@ -60,9 +61,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const history = await state.read("snapshotRecoveryHistory");
   const done = new Set(history.filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)));
   const verified = new Set(history.filter((r) => r.status === "verified").map((r) => key(r.host, r.snapshot)));
-  const unverified = new Set(
-    (await state.read("failedSnapshotRecovery")).filter((r) => r.status.startsWith("verify-")).map((r) => key(r.host, r.snapshot)).filter((k) => !verified.has(k)),
-  );
+  // Recoveries whose check has not passed: it failed, or the run stopped between the recovery and its check.
+  const unverified = new Set(history.filter((r) => r.status === "ok").map((r) => key(r.host, r.snapshot)).filter((k) => !verified.has(k)));
+  const failedChecks = new Set((await state.read("failedSnapshotRecovery")).filter((r) => r.status.startsWith("verify-")).map((r) => key(r.host, r.snapshot)));
   // QDRANT_PER_HOST_CONCURRENCY recoveries per host, QDRANT_CONCURRENCY in all; the checks have their own limit.
   const scheduler = createHostScheduler({ perHost: config.perHostConcurrency, total: config.concurrency, signal: deps.signal, fatal: isFatal });
   const checks = createLimiter(config.concurrency);
@@ -91,14 +92,14 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       log.info(`No backup metadata for ${snapshot} (taken by the bash tool or before metadata existed): only the collection status is checked after recovery`);
     }
     try {
-      const result = await verifyRecovery(deps, host, collection, metadata, config.verifyTimeoutMs);
+      const result = await verifyRecovery(deps, host, collection, metadata, { timeoutMs: config.verifyTimeoutMs, tolerancePct: config.verifyTolerancePct });
       if (problem) throw new VerificationError("metadata", `${collection} on ${host} cannot be checked: ${problem}`);
-      if (again) {
-        await state.append("snapshotRecoveryHistory", { host, snapshot, status: "verified" });
-        reverified++;
-      }
+      // Recorded for every passing check, so that a run stopped before a check makes the next run do it.
+      await state.append("snapshotRecoveryHistory", { host, snapshot, status: "verified" });
+      if (again) reverified++;
       const what = result.checked === "full" ? `green, ${result.pointsCount} points, vectors config as backed up, payloads readable` : "green (status only)";
-      log.info(`Verified ${collection} on ${host}${again ? " again" : ""}: ${what}`);
+      const when = !again ? "" : failedChecks.has(key(host, snapshot)) ? " again" : " (recovered by an earlier run that stopped before its check)";
+      log.info(`Verified ${collection} on ${host}${when}: ${what}`);
       tally.add("done", { host, collection, snapshot, verified: result.checked });
     } catch (err) {
       if (!(err instanceof VerificationError)) throw err;
@@ -114,7 +115,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     if (done.has(key(host, snapshot))) {
       if (config.verifyAfterRecover && unverified.has(key(host, snapshot)) && !newer.some((s) => done.has(key(host, s)))) p.recheck.set(host, snapshot);
       else {
-        if (config.verifyAfterRecover && unverified.has(key(host, snapshot))) log.info(`Not checking ${snapshot} on ${host} again: a newer snapshot of ${collection} was recovered there since`);
+        if (config.verifyAfterRecover && unverified.has(key(host, snapshot)) && failedChecks.has(key(host, snapshot))) log.info(`Not checking ${snapshot} on ${host} again: a newer snapshot of ${collection} was recovered there since`);
         tally.add("skipped", { host, collection, snapshot });
       }
       return;

@@ -2,10 +2,13 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import { fileSize, hashFileInto } from "../backup/local-file.js";
+import { readMetadata, type BackupMetadata } from "../backup/metadata.js";
+import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { mapPool } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
+import { collectionSnapshotKey } from "../s3/keys.js";
 import { describeError, isFatal, key } from "./shared.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
@@ -14,69 +17,141 @@ import type { Deps, TaskOptions, TaskSummary } from "./types.js";
  * upload_snap: recover a collection (or one shard of it, --shard) on every restore host from a local snapshot file,
  * streamed into POST …/snapshots/upload (the policy's `curl -X POST … -F snapshot=@file`), one fresh read of the
  * file per host, hosts in parallel up to QDRANT_CONCURRENCY. Qdrant verifies the bytes it received against the
- * SHA-256: --checksum, or the file's own digest computed first in a streaming pass. Each host's outcome is appended
- * to snapshot_recovery_history / failed_snapshot_recovery with the file's base name as the snapshot, as recover_snap
- * does with snapshot names; a re-run skips hosts already `ok`/`accepted` for that name (--force uploads again).
+ * SHA-256: --checksum, or the file's own digest computed first in a streaming pass. Then, unless
+ * QDRANT_VERIFY_AFTER_RECOVER=false, each host's collection is checked as recover_snap checks it (backup/verify.ts):
+ * against the file's backup metadata when the destination holds metadata of that very file, else by status.
+ * - Each host's outcome is appended to snapshot_recovery_history / failed_snapshot_recovery under the upload's key
+ *   (uploadKey: file name, collection, shard and SHA-256), so another collection, shard or file content under the
+ *   same file name is never taken for done; `verified` follows `ok` once the check passed.
+ * - A re-run skips hosts recorded `ok`/`accepted` under that key (--force uploads again), and checks a host recorded
+ *   `ok` without `verified` (its check failed, or the run stopped before it).
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
   const { collection, file, size } = await parseRequest(options, config.cwd);
   assertConfigured(config, "upload_snap", ["restore"]);
   const tally = new Tally("upload_snap");
-  const snapshot = path.basename(file);
+  const name = path.basename(file);
   const what = options.shard === undefined ? collection : `${collection} shard ${options.shard}`;
 
-  const done = new Set(
-    options.force
-      ? []
-      : (await state.read("snapshotRecoveryHistory")).filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)),
-  );
-  const hosts = config.restoreHosts.filter((host) => {
-    if (!done.has(key(host, snapshot))) return true;
-    log.info(`${host} already recovered ${snapshot} (snapshot_recovery_history); skipped (--force uploads it again)`);
-    tally.add("skipped", { host, collection, snapshot, file });
-    return false;
-  });
-
-  let checksum = options.checksum;
-  if (hosts.length > 0 && checksum === undefined) {
-    // Qdrant then checks the bytes it received, so a file changed or damaged on the way is refused, not recovered.
+  // The key needs the content's digest: --checksum, or the file's SHA-256 (Qdrant then checks the bytes it received,
+  // so a file changed or damaged on the way is refused, not recovered).
+  let checksum = options.checksum?.toLowerCase();
+  if (checksum === undefined) {
     const hash = createHash("sha256");
     await hashFileInto(hash, file, deps.signal);
     checksum = hash.digest("hex");
     log.info(`SHA-256 of ${file}: ${checksum}`);
   }
+  const snapshot = uploadKey({ file: name, collection, shard: options.shard, sha256: checksum });
+
+  const history = await state.read("snapshotRecoveryHistory");
+  const done = new Set(options.force ? [] : history.filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)));
+  const verified = new Set(history.filter((r) => r.status === "verified").map((r) => key(r.host, r.snapshot)));
+  const recheck: string[] = [];
+  const hosts = config.restoreHosts.filter((host) => {
+    if (!done.has(key(host, snapshot))) return true;
+    const ok = history.some((r) => r.host === host && r.snapshot === snapshot && r.status === "ok");
+    if (config.verifyAfterRecover && ok && !verified.has(key(host, snapshot))) {
+      log.info(`${host} already recovered ${what} from ${name}, but its check has not passed: checking it`);
+      recheck.push(host);
+      return false;
+    }
+    log.info(`${host} already recovered ${what} from ${name} (snapshot_recovery_history); skipped (--force uploads it again)`);
+    tally.add("skipped", { host, collection, snapshot: name, file });
+    return false;
+  });
+  const expected = config.verifyAfterRecover && (hosts.length > 0 || recheck.length > 0) ? await metadataOfFile(deps, collection, name, options.shard, checksum, size) : undefined;
+
+  const check = async (host: string, again: boolean): Promise<void> => {
+    const item = { host, collection, snapshot: name, file };
+    try {
+      const result = await verifyRecovery(deps, host, collection, expected, { timeoutMs: config.verifyTimeoutMs, tolerancePct: config.verifyTolerancePct });
+      await state.append("snapshotRecoveryHistory", { host, snapshot, status: "verified" });
+      const said = result.checked === "full" ? `green, ${result.pointsCount} points, as its backup metadata says` : "green (status only)";
+      log.info(`Verified ${collection} on ${host}${again ? " again" : ""}: ${said}`);
+      tally.add("done", { ...item, verified: result.checked });
+    } catch (err) {
+      if (!(err instanceof VerificationError)) throw err;
+      log.error(`Verification of ${what} on ${host} after the upload of ${file} failed: ${describeError(err)}`);
+      await state.append("failedSnapshotRecovery", { host, snapshot, status: err.status });
+      tally.add("failed", { ...item, status: err.status, error: describeError(err) });
+    }
+  };
 
   const uploadOne = async (host: string): Promise<void> => {
-    const item = { host, collection, snapshot, file };
+    const item = { host, collection, snapshot: name, file };
     const body = createReadStream(file);
+    let outcome: "ok" | "accepted";
     try {
       const target = { collection, ...(options.shard === undefined ? {} : { shard: options.shard }) };
-      const outcome = await qdrant.uploadSnapshot(host, target, body, {
-        filename: snapshot,
+      outcome = await qdrant.uploadSnapshot(host, target, body, {
+        filename: name,
         size,
-        ...(checksum === undefined ? {} : { checksum }),
+        checksum,
         ...(options.priority === undefined ? {} : { priority: options.priority }),
         wait: config.waitOnTask,
       });
       await state.append("snapshotRecoveryHistory", { host, snapshot, status: outcome });
-      if (outcome === "accepted") log.info(`Upload of ${snapshot} to ${host} accepted (wait=false); check ${what} later`);
-      else log.info(`Recovered ${what} on ${host} from ${file}`);
-      tally.add(outcome === "ok" ? "done" : "accepted", item);
     } catch (err) {
       if (isFatal(err)) throw err;
       log.error(`Upload of ${file} to ${host} (${what}) failed: ${describeError(err)}`);
       await state.append("failedSnapshotRecovery", { host, snapshot, status: err instanceof QdrantError ? err.code : "failed" });
       tally.add("failed", { ...item, error: describeError(err) });
+      return;
     } finally {
       body.destroy(); // an upload refused before reading the file would otherwise hold its descriptor
     }
+    if (outcome === "accepted") {
+      log.info(`Upload of ${name} to ${host} accepted (wait=false); check ${what} later`);
+      tally.add("accepted", item);
+      return;
+    }
+    log.info(`Recovered ${what} on ${host} from ${file}`);
+    if (config.verifyAfterRecover) await check(host, false);
+    else tally.add("done", item);
   };
-  await mapPool(hosts, config.concurrency, uploadOne, deps.signal);
+  await mapPool([...hosts.map((host) => ({ host, again: false })), ...recheck.map((host) => ({ host, again: true }))], config.concurrency,
+    ({ host, again }) => (again ? check(host, true) : uploadOne(host)), deps.signal);
 
   return tally.finish(
-    `Snapshot file ${snapshot} uploaded: recovered ${tally.done}, accepted: ${tally.accepted}, already recovered: ${tally.skipped}, failed: ${tally.failed}`,
+    `Snapshot file ${name} uploaded: recovered ${tally.done}, accepted: ${tally.accepted}, already recovered: ${tally.skipped}, failed: ${tally.failed}`,
   );
+}
+
+/**
+ * The snapshot_recovery_history `snapshot_name` of an upload: `<file name>@<collection, percent-encoded>/<shard>/<sha256>`,
+ * the shard being `*` for a whole collection (e.g. `docs-1-2026-11-20-02-00-00.snapshot@docs/2/ab12…` for shard 2).
+ * One (host, key) is one upload of those bytes into that collection or shard; the last `@` ends the file name (the
+ * encoded collection has none).
+ */
+export function uploadKey(u: { file: string; collection: string; shard: number | undefined; sha256: string }): string {
+  return `${u.file}@${encodeURIComponent(u.collection)}/${u.shard ?? "*"}/${u.sha256.toLowerCase()}`;
+}
+
+/**
+ * The backup metadata to check an uploaded collection against: the destination's metadata of a snapshot by the file's
+ * name, when it describes these very bytes (its SHA-256, or without one its size) of this collection. Undefined (status
+ * check only) for a shard, without a destination, or when there is no such metadata.
+ */
+async function metadataOfFile(deps: Deps, collection: string, name: string, shard: number | undefined, sha256: string, size: number): Promise<BackupMetadata | undefined> {
+  const { config, log } = deps;
+  if (shard !== undefined) {
+    log.info(`Uploaded shard snapshots are checked by the collection's status only`);
+    return undefined;
+  }
+  if (config.s3.bucket === undefined && config.backupDir === undefined) return undefined;
+  try {
+    const found = await readMetadata(deps.store(), collectionSnapshotKey(collection, name));
+    if (found === undefined) return undefined;
+    const same = found.kind === "collection" && (found.collection ?? collection) === collection && (found.sha256 !== undefined ? found.sha256 === sha256 : found.size === size);
+    if (same) return found;
+    log.info(`The backup metadata of ${name} in ${deps.store().location} describes other bytes or another collection: ${collection} is checked by status only`);
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    log.warn(`Cannot read the backup metadata of ${name} (${collection} is checked by status only): ${describeError(err)}`);
+  }
+  return undefined;
 }
 
 /** Checks the options (every problem at once) and the file: a regular file, read for its size. */

@@ -188,7 +188,11 @@ export class StateStore {
         }),
       ),
     );
-    if (outcomes.some((outcome) => outcome !== undefined)) await syncDir(this.dir);
+    if (outcomes.some((outcome) => outcome !== undefined)) {
+      await syncDir(this.dir).catch((err: unknown) => {
+        throw new StateFileError(this.dir, undefined, `cannot sync the directory: ${messageOf(err)}`);
+      });
+    }
     const done = outcomes.filter((outcome): outcome is string => outcome !== undefined);
     return opts.bkp ? { removed: [], backedUp: done } : { removed: done, backedUp: [] };
   }

@@ -126,16 +126,29 @@ export async function writeFully(handle: FileHandle, buffer: Buffer): Promise<vo
   }
 }
 
-export async function syncDir(dir: string): Promise<void> {
+/**
+ * What fsync of a directory answers where it is not supported at all, rather than failed: Linux file systems without
+ * directory fsync (some FUSE and network mounts) answer EINVAL, ENOTSUP/EOPNOTSUPP or ENOSYS; Windows cannot open a
+ * directory as a file (EISDIR) or fsync one (EPERM). There is then nothing more durable to wait for. Anything else
+ * (EIO, ENOSPC, EROFS, EDQUOT…) means the directory entry may not be on disk: the caller must fail.
+ */
+const DIR_SYNC_UNSUPPORTED = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", ...(process.platform === "win32" ? ["EISDIR", "EPERM"] : [])]);
+
+/**
+ * fsyncs directory `dir`, so that a file created or renamed in it survives a crash.
+ * @param openDir opens the directory (a test seam: a real EIO cannot be provoked on demand)
+ * @throws the system error (with its `code`) unless the file system does not support it (DIR_SYNC_UNSUPPORTED)
+ */
+export async function syncDir(dir: string, openDir: (dir: string) => Promise<Pick<FileHandle, "sync" | "close">> = (d) => open(d, "r")): Promise<void> {
   try {
-    const handle = await open(dir, "r");
+    const handle = await openDir(dir);
     try {
       await handle.sync();
     } finally {
       await handle.close();
     }
-  } catch {
-    // Best effort: some platforms and file systems (Windows, some network mounts) cannot fsync a directory.
+  } catch (err) {
+    if (!DIR_SYNC_UNSUPPORTED.has(codeOf(err) ?? "")) throw err;
   }
 }
 

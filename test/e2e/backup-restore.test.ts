@@ -102,7 +102,8 @@ describe("backup from 2 sources, restore onto 2 targets", () => {
   it("records each (target, snapshot) and (alias, target) once in the history files", async () => {
     const [t1, t2] = rig.target.urls;
     const history = plainLines(await readStateText(dir, "snapshot_recovery_history"));
-    const want = [t1, t2].flatMap((t) => Object.values(snapshotNames).map((n) => `${t},${n},ok`));
+    // Each recovery's `ok`, and the `verified` of its passing check.
+    const want = [t1, t2].flatMap((t) => Object.values(snapshotNames).flatMap((n) => [`${t},${n},ok`, `${t},${n},verified`]));
     expect([...history].sort()).toEqual(want.sort());
     const aliasHistory = plainLines(await readStateText(dir, "alias_recovery_history"));
     expect([...aliasHistory].sort()).toEqual([t1, t2].flatMap((t) => ALIASES.map(([c, a]) => `${c},${a},ok@${t}`)).sort());

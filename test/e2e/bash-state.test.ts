@@ -80,7 +80,8 @@ describe("state files written by the bash tool", () => {
     const r = await rig.run(["recover_snap", "recover_colla"], dir);
     expectExit(r, 0);
     expectLogLines(r.stderr);
-    expect(r.stdout.split("\n")[0]).toBe("[recover_snap] Snapshots recovered: 3, accepted: 0, already recovered: 1, failed: 0");
+    // The bash tool's recovery on t1 is not repeated; never checked, it is checked now.
+    expect(r.stdout.split("\n")[0]).toBe("[recover_snap] Snapshots recovered: 3, accepted: 0, already recovered: 0, failed: 0 (1 verified again)");
     expect(r.stdout.split("\n")[1]).toMatch(/^\[recover_colla\] Aliases recovered: 6, already recovered: 0, failed: 0$/);
   });
 
@@ -100,7 +101,9 @@ describe("state files written by the bash tool", () => {
     const text = (await readStateText(dir, "snapshot_recovery_history")) ?? "";
     expect(text.startsWith(`${bashHistory()}\n`)).toBe(true);
     const added = plainLines(text).slice(1).sort();
-    expect(added).toEqual([`${t2},${snap.docs},ok`, `${t1},${snap.notes},ok`, `${t2},${snap.notes},ok`].sort());
+    const recovered = [`${t2},${snap.docs},ok`, `${t1},${snap.notes},ok`, `${t2},${snap.notes},ok`];
+    // Each passing check adds `verified`, the bash tool's own recovery on t1 included.
+    expect(added).toEqual([...recovered, ...recovered.map((l) => l.replace(/,ok$/, ",verified")), `${t1},${snap.docs},verified`].sort());
   });
 
   it("aliases the bash history marks ok are still created, on the restore hosts, never on the source (defect 2)", async () => {
@@ -139,7 +142,7 @@ describe("the bash tool's `unknown` rows", () => {
     expectExit(r, 0);
     expect(r.stdout).toMatch(/Snapshots recovered: 1, .*failed: 0/);
     expect(await readStateText(dir, "failed_snapshot_recovery")).toBeUndefined();
-    expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toEqual([`${t2},${snap.docs},ok`]);
+    expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toEqual([`${t2},${snap.docs},ok`, `${t2},${snap.docs},verified`]);
   });
 });
 
@@ -163,8 +166,9 @@ describe("files the CLI writes, read as the bash tool reads them", () => {
     expect(snapshots.map((f) => f[1]).sort()).toEqual(["docs", "notes"]);
     await expectBashBytes("collection_aliases", 2);
     const history = await expectBashBytes("snapshot_recovery_history", 3);
-    expect(history).toHaveLength(4);
-    expect(history.every((f) => f[2] === "ok")).toBe(true);
+    expect(history).toHaveLength(8);
+    expect(history.filter((f) => f[2] === "ok")).toHaveLength(4);
+    expect(history.filter((f) => f[2] === "verified")).toHaveLength(4);
     await expectBashBytes("alias_recovery_history", 3);
   });
 });

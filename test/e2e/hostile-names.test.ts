@@ -86,7 +86,7 @@ describe("hostile collection and alias names, full round trip", () => {
     expect(sortStrings(aliases.map((r) => r.join("\0")))).toEqual(sortStrings(ALIASES.map((a) => a.join("\0"))));
     const history = await readStateRows(dir, "snapshot_recovery_history", 3);
     expect(sortStrings(history.map((r) => `${r[0]}\0${r[1]}\0${r[2]}`))).toEqual(
-      sortStrings(rig.target.urls.flatMap((t) => snapshots.map((s) => `${t}\0${s[2]}\0ok`))),
+      sortStrings(rig.target.urls.flatMap((t) => snapshots.flatMap((s) => [`${t}\0${s[2]}\0ok`, `${t}\0${s[2]}\0verified`]))),
     );
     const aliasHistory = await readStateRows(dir, "alias_recovery_history", 3);
     expect(aliasHistory).toHaveLength(ALIASES.length * 2);

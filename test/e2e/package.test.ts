@@ -3,7 +3,7 @@
 // --help and --version.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, symlink, writeFile } from "node:fs/promises";
 import { isBuiltin } from "node:module";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -137,4 +137,35 @@ describe("npm pack and an offline global install", () => {
     expect(r).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: "" });
     await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, secrets: [] });
   });
+});
+
+describe("npm pack in a fresh clone (no dist/)", () => {
+  it("builds first (prepack), so the tarball holds dist/cli.js and its map", async () => {
+    const pkgScripts = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    expect(pkgScripts["prepack"]).toMatch(/\bbuild\b/);
+    const tmp = await makeTempDir("pack-fresh");
+    try {
+      // The tracked files, as a clone has them (dist/ is ignored, so absent); the dependencies as `npm ci` would install them.
+      const listed = await run("git", ["ls-files", "-z"], { cwd: root, env: { PATH } });
+      expectOk(listed, "git ls-files");
+      const clone = path.join(tmp.dir, "clone");
+      for (const file of listed.stdout.split("\0").filter((f) => f !== "" && existsSync(path.join(root, f)))) {
+        await mkdir(path.dirname(path.join(clone, file)), { recursive: true });
+        await copyFile(path.join(root, file), path.join(clone, file));
+      }
+      expect(existsSync(path.join(clone, "dist"))).toBe(false);
+      await symlink(path.join(root, "node_modules"), path.join(clone, "node_modules"), "dir");
+      const userconfig = path.join(tmp.dir, "npmrc");
+      await writeFile(userconfig, "");
+      const pack = await run("npm", ["pack", "--pack-destination", tmp.dir, "--json", "--offline", "--cache", path.join(tmp.dir, "cache")], { cwd: clone, env: npmEnv(userconfig) });
+      expectOk(pack, "npm pack in a fresh clone");
+      // npm prints the prepack script's output before the JSON document.
+      const out = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { files: { path: string; size: number }[] }[];
+      const files = out[0]!.files;
+      expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(["dist/cli.js", "dist/cli.js.map"]));
+      expect(files.find((f) => f.path === "dist/cli.js")!.size).toBeGreaterThan(100_000);
+    } finally {
+      await tmp.cleanup();
+    }
+  }, NPM_TIMEOUT_MS);
 });

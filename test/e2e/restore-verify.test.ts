@@ -129,7 +129,7 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
     const key = collectionSnapshotKey("films", names["films"] ?? "");
     const right = metadata.films;
     if (!right) throw new Error("no metadata");
-    await writeMetadata(store, key, { ...right, pointsCount: right.pointsCount! + 1 });
+    await writeMetadata(store, key, { ...right, pointsCount: right.pointsCount! + 1, pointsCountAfter: right.pointsCount! + 1 });
     const [t1 = "", t2 = ""] = rig.target.urls;
     try {
       const first = await rig.run(["get_snap_s3", "recover_snap"], dir, rig.env({ QDRANT_SOURCE_HOSTS: "" }));
@@ -140,7 +140,8 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
       expect([...plainLines(await readStateText(dir, "failed_snapshot_recovery"))].sort()).toEqual(
         [`${t1},${names["films"]},verify-count`, `${t2},${names["films"]},verify-count`].sort(),
       );
-      expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toHaveLength(4);
+      // 4 recoveries; the 2 of books passed their checks (`verified`).
+      expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toHaveLength(6);
     } finally {
       await writeMetadata(store, key, right);
     }
@@ -150,7 +151,7 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
     expect(again.stdout).toBe("[recover_snap] Snapshots recovered: 0, accepted: 0, already recovered: 2, failed: 0 (2 verified again)\n");
     expect(rig.target.requests().filter((q) => q.method === "PUT" || q.method === "POST" && q.path.endsWith("/upload"))).toEqual([]);
     const history = plainLines(await readStateText(dir, "snapshot_recovery_history"));
-    expect(history.slice(4).sort()).toEqual([`${t1},${names["films"]},verified`, `${t2},${names["films"]},verified`].sort());
+    expect(history.slice(6).sort()).toEqual([`${t1},${names["films"]},verified`, `${t2},${names["films"]},verified`].sort());
   });
 });
 

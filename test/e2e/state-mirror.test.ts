@@ -74,7 +74,8 @@ describe("a backup Job, then restore Jobs in fresh pods", () => {
     rig.target.resetRequests();
     const r1 = await rig.run(["recover_snap", "recover_colla"], first, withPrefix(PREFIX));
     expectExit(r1, 3);
-    expect(plainLines(await objectText(`${PREFIX}snapshot_recovery_history`))).toHaveLength(2);
+    // 2 recoveries done and checked (`ok`, `verified`).
+    expect(plainLines(await objectText(`${PREFIX}snapshot_recovery_history`))).toHaveLength(4);
     expect(plainLines(await objectText(`${PREFIX}failed_snapshot_recovery`))).toHaveLength(1);
 
     rig.target.faults.clear();

@@ -67,7 +67,7 @@ describe("one restore host failing every call", () => {
     expectExit(alias, 3);
     expect(snap.stdout).toBe("[recover_snap] Snapshots recovered: 4, accepted: 0, already recovered: 0, failed: 4\n");
     expect(alias.stdout).toBe("[recover_colla] Aliases recovered: 3, already recovered: 0, failed: 3\n");
-    expect(plainLines(await readStateText(dir, "snapshot_recovery_history")).sort()).toEqual(snapshots.map((n) => `${healthy},${n},ok`).sort());
+    expect(plainLines(await readStateText(dir, "snapshot_recovery_history")).sort()).toEqual(snapshots.flatMap((n) => [`${healthy},${n},ok`, `${healthy},${n},verified`]).sort());
     expect(plainLines(await readStateText(dir, "failed_snapshot_recovery")).sort()).toEqual(snapshots.map((n) => `${broken},${n},http-500`).sort());
     expect(plainLines(await readStateText(dir, "alias_recovery_history")).sort()).toEqual(ALIASES.map(([c, a]) => `${c},${a},ok@${healthy}`).sort());
     // A 500 is final (not retried): the broken host saw each recovery once.
@@ -86,7 +86,7 @@ describe("one restore host failing every call", () => {
     expect(byNode(rig, "target", 0, "POST", ALIAS_UPDATE)).toEqual([]);
     expect(byNode(rig, "target", 1, "PUT", RECOVER).map((q) => q.status)).toEqual([200, 200, 200, 200]);
     expect(plainLines(await readStateText(dir, "snapshot_recovery_history")).sort()).toEqual(
-      [healthy, broken].flatMap((h) => snapshots.map((n) => `${h},${n},ok`)).sort(),
+      [healthy, broken].flatMap((h) => snapshots.flatMap((n) => [`${h},${n},ok`, `${h},${n},verified`])).sort(),
     );
     await expectTargetsEqualSources(rig.source.urls, rig.target.urls, homeUrls(rig), rig.apiKey);
   });

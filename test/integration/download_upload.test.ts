@@ -10,7 +10,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { writeMetadata } from "../../src/backup/metadata.js";
 import { run as download } from "../../src/commands/download_snap.js";
 import type { TaskOptions } from "../../src/commands/types.js";
-import { run as upload } from "../../src/commands/upload_snap.js";
+import { run as upload, uploadKey } from "../../src/commands/upload_snap.js";
 import { ConfigError, EXIT } from "../../src/errors.js";
 import type { QdrantClient } from "../../src/qdrant/client.js";
 import { collectionSnapshotKey, fullSnapshotKey } from "../../src/s3/keys.js";
@@ -165,7 +165,8 @@ describe("download_snap from a node with local snapshot storage", () => {
 
     expect(up).toMatchObject({ task: "upload_snap", done: 1, failed: 0, exitCode: EXIT.ok });
     expect(seen).toEqual([snap.checksum]);
-    expect(await rig.read("snapshot_recovery_history")).toBe(csv([rig.dst, snap.name, "ok"]));
+    const k = uploadKey({ file: snap.name, collection: "c1", shard: undefined, sha256: snap.checksum! });
+    expect(await rig.read("snapshot_recovery_history")).toBe(csv([rig.dst, k, "ok"], [rig.dst, k, "verified"]));
     expect(await readAllPoints(rig.dst, "c1", API_KEY)).toEqual(await readAllPoints(rig.src, "c1", API_KEY));
   });
 
@@ -431,7 +432,7 @@ describe("upload_snap", () => {
 
     expect(up).toMatchObject({ done: 0, failed: 1, exitCode: EXIT.partial });
     expect(up.items[0]?.["error"]).toMatch(/400 .*Checksum mismatch/);
-    expect(await rig.read("failed_snapshot_recovery")).toBe(csv([rig.dst, snap.name, "http-400"]));
+    expect(await rig.read("failed_snapshot_recovery")).toBe(csv([rig.dst, uploadKey({ file: snap.name, collection: "c1", shard: undefined, sha256: "ef".repeat(32) }), "http-400"]));
     expect(await rig.read("snapshot_recovery_history")).toBeUndefined();
     await expect(readAllPoints(rig.dst, "c1", API_KEY)).rejects.toThrow(/404/);
   });
@@ -446,8 +447,9 @@ describe("upload_snap", () => {
 
     const first = await upload({ collection: "c1", file: snap.file, priority: "snapshot" }, rig.deps(env));
     expect(first).toMatchObject({ done: 1, failed: 1, exitCode: EXIT.partial });
-    expect(await rig.read("snapshot_recovery_history")).toBe(csv([t1, snap.name, "ok"]));
-    expect(await rig.read("failed_snapshot_recovery")).toBe(csv([t2, snap.name, "http-500"]));
+    const k = uploadKey({ file: snap.name, collection: "c1", shard: undefined, sha256: sha256(snap.bytes) });
+    expect(await rig.read("snapshot_recovery_history")).toBe(csv([t1, k, "ok"], [t1, k, "verified"]));
+    expect(await rig.read("failed_snapshot_recovery")).toBe(csv([t2, k, "http-500"]));
 
     removeFault();
     rig.emu.resetRequests();
@@ -460,6 +462,54 @@ describe("upload_snap", () => {
     const forced = await upload({ collection: "c1", file: snap.file, force: true }, rig.deps(env));
     expect(forced).toMatchObject({ done: 2, skipped: 0, exitCode: EXIT.ok });
     expect((await logged(rig.emu, "POST", UPLOAD, 2)).map((r) => r.node).sort()).toEqual([1, 2]);
+  });
+
+  it("the same file name uploaded into another collection or with other bytes is uploaded, not skipped", async () => {
+    const rig = await localRig("up-key");
+    const snap = await sourceSnapshot(rig);
+    await writeFile(snap.file, snap.bytes);
+    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({ done: 1, exitCode: EXIT.ok });
+
+    rig.emu.resetRequests();
+    const other = await upload({ collection: "c1-copy", file: snap.file }, rig.deps());
+    expect(other).toMatchObject({ done: 1, skipped: 0, exitCode: EXIT.ok });
+    expect((await logged(rig.emu, "POST", UPLOAD, 1)).map((r) => r.path)).toEqual(["/collections/c1-copy/snapshots/upload"]);
+    expect(await readAllPoints(rig.dst, "c1-copy", API_KEY)).toEqual(await readAllPoints(rig.src, "c1", API_KEY));
+
+    // Another snapshot of c1 under the same file name (other bytes): recovered too.
+    await qdrantCall(rig.src, "PUT", "/collections/c1/points?wait=true", API_KEY, { points: [{ id: 9001, vector: [1, 2, 3, 4], payload: {} }] });
+    const newer = await createSnapshot(rig.src, "/collections/c1/snapshots");
+    await writeFile(snap.file, await fetchBytes(rig.src, `/collections/c1/snapshots/${newer.name}`));
+    rig.emu.resetRequests();
+    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({ done: 1, skipped: 0, exitCode: EXIT.ok });
+    expect(await readAllPoints(rig.dst, "c1", API_KEY)).toEqual(await readAllPoints(rig.src, "c1", API_KEY));
+
+    // The same bytes into the same collection: skipped.
+    rig.emu.resetRequests();
+    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({ done: 0, skipped: 1, exitCode: EXIT.ok });
+    expect(rig.emu.requests().filter((r) => UPLOAD.test(r.path))).toEqual([]);
+  });
+
+  it("checks each host's collection after its upload; a failed check is verify-<reason> (exit 3), checked again by the next run", async () => {
+    const rig = await localRig("up-check");
+    const snap = await sourceSnapshot(rig);
+    await writeFile(snap.file, snap.bytes);
+    const k = uploadKey({ file: snap.name, collection: "c1", shard: undefined, sha256: sha256(snap.bytes) });
+    const removeFault = rig.emu.faults.add({ node: 1, method: "GET", path: "/collections/c1", status: 500 });
+
+    const first = await upload({ collection: "c1", file: snap.file }, rig.deps({ QDRANT_RETRIES: "0" }));
+    expect(first).toMatchObject({ done: 0, failed: 1, exitCode: EXIT.partial });
+    expect(first.items[0]).toMatchObject({ status: "verify-status" });
+    expect(await rig.read("snapshot_recovery_history")).toBe(csv([rig.dst, k, "ok"]));
+    expect(await rig.read("failed_snapshot_recovery")).toBe(csv([rig.dst, k, "verify-status"]));
+
+    removeFault();
+    rig.emu.resetRequests();
+    const second = await upload({ collection: "c1", file: snap.file }, rig.deps());
+    expect(second).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
+    expect(second.items[0]).toMatchObject({ verified: "status-only" });
+    expect(rig.emu.requests().filter((r) => UPLOAD.test(r.path))).toEqual([]);
+    expect(await rig.read("snapshot_recovery_history")).toBe(csv([rig.dst, k, "ok"], [rig.dst, k, "verified"]));
   });
 
   it("refuses a missing file, a missing --collection and --full (exit 2) before any request", async () => {

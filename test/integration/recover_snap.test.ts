@@ -7,7 +7,7 @@ import { run } from "../../src/commands/recover_snap.js";
 import { EXIT, InterruptedError } from "../../src/errors.js";
 import { qdrantCall, readAllPoints } from "../support/emulator/seed.js";
 import { API_KEY, backedUp, C1, C2, expectSamePoints, RECOVER, type Backup } from "./helpers/backup.js";
-import { csv, sortedLines, waitUntil, STATE_FILE_NAMES } from "./helpers/rig.js";
+import { csv, okAndVerified, sortedLines, waitUntil, STATE_FILE_NAMES } from "./helpers/rig.js";
 
 
 describe("recover_snap", () => {
@@ -18,7 +18,7 @@ describe("recover_snap", () => {
 
     expect(summary).toMatchObject({ task: "recover_snap", done: 4, skipped: 0, failed: 0, accepted: 0, exitCode: EXIT.ok });
     expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual(
-      [`${t1},${C1},ok`, `${t1},${C2},ok`, `${t2},${C1},ok`, `${t2},${C2},ok`].sort(),
+      okAndVerified([`${t1},${C1},ok`, `${t1},${C2},ok`, `${t2},${C1},ok`, `${t2},${C2},ok`]),
     );
     expect(await rig.read("failed_snapshot_recovery")).toBeUndefined();
     for (const target of [t1, t2]) for (const c of ["c1", "c2"]) await expectSamePoints(src, target, c);
@@ -44,7 +44,9 @@ describe("recover_snap", () => {
     const bashHistory = csv([t1, C1, "ok"], [t1, C2, "ok"]);
     await rig.write("snapshot_recovery_history", bashHistory);
 
-    const summary = await run({}, rig.deps(env));
+    // Without checks: t1 never really recovered anything here, and a recovery recorded `ok` but never checked is
+    // checked by a run with checks on (verify.test.ts).
+    const summary = await run({}, rig.deps({ ...env, QDRANT_VERIFY_AFTER_RECOVER: "false" }));
 
     expect(summary).toMatchObject({ done: 2, skipped: 2, failed: 0, exitCode: EXIT.ok });
     expect(rig.requests("PUT", RECOVER).map((r) => r.node)).toEqual([2, 2]);
@@ -62,7 +64,7 @@ describe("recover_snap", () => {
 
     expect(first).toMatchObject({ done: 3, failed: 1, exitCode: EXIT.partial });
     expect(await rig.read("failed_snapshot_recovery")).toBe(csv([t2, C2, "http-500"]));
-    expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual([`${t1},${C1},ok`, `${t1},${C2},ok`, `${t2},${C1},ok`].sort());
+    expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual(okAndVerified([`${t1},${C1},ok`, `${t1},${C2},ok`, `${t2},${C1},ok`]));
 
     removeFault();
     rig.emu.resetRequests();
@@ -102,7 +104,7 @@ describe("recover_snap", () => {
     const summary = await run({}, rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY }));
 
     expect(summary).toMatchObject({ done: 2, exitCode: EXIT.ok });
-    expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual([`${t1},${C1},ok`, `${t1},${C2},ok`]);
+    expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual(okAndVerified([`${t1},${C1},ok`, `${t1},${C2},ok`]));
     for (const c of ["c1", "c2"]) await expectSamePoints(src, t1, c);
   });
 
@@ -113,7 +115,7 @@ describe("recover_snap", () => {
     const summary = await run({}, rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY, QDRANT_SNAPSHOT_DATETIME_FILTER: "c1-*" }));
 
     expect(summary).toMatchObject({ done: 1, skipped: 0, failed: 0, exitCode: EXIT.ok });
-    expect(await rig.read("snapshot_recovery_history")).toBe(csv([t1, C1, "ok"]));
+    expect(await rig.read("snapshot_recovery_history")).toBe(csv([t1, C1, "ok"], [t1, C1, "verified"]));
     expect(rig.requests("PUT", RECOVER).map((r) => r.path)).toEqual(["/collections/c1/snapshots/recover"]);
   });
 
@@ -132,7 +134,8 @@ describe("recover_snap", () => {
     const { rig, t1 } = await backedUp("recover-snap-interrupt");
     rig.emu.faults.add({ node: 1, method: "PUT", path: RECOVER, latencyMs: 300 });
     const controller = new AbortController();
-    const deps = rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY, QDRANT_CONCURRENCY: "1" }, { signal: controller.signal });
+    // Without checks: a passing check's `verified` row could land before the abort.
+    const deps = rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY, QDRANT_CONCURRENCY: "1", QDRANT_VERIFY_AFTER_RECOVER: "false" }, { signal: controller.signal });
 
     const running = run({}, deps).then(
       () => undefined,
@@ -173,7 +176,7 @@ describe("recover_snap", () => {
     const logged = deps.lines.join("\n");
     const failure = deps.lines.find((l) => l.includes("Failed to download tar from"));
     expect(failure).toBeDefined();
-    expect(failure).toContain(`${rig.s3info.endpoint}/${rig.bucket.name}/snapshots/c1/${C1}?<redacted>`);
+    expect(failure).toContain(`${rig.s3info.endpoint}/${rig.bucket.name}/snapshots/c1/${C1}?X-Amz-Algorithm=<redacted>&X-Amz-Content-Sha256=<redacted>&X-Amz-Credential=<redacted>`);
     expect(failure).toContain("403 Forbidden");
     expect(logged).not.toMatch(/X-Amz-(Signature|Credential|Date|Expires)=(?!<redacted>)/i);
     expect(logged).not.toContain(rig.s3info.secretKey);

@@ -84,6 +84,21 @@ describe("buildConfig", () => {
   });
 });
 
+describe("QDRANT_VERIFY_TOLERANCE_PCT", () => {
+  const cwd = "/work/dir";
+  it("defaults to 0 and takes a number >= 0 with decimals", () => {
+    expect(buildConfig({}, { cwd }).verifyTolerancePct).toBe(0);
+    expect(buildConfig({ QDRANT_VERIFY_TOLERANCE_PCT: "2.5" }, { cwd }).verifyTolerancePct).toBe(2.5);
+    expect(buildConfig({ QDRANT_VERIFY_TOLERANCE_PCT: "10" }, { cwd }).verifyTolerancePct).toBe(10);
+  });
+
+  it("refuses a negative number, a unit or text, naming the variable", () => {
+    for (const bad of ["-1", "5%", "abc", "1e3", "NaN"]) {
+      expect(() => buildConfig({ QDRANT_VERIFY_TOLERANCE_PCT: bad }, { cwd }), bad).toThrow(/QDRANT_VERIFY_TOLERANCE_PCT: expected a number >= 0/);
+    }
+  });
+});
+
 describe("QDRANT_STATE_S3_PREFIX", () => {
   const bucket = { QDRANT_S3_BUCKET_NAME: "my-bucket" };
   const prefixOf = (value: string | undefined): string | undefined =>

@@ -91,6 +91,11 @@ export function sortedLines(text: string | undefined): string[] {
   return (text ?? "").split("\n").filter((l) => l !== "").sort();
 }
 
+/** History lines `host,snapshot,ok` with the `host,snapshot,verified` row a passing check adds to each, sorted. */
+export function okAndVerified(lines: readonly string[]): string[] {
+  return [...lines, ...lines.map((l) => l.replace(/,ok$/, ",verified"))].sort();
+}
+
 /** Polls `check` every 20 ms until it returns true, or fails after `timeoutMs`. */
 export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -25,12 +25,13 @@ import { Router } from "./router.js";
 import { createNodeServer, type AnswerRecord, type RequestLogEntry } from "./server.js";
 import { shardSnapshotRoutes } from "./shard-snapshots.js";
 import { snapshotRoutes } from "./snapshots.js";
-import { Deployment } from "./state.js";
+import { Deployment, upsertPoints, type StoredPoint } from "./state.js";
 import { LocalStore } from "./storage-local.js";
 import { createS3Client, S3Store, type S3StorageOptions } from "./storage-s3.js";
 
 export type { AfterRecover, FaultController, FaultRule } from "./faults.js";
 export type { AnswerRecord, RequestLogEntry } from "./server.js";
+export type { StoredPoint } from "./state.js";
 
 export interface EmulatorOptions {
   /** Standalone mode: N independent nodes on 127.0.0.1, each on its own port (default 1). */
@@ -85,6 +86,12 @@ export interface Emulator {
   /** TCP connections accepted so far by all nodes: a client that gives up in the TLS handshake leaves only this. */
   connections(): number;
   resetRequests(): void;
+  /**
+   * Writes points into `collection` as seen by node `node` at once, synchronously, with no request: from a fault
+   * rule's `onMatch`, a write lands exactly between two of a client's requests (e.g. between the count before a
+   * snapshot and the snapshot itself). Throws when the collection does not exist there.
+   */
+  upsert(node: number, collection: string, points: readonly StoredPoint[]): void;
   stop(): Promise<void>;
 }
 
@@ -200,6 +207,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     requests: () => log.map((e) => ({ ...e })),
     connections: () => connections,
     resetRequests: () => void log.splice(0, log.length),
+    upsert: (node, collection, points) => {
+      const runtime = runtimes[node];
+      if (runtime === undefined) throw new Error(`no node ${node}`);
+      upsertPoints(runtime.deployment.get(collection), [...points]);
+    },
     stop,
   };
 }
