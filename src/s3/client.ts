@@ -19,30 +19,45 @@ import type { SnapshotStore, StoredObject } from "../store/types.js";
 
 export type { SnapshotStore };
 
-/** Creates the S3 client: path-style for custom endpoints, the configured region, bounded SDK retries. */
+/** Longest wait for a TCP (and TLS) connection, ms, for S3 and Qdrant alike; CURL_TIMEOUT caps it. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates the S3 client: path-style for custom endpoints, the configured region, bounded SDK retries, and every
+ * request bounded through the SDK's own NodeHttpHandler: connecting within min(30 s, CURL_TIMEOUT), the answer's
+ * headers within CURL_TIMEOUT of the start (an upload part's bytes included), and no pause longer than CURL_TIMEOUT
+ * on the socket while a body streams either way (a streamed download is bounded by idle time, not total time).
+ */
 export function createS3Client(config: Config): S3Client {
   const { endpoint, accessKeyId, secretAccessKey, region } = config.s3;
+  const timeoutMs = config.requestTimeoutMs;
   const client = new S3Client({
     region,
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
     maxAttempts: config.retries + 1,
+    requestHandler: {
+      connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, timeoutMs),
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: timeoutMs,
+    },
   });
-  rememberServerOnError(client);
+  rememberServerOnError(client, timeoutMs);
   return client;
 }
 
-/** The server (`https://host:port`) a failed request went to: the SDK's socket errors (e.g. TLS ones) do not say. */
-const failedServers = new WeakMap<object, string>();
+/** Where a failed request went (`https://host:port`: the SDK's socket errors do not say) and the timeout it had. */
+const failedServers = new WeakMap<object, { server: string; timeoutMs: number }>();
 
-function rememberServerOnError(client: S3Client): void {
+function rememberServerOnError(client: S3Client, timeoutMs: number): void {
   client.middlewareStack.add(
     (next) => async (args) => {
       try {
         return await next(args);
       } catch (err) {
         const server = serverOf(args.request);
-        if (typeof err === "object" && err !== null && server !== undefined && !failedServers.has(err)) failedServers.set(err, server);
+        if (typeof err === "object" && err !== null && server !== undefined && !failedServers.has(err)) failedServers.set(err, { server, timeoutMs });
         throw err;
       }
     },
@@ -403,8 +418,13 @@ export async function listObjects(
 /** A short, secret-free description of an S3 SDK error: its code, HTTP status and message. */
 export function describeS3Error(err: unknown): string {
   // Not retried by the SDK either (it is no transient error): one attempt, then this names the cause and the cure.
-  const tls = describeTlsError(err, typeof err === "object" && err !== null ? failedServers.get(err) : undefined);
+  const failed = typeof err === "object" && err !== null ? failedServers.get(err) : undefined;
+  const tls = describeTlsError(err, failed?.server);
   if (tls !== undefined) return tls;
+  if (failed !== undefined && err instanceof Error && err.name === "TimeoutError") {
+    const what = /inactivity/.test(err.message) ? "nothing received" : /connect/i.test(err.message) ? "no connection" : "no answer";
+    return `${what} from ${failed.server} within ${formatSeconds(failed.timeoutMs)} (CURL_TIMEOUT)`;
+  }
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode;
     return `${err.name}${status ? ` (HTTP ${status})` : ""}: ${err.message}`;
@@ -414,4 +434,8 @@ export function describeS3Error(err: unknown): string {
     return `${typeof code === "string" ? `${code}: ` : ""}${err.message}`;
   }
   return String(err);
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
