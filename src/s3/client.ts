@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -325,7 +326,8 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
           }),
         );
         rest.once("error", (err) => counted.destroy(err));
-        // lib-storage aborts the multipart upload when a part fails (leavePartsOnError: false), so nothing is left.
+        // lib-storage aborts the multipart upload when a part fails (leavePartsOnError: false); a failed
+        // CompleteMultipartUpload it leaves behind, so that one is aborted below.
         const upload = new Upload({
           client,
           params: { Bucket: bucket, Key: key, Body: counted, ContentType: contentType },
@@ -337,6 +339,12 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
         signal.addEventListener("abort", onAbort, { once: true });
         try {
           await upload.done();
+        } catch (err) {
+          // Nothing more is read: every stream of the chain is torn down (a node's download with it), so no socket
+          // is left waiting on a paused body, and lib-storage's uploaders stop at their next read.
+          for (const stream of [counted, rest, body]) stream.destroy();
+          await abortMultipartUpload(client, bucket, key, upload.uploadId);
+          throw err;
         } finally {
           signal.removeEventListener("abort", onAbort);
         }
@@ -372,6 +380,17 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
         await send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
       }),
   };
+}
+
+/**
+ * Aborts the multipart upload `uploadId` (if any) after a failed or interrupted Upload, so that no parts are left
+ * (and billed) in the bucket. Not tied to the run's signal: it runs after an interrupt too, bounded by the client's
+ * timeouts. An upload already gone (aborted by lib-storage, or completed after all) is fine; other errors are left
+ * to the bucket's lifecycle rules: the upload's own error is the one to report.
+ */
+async function abortMultipartUpload(client: S3Client, bucket: string, key: string, uploadId: string | undefined): Promise<void> {
+  if (uploadId === undefined) return;
+  await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
 }
 
 /** The chunks already read from a body, then the rest of it. */
