@@ -18,15 +18,20 @@ export interface ObjectStore {
   /** The object's bytes, or undefined when there is no such key. */
   get(key: string): Promise<Uint8Array | undefined>;
   /** The object's bytes and ETag, or undefined when there is no such key. */
-  getTagged(key: string): Promise<{ body: Uint8Array; etag: string } | undefined>;
+  getTagged(key: string, call?: CallOptions): Promise<{ body: Uint8Array; etag: string } | undefined>;
   /** Writes only if the condition holds; returns the new ETag, or "conflict" (412, 409, or If-Match on a missing key). */
-  putIf(key: string, body: Uint8Array, condition: { ifNoneMatch: "*" } | { ifMatch: string }): Promise<string | "conflict">;
+  putIf(key: string, body: Uint8Array, condition: { ifNoneMatch: "*" } | { ifMatch: string }, call?: CallOptions): Promise<string | "conflict">;
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   /** Server-side copy of `from` to `to` in the same bucket; false when `from` does not exist. */
   copy(from: string, to: string): Promise<boolean>;
-  delete(key: string): Promise<void>;
+  delete(key: string, call?: CallOptions): Promise<void>;
   /** The keys directly under `prefix` (delimiter `/`). */
   list(prefix: string): Promise<string[]>;
+}
+
+/** Per call: `signal` cancels this request (and its SDK retries), e.g. at a deadline; an abort is an UpstreamError. */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
 /**
@@ -43,10 +48,13 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
     }
   };
   const options = signal ? { abortSignal: signal } : {};
-  const getTagged = (key: string) =>
+  // The store's signal and the call's, when both are given.
+  const optionsFor = (call: CallOptions | undefined) =>
+    call?.signal === undefined ? options : { abortSignal: signal ? AbortSignal.any([signal, call.signal]) : call.signal };
+  const getTagged = (key: string, call?: CallOptions) =>
     send("GET", key, async () => {
       try {
-        const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
+        const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), optionsFor(call));
         const body = reply.Body ? await reply.Body.transformToByteArray() : new Uint8Array();
         return { body, etag: reply.ETag ?? "" };
       } catch (err) {
@@ -58,13 +66,13 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
     bucket,
     get: async (key) => (await getTagged(key))?.body,
     getTagged,
-    putIf: (key, body, condition) =>
+    putIf: (key, body, condition, call) =>
       send("PUT", key, async () => {
         const cond = "ifMatch" in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch };
         try {
           const reply = await client.send(
             new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...cond }),
-            options,
+            optionsFor(call),
           );
           return reply.ETag ?? "";
         } catch (err) {
@@ -89,9 +97,9 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
         }
       }),
     list: (prefix) => send("LIST", prefix, async () => (await listObjects(client, bucket, prefix, "/", signal)).keys),
-    delete: (key) =>
+    delete: (key, call) =>
       send("DELETE", key, async () => {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), options);
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), optionsFor(call));
       }),
   };
 }

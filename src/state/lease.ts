@@ -4,9 +4,12 @@
  *
  * - acquire: PUT with `If-None-Match: *` (created only when absent). When it exists and has expired by this run's
  *   clock, PUT with `If-Match: <its ETag>`: of two runs taking over at once, exactly one wins; the other exits 5.
- * - renew: every TTL/3, PUT with `If-Match: <our last ETag>`. A renewal that finds the lease gone or rewritten by
- *   another run, or that cannot reach S3 before the lease expires, means the lease is lost: the run is stopped.
- * - release: DELETE, only when the object still carries our runId.
+ * - renew: every TTL/3, PUT with `If-Match: <our last ETag>`, each attempt cut off after TTL/6 so that a hung request
+ *   never holds up the next one. A renewal that finds the lease gone or rewritten by another run means the lease is
+ *   lost: the run is stopped (exit 5). So is a lease not renewed by TTL/6 before it expires (a watchdog timer, by this
+ *   run's clock): the run stops before another run may take the lease over.
+ * - release: DELETE, only when the object still carries our runId; within a deadline (default 10 s), so a hung S3
+ *   never holds up the end of a run; past it, the lease expires by itself.
  *
  * The expiry is judged by the clock of the run that reads it: the TTL (QDRANT_LOCK_TTL) must exceed the clock skew
  * between hosts by far (the default 600 s does).
@@ -61,12 +64,17 @@ export interface LeaseOptions {
 }
 
 const ATTEMPTS = 5;
+/** How long release() may take by default, ms. */
+export const RELEASE_DEADLINE_MS = 10_000;
 
 export class StateLease {
   /** Set once the lease is lost: the run must stop and exit 5. */
   lost: LockedError | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
+  /** Aborts the renewal in flight (at its deadline, or on release). */
+  private renewal: AbortController | undefined;
   private released = false;
 
   private constructor(
@@ -150,8 +158,27 @@ export class StateLease {
         lease.renewing ??= lease.renew().finally(() => (lease.renewing = undefined));
       }, Math.max(1, Math.floor(opts.ttlMs / 3)));
       lease.timer.unref();
+      lease.armWatchdog();
     }
     return lease;
+  }
+
+  /** A lease held this long (ms) before its expiry without a renewal is given up: TTL/6. */
+  private get marginMs(): number {
+    return Math.floor(this.opts.ttlMs / 6);
+  }
+
+  /** Loses the lease at (expiry − margin) by our clock unless a renewal moves the expiry first. */
+  private armWatchdog(): void {
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
+    const expiresAt = this.body.expiresAt;
+    const delay = Math.max(0, Date.parse(expiresAt) - this.marginMs - this.opts.clock().getTime());
+    this.watchdog = setTimeout(() => {
+      if (this.released || this.lost || this.body.expiresAt !== expiresAt) return;
+      this.renewal?.abort();
+      this.lose(`not renewed in time: it expires at ${expiresAt} and another run may take it over then`);
+    }, delay);
+    this.watchdog.unref();
   }
 
   /**
@@ -162,44 +189,65 @@ export class StateLease {
     if (this.released || this.lost) return;
     const now = this.opts.clock();
     const next: LeaseBody = { ...this.body, renewedAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.opts.ttlMs).toISOString() };
+    // Cut off after TTL/6 (a hung request must not hold up the next renewal, nor release()).
+    const renewal = new AbortController();
+    this.renewal = renewal;
+    const deadline = setTimeout(() => renewal.abort(new Error(`no answer within ${Math.round(this.marginMs / 1000)} s`)), Math.max(1, this.marginMs));
+    const call = { signal: renewal.signal };
     try {
-      const etag = await this.opts.objects.putIf(this.key, encode(next), { ifMatch: this.etag });
+      const etag = await untilAborted(this.opts.objects.putIf(this.key, encode(next), { ifMatch: this.etag }, call), renewal.signal);
+      if (this.released || this.lost) return;
       if (etag !== "conflict") {
-        this.body = next;
-        this.etag = etag;
+        this.renewed(next, etag);
         return;
       }
-      const found = await this.opts.objects.getTagged(this.key);
+      const found = await untilAborted(this.opts.objects.getTagged(this.key, call), renewal.signal);
+      if (this.released || this.lost) return;
       const holder = found && parseLease(found.body);
       if (found && holder?.runId === this.body.runId) {
-        // Our own write went through and was retried by the SDK: adopt what is there.
-        this.body = holder;
-        this.etag = found.etag;
+        // Our own write went through (retried by the SDK, or cut off after it landed): adopt what is there.
+        this.renewed(holder, found.etag);
         return;
       }
       this.lose(holder ? `taken over by ${describeLease(holder, now)}` : found ? "overwritten with something unreadable" : "deleted (--break-lock?)");
     } catch (err) {
+      if (this.released || this.lost) return;
       const message = err instanceof Error ? err.message : String(err);
-      if (this.opts.clock().getTime() >= Date.parse(this.body.expiresAt)) {
-        this.lose(`not renewed before it expired at ${this.body.expiresAt}: ${message}`);
+      if (this.opts.clock().getTime() >= Date.parse(this.body.expiresAt) - this.marginMs) {
+        this.lose(`not renewed in time: it expires at ${this.body.expiresAt} and another run may take it over then: ${message}`);
       } else {
         this.opts.log.warn(`cannot renew the state lease ${this.location} (valid until ${this.body.expiresAt}); retrying: ${message}`);
       }
+    } finally {
+      clearTimeout(deadline);
+      if (this.renewal === renewal) this.renewal = undefined;
     }
   }
 
-  /** Stops renewing and deletes the lease if it is still ours. Never throws (the lease expires by itself). */
-  async release(): Promise<void> {
+  private renewed(body: LeaseBody, etag: string): void {
+    this.body = body;
+    this.etag = etag;
+    if (this.timer !== undefined) this.armWatchdog();
+  }
+
+  /**
+   * Stops renewing and deletes the lease if it is still ours, within `deadlineMs` (default 10 s): a renewal in flight
+   * is cut off first. Never throws (past the deadline, or on an error, the lease expires by itself).
+   */
+  async release(deadlineMs = RELEASE_DEADLINE_MS): Promise<void> {
     if (this.released) return;
     this.released = true;
     this.stopTimer();
-    await this.renewing;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    this.renewal?.abort();
+    await untilAborted(this.renewing ?? Promise.resolve(), deadline).catch(() => undefined);
     if (this.lost) return;
     try {
-      const found = await this.opts.objects.getTagged(this.key);
-      if (found && parseLease(found.body)?.runId === this.body.runId) await this.opts.objects.delete(this.key);
+      const found = await untilAborted(this.opts.objects.getTagged(this.key, { signal: deadline }), deadline);
+      if (found && parseLease(found.body)?.runId === this.body.runId) await untilAborted(this.opts.objects.delete(this.key, { signal: deadline }), deadline);
     } catch (err) {
-      this.opts.log.warn(`cannot release the state lease ${this.location}: ${err instanceof Error ? err.message : String(err)}; it expires at ${this.body.expiresAt}`);
+      const why = deadline.aborted ? `no answer within ${Math.round(deadlineMs / 1000)} s` : err instanceof Error ? err.message : String(err);
+      this.opts.log.warn(`cannot release the state lease ${this.location}: ${why}; it expires at ${this.body.expiresAt}`);
     }
   }
 
@@ -211,8 +259,26 @@ export class StateLease {
 
   private stopTimer(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
     this.timer = undefined;
+    this.watchdog = undefined;
   }
+}
+
+/**
+ * `work`, or a rejection with the signal's reason as soon as `signal` aborts: a deadline holds even over a call that
+ * does not listen to its signal.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** "pid 1234 on host h since 2026-…, 3 min ago, renewed 20 s ago". */
@@ -245,9 +311,9 @@ function labelled(objects: LeaseObjects): LeaseObjects {
   };
   return {
     bucket: objects.bucket,
-    getTagged: (key) => tag(objects.getTagged(key)),
-    putIf: (key, body, condition) => tag(objects.putIf(key, body, condition)),
-    delete: (key) => tag(objects.delete(key)),
+    getTagged: (key, call) => tag(objects.getTagged(key, call)),
+    putIf: (key, body, condition, call) => tag(objects.putIf(key, body, condition, call)),
+    delete: (key, call) => tag(objects.delete(key, call)),
   };
 }
 
