@@ -4,10 +4,11 @@
  *
  * - acquire: PUT with `If-None-Match: *` (created only when absent). When it exists and has expired by this run's
  *   clock, PUT with `If-Match: <its ETag>`: of two runs taking over at once, exactly one wins; the other exits 5.
- * - renew: every TTL/3, PUT with `If-Match: <our last ETag>`, each attempt cut off after TTL/6 so that a hung request
- *   never holds up the next one. A renewal that finds the lease gone or rewritten by another run means the lease is
- *   lost: the run is stopped (exit 5). So is a lease not renewed by TTL/6 before it expires (a watchdog timer, by this
- *   run's clock): the run stops before another run may take the lease over.
+ * - renew: every TTL/3, PUT with `If-Match: <our last ETag>`; a renewal still waiting for its answer does not hold up
+ *   the next one (at most two at once; of two racing renewals the one that gets 412 adopts the other's write), and
+ *   each is cut off at the watchdog's time. A renewal that finds the lease gone or rewritten by another run means the
+ *   lease is lost: the run is stopped (exit 5). So is a lease not renewed by TTL/10 before it expires (a watchdog timer, by
+ *   this run's clock): the run stops before another run may take the lease over.
  * - release: DELETE, only when the object still carries our runId; within a deadline (default 10 s), so a hung S3
  *   never holds up the end of a run; past it, the lease expires by itself.
  *
@@ -64,6 +65,8 @@ export interface LeaseOptions {
 }
 
 const ATTEMPTS = 5;
+/** Renewals waiting for S3 at once: a hung one does not hold up the next. */
+const MAX_RENEWALS_IN_FLIGHT = 2;
 /** How long release() may take by default, ms. */
 export const RELEASE_DEADLINE_MS = 10_000;
 
@@ -72,10 +75,10 @@ export class StateLease {
   lost: LockedError | undefined;
   private timer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
-  private renewing: Promise<void> | undefined;
-  /** Aborts the renewal in flight (at its deadline, or on release). */
-  private renewal: AbortController | undefined;
+  /** The renewals in flight, each with what cuts it off (its deadline, the watchdog, release()). */
+  private readonly renewals = new Map<AbortController, Promise<void>>();
   private released = false;
+  private releasing: Promise<void> | undefined;
 
   private constructor(
     private readonly opts: LeaseOptions & { clock: () => Date },
@@ -155,7 +158,7 @@ export class StateLease {
     const lease = new StateLease(opts, key, body, etag);
     if (opts.autoRenew !== false) {
       lease.timer = setInterval(() => {
-        lease.renewing ??= lease.renew().finally(() => (lease.renewing = undefined));
+        if (lease.renewals.size < MAX_RENEWALS_IN_FLIGHT) void lease.renew();
       }, Math.max(1, Math.floor(opts.ttlMs / 3)));
       lease.timer.unref();
       lease.armWatchdog();
@@ -163,9 +166,9 @@ export class StateLease {
     return lease;
   }
 
-  /** A lease held this long (ms) before its expiry without a renewal is given up: TTL/6. */
+  /** A lease held this long (ms) before its expiry without a renewal is given up: TTL/10. */
   private get marginMs(): number {
-    return Math.floor(this.opts.ttlMs / 6);
+    return Math.floor(this.opts.ttlMs / 10);
   }
 
   /** Loses the lease at (expiry − margin) by our clock unless a renewal moves the expiry first. */
@@ -175,7 +178,7 @@ export class StateLease {
     const delay = Math.max(0, Date.parse(expiresAt) - this.marginMs - this.opts.clock().getTime());
     this.watchdog = setTimeout(() => {
       if (this.released || this.lost || this.body.expiresAt !== expiresAt) return;
-      this.renewal?.abort();
+      this.abortRenewals();
       this.lose(`not renewed in time: it expires at ${expiresAt} and another run may take it over then`);
     }, delay);
     this.watchdog.unref();
@@ -189,11 +192,21 @@ export class StateLease {
     if (this.released || this.lost) return;
     const now = this.opts.clock();
     const next: LeaseBody = { ...this.body, renewedAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.opts.ttlMs).toISOString() };
-    // Cut off after TTL/6 (a hung request must not hold up the next renewal, nor release()).
+    // On the timer, cut off when the lease would be given up anyway (TTL/10 before it expires, the watchdog's time);
+    // release() cuts it off earlier.
     const renewal = new AbortController();
-    this.renewal = renewal;
-    const deadline = setTimeout(() => renewal.abort(new Error(`no answer within ${Math.round(this.marginMs / 1000)} s`)), Math.max(1, this.marginMs));
+    const budget = Math.max(1, Date.parse(this.body.expiresAt) - this.marginMs - now.getTime());
+    const deadline = this.timer === undefined ? undefined : setTimeout(() => renewal.abort(new Error(`no answer within ${budget} ms`)), budget);
     const call = { signal: renewal.signal };
+    const done = this.renewOnce(next, now, renewal, call).finally(() => {
+      clearTimeout(deadline);
+      this.renewals.delete(renewal);
+    });
+    this.renewals.set(renewal, done);
+    return done;
+  }
+
+  private async renewOnce(next: LeaseBody, now: Date, renewal: AbortController, call: { signal: AbortSignal }): Promise<void> {
     try {
       const etag = await untilAborted(this.opts.objects.putIf(this.key, encode(next), { ifMatch: this.etag }, call), renewal.signal);
       if (this.released || this.lost) return;
@@ -218,10 +231,11 @@ export class StateLease {
       } else {
         this.opts.log.warn(`cannot renew the state lease ${this.location} (valid until ${this.body.expiresAt}); retrying: ${message}`);
       }
-    } finally {
-      clearTimeout(deadline);
-      if (this.renewal === renewal) this.renewal = undefined;
     }
+  }
+
+  private abortRenewals(): void {
+    for (const renewal of this.renewals.keys()) renewal.abort();
   }
 
   private renewed(body: LeaseBody, etag: string): void {
@@ -234,13 +248,18 @@ export class StateLease {
    * Stops renewing and deletes the lease if it is still ours, within `deadlineMs` (default 10 s): a renewal in flight
    * is cut off first. Never throws (past the deadline, or on an error, the lease expires by itself).
    */
-  async release(deadlineMs = RELEASE_DEADLINE_MS): Promise<void> {
-    if (this.released) return;
+  release(deadlineMs = RELEASE_DEADLINE_MS): Promise<void> {
+    // A second call (a second Ctrl-C while the run shuts down) waits for the release under way.
+    this.releasing ??= this.releaseOnce(deadlineMs);
+    return this.releasing;
+  }
+
+  private async releaseOnce(deadlineMs: number): Promise<void> {
     this.released = true;
     this.stopTimer();
     const deadline = AbortSignal.timeout(deadlineMs);
-    this.renewal?.abort();
-    await untilAborted(this.renewing ?? Promise.resolve(), deadline).catch(() => undefined);
+    this.abortRenewals();
+    await untilAborted(Promise.all(this.renewals.values()), deadline).catch(() => undefined);
     if (this.lost) return;
     try {
       const found = await untilAborted(this.opts.objects.getTagged(this.key, { signal: deadline }), deadline);

@@ -175,8 +175,7 @@ describe("state lease", () => {
 
   it("renews itself on a timer every TTL/3 while the run lasts", async () => {
     const prefix = freshPrefix();
-    // Each renewal gets TTL/6 (500 ms here) before it is cut off: room for one S3 call on a loaded machine.
-    const lease = await StateLease.acquire({ ...run(prefix, 1001).opts, clock: undefined, ttlMs: 3_000, autoRenew: true });
+    const lease = await StateLease.acquire({ ...run(prefix, 1001).opts, clock: undefined, ttlMs: 600, autoRenew: true });
     const first = lease.current.expiresAt;
     const renewed = await waitFor(async () => {
       const body = await remote(`${prefix}.lock`);
@@ -272,7 +271,9 @@ describe("state lease", () => {
     }, "a renewal after the hung one", 5_000);
     expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.parse(first));
     expect(a.lost).toEqual([]);
-    expect(a.warnings.join("\n")).toMatch(/cannot renew the state lease .*no answer within/);
+    // The hung renewal is cut off at the latest when the lease would have been given up; the lease lives on.
+    await waitFor(() => (a.warnings.some((w) => /cannot renew the state lease .*no answer within/.test(w)) ? true : undefined), "the hung renewal cut off", 5_000);
+    expect(a.lost).toEqual([]);
 
     hang = true;
     const before = hung.length;
@@ -283,7 +284,7 @@ describe("state lease", () => {
     expect(await remote(`${prefix}.lock`)).toBeUndefined();
   });
 
-  it("a lease that cannot be renewed is lost (exit 5) by TTL/6 before it expires, before another run could take it over", async () => {
+  it("a lease that cannot be renewed is lost (exit 5) TTL/10 before it expires, before another run could take it over", async () => {
     const prefix = freshPrefix();
     const real = createObjectStore(client, bucket);
     const objects = {
