@@ -27,6 +27,28 @@ export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   signal: AbortSignal;
+  /**
+   * Hands the process boundary what must still happen when it exits before main returns (a second Ctrl-C, or a run
+   * that can no longer go on): set once the lock is taken, cleared (undefined) once main has released everything.
+   */
+  setExitCleanup?: (cleanup: ExitCleanup | undefined) => void;
+}
+
+/** What an exit without main's own shutdown must still do: the lock file at once, the lease within a deadline. */
+export interface ExitCleanup {
+  /** Removes the lock file synchronously (also from a process "exit" handler). */
+  releaseLockNow(): void;
+  /** Releases the state lease within `deadlineMs`; never throws. */
+  releaseLease(deadlineMs: number): Promise<void>;
+}
+
+/** How long closing the connections and the state may take at the end of a run before what hangs is destroyed, ms. */
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** Something main closes at the end of a run: `close` politely, `destroy` when the shutdown's deadline has passed. */
+interface Closer {
+  close(): Promise<void>;
+  destroy?(): Promise<void> | void;
 }
 
 /** Loads ./.env or --env-file; the real environment wins over the file. */
@@ -55,7 +77,7 @@ export async function main(io: Io): Promise<ExitCode> {
     sink: (line) => io.stderr(`${line}\n`),
     redactor,
   });
-  const closers: (() => Promise<void>)[] = [];
+  const closers: Closer[] = [];
   const finished: TaskSummary[] = [];
   // The run stops on a signal, or when it loses its state lease (exit 5).
   const leaseLost = new AbortController();
@@ -74,14 +96,18 @@ export async function main(io: Io): Promise<ExitCode> {
     assertTasksConfigured(args.tasks, config); // before the first request, the state mirror's included
     // One run at a time per state: the lock before anything reads the state (the mirror's pull included).
     lock = await acquireLocalLock({ dir: config.stateDir, tasks: args.tasks.map((t) => t.name), breakLock: global.breakLock, log });
+    io.setExitCleanup?.({
+      releaseLockNow: () => lock?.releaseSync(),
+      releaseLease: async (deadlineMs) => lease?.release(deadlineMs),
+    });
     const { QdrantClient, QdrantHttp, StateStore, createS3Client, createSnapshotStore, ...runtime } = await import("./runtime.js");
     const http = new QdrantHttp({ apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs, retries: config.retries, signal, log });
-    closers.push(() => http.close());
+    closers.push({ close: () => http.close(), destroy: () => http.destroy() });
     let s3Client: S3Client | undefined;
     const getS3Client = (): S3Client => {
       if (!s3Client) {
         const client = createS3Client(config);
-        closers.push(async () => client.destroy());
+        closers.push({ close: async () => client.destroy() });
         s3Client = client;
       }
       return s3Client;
@@ -89,7 +115,7 @@ export async function main(io: Io): Promise<ExitCode> {
     let store: SnapshotStore | undefined;
     const clock = () => new Date();
     const state = new StateStore(config.stateDir, { warn: (message) => log.warn(message) });
-    closers.push(() => state.close());
+    closers.push({ close: () => state.close() });
     if (config.stateS3Prefix !== undefined) {
       const { StateLease } = await import("./state/lease.js");
       lease = await StateLease.acquire({
@@ -144,10 +170,27 @@ export async function main(io: Io): Promise<ExitCode> {
     }
     return code;
   } finally {
-    await lease?.release(); // before the closers: it needs the S3 client
-    for (const close of closers) await close().catch(() => undefined);
+    await lease?.release(); // before the closers: it needs the S3 client; bounded by its own deadline
+    await closeWithin(closers, SHUTDOWN_DEADLINE_MS, log);
     await lock?.release(); // last: nothing touches the state any more
+    io.setExitCleanup?.(undefined);
   }
+}
+
+/**
+ * Closes everything at once, waiting at most `deadlineMs`; then destroys whatever has not closed (connections with
+ * a request still in flight), so the run ends with its own exit code instead of waiting forever.
+ */
+async function closeWithin(closers: readonly Closer[], deadlineMs: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = Promise.all(closers.map((c) => c.close().catch(() => undefined))).then(() => true);
+  // A timer that keeps the process alive: the deadline itself must not let the event loop run dry.
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
+  const inTime = await Promise.race([closed, late]);
+  clearTimeout(timer);
+  if (inTime) return;
+  log.warn(`shutdown: connections still busy after ${Math.round(deadlineMs / 1000)} s; closing them`);
+  await Promise.all(closers.map(async (c) => c.destroy?.())).catch(() => undefined);
 }
 
 /** Creates the state mirror and brings the local state files up to date with the bucket (before any task runs). */

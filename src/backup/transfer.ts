@@ -76,6 +76,10 @@ export async function transferSnapshot(
       try {
         await store.put(key, body, { size: download.length });
       } catch (err) {
+        // The node's answer is read no further: its socket must not stay open on a paused body (it would hold up
+        // closing the HTTP agent at the end of the run).
+        download.body.destroy();
+        body.destroy();
         if (broken === undefined || deps.signal.aborted) throw err;
         const detail = `download broke off after ${digest().size} bytes: ${broken instanceof Error ? broken.message : String(broken)}`;
         throw new QdrantError("transport", "GET", host, snapshotPath(ref), undefined, detail, undefined, { cause: broken });

@@ -12,7 +12,7 @@ export interface QdrantHttpOptions {
   apiKey: string | undefined;
   /** Time limit of one request in ms (CURL_TIMEOUT × 1000). */
   timeoutMs: number;
-  /** Connect timeout in ms; 30 000 like the script's curl. */
+  /** Connect timeout in ms; default min(30 000, timeoutMs). */
   connectTimeoutMs?: number;
   /** Retries after a retryable failure (QDRANT_RETRIES). */
   retries: number;
@@ -40,7 +40,8 @@ export class QdrantHttp {
   private readonly agent: Agent;
 
   constructor(private readonly opts: QdrantHttpOptions) {
-    const connectTimeout = opts.connectTimeoutMs ?? 30_000;
+    // Like curl's --max-time, CURL_TIMEOUT covers connecting too.
+    const connectTimeout = opts.connectTimeoutMs ?? Math.min(30_000, opts.timeoutMs);
     this.agent = new Agent({
       connect: { timeout: connectTimeout },
       headersTimeout: opts.timeoutMs,
@@ -78,8 +79,14 @@ export class QdrantHttp {
     });
   }
 
+  /** Waits for the requests in flight, then closes every connection. */
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /** Closes every connection now, failing the requests in flight (the end of a shutdown's deadline). */
+  async destroy(): Promise<void> {
+    await this.agent.destroy();
   }
 
   private async callOnce(method: string, host: string, path: string, body: unknown): Promise<Outcome> {

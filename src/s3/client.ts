@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -19,9 +20,19 @@ import type { SnapshotStore, StoredObject } from "../store/types.js";
 
 export type { SnapshotStore };
 
-/** Creates the S3 client: path-style for custom endpoints, the configured region, bounded SDK retries, no checksum trailers. */
+/** Longest wait for a TCP (and TLS) connection, ms, for S3 and Qdrant alike; CURL_TIMEOUT caps it. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates the S3 client: path-style for custom endpoints, the configured region, bounded SDK retries, and every
+ * request bounded through the SDK's own NodeHttpHandler: connecting within min(30 s, CURL_TIMEOUT), the answer's
+ * headers within CURL_TIMEOUT of the start (an upload part's bytes included), and no pause longer than CURL_TIMEOUT
+ * on the socket while a body streams either way (a streamed download is bounded by idle time, not total time).
+ * Checksums are sent only where S3 requires them (no streamed checksum trailers).
+ */
 export function createS3Client(config: Config): S3Client {
   const { endpoint, accessKeyId, secretAccessKey, region } = config.s3;
+  const timeoutMs = config.requestTimeoutMs;
   const client = new S3Client({
     region,
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
@@ -30,22 +41,28 @@ export function createS3Client(config: Config): S3Client {
     // Checksums only where S3 requires them: the SDK's default sends a streamed body as aws-chunked with a checksum
     // trailer, which Ceph's RADOS Gateway (16.x) refuses with 411 and other S3-compatible stores with 400.
     requestChecksumCalculation: "WHEN_REQUIRED",
+    requestHandler: {
+      connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, timeoutMs),
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: timeoutMs,
+    },
   });
-  rememberServerOnError(client);
+  rememberServerOnError(client, timeoutMs);
   return client;
 }
 
-/** The server (`https://host:port`) a failed request went to: the SDK's socket errors (e.g. TLS ones) do not say. */
-const failedServers = new WeakMap<object, string>();
+/** Where a failed request went (`https://host:port`: the SDK's socket errors do not say) and the timeout it had. */
+const failedServers = new WeakMap<object, { server: string; timeoutMs: number }>();
 
-function rememberServerOnError(client: S3Client): void {
+function rememberServerOnError(client: S3Client, timeoutMs: number): void {
   client.middlewareStack.add(
     (next) => async (args) => {
       try {
         return await next(args);
       } catch (err) {
         const server = serverOf(args.request);
-        if (typeof err === "object" && err !== null && server !== undefined && !failedServers.has(err)) failedServers.set(err, server);
+        if (typeof err === "object" && err !== null && server !== undefined && !failedServers.has(err)) failedServers.set(err, { server, timeoutMs });
         throw err;
       }
     },
@@ -313,7 +330,8 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
           }),
         );
         rest.once("error", (err) => counted.destroy(err));
-        // lib-storage aborts the multipart upload when a part fails (leavePartsOnError: false), so nothing is left.
+        // lib-storage aborts the multipart upload when a part fails (leavePartsOnError: false); a failed
+        // CompleteMultipartUpload it leaves behind, so that one is aborted below.
         const upload = new Upload({
           client,
           params: { Bucket: bucket, Key: key, Body: counted, ContentType: contentType },
@@ -325,6 +343,12 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
         signal.addEventListener("abort", onAbort, { once: true });
         try {
           await upload.done();
+        } catch (err) {
+          // Nothing more is read: every stream of the chain is torn down (a node's download with it), so no socket
+          // is left waiting on a paused body, and lib-storage's uploaders stop at their next read.
+          for (const stream of [counted, rest, body]) stream.destroy();
+          await abortMultipartUpload(client, bucket, key, upload.uploadId);
+          throw err;
         } finally {
           signal.removeEventListener("abort", onAbort);
         }
@@ -360,6 +384,17 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
         await send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
       }),
   };
+}
+
+/**
+ * Aborts the multipart upload `uploadId` (if any) after a failed or interrupted Upload, so that no parts are left
+ * (and billed) in the bucket. Not tied to the run's signal: it runs after an interrupt too, bounded by the client's
+ * timeouts. An upload already gone (aborted by lib-storage, or completed after all) is fine; other errors are left
+ * to the bucket's lifecycle rules: the upload's own error is the one to report.
+ */
+async function abortMultipartUpload(client: S3Client, bucket: string, key: string, uploadId: string | undefined): Promise<void> {
+  if (uploadId === undefined) return;
+  await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
 }
 
 /** The chunks already read from a body, then the rest of it. */
@@ -406,8 +441,13 @@ export async function listObjects(
 /** A short, secret-free description of an S3 SDK error: its code, HTTP status and message. */
 export function describeS3Error(err: unknown): string {
   // Not retried by the SDK either (it is no transient error): one attempt, then this names the cause and the cure.
-  const tls = describeTlsError(err, typeof err === "object" && err !== null ? failedServers.get(err) : undefined);
+  const failed = typeof err === "object" && err !== null ? failedServers.get(err) : undefined;
+  const tls = describeTlsError(err, failed?.server);
   if (tls !== undefined) return tls;
+  if (failed !== undefined && err instanceof Error && err.name === "TimeoutError") {
+    const what = /inactivity/.test(err.message) ? "nothing received" : /connect/i.test(err.message) ? "no connection" : "no answer";
+    return `${what} from ${failed.server} within ${formatSeconds(failed.timeoutMs)} (CURL_TIMEOUT)`;
+  }
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode;
     return `${err.name}${status ? ` (HTTP ${status})` : ""}: ${err.message}`;
@@ -417,4 +457,8 @@ export function describeS3Error(err: unknown): string {
     return `${typeof code === "string" ? `${code}: ` : ""}${err.message}`;
   }
   return String(err);
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }

@@ -19,19 +19,29 @@ export interface ObjectStore {
   /** The object's bytes, or undefined when there is no such key. */
   get(key: string): Promise<Uint8Array | undefined>;
   /** The object's bytes and ETag (without quotes), or undefined when there is no such key. */
-  getTagged(key: string): Promise<{ body: Uint8Array; etag: string } | undefined>;
+  getTagged(key: string, call?: CallOptions): Promise<{ body: Uint8Array; etag: string } | undefined>;
   /**
    * Writes only if the condition holds; returns the new ETag (without quotes), or "conflict" (412, 409, or If-Match
    * on a missing key, which some stores answer 412 and others 404). `ifMatch` is compared without quotes: see
    * {@link createObjectStore} for the stores that match only one form.
    */
-  putIf(key: string, body: Uint8Array, condition: { ifNoneMatch: "*" } | { ifMatch: string }): Promise<string | "conflict">;
+  putIf(
+    key: string,
+    body: Uint8Array,
+    condition: { ifNoneMatch: "*" } | { ifMatch: string },
+    call?: CallOptions,
+  ): Promise<string | "conflict">;
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   /** Server-side copy of `from` to `to` in the same bucket; false when `from` does not exist. */
   copy(from: string, to: string): Promise<boolean>;
-  delete(key: string): Promise<void>;
+  delete(key: string, call?: CallOptions): Promise<void>;
   /** The keys directly under `prefix` (delimiter `/`). */
   list(prefix: string): Promise<string[]>;
+}
+
+/** Per call: `signal` cancels this request (and its SDK retries), e.g. at a deadline; an abort is an UpstreamError. */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
 /** An ETag without its quotes and weak prefix (`W/"abc"` → `abc`): the form ETags are kept and compared in. */
@@ -59,10 +69,13 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
     }
   };
   const options = signal ? { abortSignal: signal } : {};
-  const getTagged = (key: string) =>
+  // The store's signal and the call's, when both are given.
+  const optionsFor = (call: CallOptions | undefined) =>
+    call?.signal === undefined ? options : { abortSignal: signal ? AbortSignal.any([signal, call.signal]) : call.signal };
+  const getTagged = (key: string, call?: CallOptions) =>
     send("GET", key, async () => {
       try {
-        const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
+        const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), optionsFor(call));
         const body = reply.Body ? await reply.Body.transformToByteArray() : new Uint8Array();
         return { body, etag: unquoteEtag(reply.ETag ?? "") };
       } catch (err) {
@@ -72,25 +85,30 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
     });
   /** Which If-Match form this store matches, once a conditional write has succeeded with it. */
   let ifMatchForm: IfMatchForm | undefined;
-  const putConditional = async (key: string, body: Uint8Array, cond: { IfMatch: string } | { IfNoneMatch: string }): Promise<string> => {
+  const putConditional = async (
+    key: string,
+    body: Uint8Array,
+    cond: { IfMatch: string } | { IfNoneMatch: string },
+    call: CallOptions | undefined,
+  ): Promise<string> => {
     try {
-      const reply = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...cond }), options);
+      const reply = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...cond }), optionsFor(call));
       return unquoteEtag(reply.ETag ?? "");
     } catch (err) {
       if (isConflict(err)) return "conflict";
       // A server error leaves it open whether the write landed (Ceph's gateway answers 500 to the losers of racing
       // conditional writes): look. Our bytes there mean it did; anything else, that it did not.
       if (isServerError(err)) {
-        const found = await getTagged(key);
+        const found = await getTagged(key, call);
         if (found !== undefined && Buffer.from(found.body).equals(body)) return found.etag;
         if (found !== undefined || "IfMatch" in cond) return "conflict";
       }
       throw err;
     }
   };
-  const currentEtag = async (key: string): Promise<string | undefined> => {
+  const currentEtag = async (key: string, call: CallOptions | undefined): Promise<string | undefined> => {
     try {
-      return unquoteEtag((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), options)).ETag ?? "");
+      return unquoteEtag((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), optionsFor(call))).ETag ?? "");
     } catch (err) {
       if (err instanceof S3ServiceException && (err.name === "NotFound" || err.name === "NoSuchKey")) return undefined;
       throw err;
@@ -100,18 +118,18 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
     bucket,
     get: async (key) => (await getTagged(key))?.body,
     getTagged,
-    putIf: (key, body, condition) =>
+    putIf: (key, body, condition, call) =>
       send("PUT", key, async () => {
-        if ("ifNoneMatch" in condition) return putConditional(key, body, { IfNoneMatch: condition.ifNoneMatch });
+        if ("ifNoneMatch" in condition) return putConditional(key, body, { IfNoneMatch: condition.ifNoneMatch }, call);
         const bare = unquoteEtag(condition.ifMatch);
         for (const form of ifMatchForm === undefined ? IF_MATCH_FORMS : [ifMatchForm]) {
-          const etag = await putConditional(key, body, { IfMatch: form === "quoted" ? `"${bare}"` : bare });
+          const etag = await putConditional(key, body, { IfMatch: form === "quoted" ? `"${bare}"` : bare }, call);
           if (etag !== "conflict") {
             ifMatchForm = form;
             return etag;
           }
           // A real conflict unless the object still has that ETag (then this form was not understood: try the next).
-          if (ifMatchForm !== undefined || (await currentEtag(key)) !== bare) return "conflict";
+          if (ifMatchForm !== undefined || (await currentEtag(key, call)) !== bare) return "conflict";
         }
         return "conflict";
       }),
@@ -132,9 +150,9 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
         }
       }),
     list: (prefix) => send("LIST", prefix, async () => (await listObjects(client, bucket, prefix, "/", signal)).keys),
-    delete: (key) =>
+    delete: (key, call) =>
       send("DELETE", key, async () => {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), options);
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), optionsFor(call));
       }),
   };
 }

@@ -4,9 +4,13 @@
  *
  * - acquire: PUT with `If-None-Match: *` (created only when absent). When it exists and has expired by this run's
  *   clock, PUT with `If-Match: <its ETag>`: of two runs taking over at once, exactly one wins; the other exits 5.
- * - renew: every TTL/3, PUT with `If-Match: <our last ETag>`. A renewal that finds the lease gone or rewritten by
- *   another run, or that cannot reach S3 before the lease expires, means the lease is lost: the run is stopped.
- * - release: DELETE, only when the object still carries our runId.
+ * - renew: every TTL/3, PUT with `If-Match: <our last ETag>`; a renewal still waiting for its answer does not hold up
+ *   the next one (at most two at once; of two racing renewals the one that gets 412 adopts the other's write), and
+ *   each is cut off at the watchdog's time. A renewal that finds the lease gone or rewritten by another run means the
+ *   lease is lost: the run is stopped (exit 5). So is a lease not renewed by TTL/10 before it expires (a watchdog timer, by
+ *   this run's clock): the run stops before another run may take the lease over.
+ * - release: DELETE, only when the object still carries our runId; within a deadline (default 10 s), so a hung S3
+ *   never holds up the end of a run; past it, the lease expires by itself.
  *
  * The expiry is judged by the clock of the run that reads it: the TTL (QDRANT_LOCK_TTL) must exceed the clock skew
  * between hosts by far (the default 600 s does).
@@ -61,13 +65,20 @@ export interface LeaseOptions {
 }
 
 const ATTEMPTS = 5;
+/** Renewals waiting for S3 at once: a hung one does not hold up the next. */
+const MAX_RENEWALS_IN_FLIGHT = 2;
+/** How long release() may take by default, ms. */
+export const RELEASE_DEADLINE_MS = 10_000;
 
 export class StateLease {
   /** Set once the lease is lost: the run must stop and exit 5. */
   lost: LockedError | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private renewing: Promise<void> | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** The renewals in flight, each with what cuts it off (its deadline, the watchdog, release()). */
+  private readonly renewals = new Map<AbortController, Promise<void>>();
   private released = false;
+  private releasing: Promise<void> | undefined;
 
   private constructor(
     private readonly opts: LeaseOptions & { clock: () => Date },
@@ -147,11 +158,30 @@ export class StateLease {
     const lease = new StateLease(opts, key, body, etag);
     if (opts.autoRenew !== false) {
       lease.timer = setInterval(() => {
-        lease.renewing ??= lease.renew().finally(() => (lease.renewing = undefined));
+        if (lease.renewals.size < MAX_RENEWALS_IN_FLIGHT) void lease.renew();
       }, Math.max(1, Math.floor(opts.ttlMs / 3)));
       lease.timer.unref();
+      lease.armWatchdog();
     }
     return lease;
+  }
+
+  /** A lease held this long (ms) before its expiry without a renewal is given up: TTL/10. */
+  private get marginMs(): number {
+    return Math.floor(this.opts.ttlMs / 10);
+  }
+
+  /** Loses the lease at (expiry − margin) by our clock unless a renewal moves the expiry first. */
+  private armWatchdog(): void {
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
+    const expiresAt = this.body.expiresAt;
+    const delay = Math.max(0, Date.parse(expiresAt) - this.marginMs - this.opts.clock().getTime());
+    this.watchdog = setTimeout(() => {
+      if (this.released || this.lost || this.body.expiresAt !== expiresAt) return;
+      this.abortRenewals();
+      this.lose(`not renewed in time: it expires at ${expiresAt} and another run may take it over then`);
+    }, delay);
+    this.watchdog.unref();
   }
 
   /**
@@ -162,44 +192,81 @@ export class StateLease {
     if (this.released || this.lost) return;
     const now = this.opts.clock();
     const next: LeaseBody = { ...this.body, renewedAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.opts.ttlMs).toISOString() };
+    // On the timer, cut off when the lease would be given up anyway (TTL/10 before it expires, the watchdog's time);
+    // release() cuts it off earlier.
+    const renewal = new AbortController();
+    const budget = Math.max(1, Date.parse(this.body.expiresAt) - this.marginMs - now.getTime());
+    const deadline = this.timer === undefined ? undefined : setTimeout(() => renewal.abort(new Error(`no answer within ${budget} ms`)), budget);
+    const call = { signal: renewal.signal };
+    const done = this.renewOnce(next, now, renewal, call).finally(() => {
+      clearTimeout(deadline);
+      this.renewals.delete(renewal);
+    });
+    this.renewals.set(renewal, done);
+    return done;
+  }
+
+  private async renewOnce(next: LeaseBody, now: Date, renewal: AbortController, call: { signal: AbortSignal }): Promise<void> {
     try {
-      const etag = await this.opts.objects.putIf(this.key, encode(next), { ifMatch: this.etag });
+      const etag = await untilAborted(this.opts.objects.putIf(this.key, encode(next), { ifMatch: this.etag }, call), renewal.signal);
+      if (this.released || this.lost) return;
       if (etag !== "conflict") {
-        this.body = next;
-        this.etag = etag;
+        this.renewed(next, etag);
         return;
       }
-      const found = await this.opts.objects.getTagged(this.key);
+      const found = await untilAborted(this.opts.objects.getTagged(this.key, call), renewal.signal);
+      if (this.released || this.lost) return;
       const holder = found && parseLease(found.body);
       if (found && holder?.runId === this.body.runId) {
-        // Our own write went through and was retried by the SDK: adopt what is there.
-        this.body = holder;
-        this.etag = found.etag;
+        // Our own write went through (retried by the SDK, or cut off after it landed): adopt what is there.
+        this.renewed(holder, found.etag);
         return;
       }
       this.lose(holder ? `taken over by ${describeLease(holder, now)}` : found ? "overwritten with something unreadable" : "deleted (--break-lock?)");
     } catch (err) {
+      if (this.released || this.lost) return;
       const message = err instanceof Error ? err.message : String(err);
-      if (this.opts.clock().getTime() >= Date.parse(this.body.expiresAt)) {
-        this.lose(`not renewed before it expired at ${this.body.expiresAt}: ${message}`);
+      if (this.opts.clock().getTime() >= Date.parse(this.body.expiresAt) - this.marginMs) {
+        this.lose(`not renewed in time: it expires at ${this.body.expiresAt} and another run may take it over then: ${message}`);
       } else {
         this.opts.log.warn(`cannot renew the state lease ${this.location} (valid until ${this.body.expiresAt}); retrying: ${message}`);
       }
     }
   }
 
-  /** Stops renewing and deletes the lease if it is still ours. Never throws (the lease expires by itself). */
-  async release(): Promise<void> {
-    if (this.released) return;
+  private abortRenewals(): void {
+    for (const renewal of this.renewals.keys()) renewal.abort();
+  }
+
+  private renewed(body: LeaseBody, etag: string): void {
+    this.body = body;
+    this.etag = etag;
+    if (this.timer !== undefined) this.armWatchdog();
+  }
+
+  /**
+   * Stops renewing and deletes the lease if it is still ours, within `deadlineMs` (default 10 s): a renewal in flight
+   * is cut off first. Never throws (past the deadline, or on an error, the lease expires by itself).
+   */
+  release(deadlineMs = RELEASE_DEADLINE_MS): Promise<void> {
+    // A second call (a second Ctrl-C while the run shuts down) waits for the release under way.
+    this.releasing ??= this.releaseOnce(deadlineMs);
+    return this.releasing;
+  }
+
+  private async releaseOnce(deadlineMs: number): Promise<void> {
     this.released = true;
     this.stopTimer();
-    await this.renewing;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    this.abortRenewals();
+    await untilAborted(Promise.all(this.renewals.values()), deadline).catch(() => undefined);
     if (this.lost) return;
     try {
-      const found = await this.opts.objects.getTagged(this.key);
-      if (found && parseLease(found.body)?.runId === this.body.runId) await this.opts.objects.delete(this.key);
+      const found = await untilAborted(this.opts.objects.getTagged(this.key, { signal: deadline }), deadline);
+      if (found && parseLease(found.body)?.runId === this.body.runId) await untilAborted(this.opts.objects.delete(this.key, { signal: deadline }), deadline);
     } catch (err) {
-      this.opts.log.warn(`cannot release the state lease ${this.location}: ${err instanceof Error ? err.message : String(err)}; it expires at ${this.body.expiresAt}`);
+      const why = deadline.aborted ? `no answer within ${Math.round(deadlineMs / 1000)} s` : err instanceof Error ? err.message : String(err);
+      this.opts.log.warn(`cannot release the state lease ${this.location}: ${why}; it expires at ${this.body.expiresAt}`);
     }
   }
 
@@ -211,8 +278,26 @@ export class StateLease {
 
   private stopTimer(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
     this.timer = undefined;
+    this.watchdog = undefined;
   }
+}
+
+/**
+ * `work`, or a rejection with the signal's reason as soon as `signal` aborts: a deadline holds even over a call that
+ * does not listen to its signal.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** "pid 1234 on host h since 2026-…, 3 min ago, renewed 20 s ago". */
@@ -245,9 +330,9 @@ function labelled(objects: LeaseObjects): LeaseObjects {
   };
   return {
     bucket: objects.bucket,
-    getTagged: (key) => tag(objects.getTagged(key)),
-    putIf: (key, body, condition) => tag(objects.putIf(key, body, condition)),
-    delete: (key) => tag(objects.delete(key)),
+    getTagged: (key, call) => tag(objects.getTagged(key, call)),
+    putIf: (key, body, condition, call) => tag(objects.putIf(key, body, condition, call)),
+    delete: (key, call) => tag(objects.delete(key, call)),
   };
 }
 

@@ -11,6 +11,7 @@
  * - An unreadable lock counts as held. `--break-lock` removes any lock, naming its holder.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync, unlinkSync } from "node:fs";
 import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
@@ -76,6 +77,23 @@ export class LocalLock {
         return;
       }
       await unlink(this.path);
+    } catch (err) {
+      if (codeOf(err) === "ENOENT") return;
+      this.log.warn(`cannot remove the lock ${this.path}: ${messageOf(err)}; the next run will find it stale`);
+    }
+  }
+
+  /**
+   * The same, synchronously: for a process that must exit now (a second Ctrl-C, a run that can no longer finish),
+   * where no await may be left pending.
+   */
+  releaseSync(): void {
+    if (this.released) return;
+    this.released = true;
+    heldHere.delete(this.path);
+    try {
+      if (!readFileSync(this.path).equals(this.bytes)) return;
+      unlinkSync(this.path);
     } catch (err) {
       if (codeOf(err) === "ENOENT") return;
       this.log.warn(`cannot remove the lock ${this.path}: ${messageOf(err)}; the next run will find it stale`);

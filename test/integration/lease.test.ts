@@ -237,12 +237,74 @@ describe("state lease", () => {
       expect(a.warnings).toEqual([expect.stringContaining(`cannot renew the state lease s3://${bucket}/${prefix}.lock`) as string]);
       a.now = T0 + TTL;
       await lease.renew();
-      expect(a.lost.map((e) => e.message)).toEqual([expect.stringContaining(`not renewed before it expired at ${new Date(T0 + TTL).toISOString()}`) as string]);
+      expect(a.lost.map((e) => e.message)).toEqual([expect.stringContaining(`not renewed in time: it expires at ${new Date(T0 + TTL).toISOString()}`) as string]);
     } finally {
       await clearS3Faults(info.endpoint, bucket);
     }
     await lease.release(); // lost: it leaves the object for whoever takes it over
     expect((await remote(`${prefix}.lock`))?.pid).toBe(1001);
+  });
+
+  it("a renewal that hangs is cut off: the next renewal still runs, and release() is not held up by one in flight", async () => {
+    const prefix = freshPrefix();
+    const real = createObjectStore(client, bucket);
+    let hang = true;
+    const hung: number[] = [];
+    // putIf hangs (ignoring its signal, the worst case) while `hang` is set.
+    const objects = {
+      ...real,
+      putIf: (...args: Parameters<typeof real.putIf>) => {
+        if (hang && args[2] !== undefined && "ifMatch" in args[2]) {
+          hung.push(Date.now());
+          return new Promise<never>(() => undefined);
+        }
+        return real.putIf(...args);
+      },
+    };
+    const a = run(prefix, 1001, { objects, clock: undefined, ttlMs: 3_000, autoRenew: true });
+    const lease = await StateLease.acquire(a.opts);
+    const first = lease.current.expiresAt;
+    await waitFor(() => (hung.length > 0 ? true : undefined), "a hung renewal", 5_000);
+    hang = false;
+    const renewed = await waitFor(async () => {
+      const body = await remote(`${prefix}.lock`);
+      return body && body.expiresAt !== first ? body : undefined;
+    }, "a renewal after the hung one", 5_000);
+    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.parse(first));
+    expect(a.lost).toEqual([]);
+    // The hung renewal is cut off at the latest when the lease would have been given up; the lease lives on.
+    await waitFor(() => (a.warnings.some((w) => /cannot renew the state lease .*no answer within/.test(w)) ? true : undefined), "the hung renewal cut off", 5_000);
+    expect(a.lost).toEqual([]);
+
+    hang = true;
+    const before = hung.length;
+    await waitFor(() => (hung.length > before ? true : undefined), "a second hung renewal", 5_000);
+    const started = Date.now();
+    await lease.release();
+    expect(Date.now() - started, "release() waited on the hung renewal").toBeLessThan(2_000);
+    expect(await remote(`${prefix}.lock`)).toBeUndefined();
+  });
+
+  it("a lease that cannot be renewed is lost (exit 5) TTL/10 before it expires, before another run could take it over", async () => {
+    const prefix = freshPrefix();
+    const real = createObjectStore(client, bucket);
+    const objects = {
+      ...real,
+      putIf: (...args: Parameters<typeof real.putIf>) =>
+        args[2] !== undefined && "ifMatch" in args[2] ? new Promise<never>(() => undefined) : real.putIf(...args),
+    };
+    const lostAt: number[] = [];
+    const a = run(prefix, 1001, { objects, clock: undefined, ttlMs: 3_000, autoRenew: true, onLost: () => lostAt.push(Date.now()) });
+    const lease = await StateLease.acquire(a.opts);
+    const expiresAt = Date.parse(lease.current.expiresAt);
+    await waitFor(() => lease.lost, "the lease to be lost", 5_000);
+    expect(lostAt).toHaveLength(1);
+    expect(lostAt[0]!, "lost before the lease expired").toBeLessThan(expiresAt);
+    expect(lease.lost?.exitCode).toBe(EXIT.locked);
+    expect(lease.lost?.message).toContain(`not renewed in time: it expires at ${lease.current.expiresAt}`);
+    // Another run is still refused until the expiry, then takes it over.
+    expect(await rejection(StateLease.acquire(run(prefix, 2002, { clock: undefined }).opts))).toBeInstanceOf(LockedError);
+    await lease.release();
   });
 
   it("the state mirror neither downloads nor resets the lease object", async () => {

@@ -2,6 +2,10 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { EXIT } from "../../src/errors.js";
+
+/** The codes the CLI may exit with (src/errors.ts). */
+const EXIT_CODES: ReadonlySet<number> = new Set(Object.values(EXIT));
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The built CLI, as a user runs it. `npm run build` must have run (CI and `npm test` users build first). */
@@ -58,7 +62,14 @@ export function startCli(args: readonly string[], opts: { env: Record<string, st
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on("close", (code, signal) => {
+      // Every run of every test: an exit code outside the table (e.g. Node's 13 for a run left waiting) is a failure.
+      if (code !== null && !EXIT_CODES.has(code)) {
+        reject(new Error(`the CLI exited with ${code}, outside the exit-code table (${[...EXIT_CODES].join(", ")})\n--- stderr ---\n${stderr}`));
+        return;
+      }
+      resolve({ code, signal, stdout, stderr });
+    });
   });
   return { done, kill: (s) => child.kill(s), pid: child.pid ?? -1 };
 }
