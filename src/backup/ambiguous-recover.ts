@@ -9,6 +9,7 @@
  */
 import type { Deps } from "../commands/types.js";
 import { sleep } from "../lib/retry.js";
+import type { QdrantClient } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { BackupMetadata } from "./metadata.js";
 
@@ -17,7 +18,8 @@ const BUSY_STATES = new Set(["Partial", "Initializing", "Recovery", "PartialSnap
 const FIRST_POLL_MS = 200;
 const MAX_POLL_MS = 2_000;
 
-type RecoverDeps = Pick<Deps, "qdrant" | "config" | "log" | "signal">;
+/** The reads the look needs (tests give a scripted node). */
+type RecoverDeps = Pick<Deps, "config" | "log" | "signal"> & { qdrant: Pick<QdrantClient, "getCollectionCluster" | "getCollection" | "countPoints"> };
 
 /** What polling found: the collection matches the metadata, settled without matching, or was still busy at the deadline. */
 type Look = { kind: "matches"; count: number } | { kind: "settled"; what: string } | { kind: "busy"; what: string };
