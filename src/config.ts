@@ -49,7 +49,7 @@ export interface Config {
   readonly concurrency: number;
   readonly perHostConcurrency: number;
   readonly retries: number;
-  /** Time to live of the state lease (QDRANT_LOCK_TTL), seconds; renewed every third of it while a run lasts. */
+  /** Time to live of the local lock's heartbeat and of the state lease (QDRANT_LOCK_TTL), seconds; both renewed every third of it while a run lasts. */
   readonly lockTtlSeconds: number;
 }
 

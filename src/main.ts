@@ -79,7 +79,7 @@ export async function main(io: Io): Promise<ExitCode> {
   });
   const closers: Closer[] = [];
   const finished: TaskSummary[] = [];
-  // The run stops on a signal, or when it loses its state lease (exit 5).
+  // The run stops on a signal, or when it loses its lock or its state lease (exit 5).
   const leaseLost = new AbortController();
   const signal = AbortSignal.any([io.signal, leaseLost.signal]);
   let lock: LocalLock | undefined;
@@ -95,7 +95,14 @@ export async function main(io: Io): Promise<ExitCode> {
     setMaxListeners(Math.max(64, 16 * config.concurrency), signal);
     assertTasksConfigured(args.tasks, config); // before the first request, the state mirror's included
     // One run at a time per state: the lock before anything reads the state (the mirror's pull included).
-    lock = await acquireLocalLock({ dir: config.stateDir, tasks: args.tasks.map((t) => t.name), breakLock: global.breakLock, log });
+    lock = await acquireLocalLock({
+      dir: config.stateDir,
+      tasks: args.tasks.map((t) => t.name),
+      breakLock: global.breakLock,
+      ttlMs: config.lockTtlSeconds * 1000,
+      log,
+      onLost: (error) => leaseLost.abort(error),
+    });
     io.setExitCleanup?.({
       releaseLockNow: () => lock?.releaseSync(),
       releaseLease: async (deadlineMs) => lease?.release(deadlineMs),
@@ -149,6 +156,7 @@ export async function main(io: Io): Promise<ExitCode> {
       log.warn(`the state files in ${state.dir} hold everything this run finished; their copies in the bucket were left to the lease's new holder`);
       throw lease.lost;
     }
+    if (lock.lost && !io.signal.aborted) throw lock.lost;
     if ("error" in outcome) {
       if (mirrorError) log.error(mirrorError.message);
       throw outcome.error;

@@ -44,7 +44,7 @@ export const VARIABLES = [
   { name: "QDRANT_CONCURRENCY", default: "8", description: "work items running at once over all hosts (a snapshot create or recover of one collection on one host, a listing, a transfer)" },
   { name: "QDRANT_PER_HOST_CONCURRENCY", default: "1", description: "snapshot create or recover calls running at once against one Qdrant host" },
   { name: "QDRANT_RETRIES", default: "3", description: "how many times a failed request to Qdrant or S3 is tried again; a call that changes Qdrant is checked first, never re-sent blindly (README: Timeouts and retries)" },
-  { name: "QDRANT_LOCK_TTL", default: "600", description: "time to live of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; renewed every third of it while a run lasts, taken over by the next run once expired" },
+  { name: "QDRANT_LOCK_TTL", default: "600", description: "time to live of the local lock's heartbeat and of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; both are renewed every third of it while a run lasts, and taken over by the next run once older than it" },
   { name: "MC_CONFIG_DIR", description: "accepted and ignored (the bash tool's mc config directory; this tool has no mc)" },
 ] as const satisfies readonly VariableSpec[];
 

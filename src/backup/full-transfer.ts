@@ -3,6 +3,7 @@
  * `full_snapshots/{host:port}/{name}` (one folder per host: every node names its full snapshots alike), write its
  * metadata beside it, and, with QDRANT_DELETE_AFTER_TRANSFER, delete the node's copy once the copy is verified.
  */
+import { QdrantError } from "../qdrant/errors.js";
 import { describeError, isFatal } from "../commands/shared.js";
 import type { Deps } from "../commands/types.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
@@ -57,8 +58,10 @@ export async function transferFullSnapshot(deps: Deps, host: string, snapshot: S
       deletedOnNode = true;
     } catch (err) {
       if (isFatal(err)) throw err;
+      // Just created here, so a 404 means gone already: a retried delete whose first answer was lost. Done.
+      if (err instanceof QdrantError && err.status === 404) deletedOnNode = true;
       // The backup is stored and verified; a leftover on the node is prune_snap's to remove.
-      log.warn(`${snapshot.name} is stored at ${key}, but deleting it on ${host} failed: ${describeError(err)}`);
+      else log.warn(`${snapshot.name} is stored at ${key}, but deleting it on ${host} failed: ${describeError(err)}`);
     }
   }
   return { key, size: stored.size, sha256: stored.sha256, deletedOnNode };

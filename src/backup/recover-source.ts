@@ -11,7 +11,7 @@ import { describeError, isFatal } from "../commands/shared.js";
 import type { Deps } from "../commands/types.js";
 import { EXIT, ToolError } from "../errors.js";
 import { retry } from "../lib/retry.js";
-import { QdrantError } from "../qdrant/errors.js";
+import { QdrantError, retryDecision } from "../qdrant/errors.js";
 import { collectionSnapshotKey } from "../s3/keys.js";
 import { readMetadata, type BackupMetadata } from "./metadata.js";
 
@@ -39,11 +39,11 @@ export class RecoverySourceError extends ToolError {
 
 /**
  * Recovers `snap.collection` on `host` from the destination, by URL or by upload, with priority `snapshot` and
- * QDRANT_WAIT_ON_TASK. By URL, the transport retries the call (QdrantHttp); an upload that fails retryably (a
- * transport error, 429, 502/503/504) is sent again from a freshly opened object, up to QDRANT_RETRIES times: a
- * recovery from the same bytes with priority `snapshot` leaves the same collection however often it runs, so a
- * repeat is safe even when the node did the work and only its answer was lost. Each attempt opens the object anew,
- * so every restore host gets its own stream. What still fails is recorded and picked up by the next run.
+ * QDRANT_WAIT_ON_TASK. A failure that proves the node did nothing (a refused connection, 429, a download of the
+ * node's own that got a transient answer) is retried, by URL in the transport (QdrantHttp), an upload here from a
+ * freshly opened object, up to QDRANT_RETRIES times (each attempt opens the object anew, so every restore host gets
+ * its own stream). An ambiguous failure (a timeout, a lost connection, 502/503/504) is thrown: the caller resolves it
+ * by looking (ambiguous-recover.ts). What still fails is recorded and picked up by the next run.
  * @throws RecoverySourceError (presign failed, object missing, destination read failed mid-upload), QdrantError
  *   (the host's answer or the transport), UpstreamError (the destination cannot be read at all)
  */
@@ -70,7 +70,7 @@ export async function recoverFromStore(
   return retry(() => uploadFromStore(deps, host, snap, checksum), {
     retries: config.retries,
     signal,
-    classify: (err) => (err instanceof QdrantError && err.retryable ? { retry: true, afterMs: err.retryAfterMs } : { retry: false }),
+    classify: (err) => retryDecision(err, "changes"),
     onRetry: (err, attempt, delayMs) =>
       deps.log.warn(`${err instanceof Error ? err.message : String(err)}; upload retry ${attempt + 1} of ${config.retries} in ${Math.round(delayMs)} ms`),
   });

@@ -1,3 +1,4 @@
+import { createSnapshotResolved } from "../backup/ambiguous-create.js";
 import { transferFullSnapshot } from "../backup/full-transfer.js";
 import { assertConfigured } from "../config.js";
 import { mapPool } from "../lib/pool.js";
@@ -14,14 +15,14 @@ import type { Deps, TaskOptions, TaskSummary } from "./types.js";
  * the snapshot stays where Qdrant keeps it. Failures are logged and counted (exit 3), never written as rows.
  */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
-  const { config, log, qdrant, state } = deps;
+  const { config, log, state } = deps;
   assertConfigured(config, "create_full_snap", config.transfer ? ["source", "destination"] : ["source"]);
   const tally = new Tally("create_full_snap");
 
   await mapPool(distinct(config.sourceHosts), config.concurrency, async (host) => {
     let name: string | undefined;
     try {
-      const out = await qdrant.createFullSnapshot(host, config.waitOnTask);
+      const out = await createSnapshotResolved(deps, host, { kind: "full" });
       if (out.status === "accepted") {
         log.info(`Full snapshot on ${host} accepted (wait=false); run get_full_snap once Qdrant has finished it`);
         if (config.transfer) log.warn(`Full snapshot on ${host} is not transferred: its name is unknown with QDRANT_WAIT_ON_TASK=false`);

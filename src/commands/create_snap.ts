@@ -1,3 +1,4 @@
+import { createSnapshotResolved } from "../backup/ambiguous-create.js";
 import { createHash } from "node:crypto";
 import { createFactCollector, buildCollectionMetadata, type CollectionFacts, type FactCollector } from "../backup/collect.js";
 import { writeMetadata } from "../backup/metadata.js";
@@ -134,7 +135,7 @@ async function snapshotOn(ctx: Ctx, host: string, collection: string, slot: Slot
       if (facts && "ok" in facts && facts.ok.status !== "green") {
         deps.log.warn(`Collection ${collection} on ${host} is ${facts.ok.status}, not green; snapshotting anyway`);
       }
-      const out = await deps.qdrant.createSnapshot(host, collection, config.waitOnTask);
+      const out = await createSnapshotResolved(deps, host, { kind: "collection", collection });
       if (out.status === "accepted") {
         log.info(`Snapshot of ${collection} on ${host} accepted (wait=false); it will be listed once Qdrant finishes`);
         if (ctx.facts) notice(ctx, "accepted", "Snapshots accepted with wait=false have no name yet: no backup metadata is written for them");

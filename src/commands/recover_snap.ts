@@ -1,3 +1,4 @@
+import { recoverResolved } from "../backup/ambiguous-recover.js";
 import { lookUpMetadata, recoverFromStore, recoveryFailureStatus, type MetadataLookup } from "../backup/recover-source.js";
 import type { BackupMetadata } from "../backup/metadata.js";
 import { VerificationError, verifyRecovery } from "../backup/verify.js";
@@ -127,7 +128,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       outcome = await slot(async () => {
         metadata = (await metadataOf(collection, snapshot)).metadata;
         const snap = { collection, name: snapshot, key: collectionSnapshotKey(collection, snapshot), ...(metadata?.sha256 ? { sha256: metadata.sha256 } : {}) };
-        return recoverFromStore(deps, host, snap);
+        return recoverResolved(deps, host, collection, metadata, () => recoverFromStore(deps, host, snap));
       });
     } catch (err) {
       if (isFatal(err) || deps.signal.aborted) throw err;

@@ -99,7 +99,7 @@ export class QdrantClient {
 
   async createSnapshot(host: string, collection: string, wait: boolean): Promise<SnapshotOutcome> {
     const path = `/collections/${seg(collection)}/snapshots?wait=${wait}`;
-    const out = await this.http.call("POST", host, path);
+    const out = await this.http.call("POST", host, path, { kind: "changes" });
     if (out.status === "accepted") return out;
     return { status: "ok", snapshot: this.parse("POST", host, path, out, parseSnapshotDescription) };
   }
@@ -107,7 +107,7 @@ export class QdrantClient {
   /** Recovers a collection from a URL. The location (a presigned URL) is a credential: it never appears in errors. */
   async recoverSnapshot(host: string, collection: string, req: RecoverRequest, wait: boolean): Promise<"ok" | "accepted"> {
     const path = `/collections/${seg(collection)}/snapshots/recover?wait=${wait}`;
-    const out = await this.http.call("PUT", host, path, { body: req });
+    const out = await this.http.call("PUT", host, path, { body: req, kind: "changes" });
     if (out.status === "accepted") return "accepted";
     if (!this.parse("PUT", host, path, out, parseBoolean)) {
       throw new QdrantError("invalid-response", "PUT", host, path, 200, "recover answered false");
@@ -167,7 +167,7 @@ export class QdrantClient {
   /** POST /snapshots: a snapshot of the whole storage (every collection and the aliases). */
   async createFullSnapshot(host: string, wait: boolean): Promise<SnapshotOutcome> {
     const path = `/snapshots?wait=${wait}`;
-    const out = await this.http.call("POST", host, path);
+    const out = await this.http.call("POST", host, path, { kind: "changes" });
     if (out.status === "accepted") return out;
     return { status: "ok", snapshot: this.parse("POST", host, path, out, parseSnapshotDescription) };
   }

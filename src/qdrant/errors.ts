@@ -1,4 +1,5 @@
 import { EXIT, ToolError } from "../errors.js";
+import type { RetryDecision } from "../lib/retry.js";
 
 /** What went wrong with one Qdrant request; `tls`: a handshake failure no retry fixes (untrusted, expired or misnamed certificate). */
 export type QdrantErrorKind = "http" | "transport" | "timeout" | "invalid-response" | "tls";
@@ -35,6 +36,18 @@ export class QdrantError extends ToolError {
     return this.status === 429 || this.status === 502 || this.status === 503 || this.status === 504;
   }
 
+  /**
+   * Whether the node may have carried out the request although it failed: a timeout, a connection lost after the
+   * request went out, or 502/503/504 (an ingress or proxy answering for a node that may still be working). A call
+   * that changes Qdrant is never sent again after such a failure: the caller looks first (see {@link retryDecision}).
+   * A refused connection, an unknown host or a connect timeout never reached the node, and 429 is the node saying no.
+   */
+  get ambiguous(): boolean {
+    if (this.kind === "timeout") return true;
+    if (this.kind === "transport") return !neverSent(this.cause);
+    return this.status === 502 || this.status === 503 || this.status === 504;
+  }
+
   /** 401/403 (the key is wrong or lacks rights) or a TLS failure (the host's certificate): no point in trying other items. */
   get refused(): boolean {
     return isRefusal(this.status) || this.kind === "tls";
@@ -44,6 +57,27 @@ export class QdrantError extends ToolError {
   get code(): string {
     return this.kind === "http" ? `http-${this.status}` : this.kind;
   }
+}
+
+/** What a Qdrant call is: `reads` cannot change anything (GET, listings, count, scroll); `changes` can (snapshot create, recover, upload). */
+export type CallKind = "reads" | "changes";
+
+/**
+ * The one retry classification of Qdrant calls. A call that only reads is retried on every retryable failure
+ * ({@link QdrantError.retryable}); a call that changes Qdrant only when the failure proves the node did nothing
+ * (a refused connection, 429, a recovery whose own download failed): an ambiguous one ({@link QdrantError.ambiguous})
+ * is thrown to the caller, which resolves it by looking (backup/ambiguous-create.ts, backup/ambiguous-recover.ts).
+ */
+export function retryDecision(err: unknown, call: CallKind): RetryDecision {
+  if (!(err instanceof QdrantError) || !err.retryable) return { retry: false };
+  if (call === "changes" && err.ambiguous) return { retry: false };
+  return { retry: true, ...(err.retryAfterMs !== undefined ? { afterMs: err.retryAfterMs } : {}) };
+}
+
+/** Whether a transport failure happened before the request reached the node (connect refused or timed out, DNS). */
+function neverSent(cause: unknown): boolean {
+  const codes = [(cause as { code?: unknown } | undefined)?.code, ((cause as { cause?: unknown } | undefined)?.cause as { code?: unknown } | undefined)?.code];
+  return codes.some((c) => c === "ECONNREFUSED" || c === "ENOTFOUND" || c === "EAI_AGAIN" || c === "UND_ERR_CONNECT_TIMEOUT" || c === "EHOSTUNREACH" || c === "ENETUNREACH");
 }
 
 /**

@@ -4,7 +4,7 @@ import { InterruptedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { retry } from "../lib/retry.js";
 import { describeTlsError } from "../lib/tls.js";
-import { QdrantError, type QdrantErrorKind } from "./errors.js";
+import { QdrantError, retryDecision, type CallKind, type QdrantErrorKind } from "./errors.js";
 import { isObject } from "./types.js";
 
 /** Transport settings for every Qdrant call. */
@@ -31,8 +31,8 @@ export type Outcome = { status: "ok"; result: unknown } | { status: "accepted" }
 
 export interface CallOptions {
   body?: unknown;
-  /** false for calls that must not be repeated; default true. */
-  retry?: boolean;
+  /** `changes` for a call that changes Qdrant: an ambiguous failure is not retried but thrown (see retryDecision); default `reads`. */
+  kind?: CallKind;
 }
 
 /** One undici Agent for all hosts; unwraps Qdrant's envelope; retries what is worth retrying. */
@@ -54,7 +54,7 @@ export class QdrantHttp {
   async call(method: string, host: string, path: string, options: CallOptions = {}): Promise<Outcome> {
     const once = () => this.callOnce(method, host, path, options.body);
     try {
-      return options.retry === false ? await once() : await this.withRetry(once);
+      return await this.withRetry(once, options.kind ?? "reads");
     } catch (err) {
       // An abort can surface from the backoff sleep as the signal's own reason; report it as the interrupt it is.
       if (this.opts.signal.aborted && !(err instanceof InterruptedError)) throw new InterruptedError();
@@ -64,16 +64,15 @@ export class QdrantHttp {
 
   /** Runs `once`, an idempotent request (e.g. a GET through stream()), with the retry policy of call(). */
   retrying<T>(once: () => Promise<T>): Promise<T> {
-    return this.withRetry(once);
+    return this.withRetry(once, "reads");
   }
 
-  private withRetry<T>(once: () => Promise<T>): Promise<T> {
+  private withRetry<T>(once: () => Promise<T>, kind: CallKind): Promise<T> {
     return retry(once, {
       retries: this.opts.retries,
       baseDelayMs: this.opts.retryBaseDelayMs ?? 500,
       signal: this.opts.signal,
-      classify: (err) =>
-        err instanceof QdrantError && err.retryable ? { retry: true, afterMs: err.retryAfterMs } : { retry: false },
+      classify: (err) => retryDecision(err, kind),
       onRetry: (err, attempt, delayMs) =>
         this.opts.log.warn(`${(err as Error).message}; retry ${attempt + 1} of ${this.opts.retries} in ${Math.round(delayMs)} ms`),
     });

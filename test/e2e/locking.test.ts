@@ -89,7 +89,7 @@ describe("one run at a time per state", () => {
       const line = errorLine(second);
       expect(line).toContain(lockPath(dir));
       expect(line).toContain(`locked by pid ${first.pid} on host ${os.hostname()} (create_snap) since `);
-      expect(line).toMatch(/, \d+ s ago; if that run is gone, run again with --break-lock$/);
+      expect(line).toMatch(/, \d+ s ago, heartbeat \d+ s ago; if that run is gone, run again with --break-lock$/);
       expect(await lockPid(dir)).toBe(first.pid); // the refused run left it alone
     } finally {
       first.kill("SIGTERM");
@@ -153,6 +153,48 @@ describe("one run at a time per state", () => {
     expect(next.stderr).toContain(`WARNING: taking over the expired state lease s3://${rig.bucket}/${prefix}.lock: pid ${first.pid} on host ${os.hostname()}`);
     expect(await lockPid(dir)).toBeUndefined();
     expect(await lease(prefix)).toBeUndefined();
+  });
+
+  it("the lock's heartbeat advances while a run lives; after SIGKILL, a run on another host takes the lock over once the heartbeat is older than QDRANT_LOCK_TTL", async () => {
+    const env = rig.env({ QDRANT_LOCK_TTL: "1s" });
+    const dir = await stateDir("lock-heartbeat");
+    const release = holdRuns();
+    const first = rig.start(["create_snap"], dir, env);
+    let last: string | undefined;
+    try {
+      const beat = async () => {
+        try {
+          const h = parseHolder(await readFile(lockPath(dir)));
+          return h?.pid === first.pid ? h.heartbeatAt : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const firstBeat = await waitFor(beat, "the first run's lock", 20_000);
+      // Refreshed every third of the TTL: two later heartbeats within a few seconds.
+      const second = await waitFor(async () => ((await beat()) !== firstBeat ? beat() : undefined), "a second heartbeat", 10_000);
+      last = await waitFor(async () => ((await beat()) !== second ? beat() : undefined), "a third heartbeat", 10_000);
+      expect(Date.parse(last ?? "")).toBeGreaterThan(Date.parse(firstBeat ?? ""));
+      first.kill("SIGKILL");
+      expect((await first.finish()).signal).toBe("SIGKILL");
+    } finally {
+      release();
+    }
+    // As the next pod finds it: the dead run's lock names a host that is not this one, so no PID can be checked.
+    const left = parseHolder(await readFile(lockPath(dir)));
+    expect(left?.pid).toBe(first.pid);
+    await writeFile(lockPath(dir), JSON.stringify({ ...left, host: "dead-pod-7f9c" }));
+    const fresh = await rig.run(["get_coll"], dir, rig.env({ QDRANT_LOCK_TTL: "1h" }));
+    expectExit(fresh, 5); // with a TTL the heartbeat is still within, the lock holds
+    expect(errorLine(fresh)).toContain(`locked by pid ${first.pid} on host dead-pod-7f9c (create_snap)`);
+    const beat = Date.parse(left?.heartbeatAt ?? "");
+    await sleep(Math.max(0, beat + 1_100 - Date.now()));
+    const next = await rig.run(["create_snap"], dir, env);
+    expectExit(next, 0);
+    expect(next.stderr).toMatch(
+      new RegExp(`WARNING: taking over the stale lock ${lockPath(dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} of pid ${first.pid} on host dead-pod-7f9c \\(create_snap\\) since .*: its last heartbeat was \\d+ s ago, more than QDRANT_LOCK_TTL \\(1 s\\)`),
+    );
+    expect(await lockPid(dir)).toBeUndefined();
   });
 
   it("a run whose lease is deleted under it (another operator's --break-lock) stops with exit 5 and releases its lock", async () => {

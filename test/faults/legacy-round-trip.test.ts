@@ -45,7 +45,8 @@ describe("legacy tasks under 503s, resets, slow bodies and S3 500/SlowDown", () 
     const tmp = await makeTempDir("faults-legacy");
     cleanup = tmp.cleanup;
     const dir = tmp.dir;
-    const env = rig.env({ QDRANT_RETRIES: "6", QDRANT_CONCURRENCY: "3" });
+    // A create or recovery whose answer is lost (a reset, a 503) is resolved by looking: QDRANT_VERIFY_TIMEOUT bounds each look.
+    const env = rig.env({ QDRANT_RETRIES: "6", QDRANT_CONCURRENCY: "3", QDRANT_VERIFY_TIMEOUT: "10" });
     injectQdrantFaults(rig.source, SEED);
     injectQdrantFaults(rig.target, SEED + 10);
     await injectS3Faults(s3.endpoint, rig.bucket, SEED + 20);

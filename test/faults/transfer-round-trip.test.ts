@@ -61,6 +61,8 @@ async function roundTrip(label: string, destination: Env, seed: number, bucket?:
     QDRANT_SNAPSHOT_TRANSFER: "true",
     QDRANT_RECOVER_VIA: "upload",
     QDRANT_RETRIES: "6",
+    // A create or upload whose answer is lost (a reset, a 503) is resolved by looking: this bounds each look.
+    QDRANT_VERIFY_TIMEOUT: "10",
     ...destination,
   };
   source.resetRequests();

@@ -347,7 +347,7 @@ describe("prune_snap: times and nodes", () => {
     ]);
     const deletes = dest.rig?.requests("DELETE", /./) ?? [];
     // The full snapshot goes through the node's API; no collection snapshot is ever deleted as a full one.
-    expect(deletes.filter((r) => r.path.startsWith("/snapshots/"))).toEqual([{ node: 0, method: "DELETE", path: "/snapshots/full-snapshot-2026-11-18-03-00-00.snapshot", status: 200, ms: expect.any(Number) }]);
+    expect(deletes.filter((r) => r.path.startsWith("/snapshots/"))).toEqual([{ node: 0, method: "DELETE", path: "/snapshots/full-snapshot-2026-11-18-03-00-00.snapshot", status: 200, ms: expect.any(Number), arrivedAt: expect.any(Number) }]);
     // The node's copy of a collection snapshot is the bucket object the destination already deleted: 404, not a failure.
     expect(deletes.filter((r) => r.path.startsWith("/collections/")).map((r) => r.status)).toEqual([404, 404, 404, 404, 404]);
     const host = new URL(node).host;

@@ -161,7 +161,8 @@ describe("QDRANT_RECOVER_VIA=upload failures", () => {
 
   it("records an upload the host refuses (http-500) or drops (transport), and a re-run picks them up", async () => {
     const s = await stagedBackup("upload-http-fail", { emuStorage: "s3", dest: "s3" });
-    const env = { QDRANT_RECOVER_VIA: "upload" };
+    // A dropped upload is ambiguous: the collection is looked at (within QDRANT_VERIFY_TIMEOUT) before each new attempt.
+    const env = { QDRANT_RECOVER_VIA: "upload", QDRANT_VERIFY_TIMEOUT: "1" };
     const refuse = s.emu.faults.add({ node: 2, method: "POST", path: "/collections/c2/snapshots/upload", status: 500 });
     const drop = s.emu.faults.add({ node: 1, method: "POST", path: "/collections/c1/snapshots/upload", reset: true });
 

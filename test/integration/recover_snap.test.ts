@@ -71,7 +71,7 @@ describe("recover_snap", () => {
     const second = await run({}, rig.deps(env));
 
     expect(second).toMatchObject({ done: 1, skipped: 3, failed: 0, exitCode: EXIT.ok });
-    expect(rig.requests("PUT", RECOVER)).toEqual([{ node: 2, method: "PUT", path: "/collections/c2/snapshots/recover", status: 200, ms: expect.any(Number) }]);
+    expect(rig.requests("PUT", RECOVER)).toEqual([{ node: 2, method: "PUT", path: "/collections/c2/snapshots/recover", status: 200, ms: expect.any(Number), arrivedAt: expect.any(Number) }]);
     expect(sortedLines(await rig.read("snapshot_recovery_history"))).toContain(`${t2},${C2},ok`);
     expect(await rig.read("failed_snapshot_recovery")).toBe(csv([t2, C2, "http-500"]));
     await expectSamePoints(src, t2, "c2");

@@ -112,8 +112,8 @@ describe("request log", () => {
     // The server logs when the response closes, which can trail the client by a moment.
     const log = await eventually(async () => (emu.requests().length === 2 ? emu.requests() : undefined));
     expect(log).toEqual([
-      { node: 0, method: "GET", path: "/collections/f", status: 200, ms: expect.any(Number) },
-      { node: 1, method: "GET", path: "/collections/missing", status: 404, ms: expect.any(Number) },
+      { node: 0, method: "GET", path: "/collections/f", status: 200, ms: expect.any(Number), arrivedAt: expect.any(Number) },
+      { node: 1, method: "GET", path: "/collections/missing", status: 404, ms: expect.any(Number), arrivedAt: expect.any(Number) },
     ]);
     expect(log?.[1]?.ms, "the injected latency is part of the duration").toBeGreaterThanOrEqual(49);
     emu.resetRequests();

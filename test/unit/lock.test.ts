@@ -27,7 +27,7 @@ const at = (ms: number) => () => new Date(T0.getTime() + ms);
 
 function options(dir: string, extra: Partial<LocalLockOptions> = {}): LocalLockOptions & { warnings: string[] } {
   const warnings: string[] = [];
-  return { dir, tasks: ["create_snap"], breakLock: false, log: { warn: (m) => warnings.push(m) }, clock: at(0), warnings, ...extra };
+  return { dir, tasks: ["create_snap"], breakLock: false, ttlMs: 600_000, autoRefresh: false, log: { warn: (m) => warnings.push(m) }, clock: at(0), warnings, ...extra };
 }
 
 async function lockError(p: Promise<unknown>): Promise<LockedError> {
@@ -57,7 +57,10 @@ describe("local lock", () => {
     const dir = join(await tempDir(), "not-yet");
     const lock = await acquireLocalLock(options(dir, { host: "h1", pid: 4242 }));
     const holder = parseHolder(await readFile(join(dir, LOCK_FILE_NAME)));
-    expect(holder).toEqual({ tool: "qdrant-backup-restore", host: "h1", pid: 4242, startedAt: T0.toISOString(), tasks: ["create_snap"] });
+    expect(holder).toEqual({
+      tool: "qdrant-backup-restore", host: "h1", pid: 4242, startedAt: T0.toISOString(), tasks: ["create_snap"],
+      heartbeatAt: T0.toISOString(), runId: expect.stringMatching(/^[0-9a-f]{24}$/) as string,
+    });
     expect(await readdir(dir)).toEqual([LOCK_FILE_NAME]); // no temporary file left behind
     await lock.release();
     expect(await readdir(dir)).toEqual([]);
@@ -97,6 +100,100 @@ describe("local lock", () => {
     expect(opts.warnings[0]).toContain(`taking over the stale lock ${join(dir, LOCK_FILE_NAME)}`);
     expect(opts.warnings[0]).toContain(`pid ${pid} on host ${os.hostname()} (recover_snap)`);
     expect(parseHolder(await readFile(join(dir, LOCK_FILE_NAME)))?.pid).toBe(process.pid);
+    await lock.release();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("a lock from another host whose heartbeat is older than QDRANT_LOCK_TTL is taken over with a warning naming the old holder", async () => {
+    const dir = await tempDir();
+    const started = new Date(T0.getTime() - 3600_000).toISOString();
+    const beat = new Date(T0.getTime() - 601_000).toISOString();
+    await writeHolder(dir, { tool: "qdrant-backup-restore", host: "other-pod", pid: 1, startedAt: started, tasks: ["create_snap"], heartbeatAt: beat, runId: "ab" });
+    const opts = options(dir, { isAlive: () => true });
+    const lock = await acquireLocalLock(opts);
+    expect(opts.warnings).toEqual([
+      `taking over the stale lock ${join(dir, LOCK_FILE_NAME)} of pid 1 on host other-pod (create_snap) since ${started}, 60 min ago: ` +
+        "its last heartbeat was 10 min ago, more than QDRANT_LOCK_TTL (10 min)",
+    ]);
+    expect(parseHolder(await readFile(join(dir, LOCK_FILE_NAME)))?.pid).toBe(process.pid);
+    await lock.release();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("a lock from another host with a fresh heartbeat is held (exit 5) however long ago it started, naming the heartbeat's age", async () => {
+    const dir = await tempDir();
+    const started = new Date(T0.getTime() - 5 * 3600_000).toISOString();
+    const beat = new Date(T0.getTime() - 599_000).toISOString();
+    await writeHolder(dir, { tool: "qdrant-backup-restore", host: "other-pod", pid: 1, startedAt: started, tasks: [], heartbeatAt: beat, runId: "ab" });
+    const err = await lockError(acquireLocalLock(options(dir)));
+    expect(err.exitCode).toBe(EXIT.locked);
+    expect(err.message).toContain(`locked by pid 1 on host other-pod since ${started}, 5 h ago, heartbeat 9 min ago; if that run is gone`);
+  });
+
+  it("a lock without a heartbeat (written by an older version) is judged by its start time", async () => {
+    const dir = await tempDir();
+    const legacy = (ms: number) => ({ tool: "qdrant-backup-restore", host: "other-pod", pid: 1, startedAt: new Date(T0.getTime() - ms).toISOString(), tasks: [] });
+    await writeHolder(dir, legacy(590_000));
+    await lockError(acquireLocalLock(options(dir)));
+    await writeHolder(dir, legacy(610_000));
+    const opts = options(dir);
+    const lock = await acquireLocalLock(opts);
+    expect(opts.warnings[0]).toContain("it has no heartbeat (an older version's lock) and started 10 min ago, more than QDRANT_LOCK_TTL (10 min)");
+    await lock.release();
+  });
+
+  it("an unreadable heartbeat makes the lock unreadable (held), never older than any TTL", async () => {
+    const dir = await tempDir();
+    await writeHolder(dir, { tool: "qdrant-backup-restore", host: "other-pod", pid: 1, startedAt: T0.toISOString(), tasks: [], heartbeatAt: "yesterday" });
+    const err = await lockError(acquireLocalLock(options(dir)));
+    expect(err.message).toContain("exists but is unreadable");
+  });
+
+  it("the heartbeat advances every TTL/3 while the run lives, and a reader never finds the lock half-written", async () => {
+    const dir = await tempDir();
+    const file = join(dir, LOCK_FILE_NAME);
+    const lock = await acquireLocalLock(options(dir, { ttlMs: 150, autoRefresh: true, clock: () => new Date() }));
+    const beats = new Set<string>();
+    const until = Date.now() + 600;
+    while (Date.now() < until) {
+      const holder = parseHolder(await readFile(file)); // every read parses: the file is replaced whole
+      expect(holder?.runId).toBe(lock.holder.runId);
+      beats.add(holder?.heartbeatAt ?? "");
+    }
+    expect(beats.size).toBeGreaterThanOrEqual(4);
+    expect([...beats].every((b) => !Number.isNaN(Date.parse(b)))).toBe(true);
+    expect(lock.lost).toBeUndefined();
+    await lock.release();
+    expect(await readdir(dir)).toEqual([]); // no temporary file left behind
+  });
+
+  it("a run whose lock file is replaced (another run's --break-lock) loses it at the next heartbeat: onLost with exit 5, and release leaves the new lock", async () => {
+    const dir = await tempDir();
+    const file = join(dir, LOCK_FILE_NAME);
+    const lost: LockedError[] = [];
+    const opts = options(dir, { host: "h1", pid: 1111, onLost: (e) => lost.push(e) });
+    const lock = await acquireLocalLock(opts);
+    const other = JSON.stringify({ tool: "qdrant-backup-restore", host: "h2", pid: 2222, startedAt: T0.toISOString(), tasks: ["get_coll"] });
+    await writeFile(file, other);
+    await lock.refresh();
+    expect(lost).toHaveLength(1);
+    expect(lost[0]?.exitCode).toBe(EXIT.locked);
+    expect(lost[0]?.message).toContain(`lost the lock ${file}: replaced by pid 2222 on host h2 (get_coll)`);
+    await lock.release();
+    expect(await readFile(file, "utf8")).toBe(other);
+  });
+
+  it("a heartbeat not written for a whole TTL (a refresh that hangs or keeps failing) loses the lock without stalling the run", async () => {
+    const dir = await tempDir();
+    let skew = 0;
+    const lost: LockedError[] = [];
+    const lock = await acquireLocalLock(options(dir, { ttlMs: 150, autoRefresh: true, clock: () => new Date(Date.now() + skew), onLost: (e) => lost.push(e) }));
+    // The clock jumps past the TTL: the next tick finds the last written heartbeat a TTL old.
+    skew = 10_000;
+    const until = Date.now() + 2_000;
+    while (lost.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(lost[0]?.message).toMatch(/its heartbeat could not be refreshed for \d+ s \(QDRANT_LOCK_TTL 0 s\), so another run may take it over/);
+    expect(lock.lost).toBe(lost[0]);
     await lock.release();
     expect(await readdir(dir)).toEqual([]);
   });

@@ -22,6 +22,8 @@ export interface RequestLogEntry {
   status: number;
   /** Milliseconds from the request's arrival to the end of the answer (injected latency included). */
   ms: number;
+  /** When the request arrived, by performance.now() of the emulator's process: with `ms`, the span the node spent on it. */
+  arrivedAt: number;
 }
 
 /** An answer as a node sends it, for EmulatorOptions.onAnswer. */
@@ -146,7 +148,7 @@ export function createNodeServer(node: NodeRuntime, deps: ServerDeps): Server {
     const path = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
     const arrived = performance.now();
     res.on("close", () => {
-      deps.log.push({ node: node.index, method, path, status: res.headersSent ? res.statusCode : 0, ms: performance.now() - arrived });
+      deps.log.push({ node: node.index, method, path, status: res.headersSent ? res.statusCode : 0, ms: performance.now() - arrived, arrivedAt: arrived });
     });
     handle(node, deps, req, res).catch(() => res.destroy());
   };
