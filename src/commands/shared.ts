@@ -1,5 +1,5 @@
 import { assertConfigured } from "../config.js";
-import { InterruptedError, UpstreamError } from "../errors.js";
+import { InterruptedError, StateFileError, UpstreamError } from "../errors.js";
 import { SkippedError } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { Row } from "../state/files.js";
@@ -8,11 +8,12 @@ import type { Deps } from "./types.js";
 
 /**
  * Errors that end the whole run instead of counting as one failed item: an interrupt, a refused key (401/403,
- * every other call would be refused too), S3 failures (the bucket or credentials are wrong for every item), and a
+ * every other call would be refused too), S3 failures (the bucket or credentials are wrong for every item), a state
+ * file that cannot be written (a full disk: the run cannot record what it does, so it stops at once, exit 2), and a
  * task that was never started because one of these stopped the batch.
  */
 export function isFatal(err: unknown): boolean {
-  if (err instanceof InterruptedError || err instanceof SkippedError) return true;
+  if (err instanceof InterruptedError || err instanceof SkippedError || err instanceof StateFileError) return true;
   if (err instanceof QdrantError) return err.refused;
   return err instanceof UpstreamError;
 }

@@ -111,10 +111,12 @@ export class StateStore {
     });
   }
 
-  /** True when `kind`'s file is missing or holds only blank lines (whitespace and an optional BOM). */
+  /**
+   * True when `kind`'s file is missing or holds only blank lines (whitespace and an optional BOM), once a torn last
+   * line is set aside (as {@link read} does): a file holding only a torn row is empty.
+   */
   async isEmpty(kind: StateKind): Promise<boolean> {
-    await this.queues.get(kind);
-    const bytes = await readOrEmpty(this.path(kind));
+    const bytes = await this.enqueue(kind, () => this.readWhole(kind));
     if (bytes === undefined) return true;
     const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
     for (let i = start; i < bytes.length; i++) {

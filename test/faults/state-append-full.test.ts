@@ -90,6 +90,16 @@ describe("a torn last row", () => {
     await store.close();
   });
 
+  it("alone in a file makes it empty, for the tasks that only ask whether a file is empty", async () => {
+    await writeFile(join(dir, "snapshots"), "http://a:6333,c1,c1-1.snaps");
+    const warnings: string[] = [];
+    const store = new StateStore(dir, { warn: (m) => warnings.push(m) });
+    expect(await store.isEmpty("snapshots")).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(await readFile(join(dir, "snapshots"), "utf8")).toBe("");
+    await store.close();
+  });
+
   it("is set aside before an append, never glued onto a newline where it would pass for a row", async () => {
     await writeFile(join(dir, "snapshots"), "http://a:6333,c1,c1-1.snapshot\nhttp://a:6333,c2,c2-1.sn");
     const warnings: string[] = [];

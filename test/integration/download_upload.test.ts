@@ -11,7 +11,8 @@ import { writeMetadata } from "../../src/backup/metadata.js";
 import { run as download } from "../../src/commands/download_snap.js";
 import type { TaskOptions } from "../../src/commands/types.js";
 import { run as upload, uploadKey } from "../../src/commands/upload_snap.js";
-import { ConfigError, EXIT } from "../../src/errors.js";
+import { ConfigError, EXIT, StateFileError } from "../../src/errors.js";
+import { StateStore } from "../../src/state/files.js";
 import type { QdrantClient } from "../../src/qdrant/client.js";
 import { collectionSnapshotKey, fullSnapshotKey } from "../../src/s3/keys.js";
 import { createDirStore } from "../../src/store/dir.js";
@@ -423,6 +424,24 @@ describe("download_snap option errors (exit 2, naming the flags)", () => {
 });
 
 describe("upload_snap", () => {
+  it("a history that cannot be written (a full disk) stops upload_snap with exit 2, not counted as a failed upload", async () => {
+    const rig = await localRig("up-full");
+    const snap = await sourceSnapshot(rig);
+    await writeFile(snap.file, snap.bytes);
+    const deps = rig.deps();
+    const full = new StateStore(rig.dir, { write: () => Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })) });
+
+    const err = await upload({ collection: "c1", file: snap.file }, { ...deps, state: full }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(StateFileError);
+    expect((err as StateFileError).exitCode).toBe(EXIT.usage);
+    expect((err as Error).message).toMatch(/snapshot_recovery_history: cannot append: no space left on device \(ENOSPC\).*free space on the volume/);
+    expect(deps.lines.filter((l) => /Upload of .* failed/.test(l))).toEqual([]);
+    expect(await rig.read("failed_snapshot_recovery")).toBeUndefined();
+    expect(await rig.read("snapshot_recovery_history")).toBe("");
+    await full.close();
+  });
+
   it("a wrong --checksum is refused by Qdrant (400): exit 3, recorded in failed_snapshot_recovery", async () => {
     const rig = await localRig("up-mismatch");
     const snap = await sourceSnapshot(rig);
