@@ -3,7 +3,7 @@
 // there (RGW_INSTALL_LINE), or startRgw fails with one line naming them.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, appendFileSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -56,7 +56,12 @@ export async function startRgw(): Promise<RgwServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "rgw-"));
   const conf = path.join(dir, "ceph.conf");
   const daemons: Daemon[] = [];
-  const stop = () => stopDaemons(daemons).finally(() => rmSync(dir, { recursive: true, force: true }));
+  const watchdog = startWatchdog(dir);
+  const stop = async () => {
+    watchdog.kill("SIGTERM");
+    await stopDaemons(daemons);
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const fsid = randomUUID();
     const [monPort, rgwPort] = [await findFreePort(), await findFreePort()];
@@ -136,8 +141,22 @@ export function listeningPid(port: number): number | undefined {
   return undefined;
 }
 
+/**
+ * A shell that outlives this process only to SIGKILL the daemons listed in `<dir>/daemons.pids` and remove `dir`
+ * when this process dies without stopping them (a killed test run leaves no cluster behind). stop() ends it first.
+ */
+function startWatchdog(dir: string): ChildProcess {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
+for p in $(cat "$1/daemons.pids" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+rm -rf "$1"`;
+  const child = spawn("sh", ["-c", script, "rgw-watchdog", dir], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child;
+}
+
 function spawnDaemon(dir: string, program: string, args: string[]): Daemon {
   const child = spawn(program, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  if (child.pid !== undefined) appendFileSync(path.join(dir, "daemons.pids"), `${child.pid}\n`);
   child.stderr?.resume();
   const exited = new Promise<void>((resolve) => {
     child.once("exit", () => resolve());
