@@ -1,3 +1,4 @@
+import { formatCsvRow } from "../state/csv.js";
 import { Tally } from "./summary.js";
 import type { Deps, TaskOptions, TaskSummary } from "./types.js";
 
@@ -6,6 +7,8 @@ import type { Deps, TaskOptions, TaskSummary } from "./types.js";
  * The file is a log read in order, where an alias's last row wins. A row is appended only when the alias's last row
  * does not already name its current collection: a nightly run does not grow the file, an alias moved (or moved
  * back, blue/green) gets a new row, and peers of one cluster, which report the same aliases, add it once.
+ * The latest listing decides: when an alias in the file is gone from every source host, the file is replaced
+ * (atomically) by the current listing, in the same `collection,alias` rows, so recover_colla never recreates it.
  */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
@@ -35,8 +38,16 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
     latest.set(row.alias, row.collection);
     fresh.push(row);
   }
-  await state.appendMany("collectionAliases", fresh);
+  const removed = [...latest.keys()].filter((alias) => !current.has(alias));
+  if (removed.length > 0) {
+    // The file cannot say "removed" in the bash tool's two columns: it is rewritten as the listing instead.
+    log.info(`Aliases removed at the source since the last listing (no longer restored): ${removed.sort().join(", ")}`);
+    const rows = [...current].map(([alias, collection]) => formatCsvRow([collection, alias])).join("");
+    await state.replace("collectionAliases", Buffer.from(rows, "utf8"));
+  } else {
+    await state.appendMany("collectionAliases", fresh);
+  }
   for (const r of fresh) tally.add("done", r);
   log.info(`Fetched ${lists.flat().length} aliases from ${config.sourceHosts.join(", ")}`);
-  return tally.finish(`Aliases saved: ${tally.done} new, ${tally.skipped} already saved`);
+  return tally.finish(`Aliases saved: ${tally.done} new, ${tally.skipped} already saved${removed.length > 0 ? `, ${removed.length} removed at the source` : ""}`);
 }

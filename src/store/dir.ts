@@ -73,6 +73,12 @@ export function createDirStore(root: string): SnapshotStore {
       const temp = `${file}${TEMP_MARK}${randomBytes(6).toString("hex")}`;
       try {
         await mkdir(path.dirname(file), { recursive: true });
+        // Temporary files of earlier puts of this key, left by a killed run: this put replaces them. (One run per state
+        // holds the lock, and snapshot names are unique per second, so no live put of the same key is writing them.)
+        const mark = `${path.basename(file)}${TEMP_MARK}`;
+        for (const name of await readdir(path.dirname(file))) {
+          if (name.startsWith(mark) && /^[0-9a-f]{12}$/.test(name.slice(mark.length))) await unlink(path.join(path.dirname(file), name)).catch(() => undefined);
+        }
         const out = createWriteStream(temp, { flags: "wx", mode: 0o640 });
         await pipeline(body, out);
         const handle = await open(temp, "r+");

@@ -84,7 +84,8 @@ describe("download_snap and upload_snap, local snapshot storage", () => {
     expectExit(up, 0);
     expect(up.stdout).toMatch(/^\[upload_snap\] Snapshot file .* uploaded: recovered 1, accepted: 0, already recovered: 0, failed: 0\n$/);
     expect(up.stderr).toContain(`SHA-256 of ${path.join(cwd, name)}: ${checksum}`);
-    expect(plainLines(await readStateText(cwd, "snapshot_recovery_history"))).toEqual([`${dst},${name},ok`]);
+    // Keyed by file name, collection, shard (* = the whole collection) and SHA-256; checked after the upload.
+    expect(plainLines(await readStateText(cwd, "snapshot_recovery_history"))).toEqual([`${dst},${name}@c1/*/${checksum},ok`, `${dst},${name}@c1/*/${checksum},verified`]);
     expect(await readAllPoints(dst, "c1", apiKey)).toEqual(await readAllPoints(src, "c1", apiKey));
 
     // Run again: the same file is already there (skipped, exit 0) and the host already recovered it (skipped).
@@ -178,7 +179,7 @@ describe("download_snap and upload_snap, local snapshot storage", () => {
     const r = await cli(["upload_snap", "--collection", "c1-copy", "--file", name, "--checksum", "1e".repeat(32)], cwd);
     expectExit(r, 3);
     expect(r.stderr).toMatch(/Upload of .* failed: .*400 .*Checksum mismatch/);
-    expect(plainLines(await readStateText(cwd, "failed_snapshot_recovery"))).toEqual([`${dst},${name},http-400`]);
+    expect(plainLines(await readStateText(cwd, "failed_snapshot_recovery"))).toEqual([`${dst},${name}@c1-copy/*/${"1e".repeat(32)},http-400`]);
     expect(await readStateText(cwd, "snapshot_recovery_history")).toBeUndefined();
   });
 });

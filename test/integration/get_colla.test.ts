@@ -1,8 +1,9 @@
 // get_colla against two emulator nodes: aliases of every source host, deduplicated, appended once.
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/commands/get_colla.js";
+import { run as recoverColla } from "../../src/commands/recover_colla.js";
 import { EXIT } from "../../src/errors.js";
-import { createAlias, seedCollection } from "../support/emulator/seed.js";
+import { createAlias, listAliases, qdrantCall, seedCollection } from "../support/emulator/seed.js";
 import { csv, startRig, type Rig } from "./helpers/rig.js";
 
 /** a: c1 ← a1, c1 ← shared; b: c2 ← b1, c1 ← shared (the same pair on both hosts). */
@@ -77,6 +78,24 @@ describe("get_colla", () => {
 
     const rows = (await rig.deps().state.read("collectionAliases")).filter((r) => r.alias === "prod");
     expect(rows.at(-1)).toEqual({ collection: "c1", alias: "prod" });
+  });
+
+  it("forgets an alias removed at the source: the file is rewritten as the latest listing, and recover_colla does not recreate it", async () => {
+    const { rig, a } = await twoSources("get-colla-removed");
+    const [, target = ""] = rig.urls;
+    await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: a }));
+    expect(await rig.read("collection_aliases")).toBe(csv(["c1", "a1"], ["c1", "shared"]));
+    await qdrantCall(a, "POST", "/collections/aliases", undefined, { actions: [{ delete_alias: { alias_name: "a1" } }] });
+
+    const d = rig.deps({ QDRANT_SOURCE_HOSTS: a });
+    const again = await run({}, d);
+
+    expect(again.message).toBe("Aliases saved: 0 new, 1 already saved, 1 removed at the source");
+    expect(d.lines.some((l) => l.includes("Aliases removed at the source since the last listing (no longer restored): a1"))).toBe(true);
+    expect(await rig.read("collection_aliases")).toBe(csv(["c1", "shared"]));
+    // The second node (which has c1 too) as the restore host: only `shared` is created there, not a1.
+    expect(await recoverColla({}, rig.deps({ QDRANT_RESTORE_HOSTS: target }))).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
+    expect((await listAliases(target)).map((x) => x.alias_name).sort()).toEqual(["b1", "shared"]);
   });
 
   it("fails (exit 4) and writes nothing when a source host answers an error", async () => {
