@@ -20,7 +20,7 @@ export const VARIABLES = [
   { name: "QDRANT_S3_BUCKET_NAME", description: "bucket where Qdrant stores snapshots (Qdrant's S3 snapshot storage)" },
   { name: "QDRANT_S3_REGION", default: "us-east-1", description: "S3 region used for signing" },
   { name: "GET_PEERS_FROM_CLUSTER_INFO", default: "false", description: "true: discover the cluster peers from GET /cluster on the first source host" },
-  { name: "CURL_TIMEOUT", default: "1800", description: "time limit per HTTP request, seconds or a duration (30s, 30m, 1h); connect timeout is 30 s" },
+  { name: "CURL_TIMEOUT", default: "1800", description: "time limit of every request to Qdrant and S3 (the SDK's calls, each multipart part, the lease): seconds or a duration (30s, 30m, 1h); the connection within min(30 s, this); a streamed snapshot transfer is bounded by idle time instead (no byte for this long)" },
   { name: "QDRANT_WAIT_ON_TASK", default: "true", description: "wait=true|false on snapshot create and recover" },
   { name: "QDRANT_S3_LINK_EXPIRY_DURATION", default: "3600", description: "lifetime of presigned URLs: seconds or a duration (3600s, 60m, 1h); at most 7 days" },
   { name: "QDRANT_SNAPSHOT_DATETIME_FILTER", default: "", description: "only snapshots whose name contains this text, or matches it as a glob (* and ?) when it has one" },
@@ -41,8 +41,8 @@ export const VARIABLES = [
   { name: "QDRANT_PRUNE_MAX_DELETE_PCT", default: "50", description: "prune_snap: refuse to delete more than this percentage of a group in one run (--force overrides)" },
   { name: "QDRANT_CONCURRENCY", default: "8", description: "work items running at once over all hosts (a snapshot create or recover of one collection on one host, a listing, a transfer)" },
   { name: "QDRANT_PER_HOST_CONCURRENCY", default: "1", description: "snapshot create or recover calls running at once against one Qdrant host" },
-  { name: "QDRANT_RETRIES", default: "3", description: "retries of a request after a transport error, 429, 502, 503 or 504" },
-  { name: "QDRANT_LOCK_TTL", default: "600", description: "time to live of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; renewed every third of it while a run lasts, taken over by the next run once expired" },
+  { name: "QDRANT_RETRIES", default: "3", description: "retries after a transport error, a CURL_TIMEOUT, 429, 502, 503 or 504: of each Qdrant call that cannot change anything twice, of each S3 call (the SDK's retries, also 500), and of a whole snapshot transfer or download (resumed)" },
+  { name: "QDRANT_LOCK_TTL", default: "600", description: "time to live of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; renewed every third of it while a run lasts; a run that could not renew it stops (exit 5) a tenth of it before it expires; taken over by the next run once expired" },
   { name: "MC_CONFIG_DIR", description: "accepted and ignored (the bash tool's mc config directory; this tool has no mc)" },
 ] as const satisfies readonly VariableSpec[];
 
