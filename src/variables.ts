@@ -21,7 +21,7 @@ export const VARIABLES = [
   { name: "QDRANT_S3_BUCKET_NAME", description: "bucket where Qdrant stores snapshots (Qdrant's S3 snapshot storage)" },
   { name: "QDRANT_S3_REGION", default: "us-east-1", description: "S3 region used for signing" },
   { name: "GET_PEERS_FROM_CLUSTER_INFO", default: "false", description: "true: discover the cluster peers from GET /cluster on the first source host" },
-  { name: "CURL_TIMEOUT", default: "1800", description: "time limit of each request to Qdrant and to S3, seconds or a duration (30s, 30m, 1h); a streamed snapshot transfer fails after this long without a byte instead; connecting takes at most 30 s" },
+  { name: "CURL_TIMEOUT", default: "1800", description: "time limit of each request to Qdrant and to S3, seconds or a duration (30s, 30m, 1h); a streamed snapshot transfer fails after this long without a byte instead; connecting takes at most min(30 s, this)" },
   { name: "QDRANT_WAIT_ON_TASK", default: "true", description: "wait=true|false on snapshot create and recover" },
   { name: "QDRANT_S3_LINK_EXPIRY_DURATION", default: "3600", description: "lifetime of presigned URLs: seconds or a duration (3600s, 60m, 1h); at most 7 days" },
   { name: "QDRANT_SNAPSHOT_DATETIME_FILTER", default: "", description: "only snapshots whose name contains this text, or matches it as a glob (* and ?) when it has one" },
@@ -44,7 +44,7 @@ export const VARIABLES = [
   { name: "QDRANT_CONCURRENCY", default: "8", description: "work items running at once over all hosts (a snapshot create or recover of one collection on one host, a listing, a transfer)" },
   { name: "QDRANT_PER_HOST_CONCURRENCY", default: "1", description: "snapshot create or recover calls running at once against one Qdrant host" },
   { name: "QDRANT_RETRIES", default: "3", description: "how many times a failed request to Qdrant or S3 is tried again; a call that changes Qdrant is checked first, never re-sent blindly (README: Timeouts and retries)" },
-  { name: "QDRANT_LOCK_TTL", default: "600", description: "time to live of the local lock's heartbeat and of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; both are renewed every third of it while a run lasts, and taken over by the next run once older than it" },
+  { name: "QDRANT_LOCK_TTL", default: "600", description: "time to live of the local lock's heartbeat and of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; both are renewed every third of it while a run lasts, and taken over by the next run once older than it; a run that could not renew its lease stops (exit 5) a tenth of it before it expires" },
   { name: "MC_CONFIG_DIR", description: "accepted and ignored (the bash tool's mc config directory; this tool has no mc)" },
 ] as const satisfies readonly VariableSpec[];
 
