@@ -23,14 +23,21 @@ type CreateDeps = Pick<Deps, "qdrant" | "config" | "log" | "signal">;
 
 /**
  * Creates a snapshot of `target` on `host` (QDRANT_WAIT_ON_TASK), resolving an ambiguous failure by looking.
- * @throws the create's QdrantError when it failed for certain, or when it stayed ambiguous and no snapshot appeared
+ * @throws what `beforeCreate` throws (no create is sent then); the create's QdrantError when it failed for certain, or when it stayed ambiguous and no snapshot appeared
  *   after QDRANT_RETRIES more attempts; InterruptedError on a signal
  */
-export async function createSnapshotResolved(deps: CreateDeps, host: string, target: CreateTarget): Promise<SnapshotOutcome> {
+export async function createSnapshotResolved(
+  deps: CreateDeps,
+  host: string,
+  target: CreateTarget,
+  /** Runs right before each create, after the listing (e.g. the exact count that goes into the backup metadata). */
+  beforeCreate?: () => Promise<void>,
+): Promise<SnapshotOutcome> {
   const { qdrant, config, log } = deps;
   const what = target.kind === "full" ? `full snapshot on ${host}` : `snapshot of ${target.collection} on ${host}`;
   for (let attempt = 0; ; attempt++) {
     const before = new Set((await list(deps, host, target)).map((s) => s.name));
+    await beforeCreate?.();
     try {
       return target.kind === "full"
         ? await qdrant.createFullSnapshot(host, config.waitOnTask)

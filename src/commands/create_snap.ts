@@ -125,17 +125,20 @@ async function snapshotOn(ctx: Ctx, host: string, collection: string, slot: Slot
   let placed: Placed | undefined;
   try {
     placed = await slot(async () => {
-      // Facts first (the count right before the snapshot). When they cannot be read the snapshot is taken anyway:
-      // a backup without metadata beats none. A collection missing on this host 404s again just below.
-      facts = ctx.facts ? await ctx.facts.collect(host, collection).then((ok) => ({ ok }), (error: unknown) => ({ error })) : undefined;
-      if (facts && "error" in facts) {
-        // A 404 on a host that did not list the collection: skipped below without asking for a snapshot too.
-        if (isFatal(facts.error) || isNotListedHere(ctx, host, collection, facts.error)) throw facts.error;
-      }
-      if (facts && "ok" in facts && facts.ok.status !== "green") {
-        deps.log.warn(`Collection ${collection} on ${host} is ${facts.ok.status}, not green; snapshotting anyway`);
-      }
-      const out = await createSnapshotResolved(deps, host, { kind: "collection", collection });
+      // Facts right before each create (the exact count as close to the snapshot as it gets), after the listing the
+      // create's lost answer would be judged by. When they cannot be read the snapshot is taken anyway: a backup
+      // without metadata beats none.
+      const collectFacts = async (): Promise<void> => {
+        facts = ctx.facts ? await ctx.facts.collect(host, collection).then((ok) => ({ ok }), (error: unknown) => ({ error })) : undefined;
+        if (facts && "error" in facts) {
+          // A 404 on a host that did not list the collection: skipped below without asking for a snapshot too.
+          if (isFatal(facts.error) || isNotListedHere(ctx, host, collection, facts.error)) throw facts.error;
+        }
+        if (facts && "ok" in facts && facts.ok.status !== "green") {
+          deps.log.warn(`Collection ${collection} on ${host} is ${facts.ok.status}, not green; snapshotting anyway`);
+        }
+      };
+      const out = await createSnapshotResolved(deps, host, { kind: "collection", collection }, collectFacts);
       if (out.status === "accepted") {
         log.info(`Snapshot of ${collection} on ${host} accepted (wait=false); it will be listed once Qdrant finishes`);
         if (ctx.facts) notice(ctx, "accepted", "Snapshots accepted with wait=false have no name yet: no backup metadata is written for them");
