@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "./errors.js";
 import { parseDuration } from "./lib/duration.js";
-import { SNAPSHOTS_PREFIX } from "./s3/keys.js";
+import { SNAPSHOTS_PREFIX } from "./core/keys.js";
 import { defaultOf, type DefaultedVariable } from "./variables.js";
 
 /** Everything a run needs, validated and frozen before the first request. */

@@ -8,7 +8,7 @@ import { ConfigError, EXIT, ToolError, type ExitCode } from "./errors.js";
 import { Redactor } from "./lib/redact.js";
 import { createLogger, type Logger } from "./log.js";
 import { parseArgs } from "./program.js";
-import type { TaskSummary } from "./commands/types.js";
+import type { TaskSummary } from "./backup/task/deps.js";
 import { assertTasksConfigured, runTasks } from "./runner.js";
 import type { SnapshotStore } from "./store/types.js";
 import type { StateStore } from "./state/files.js";

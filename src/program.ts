@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { ConfigError, EXIT_CODE_TABLE } from "./errors.js";
 import { findTask, TASKS, type TaskDef } from "./tasks.js";
 import { VARIABLES } from "./variables.js";
-import type { TaskOptions } from "./commands/types.js";
+import type { TaskOptions } from "./backup/task/deps.js";
 
 /** Global flags. */
 export interface GlobalOptions {

@@ -1,4 +1,4 @@
-import type { Deps, TaskOptions, TaskSummary } from "./commands/types.js";
+import type { Deps, TaskOptions, TaskSummary } from "./backup/task/deps.js";
 import { assertConfigured, type Config } from "./config.js";
 import { EXIT, InterruptedError, type ExitCode } from "./errors.js";
 import type { TaskDef } from "./tasks.js";

@@ -1,4 +1,4 @@
-import type { TaskRun } from "./commands/types.js";
+import type { TaskRun } from "./backup/task/deps.js";
 import type { Need } from "./config.js";
 import type { VariableName } from "./variables.js";
 

@@ -7,7 +7,7 @@
  * listed only once the node has finished writing it. The listing costs one read per create; comparing names, not
  * times, is exact whatever the clocks of the node and of this host say.
  */
-import type { Deps } from "../commands/types.js";
+import type { Deps } from "./task/deps.js";
 import { sleep } from "../lib/retry.js";
 import type { SnapshotOutcome } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";

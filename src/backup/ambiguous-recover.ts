@@ -7,7 +7,7 @@
  * collection settled without matching (or, without metadata, settled at all): never while a recovery may still run,
  * so one host never runs two recoveries of one collection at once.
  */
-import type { Deps } from "../commands/types.js";
+import type { Deps } from "./task/deps.js";
 import { sleep } from "../lib/retry.js";
 import type { QdrantClient } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";

@@ -2,8 +2,8 @@
  * Gathering what the backup metadata (backup/metadata.ts) says about a snapshot: the facts of a collection on a host
  * right before it is snapshotted, and the metadata object built from them and from the snapshot itself.
  */
-import { describeError, isFatal } from "../commands/shared.js";
-import type { Deps } from "../commands/types.js";
+import { describeError, isFatal } from "./task/items.js";
+import type { Deps } from "./task/deps.js";
 import type { AliasDescription } from "../qdrant/types.js";
 import { METADATA_FORMAT, type BackupMetadata } from "./metadata.js";
 

@@ -12,10 +12,10 @@
  * Aliases are created only for collections restored on that host (now or in an earlier run), and only once the whole
  * archive was read, so a truncated archive never leaves aliases claimed as done.
  */
-import { aliasDoneStatus } from "../commands/recover_colla.js";
-import { describeError, isFatal, key } from "../commands/shared.js";
-import type { Tally } from "../commands/summary.js";
-import type { Deps } from "../commands/types.js";
+import { aliasDoneStatus } from "../state/history.js";
+import { describeError, isFatal, key } from "./task/items.js";
+import type { Tally } from "./task/tally.js";
+import type { Deps } from "./task/deps.js";
 import { QdrantError } from "../qdrant/errors.js";
 import { ArchiveError, collectionOfInnerSnapshot, readFullArchive, type FullSnapshotConfig, type InnerSnapshot } from "./full-archive.js";
 import type { FullArchiveSource } from "./full-source.js";

@@ -4,10 +4,10 @@
  * metadata beside it, and, with QDRANT_DELETE_AFTER_TRANSFER, delete the node's copy once the copy is verified.
  */
 import { QdrantError } from "../qdrant/errors.js";
-import { describeError, isFatal } from "../commands/shared.js";
-import type { Deps } from "../commands/types.js";
+import { describeError, isFatal } from "./task/items.js";
+import type { Deps } from "./task/deps.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
-import { fullSnapshotKey } from "../s3/keys.js";
+import { fullSnapshotKey } from "../core/keys.js";
 import { METADATA_FORMAT, writeMetadata } from "./metadata.js";
 import { transferSnapshot } from "./transfer.js";
 

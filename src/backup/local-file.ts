@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Hash } from "node:crypto";
 import { ConfigError, EXIT, ToolError } from "../errors.js";
-import { codeOf, cureFor, describeSystemError, syncDir } from "../state/fs.js";
+import { codeOf, cureFor, describeSystemError, syncDir } from "../lib/fs.js";
 
 /**
  * A local file that cannot be read or written (exit 3 for the item: it names the file and the system error, and for a

@@ -1,9 +1,9 @@
 /**
  * Backup metadata: one small JSON object per snapshot, written when the snapshot is taken, under
- * `backup_metadata/…` (s3/keys.ts metadataKeyOf). recover_snap checks a recovered collection against it.
+ * `backup_metadata/…` (core/keys.ts metadataKeyOf). recover_snap checks a recovered collection against it.
  */
 import { Readable } from "node:stream";
-import { metadataKeyOf } from "../s3/keys.js";
+import { metadataKeyOf } from "../core/keys.js";
 import type { SnapshotStore } from "../store/types.js";
 
 export const METADATA_FORMAT = 1;

@@ -6,7 +6,7 @@
  *   snapshots/{collection}/{name}.snapshot                  collection snapshot, group (collection, source peer)
  *   snapshots/{collection}/shards/{n}/{name}.snapshot       shard snapshot, group (collection, shard)
  *   full_snapshots/{host:port}/{name}.snapshot              full snapshot, group (host)
- * (each segment encoded as s3/keys.ts encodes it), plus `metadataKeyOf` of a deleted one. Anything else under those
+ * (each segment encoded as core/keys.ts encodes it), plus `metadataKeyOf` of a deleted one. Anything else under those
  * prefixes (checksums, JSON, deeper folders, Qdrant's own `snapshots/full-snapshot-….snapshot`) is never touched.
  */
 import { joinKey } from "../state/history.js";
@@ -18,7 +18,7 @@ import {
   encodeKeySegment,
   shardSnapshotKey,
   SNAPSHOTS_PREFIX,
-} from "../s3/keys.js";
+} from "../core/keys.js";
 
 /** The set a retention policy applies to. `peer` is "" when the name carries none (a renamed or uploaded file). */
 export type PruneGroup =

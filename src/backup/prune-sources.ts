@@ -9,12 +9,12 @@
  *
  * Every listing must succeed before anything is decided: a failed listing ends the run (exit 4), nothing deleted.
  */
-import type { Deps } from "../commands/types.js";
-import { describeError } from "../commands/shared.js";
+import type { Deps } from "./task/deps.js";
+import { describeError } from "./task/items.js";
 import { InterruptedError, UpstreamError } from "../errors.js";
 import { mapPool } from "../lib/pool.js";
 import type { SnapshotRef } from "../qdrant/client.js";
-import { FULL_SNAPSHOTS_PREFIX, METADATA_PREFIX, SNAPSHOTS_PREFIX } from "../s3/keys.js";
+import { FULL_SNAPSHOTS_PREFIX, METADATA_PREFIX, SNAPSHOTS_PREFIX } from "../core/keys.js";
 import type { SnapshotStore } from "../store/types.js";
 import { classifyKey, groupId, placeNodeCollectionSnapshot, placeNodeFullSnapshot, type LayoutSnapshot, type PruneGroup } from "./prune-layout.js";
 import { parseCreationTime, parseSnapshotTime } from "./retention.js";

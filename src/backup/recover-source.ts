@@ -7,12 +7,12 @@
  *   the way for nodes that cannot reach the storage.
  */
 import { PassThrough } from "node:stream";
-import { describeError, isFatal } from "../commands/shared.js";
-import type { Deps } from "../commands/types.js";
+import { describeError, isFatal } from "./task/items.js";
+import type { Deps } from "./task/deps.js";
 import { EXIT, ToolError } from "../errors.js";
 import { retry } from "../lib/retry.js";
 import { QdrantError, retryDecision } from "../qdrant/errors.js";
-import { collectionSnapshotKey } from "../s3/keys.js";
+import { collectionSnapshotKey } from "../core/keys.js";
 import { readMetadata, type BackupMetadata } from "./metadata.js";
 
 /** A collection snapshot in the destination. */

@@ -9,7 +9,7 @@ import { ToolError, EXIT } from "../errors.js";
 import { retry } from "../lib/retry.js";
 import { snapshotPath, type SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
-import type { Deps } from "../commands/types.js";
+import type { Deps } from "./task/deps.js";
 
 /** What a transfer stored: its size in bytes and SHA-256 (lowercase hex). */
 export interface TransferResult {

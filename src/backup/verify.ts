@@ -5,7 +5,7 @@
  * the same, and a payload-reading scroll works. Without metadata (snapshots taken by the bash tool) only the status
  * is checked.
  */
-import type { Deps } from "../commands/types.js";
+import type { Deps } from "./task/deps.js";
 import { EXIT, ToolError } from "../errors.js";
 import { sleep } from "../lib/retry.js";
 import { QdrantError } from "../qdrant/errors.js";

@@ -2,9 +2,9 @@ import { createSnapshotResolved } from "../backup/ambiguous-create.js";
 import { transferFullSnapshot } from "../backup/full-transfer.js";
 import { assertConfigured } from "../config.js";
 import { mapPool } from "../lib/pool.js";
-import { describeError, distinct, isFatal } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { describeError, distinct, isFatal } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * create_full_snap: a full-storage snapshot (POST /snapshots: every collection and the aliases) on each source host,

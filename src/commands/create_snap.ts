@@ -9,12 +9,12 @@ import { admissionWindow, createHostScheduler, createLimiter, runAdmitted, type 
 import type { SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
-import { collectionSnapshotKey } from "../s3/keys.js";
+import { collectionSnapshotKey } from "../core/keys.js";
 import type { SnapshotStore } from "../store/types.js";
 import { discoverPeers, peersOfCollection, type PeerMap } from "./peers.js";
-import { describeError, distinct, ensureCollections, isFatal, key, settleAll } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { describeError, distinct, ensureCollections, isFatal, key, settleAll } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * create_snap: snapshot every collection on every source host, or, with GET_PEERS_FROM_CLUSTER_INFO=true, on each

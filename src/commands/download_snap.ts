@@ -8,10 +8,10 @@ import { nodeSource, storeSource } from "../backup/snapshot-sources.js";
 import { assertConfigured, type Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import type { SnapshotRef } from "../qdrant/client.js";
-import { collectionSnapshotKey, fullSnapshotKey, shardSnapshotKey } from "../s3/keys.js";
-import { describeError, isFatal } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { collectionSnapshotKey, fullSnapshotKey, shardSnapshotKey } from "../core/keys.js";
+import { describeError, isFatal } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /** What to download, from where, to which file (absolute). */
 interface Request {

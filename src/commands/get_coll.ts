@@ -1,6 +1,6 @@
-import { fetchCollections } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { fetchCollections } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /** get_coll: list the collections of every source host into `collections`, unless the file has rows already. */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {

@@ -1,6 +1,6 @@
 import { formatCsvRow } from "../state/csv.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * get_colla: save the aliases of every source host to `collection_aliases` (snapshots do not contain them).

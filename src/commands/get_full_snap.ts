@@ -2,10 +2,10 @@ import { isFullSnapshotName } from "../backup/full-archive.js";
 import { assertConfigured, type Config } from "../config.js";
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
-import { decodeKeySegment, fullSnapshotsPrefix } from "../s3/keys.js";
-import { compareSnapshotNames, describeError, distinct, isFatal, key } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { decodeKeySegment, fullSnapshotsPrefix } from "../core/keys.js";
+import { compareSnapshotNames, describeError, distinct, isFatal, key } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /** True when a destination is configured (exactly one is checked by assertConfigured). */
 export function hasDestination(config: Config): boolean {

@@ -1,9 +1,9 @@
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
-import { isShardSnapshotName } from "../s3/keys.js";
-import { claimSnapshots, compareSnapshotNames, describeError, ensureCollections, isFatal } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { isShardSnapshotName } from "../core/keys.js";
+import { claimSnapshots, compareSnapshotNames, describeError, ensureCollections, isFatal } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * get_snap: list each collection's snapshots on the host named in `collections` into `snapshots`, keeping the

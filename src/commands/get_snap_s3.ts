@@ -1,10 +1,10 @@
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
-import { collectionFromPrefix, collectionSnapshotsPrefix, SNAPSHOTS_PREFIX, snapshotNameFromKey } from "../s3/keys.js";
+import { collectionFromPrefix, collectionSnapshotsPrefix, SNAPSHOTS_PREFIX, snapshotNameFromKey } from "../core/keys.js";
 import type { Row } from "../state/files.js";
-import { claimSnapshots, compareSnapshotNames, key } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { claimSnapshots, compareSnapshotNames, key } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * get_snap_s3: build `snapshots` from the bucket (or QDRANT_BACKUP_DIR, same layout): for each collection, the

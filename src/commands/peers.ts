@@ -1,5 +1,5 @@
 import { QdrantError } from "../qdrant/errors.js";
-import type { Deps } from "./types.js";
+import type { Deps } from "../backup/task/deps.js";
 
 /** Peer id → HTTP base URL, from GET /cluster on the first source host. */
 export type PeerMap = ReadonlyMap<number, string>;

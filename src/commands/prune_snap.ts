@@ -4,12 +4,12 @@ import { assertConfigured } from "../config.js";
 import { ConfigError, InterruptedError, UpstreamError } from "../errors.js";
 import { mapPool } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
-import { metadataKeyOf } from "../s3/keys.js";
+import { metadataKeyOf } from "../core/keys.js";
 import type { SnapshotStore } from "../store/types.js";
 import { discoverPeers } from "./peers.js";
-import { describeError } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { describeError } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * prune_snap: applies the retention policy (QDRANT_KEEP_*) to the snapshots in the destination (the bucket or

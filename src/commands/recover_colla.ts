@@ -1,16 +1,11 @@
 import { assertConfigured } from "../config.js";
 import { mapPool } from "../lib/pool.js";
+import { aliasDoneHost, aliasDoneStatus } from "../state/history.js";
 import { run as getColla } from "./get_colla.js";
-import { describeError, isFatal, key, settleAll } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { describeError, isFatal, key, settleAll } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
-const DONE_PREFIX = "ok@";
-
-/** Status written to alias_recovery_history: `ok@<restore host>`, so each restore host resumes on its own. */
-export function aliasDoneStatus(host: string): string {
-  return `${DONE_PREFIX}${host}`;
-}
 
 /**
  * recover_colla: create every saved alias on every restore host (the script sent them to the first source host).
@@ -34,7 +29,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   }
   const doneOn = new Map<string, string>(); // (alias, host) → collection of the latest success
   for (const r of history) {
-    if (r.status.startsWith(DONE_PREFIX)) doneOn.set(key(r.alias, r.status.slice(DONE_PREFIX.length)), r.collection);
+    const host = aliasDoneHost(r.status);
+    if (host !== undefined) doneOn.set(key(r.alias, host), r.collection);
   }
   const target = new Map<string, string>(); // alias → collection of its last row
   for (const r of await state.read("collectionAliases")) target.set(r.alias, r.collection);

@@ -6,11 +6,11 @@ import { assertConfigured } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
-import { fullSnapshotKey } from "../s3/keys.js";
+import { fullSnapshotKey } from "../core/keys.js";
 import { hasDestination, run as getFullSnap } from "./get_full_snap.js";
-import { compareSnapshotNames, distinct } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { compareSnapshotNames, distinct } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * recover_full_snap: restore ONE full-storage snapshot onto every restore host (running nodes; Qdrant has no REST

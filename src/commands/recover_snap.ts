@@ -5,11 +5,11 @@ import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
 import { createSnapshotFilter } from "../lib/filter.js";
 import { admissionWindow, createHostScheduler, createLimiter, runAdmitted, type Slot } from "../lib/pool.js";
-import { collectionSnapshotKey } from "../s3/keys.js";
+import { collectionSnapshotKey } from "../core/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
-import { compareSnapshotNames, describeError, isFatal, key, settleAll } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { compareSnapshotNames, describeError, isFatal, key, settleAll } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 const BASH_PLACEHOLDERS = new Set(["unknown", "null"]);
 /** Collections whose metadata is read ahead of their recovery, so that the S3 read is not in a host's slot. */

@@ -1,5 +1,5 @@
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * reset: delete the state files, or with `--bkp true` rename each to `file-YYYY-MM-DD_HH-MM-SS.bkp`. With a state

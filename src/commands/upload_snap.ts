@@ -8,10 +8,10 @@ import { assertConfigured } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { mapPool } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
-import { collectionSnapshotKey } from "../s3/keys.js";
-import { describeError, isFatal, key } from "./shared.js";
-import { Tally } from "./summary.js";
-import type { Deps, TaskOptions, TaskSummary } from "./types.js";
+import { collectionSnapshotKey } from "../core/keys.js";
+import { describeError, isFatal, key } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * upload_snap: recover a collection (or one shard of it, --shard) on every restore host from a local snapshot file,

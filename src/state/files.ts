@@ -33,7 +33,7 @@ import {
   writeAtomically,
   writeFd,
   type WriteFd,
-} from "./fs.js";
+} from "../lib/fs.js";
 import { setAside } from "./set-aside.js";
 import { findTornTail } from "./torn-tail.js";
 

@@ -9,3 +9,15 @@ export function joinKey(...parts: readonly string[]): string {
   // is several times cheaper than join() there, and gives the same string.
   return parts.length === 2 ? `${parts[0]}\u0000${parts[1]}` : parts.join("\u0000");
 }
+
+const ALIAS_DONE_PREFIX = "ok@";
+
+/** Status written to alias_recovery_history: `ok@<restore host>`, so each restore host resumes on its own. */
+export function aliasDoneStatus(host: string): string {
+  return `${ALIAS_DONE_PREFIX}${host}`;
+}
+
+/** The restore host of an alias_recovery_history status written by {@link aliasDoneStatus}, else undefined. */
+export function aliasDoneHost(status: string): string | undefined {
+  return status.startsWith(ALIAS_DONE_PREFIX) ? status.slice(ALIAS_DONE_PREFIX.length) : undefined;
+}

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { link, open, readFile, rename, unlink } from "node:fs/promises";
 import { StateFileError } from "../errors.js";
-import { codeOf, cureFor, describeSystemError, FILE_MODE, messageOf, syncDir, writeFully } from "./fs.js";
+import { codeOf, cureFor, describeSystemError, FILE_MODE, messageOf, syncDir, writeFully } from "../lib/fs.js";
 
 /** Creates `file` with `bytes` unless it exists; false when it does. */
 export async function createExclusive(file: string, dir: string, bytes: Buffer): Promise<boolean> {

@@ -3,7 +3,7 @@
  * staleness rules (a heartbeat older than QDRANT_LOCK_TTL, whatever the host; or this host's PID gone).
  */
 import { parseJsonObject } from "../lib/json.js";
-import { codeOf } from "./fs.js";
+import { codeOf } from "../lib/fs.js";
 
 export const TOOL_NAME = "qdrant-backup-restore";
 

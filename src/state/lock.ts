@@ -22,7 +22,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { LockedError, StateFileError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { codeOf, messageOf } from "./fs.js";
+import { codeOf, messageOf } from "../lib/fs.js";
 import { createExclusive, moveAsideIfSame, removeLock, writeSynced } from "./lock-files.js";
 import { describeHolder, formatAge, isPidAlive, parseHolder, staleReason, TOOL_NAME, type LockHolder } from "./lock-holder.js";
 

@@ -11,7 +11,7 @@
 import { UpstreamError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ObjectStore } from "../s3/objects.js";
-import { formatStamp, messageOf } from "./fs.js";
+import { formatStamp, messageOf } from "../lib/fs.js";
 import { STATE_FILES, STATE_KINDS, type ResetResult, type StateKind, type StateStore } from "./files.js";
 
 const CONTENT_TYPE = "text/csv; charset=utf-8";

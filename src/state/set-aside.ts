@@ -6,7 +6,7 @@
 import { open, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StateFileError } from "../errors.js";
-import { codeOf, FILE_MODE, formatStamp, messageOf, syncDir, writeFully } from "./fs.js";
+import { codeOf, FILE_MODE, formatStamp, messageOf, syncDir, writeFully } from "../lib/fs.js";
 
 /**
  * Copies `bytes` (the file as read) to `<file>.torn-<YYYY-MM-DD_HH-MM-SS>` (`-1`, `-2`… when taken), fsync'ed, then

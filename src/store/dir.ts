@@ -8,7 +8,7 @@ import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ToolError, UpstreamError } from "../errors.js";
-import { cureFor, describeSystemError, syncDir } from "../state/fs.js";
+import { cureFor, describeSystemError, syncDir } from "../lib/fs.js";
 import type { SnapshotStore, StoredObject } from "./types.js";
 
 const TEMP_MARK = ".partial-"; // in-progress puts: `<name>.partial-<random>`, never listed

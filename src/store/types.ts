@@ -9,7 +9,7 @@ export interface StoredObject {
 
 /**
  * Where backups live: the S3 bucket (also Qdrant's own S3 snapshot storage) or a local directory
- * (QDRANT_BACKUP_DIR) with the same key layout (`snapshots/{collection}/{name}`, see s3/keys.ts).
+ * (QDRANT_BACKUP_DIR) with the same key layout (`snapshots/{collection}/{name}`, see core/keys.ts).
  * Errors are UpstreamError (exit 4) for S3 and StateFileError-like ToolErrors naming the path for a directory.
  */
 export interface SnapshotStore {

@@ -8,7 +8,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { METADATA_FORMAT, readMetadata, writeMetadata, type BackupMetadata } from "../../src/backup/metadata.js";
 import { createSnapshotStore } from "../../src/s3/client.js";
-import { collectionSnapshotKey } from "../../src/s3/keys.js";
+import { collectionSnapshotKey } from "../../src/core/keys.js";
 import { createDirStore } from "../../src/store/dir.js";
 import type { SnapshotStore } from "../../src/store/types.js";
 import { runCli } from "../support/cli.js";

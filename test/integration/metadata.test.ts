@@ -8,7 +8,7 @@ import { buildCollectionMetadata, peerIdOfSnapshot } from "../../src/backup/coll
 import { parseMetadata, readMetadata } from "../../src/backup/metadata.js";
 import { run } from "../../src/commands/create_snap.js";
 import { ConfigError, EXIT } from "../../src/errors.js";
-import { collectionSnapshotKey } from "../../src/s3/keys.js";
+import { collectionSnapshotKey } from "../../src/core/keys.js";
 import { createTestDeps } from "../support/deps.js";
 import { createAlias, seedCollection } from "../support/emulator/seed.js";
 import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";

@@ -5,7 +5,7 @@ import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { run } from "../../src/commands/prune_snap.js";
-import type { TaskSummary } from "../../src/commands/types.js";
+import type { TaskSummary } from "../../src/backup/task/deps.js";
 import { EXIT, UpstreamError } from "../../src/errors.js";
 import { createTestDeps, type TestDeps } from "../support/deps.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../support/emulator/index.js";

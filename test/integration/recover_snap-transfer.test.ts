@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/commands/recover_snap.js";
 import { EXIT } from "../../src/errors.js";
-import { collectionSnapshotKey, metadataKeyOf } from "../../src/s3/keys.js";
+import { collectionSnapshotKey, metadataKeyOf } from "../../src/core/keys.js";
 import type { SnapshotStore } from "../../src/store/types.js";
 import { readAllPoints } from "../support/emulator/seed.js";
 import { csv, okAndVerified, sortedLines } from "./helpers/rig.js";

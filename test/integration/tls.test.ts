@@ -2,7 +2,7 @@
 // CA is not in NODE_EXTRA_CA_CERTS here) or an https:// URL on a plain port is a `tls` QdrantError, never retried and
 // fatal for the run, or an S3 UpstreamError (exit 4) naming the endpoint, after a single connection.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { isFatal } from "../../src/commands/shared.js";
+import { isFatal } from "../../src/backup/task/items.js";
 import { EXIT, UpstreamError } from "../../src/errors.js";
 import { describeTlsError, isTlsFailure } from "../../src/lib/tls.js";
 import { QdrantError } from "../../src/qdrant/errors.js";

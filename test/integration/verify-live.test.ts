@@ -7,7 +7,7 @@ import { readMetadata, writeMetadata } from "../../src/backup/metadata.js";
 import { run as createSnap } from "../../src/commands/create_snap.js";
 import { run as recoverSnap } from "../../src/commands/recover_snap.js";
 import { EXIT, InterruptedError } from "../../src/errors.js";
-import { collectionSnapshotKey } from "../../src/s3/keys.js";
+import { collectionSnapshotKey } from "../../src/core/keys.js";
 import type { StoredPoint } from "../support/emulator/index.js";
 import { seedCollection } from "../support/emulator/seed.js";
 import { csv, sortedLines, startRig, type Rig } from "./helpers/rig.js";

@@ -12,7 +12,7 @@ import { makeTempDir } from "../support/tmp.js";
 import { writeMetadata } from "../../src/backup/metadata.js";
 import { run } from "../../src/commands/recover_snap.js";
 import { EXIT, InterruptedError } from "../../src/errors.js";
-import { collectionSnapshotKey, metadataKeyOf } from "../../src/s3/keys.js";
+import { collectionSnapshotKey, metadataKeyOf } from "../../src/core/keys.js";
 import { Readable } from "node:stream";
 import { csv, sortedLines, waitUntil } from "./helpers/rig.js";
 import { API_KEY, C1, C2, RECOVER, stagedBackup, UPLOAD, type Staged } from "./helpers/restore.js";

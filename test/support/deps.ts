@@ -1,4 +1,4 @@
-import type { Deps } from "../../src/commands/types.js";
+import type { Deps } from "../../src/backup/task/deps.js";
 import { buildConfig, type Config } from "../../src/config.js";
 import { Redactor } from "../../src/lib/redact.js";
 import { createLogger } from "../../src/log.js";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   collectionFromPrefix, collectionSnapshotKey, collectionSnapshotsPrefix, decodeKeySegment, encodeKeySegment,
   isShardSnapshotName, snapshotNameFromKey,
-} from "../../src/s3/keys.js";
+} from "../../src/core/keys.js";
 
 describe("S3 key layout", () => {
   it("builds Qdrant's default keys", () => {

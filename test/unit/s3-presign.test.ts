@@ -1,7 +1,7 @@
 import { GetObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { describe, expect, it } from "vitest";
-import { collectionSnapshotKey } from "../../src/s3/keys.js";
+import { collectionSnapshotKey } from "../../src/core/keys.js";
 import { createGetPresigner, learnGetPresigner } from "../../src/s3/client.js";
 
 // Presigning is offline (no request is sent): these compare URLs only.

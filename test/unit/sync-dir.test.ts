@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { syncDir } from "../../src/state/fs.js";
+import { syncDir } from "../../src/lib/fs.js";
 
 /** An opener whose handle's sync fails with `code`; records whether the handle was closed. */
 function failingSync(code: string): { open: Parameters<typeof syncDir>[1]; closed: () => boolean } {

@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import { inject, onTestFinished } from "vitest";
 import { METADATA_FORMAT, readMetadata, writeMetadata, type BackupMetadata } from "../../../src/backup/metadata.js";
 import { transferSnapshot } from "../../../src/backup/transfer.js";
-import { collectionSnapshotKey, metadataKeyOf } from "../../../src/s3/keys.js";
+import { collectionSnapshotKey, metadataKeyOf } from "../../../src/core/keys.js";
 import type { SnapshotStore } from "../../../src/store/types.js";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
 import { startEmulator, type Emulator, type RequestLogEntry } from "../../support/emulator/index.js";

@@ -1,10 +1,10 @@
-import type { Config } from "../config.js";
-import type { ExitCode } from "../errors.js";
-import type { Logger } from "../log.js";
-import type { QdrantClient } from "../qdrant/client.js";
-import type { SnapshotStore } from "../store/types.js";
-import type { StateStore } from "../state/files.js";
-import type { StateMirror } from "../state/mirror.js";
+import type { Config } from "../../config.js";
+import type { ExitCode } from "../../errors.js";
+import type { Logger } from "../../log.js";
+import type { QdrantClient } from "../../qdrant/client.js";
+import type { SnapshotStore } from "../../store/types.js";
+import type { StateStore } from "../../state/files.js";
+import type { StateMirror } from "../../state/mirror.js";
 
 /** Everything a command may touch. Commands never print, read the environment or exit. */
 export interface Deps {

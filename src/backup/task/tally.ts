@@ -1,5 +1,5 @@
-import { EXIT } from "../errors.js";
-import type { TaskSummary } from "./types.js";
+import { EXIT } from "../../errors.js";
+import type { TaskSummary } from "./deps.js";
 
 /** Counts and item rows of a task, filled while it runs; safe to update from parallel items. */
 export class Tally {

@@ -1,10 +1,10 @@
-import { assertConfigured } from "../config.js";
-import { InterruptedError, StateFileError, UpstreamError } from "../errors.js";
-import { SkippedError } from "../lib/pool.js";
-import { QdrantError } from "../qdrant/errors.js";
-import type { Row } from "../state/files.js";
-import { joinKey } from "../state/history.js";
-import type { Deps } from "./types.js";
+import { assertConfigured } from "../../config.js";
+import { InterruptedError, StateFileError, UpstreamError } from "../../errors.js";
+import { SkippedError } from "../../lib/pool.js";
+import { QdrantError } from "../../qdrant/errors.js";
+import type { Row } from "../../state/files.js";
+import { joinKey } from "../../state/history.js";
+import type { Deps } from "./deps.js";
 
 /**
  * Errors that end the whole run instead of counting as one failed item: an interrupt, a refused key (401/403,
