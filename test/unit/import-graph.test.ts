@@ -1,6 +1,6 @@
 // The layers of src/ (ARCHITECTURE.md): every import points down this list or stays in its own folder.
 // The test reads each file's import specifiers, resolves the relative ones and fails on an edge that points up.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -61,5 +61,21 @@ describe("the import graph of src/", () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+});
+
+describe("ARCHITECTURE.md", () => {
+  const doc = readFileSync(resolve(SRC, "../ARCHITECTURE.md"), "utf8");
+
+  it("links only to files and folders that exist", () => {
+    const links = [...doc.matchAll(/\]\(([^)#]+)\)/g)].map((m) => m[1]!).filter((l) => !l.startsWith("http"));
+    expect(links.length).toBeGreaterThan(20);
+    const missing = links.filter((l) => !existsSync(resolve(SRC, "..", l)));
+    expect(missing).toEqual([]);
+  });
+
+  it("names every folder of src/ in its table of layers", () => {
+    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    for (const f of folders) expect(doc, f).toContain(`src/${f}/`);
   });
 });
