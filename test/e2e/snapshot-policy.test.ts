@@ -101,7 +101,7 @@ describe("the README's nightly policy, 20 nights", () => {
     const pruned = plainLines(await readStateText(stateDir, "pruned_snapshots")).map((l) => l.split(",")[1] ?? "");
     expect(pruned.filter((k) => k.endsWith(".snapshot"))).toHaveLength((NIGHTS - expected.length) * 3);
     expect(pruned.filter((k) => k.startsWith("backup_metadata/"))).toHaveLength((NIGHTS - expected.length) * 3);
-  });
+  }, 120_000); // 20 nights of four tasks each: about 1 s a night on an idle 2-core machine, past 30 s under load
 
   it("restores one night by upload onto a fresh node, checked, with the aliases", async () => {
     const restore = await cli(["recover_snap", "recover_colla", "--env-file", envFile], stateDir, {

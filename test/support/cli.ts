@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { onTestFinished } from "vitest";
 import { EXIT } from "../../src/errors.js";
 
 /** The codes the CLI may exit with (src/errors.ts). */
@@ -71,7 +72,22 @@ export function startCli(args: readonly string[], opts: { env: Record<string, st
       resolve({ code, signal, stdout, stderr });
     });
   });
+  killWhenTestEnds(child);
   return { done, kill: (s) => child.kill(s), pid: child.pid ?? -1 };
+}
+
+/**
+ * A CLI started by a test that failed or timed out must not outlive it: it would hold the state lock and fail the
+ * next test with exit 5. Started outside a test (a hook), it is the hook's to end.
+ */
+function killWhenTestEnds(child: ReturnType<typeof spawn>): void {
+  try {
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    });
+  } catch {
+    // not inside a running test
+  }
 }
 
 /** Runs the CLI to completion. */
