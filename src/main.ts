@@ -15,6 +15,7 @@ import type { StateStore } from "./state/files.js";
 import type { StateMirror } from "./state/mirror.js";
 import { acquireLocalLock, type LocalLock } from "./state/lock.js";
 import type { StateLease } from "./state/lease.js";
+import { closeWithin, SHUTDOWN_DEADLINE_MS, type Closer } from "./shutdown.js";
 
 declare const __VERSION__: string;
 const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
@@ -40,15 +41,6 @@ export interface ExitCleanup {
   releaseLockNow(): void;
   /** Releases the state lease within `deadlineMs`; never throws. */
   releaseLease(deadlineMs: number): Promise<void>;
-}
-
-/** How long closing the connections and the state may take at the end of a run before what hangs is destroyed, ms. */
-export const SHUTDOWN_DEADLINE_MS = 10_000;
-
-/** Something main closes at the end of a run: `close` politely, `destroy` when the shutdown's deadline has passed. */
-interface Closer {
-  close(): Promise<void>;
-  destroy?(): Promise<void> | void;
 }
 
 /** Loads ./.env or --env-file; the real environment wins over the file. */
@@ -183,22 +175,6 @@ export async function main(io: Io): Promise<ExitCode> {
     await lock?.release(); // last: nothing touches the state any more
     io.setExitCleanup?.(undefined);
   }
-}
-
-/**
- * Closes everything at once, waiting at most `deadlineMs`; then destroys whatever has not closed (connections with
- * a request still in flight), so the run ends with its own exit code instead of waiting forever.
- */
-async function closeWithin(closers: readonly Closer[], deadlineMs: number, log: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const closed = Promise.all(closers.map((c) => c.close().catch(() => undefined))).then(() => true);
-  // A timer that keeps the process alive: the deadline itself must not let the event loop run dry.
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
-  const inTime = await Promise.race([closed, late]);
-  clearTimeout(timer);
-  if (inTime) return;
-  log.warn(`shutdown: connections still busy after ${Math.round(deadlineMs / 1000)} s; closing them`);
-  await Promise.all(closers.map(async (c) => c.destroy?.())).catch(() => undefined);
 }
 
 /** Creates the state mirror and brings the local state files up to date with the bucket (before any task runs). */

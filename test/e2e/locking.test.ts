@@ -128,7 +128,7 @@ describe("one run at a time per state", () => {
 
   it("a holder killed with SIGKILL: the next run takes over its stale lock and its expired lease with warnings", async () => {
     const prefix = freshPrefix();
-    const env = rig.env({ QDRANT_STATE_S3_PREFIX: prefix, QDRANT_LOCK_TTL: "1s" });
+    const env = rig.env({ QDRANT_STATE_S3_PREFIX: prefix, QDRANT_LOCK_TTL: "3s" });
     const dir = await stateDir("lock-killed");
     const release = holdRuns();
     const first = rig.start(["create_snap"], dir, env);
@@ -199,7 +199,7 @@ describe("one run at a time per state", () => {
 
   it("a run whose lease is deleted under it (another operator's --break-lock) stops with exit 5 and releases its lock", async () => {
     const prefix = freshPrefix();
-    const env = rig.env({ QDRANT_STATE_S3_PREFIX: prefix, QDRANT_LOCK_TTL: "1s" });
+    const env = rig.env({ QDRANT_STATE_S3_PREFIX: prefix, QDRANT_LOCK_TTL: "3s" });
     const dir = await stateDir("lease-lost");
     const release = holdRuns();
     const first = rig.start(["create_snap"], dir, env);
