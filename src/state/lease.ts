@@ -8,6 +8,10 @@
  *   another run, or that cannot reach S3 before the lease expires, means the lease is lost: the run is stopped.
  * - release: DELETE, only when the object still carries our runId.
  *
+ * ETags are compared without quotes, and the conditional writes work on stores that match only the bare ETag or
+ * answer 412 for a missing key (Ceph's RADOS Gateway): ObjectStore.putIf detects the If-Match form the store
+ * understands by looking after a 412, and every refusal is resolved here by reading the lease again.
+ *
  * The expiry is judged by the clock of the run that reads it: the TTL (QDRANT_LOCK_TTL) must exceed the clock skew
  * between hosts by far (the default 600 s does).
  */
