@@ -12,6 +12,10 @@
  * - release: DELETE, only when the object still carries our runId; within a deadline (default 10 s), so a hung S3
  *   never holds up the end of a run; past it, the lease expires by itself.
  *
+ * ETags are compared without quotes, and the conditional writes work on stores that match only the bare ETag or
+ * answer 412 for a missing key (Ceph's RADOS Gateway): ObjectStore.putIf detects the If-Match form the store
+ * understands by looking after a 412, and every refusal is resolved here by reading the lease again.
+ *
  * The expiry is judged by the clock of the run that reads it: the TTL (QDRANT_LOCK_TTL) must exceed the clock skew
  * between hosts by far (the default 600 s does).
  */
