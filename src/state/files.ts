@@ -7,7 +7,7 @@
  * row is either fully on disk or absent and concurrent appends never interleave. The descriptor stays open between
  * appends while the file is the one it wrote to and nothing else changed it (see StateStore.write).
  *
- * An append that fails part-way (a full disk) is cut back off the file before the error is reported (fs.ts
+ * An append that fails part-way (a full disk) is cut back off the file before the error is reported (lib/fs.ts
  * appendDurably). A last line without a newline is taken as a row only when it is a whole one (torn-tail.ts);
  * otherwise it is reported, kept in `<file>.torn-<time>` and cut off the file, never read as data.
  */
