@@ -3,6 +3,7 @@ import { QdrantError } from "./errors.js";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { failFor, toOutcome, type Outcome, type QdrantHttp } from "./http.js";
+import { rawSnapshotName } from "./snapshot-names.js";
 import {
   parseAliases,
   parseBoolean,
@@ -93,8 +94,10 @@ export class QdrantClient {
     return this.result("GET", host, `/collections/${seg(collection)}/cluster`, parseCollectionClusterInfo);
   }
 
+  /** The collection's snapshots, with raw names also when Qdrant stores them in S3 (see rawSnapshotName). */
   async listSnapshots(host: string, collection: string): Promise<SnapshotDescription[]> {
-    return this.result("GET", host, `/collections/${seg(collection)}/snapshots`, parseSnapshotList);
+    const listed = await this.result("GET", host, `/collections/${seg(collection)}/snapshots`, parseSnapshotList);
+    return listed.map((s) => ({ ...s, name: rawSnapshotName(collection, s.name) }));
   }
 
   async createSnapshot(host: string, collection: string, wait: boolean): Promise<SnapshotOutcome> {
@@ -176,8 +179,10 @@ export class QdrantClient {
     return this.result("GET", host, "/snapshots", parseSnapshotList);
   }
 
+  /** The shard's snapshots, with raw names also when Qdrant stores them in S3 (see rawSnapshotName). */
   async listShardSnapshots(host: string, collection: string, shard: number): Promise<SnapshotDescription[]> {
-    return this.result("GET", host, `/collections/${seg(collection)}/shards/${shard}/snapshots`, parseSnapshotList);
+    const listed = await this.result("GET", host, `/collections/${seg(collection)}/shards/${shard}/snapshots`, parseSnapshotList);
+    return listed.map((s) => ({ ...s, name: rawSnapshotName(collection, s.name) }));
   }
 
   /** GET / → the Qdrant version, e.g. "1.19.0" (the answer has no envelope). */
