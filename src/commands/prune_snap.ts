@@ -54,6 +54,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     await mapPool(plans, config.concurrency, (plan) => deleteGroup(deps, tally, plan, store, inventory.metadataKeys), deps.signal);
     if (store) await deleteOrphanedMetadata(deps, store, inventory);
   }
+  if (store?.sweepPartials) await sweepPartials(deps, store, confirm);
   return tally.finish(summarize(plans, confirm, tally, config.pruneMaxDeletePct));
 }
 
@@ -194,4 +195,16 @@ function summarize(plans: readonly GroupPlan[], confirm: boolean, tally: Tally, 
   const groups = `${plans.length} ${plans.length === 1 ? "group" : "groups"}`;
   if (!confirm) return `Dry run: ${condemned} of ${total} snapshots in ${groups} would be deleted, ${kept} kept${refusedText}; --confirm deletes them`;
   return `Deleted ${tally.done} of ${total} snapshots in ${groups}, ${kept} kept, ${tally.failed - refused} failed${refusedText}`;
+}
+
+/** A killed put's temporary file older than this is a leftover, never a put still running (one run holds the lock). */
+const PARTIAL_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/** Removes (lists, in a dry run) the temporary files killed runs left in the destination more than a day ago. */
+async function sweepPartials(deps: Deps, store: SnapshotStore, confirm: boolean): Promise<void> {
+  const before = new Date(deps.clock().getTime() - PARTIAL_MAX_AGE_MS);
+  const found = (await store.sweepPartials?.(before, confirm)) ?? [];
+  if (found.length === 0) return;
+  const what = `${found.length} temporary ${found.length === 1 ? "file" : "files"} of interrupted writes, older than a day, in ${store.location}`;
+  deps.log.info(confirm ? `removed ${what}` : `would remove ${what}: ${found.join(", ")}`);
 }

@@ -12,6 +12,8 @@ import { cureFor, describeSystemError, syncDir } from "../lib/fs.js";
 import type { SnapshotStore, StoredObject } from "./types.js";
 
 const TEMP_MARK = ".partial-"; // in-progress puts: `<name>.partial-<random>`, never listed
+/** The name of such a temporary file (12 hex digits, as put writes them). */
+const TEMP_NAME = /\.partial-[0-9a-f]{12}$/;
 
 /** A SnapshotStore over `root` (absolute). Keys are `/`-separated; `.`/`..`/empty segments are refused. */
 export function createDirStore(root: string): SnapshotStore {
@@ -51,6 +53,28 @@ export function createDirStore(root: string): SnapshotStore {
     };
     await visit(base);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  };
+
+  /** Every leftover temporary file (relative path) under the layout's folders whose last write is before `before`. */
+  const stalePartials = async (before: Date): Promise<string[]> => {
+    const out: string[] = [];
+    const visit = async (rel: string): Promise<void> => {
+      const dir = rel === "" ? root : path.join(root, rel);
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+        return fail("cannot list", dir, err);
+      }
+      for (const entry of entries) {
+        const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
+        if (entry.isDirectory()) await visit(child);
+        else if (entry.isFile() && TEMP_NAME.test(entry.name) && (await stat(path.join(dir, entry.name))).mtime < before) out.push(child);
+      }
+    };
+    await visit("");
+    return out.sort();
   };
 
   return {
@@ -115,6 +139,17 @@ export function createDirStore(root: string): SnapshotStore {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         return fail("cannot read", file, err);
       }
+    },
+    sweepPartials: async (before, remove) => {
+      const found = await stalePartials(before);
+      if (remove) {
+        for (const rel of found) {
+          await unlink(path.join(root, rel)).catch((err: unknown) => {
+            if ((err as NodeJS.ErrnoException).code !== "ENOENT") fail("cannot delete", path.join(root, rel), err);
+          });
+        }
+      }
+      return found;
     },
     delete: async (key) => {
       const file = fileOf(key);

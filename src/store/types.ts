@@ -40,4 +40,9 @@ export interface SnapshotStore {
   head(key: string): Promise<StoredObject | undefined>;
   /** Deletes `key`; a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Temporary files of puts that a killed run left (a directory's `<name>.partial-…`), last written before
+   * `before`: listed, and removed when `remove`. Stores without such leftovers have no such method.
+   */
+  sweepPartials?(before: Date, remove: boolean): Promise<string[]>;
 }

@@ -379,3 +379,32 @@ describe("prune_snap: times and nodes", () => {
     expect(await names(p1, "/collections/c1/snapshots")).toEqual(["c1-22-2026-11-20-02-00-00.snapshot"]);
   });
 });
+
+describe("prune_snap: leftovers of killed writes in a directory destination", () => {
+  it("lists .partial- files older than a day in a dry run, removes them with --confirm, keeps younger ones", async () => {
+    const state = await makeTempDir("prune-partials-state");
+    const backup = await makeTempDir("prune-partials-dir");
+    onTestFinished(() => Promise.all([state.cleanup(), backup.cleanup()]).then(() => undefined));
+    const dir = path.join(backup.dir, "snapshots", "c1");
+    await mkdir(dir, { recursive: true });
+    const old = "c1-1.snapshot.partial-0123456789ab";
+    const young = "c1-2.snapshot.partial-ba9876543210";
+    const notOurs = "c1-3.snapshot.partial-notours"; // not a name put writes: never touched
+    for (const name of [old, young, notOurs]) await writeFile(path.join(dir, name), "half of it");
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600 * 1000);
+    await utimes(path.join(dir, old), twoDaysAgo, twoDaysAgo);
+    await utimes(path.join(dir, notOurs), twoDaysAgo, twoDaysAgo);
+
+    const dry = createTestDeps({ QDRANT_BACKUP_DIR: backup.dir }, { stateDir: state.dir });
+    onTestFinished(() => dry.close());
+    expect((await run({}, dry)).exitCode).toBe(EXIT.ok);
+    expect(dry.lines.join("\n")).toContain(`would remove 1 temporary file of interrupted writes, older than a day, in ${backup.dir}: snapshots/c1/${old}`);
+    expect((await readdir(dir)).sort()).toEqual([old, young, notOurs].sort());
+
+    const real = createTestDeps({ QDRANT_BACKUP_DIR: backup.dir }, { stateDir: state.dir });
+    onTestFinished(() => real.close());
+    expect((await run({ confirm: true }, real)).exitCode).toBe(EXIT.ok);
+    expect(real.lines.join("\n")).toContain("removed 1 temporary file of interrupted writes");
+    expect((await readdir(dir)).sort()).toEqual([young, notOurs].sort());
+  });
+});
