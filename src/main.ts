@@ -105,7 +105,7 @@ export async function main(io: Io): Promise<ExitCode> {
     let s3Client: S3Client | undefined;
     const getS3Client = (): S3Client => {
       if (!s3Client) {
-        const client = createS3Client(config);
+        const client = createS3Client(config, log);
         closers.push({ close: async () => client.destroy() });
         s3Client = client;
       }

@@ -14,6 +14,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { Readable, Transform } from "node:stream";
 import { getSignedUrl, S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
 import { InterruptedError, UpstreamError } from "../errors.js";
 import { describeTlsError } from "../lib/tls.js";
 import type { SnapshotStore, StoredObject } from "../store/types.js";
@@ -30,7 +31,7 @@ export const CONNECT_TIMEOUT_MS = 30_000;
  * on the socket while a body streams either way (a streamed download is bounded by idle time, not total time).
  * Checksums are sent only where S3 requires them (no streamed checksum trailers).
  */
-export function createS3Client(config: Config): S3Client {
+export function createS3Client(config: Config, log?: Pick<Logger, "level" | "debug">): S3Client {
   const { endpoint, accessKeyId, secretAccessKey, region } = config.s3;
   const timeoutMs = config.requestTimeoutMs;
   const client = new S3Client({
@@ -49,7 +50,37 @@ export function createS3Client(config: Config): S3Client {
     },
   });
   rememberServerOnError(client, timeoutMs);
+  if (log?.level === "verbose") traceRequests(client, log);
   return client;
+}
+
+/**
+ * --verbose: one line per S3 request attempt, as for Qdrant: method, endpoint, bucket and key (the path; never the
+ * query, where a credential could be), status and duration.
+ */
+function traceRequests(client: S3Client, log: Pick<Logger, "debug">): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request: unknown = args.request;
+      const method = typeof request === "object" && request !== null ? String(Reflect.get(request, "method") ?? "") : "";
+      const path = typeof request === "object" && request !== null ? String(Reflect.get(request, "path") ?? "") : "";
+      const where = `S3 ${method} ${serverOf(request) ?? ""}${path}`;
+      const started = performance.now();
+      const ms = () => Math.round(performance.now() - started);
+      try {
+        const out = await next(args);
+        const status: unknown = Reflect.get(Object(out.response), "statusCode");
+        log.debug(`${where} ${typeof status === "number" ? status : "-"} ${ms()} ms`);
+        return out;
+      } catch (err) {
+        const status: unknown = Reflect.get(Object(Reflect.get(Object(err), "$metadata")), "httpStatusCode");
+        log.debug(`${where} ${typeof status === "number" ? status : "-"} ${ms()} ms (${Reflect.get(Object(err), "name") ?? "error"})`);
+        throw err;
+      }
+    },
+    // Inside the SDK's retry loop and after signing: each attempt, as sent.
+    { step: "finalizeRequest", name: "traceRequests", priority: "low" },
+  );
 }
 
 /** Where a failed request went (`https://host:port`: the SDK's socket errors do not say) and the timeout it had. */

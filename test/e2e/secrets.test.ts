@@ -59,13 +59,16 @@ describe("the secret scanner", () => {
 });
 
 describe("no secret in the output or the state files", () => {
-  it("a full backup and restore with --verbose", async () => {
+  it("a full backup and restore with --verbose: Qdrant and S3 requests traced, no secret", async () => {
     const dir = await tempDir("secrets-verbose");
     const r = await rig.run(["create_snap", "get_colla", "recover_snap", "recover_colla", "--verbose"], dir);
     expectExit(r, 0);
     expectLogLines(r.stderr);
     // --verbose traces every request, so the scan saw them.
     expect(r.stderr).toMatch(/DEBUG: PUT http:\/\/127\.0\.0\.1:\d+\/collections\/alpha\/snapshots\/recover/);
+    // S3 requests too (the metadata written and read back): method, endpoint, bucket and key, status, duration.
+    expect(r.stderr).toMatch(/DEBUG: S3 PUT https?:\/\/[^ ]+\/[^ /]+\/backup_metadata\/alpha\/[^ ?]+\.json 200 \d+ ms/);
+    expect(r.stderr).toMatch(/DEBUG: S3 GET https?:\/\/[^ ]+\/[^ /]+\/backup_metadata\/alpha\/[^ ?]+\.json 200 \d+ ms/);
     // One recovery per target, each recorded `ok` and, checked, `verified`.
     expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toHaveLength(4);
   });
