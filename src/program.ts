@@ -103,7 +103,7 @@ export function parseArgs(argv: readonly string[], version: string, out: (s: str
     .option("--env-file <path>", "load variables from this file instead of ./.env (the real environment wins)")
     .option("--json", "print one JSON summary on stdout", false)
     .option("-q, --quiet", "log only warnings and errors", false)
-    .option("-v, --verbose", "log every request (method, host, path, status, ms) and stacks", false)
+    .option("-v, --verbose", "log every Qdrant and S3 request (method, host, path, status, ms) and stacks", false)
     .option("--break-lock", "remove another run's lock on the state directory (and its lease in the bucket) first; only when that run is gone", false)
     .configureOutput({ writeOut: out, writeErr: err })
     .exitOverride()
