@@ -2,7 +2,8 @@
 // `--help` and `--version` do not pay for evaluating undici and the AWS SDK (the bundle keeps the import lazy).
 export { QdrantClient } from "./qdrant/client.js";
 export { QdrantHttp } from "./qdrant/http.js";
-export { createS3Client, createSnapshotStore } from "./s3/client.js";
+export { createS3Client } from "./s3/client.js";
+export { createSnapshotStore } from "./store/s3.js";
 export { createObjectStore } from "./s3/objects.js";
 export { StateStore } from "./state/files.js";
 export { StateMirror } from "./state/mirror.js";

@@ -8,7 +8,8 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { InterruptedError, UpstreamError } from "../errors.js";
-import { describeS3Error, listObjects } from "./client.js";
+import { describeS3Error } from "./client.js";
+import { listObjects } from "./list.js";
 
 /**
  * Whole small objects in one bucket (the mirrored state files, the state lease). Errors are UpstreamError (exit 4)

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { METADATA_FORMAT, readMetadata, writeMetadata, type BackupMetadata } from "../../src/backup/metadata.js";
-import { createSnapshotStore } from "../../src/s3/client.js";
+import { createSnapshotStore } from "../../src/store/s3.js";
 import { collectionSnapshotKey } from "../../src/core/keys.js";
 import { createDirStore } from "../../src/store/dir.js";
 import type { SnapshotStore } from "../../src/store/types.js";

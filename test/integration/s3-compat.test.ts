@@ -6,7 +6,8 @@ import { Readable } from "node:stream";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildConfig } from "../../src/config.js";
-import { createS3Client, createSnapshotStore } from "../../src/s3/client.js";
+import { createS3Client } from "../../src/s3/client.js";
+import { createSnapshotStore } from "../../src/store/s3.js";
 import { createObjectStore, unquoteEtag } from "../../src/s3/objects.js";
 import { createTestBucket, createTestS3Client, s3Env } from "../support/s3/client.js";
 

@@ -8,7 +8,8 @@ import { AbortMultipartUploadCommand, S3ServiceException, type S3Client } from "
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildConfig } from "../../src/config.js";
 import { EXIT, UpstreamError } from "../../src/errors.js";
-import { createS3Client, createSnapshotStore } from "../../src/s3/client.js";
+import { createS3Client } from "../../src/s3/client.js";
+import { createSnapshotStore } from "../../src/store/s3.js";
 import type { SnapshotStore } from "../../src/store/types.js";
 import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";
 import { createTestBucket, s3Env } from "../support/s3/client.js";

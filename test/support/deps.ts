@@ -4,7 +4,8 @@ import { Redactor } from "../../src/lib/redact.js";
 import { createLogger } from "../../src/log.js";
 import { QdrantClient } from "../../src/qdrant/client.js";
 import { QdrantHttp } from "../../src/qdrant/http.js";
-import { createS3Client, createSnapshotStore } from "../../src/s3/client.js";
+import { createS3Client } from "../../src/s3/client.js";
+import { createSnapshotStore } from "../../src/store/s3.js";
 import { createDirStore } from "../../src/store/dir.js";
 import { StateStore } from "../../src/state/files.js";
 

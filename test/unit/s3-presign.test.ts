@@ -2,7 +2,7 @@ import { GetObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { describe, expect, it } from "vitest";
 import { collectionSnapshotKey } from "../../src/core/keys.js";
-import { createGetPresigner, learnGetPresigner } from "../../src/s3/client.js";
+import { createGetPresigner, learnGetPresigner } from "../../src/s3/presign.js";
 
 // Presigning is offline (no request is sent): these compare URLs only.
 const date = new Date(Date.UTC(2026, 0, 29, 11, 44, 3));
