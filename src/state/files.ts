@@ -11,7 +11,7 @@
  * appendDurably). A last line without a newline is taken as a row only when it is a whole one (torn-tail.ts);
  * otherwise it is reported, kept in `<file>.torn-<time>` and cut off the file, never read as data.
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
 import { formatCsvRow, parseCsvRows } from "./csv.js";
@@ -267,23 +267,22 @@ export class StateStore {
         }
         await this.release(kind);
       }
-      let fd = await openAppendFd(file, this.dir);
+      // No final newline: a whole row gets one before ours; a torn one is set aside first (never glued onto a
+      // newline, where it would pass for a row), before the file is opened for the append.
+      const found = await statOrUndefined(file);
+      if (found !== undefined && found.size > 0 && (await lastByteOf(file, found.size)) !== 0x0a) {
+        const before = await readOrEmpty(file);
+        if (before !== undefined && findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined) {
+          await this.readWhole(kind);
+        }
+      }
+      const fd = await openAppendFd(file, this.dir);
       let appender: Appender;
       let prefix: Buffer | undefined;
       try {
-        let st = await fstatFd(fd);
-        if (st.size > 0 && (await lastByteFd(fd, st.size)) !== 0x0a) {
-          // No final newline: a whole row gets one before ours; a torn one is set aside first (never glued onto a
-          // newline, where it would pass for a row).
-          const before = await readFile(file);
-          if (findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined) {
-            await closeFd(fd);
-            await this.readWhole(kind);
-            fd = await openAppendFd(file, this.dir);
-            st = await fstatFd(fd);
-          } else prefix = Buffer.from("\n");
-        }
+        const st = await fstatFd(fd);
         appender = { fd, dev: st.dev, ino: st.ino, size: st.size };
+        prefix = st.size > 0 && (await lastByteFd(fd, st.size)) !== 0x0a ? Buffer.from("\n") : undefined;
       } catch (err) {
         await closeFd(fd).catch(() => undefined);
         throw err;
@@ -294,6 +293,7 @@ export class StateStore {
       // A new file's directory entry must be durable too, or a crash could lose the whole file.
       if (created) await syncDir(this.dir);
     } catch (err) {
+      if (err instanceof StateFileError) throw err; // already names the file (a torn row that cannot be set aside)
       throw new StateFileError(file, undefined, `cannot append: ${messageOf(err)}${cureOf(err, this.dir)}`);
     }
   }
@@ -306,6 +306,17 @@ export class StateStore {
       await this.release(kind);
       throw err;
     }
+  }
+}
+
+/** The last byte of the file `file` of `size` bytes. */
+async function lastByteOf(file: string, size: number): Promise<number | undefined> {
+  const handle = await open(file, "r");
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
+    return bytesRead === 1 ? buffer[0] : undefined;
+  } finally {
+    await handle.close();
   }
 }
 
