@@ -69,7 +69,7 @@ export const UPSTREAM_CASES: Case[] = [
     arrange: (t) => void t.emu.faults.add({ method: "PUT", path: RECOVER, latencyMs: 2_500 }),
     files: (c) => ({ snapshots: `${c.url},docs,${c.snapshot}\n` }),
     stdout: /^\[recover_snap\] Snapshots recovered: 0, accepted: 0, already recovered: 0, failed: 1\n$/,
-    culprit: (c) => new RegExp(`Recovery of ${re(c.snapshot)} on ${re(c.url)} failed: .*Failed to download tar from .*\\?<redacted>:? status - 403 Forbidden`),
+    culprit: (c) => new RegExp(`Recovery of ${re(c.snapshot)} on ${re(c.url)} failed: .*Failed to download tar from .*\\?X-Amz-Algorithm=<redacted>&.*X-Amz-Signature=<redacted>.*: status - 403 Forbidden`),
     after: async (dir, c) => {
       expect(await readStateText(dir, "failed_snapshot_recovery")).toBe(`${c.url},${c.snapshot},http-400\n`);
       expect(await readStateText(dir, "snapshot_recovery_history")).toBeUndefined();
@@ -81,7 +81,7 @@ export const UPSTREAM_CASES: Case[] = [
     files: (c) => ({ snapshots: `${c.url},docs,${c.snapshot}\n` }),
     stdout: /^\[recover_snap\] Snapshots recovered: 1, accepted: 0, already recovered: 0, failed: 0\n$/,
     culprit: (c) => new RegExp(`Recovered docs from ${re(c.snapshot)} on ${re(c.url)}`),
-    after: async (dir, c) => expect(await readStateText(dir, "snapshot_recovery_history")).toBe(`${c.url},${c.snapshot},ok\n`),
+    after: async (dir, c) => expect(await readStateText(dir, "snapshot_recovery_history")).toBe(`${c.url},${c.snapshot},ok\n${c.url},${c.snapshot},verified\n`),
   },
 
   // Names no REST path can carry: `..` would resolve to another endpoint (POST /snapshots: a full-storage snapshot).

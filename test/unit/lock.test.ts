@@ -152,10 +152,11 @@ describe("local lock", () => {
   it("the heartbeat advances every TTL/3 while the run lives, and a reader never finds the lock half-written", async () => {
     const dir = await tempDir();
     const file = join(dir, LOCK_FILE_NAME);
-    const lock = await acquireLocalLock(options(dir, { ttlMs: 150, autoRefresh: true, clock: () => new Date() }));
+    // A beat every 400 ms; the reads stop at the 4th distinct beat (or after 15 s, when the timer does not work).
+    const lock = await acquireLocalLock(options(dir, { ttlMs: 1_200, autoRefresh: true, clock: () => new Date() }));
     const beats = new Set<string>();
-    const until = Date.now() + 600;
-    while (Date.now() < until) {
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && beats.size < 4) {
       const holder = parseHolder(await readFile(file)); // every read parses: the file is replaced whole
       expect(holder?.runId).toBe(lock.holder.runId);
       beats.add(holder?.heartbeatAt ?? "");
