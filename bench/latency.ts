@@ -165,7 +165,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
         `${collections} collections split over ${HOSTS} independent source nodes; ${HOSTS} restore nodes each receive every snapshot; ${LATENCY_MS} ms on every call, ${SNAPSHOT_MS} ms more on every snapshot create or recover`,
         `at the defaults, create_snap made ${create.calls} calls (busiest host ${create.busiestCalls}) over ${create.connections} connections; recover_snap ${recover.calls} calls (busiest host ${recover.busiestCalls}) over ${recover.connections} connections (keep-alive)`,
         `the lower bound counts each call from its arrival to the end of its answer, so it includes the emulator's own handling (archives, S3 writes and downloads: ${create.busiestOwnSeconds.toFixed(1)} s (create_snap) and ${recover.busiestOwnSeconds.toFixed(1)} s (recover_snap) on the busiest host beyond the injected latency), all sharing ${os.availableParallelism()} cores with the CLI and the S3 server`,
-        `in-slot calls on the busiest host: create_snap ${create.boundCalls} (collection info, exact count, snapshot), recover_snap ${recover.boundCalls} (recoveries; the checks poll outside the slot and overlap them)`,
+        `in-slot calls on the busiest host: create_snap ${create.boundCalls} (snapshot listing, collection info, exact counts before and after, snapshot), recover_snap ${recover.boundCalls} (recoveries; the checks poll outside the slot and overlap them)`,
         ...(ctx.profile === "ci" ? [`ci profile: ${collections} collections and no concurrency-1 runs`] : []),
       ],
     };

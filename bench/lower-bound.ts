@@ -21,12 +21,13 @@ export interface LoggedCall {
 }
 
 /**
- * The calls each task makes inside a host's slot (src/commands/<task>.ts): create_snap the collection's facts (info,
- * exact count; read there when backup metadata is written) and the snapshot; recover_snap the recovery only (its
- * checks poll outside the slot).
+ * The calls each task makes inside a host's slot (src/commands/<task>.ts): create_snap the node's snapshot listing (what
+ * a lost answer would be judged by), the collection's facts (info, exact counts before and after; read there when
+ * backup metadata is written) and the snapshot; recover_snap the recovery only (its checks poll outside the slot).
  */
 export const IN_SLOT: Readonly<Record<string, readonly CallPattern[]>> = {
   create_snap: [
+    { method: "GET", path: /^\/collections\/[^/]+\/snapshots$/ },
     { method: "GET", path: /^\/collections\/[^/]+$/ },
     { method: "POST", path: /^\/collections\/[^/]+\/points\/count$/ },
     { method: "POST", path: /^\/collections\/[^/]+\/snapshots$/ },
