@@ -127,6 +127,22 @@ async function expectFullBackupComplete(dir: string, before: string[][], dest: D
   }
 }
 
+/**
+ * Right after the kill: every row the killed run wrote names an archive already whole in `dest` with its metadata (a
+ * row is written only after its transfer; the re-run, naming its snapshots alike, would otherwise hide one written
+ * before).
+ */
+async function expectRecordedWhole(rows: string[][], dest: Dest, label: string): Promise<void> {
+  for (const [host = "", name = ""] of rows) {
+    const key = `full_snapshots/${new URL(host).host}/${name}`;
+    const bytes = await dest.read(key);
+    const metaText = await dest.read(`backup_metadata/${key}.json`);
+    expect(bytes && metaText, `${key}, recorded by the killed run (${label}), is stored with its metadata`).toBeTruthy();
+    const meta = JSON.parse(metaText?.toString("utf8") ?? "{}") as Record<string, unknown>;
+    expect({ size: bytes?.length, sha256: bytes && sha256(bytes) }, `${key} is whole (${label})`).toEqual({ size: meta.size, sha256: meta.sha256 });
+  }
+}
+
 /** get_full_snap in a fresh state directory: the destination's listing never names a temp file. */
 async function expectNoPartialListed(env: Env, label: string): Promise<void> {
   const dir = await tempDir("crash-full-list");
@@ -181,6 +197,7 @@ describe(`create_full_snap in transfer mode into a directory, SIGKILL at seeded 
       };
       await runKilledAt(source, point, () => startScanned(["create_full_snap"], dir, env), { midBody: () => partialFileAppears(backup) });
       const before = (await readStateStrict(dir)).full_snapshots;
+      await expectRecordedWhole(before, dirDest(backup), `${point.title}, seed ${SEED}`);
       if (point.target.when === "mid-body") expect((await filesUnder(backup)).filter((k) => k.includes(".partial-")), "the killed download left its temp file").not.toEqual([]);
 
       expectExit(await cli(["create_full_snap"], dir, env), 0);
@@ -202,6 +219,7 @@ describe(`create_full_snap in transfer mode into the bucket, SIGKILL at seeded p
       await runKilledAt(source, point, () => startScanned(["create_full_snap"], dir, env), { midBody });
       const before = (await readStateStrict(dir)).full_snapshots;
       const label = `${point.title}, seed ${SEED + 1}`;
+      await expectRecordedWhole(before, s3Dest(bucket), label);
       // Right after the kill: every archive the bucket shows is the node's whole snapshot, never a torn upload.
       for (const key of (await s3Dest(bucket).keys()).filter((k) => k.startsWith("full_snapshots/"))) {
         const [, hostPort = "", name = ""] = key.split("/");
