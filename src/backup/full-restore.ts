@@ -12,7 +12,7 @@
  * Aliases are created only for collections restored on that host (now or in an earlier run), and only once the whole
  * archive was read, so a truncated archive never leaves aliases claimed as done.
  */
-import { aliasDoneStatus } from "../state/history.js";
+import { aliasDoneHost, aliasDoneStatus } from "../state/history.js";
 import { describeError, isFatal, key } from "./task/items.js";
 import type { Tally } from "./task/tally.js";
 import type { Deps } from "./task/deps.js";
@@ -163,9 +163,16 @@ class HostRestore {
     const { log, qdrant, state } = this.deps;
     const { host } = this;
     let allOk = true;
+    // Aliases an earlier run recorded created on this host (pointing to the same collection) are not created again.
+    const doneOn = new Set<string>();
+    for (const r of await state.read("aliasRecoveryHistory")) if (aliasDoneHost(r.status) === host) doneOn.add(key(r.alias, r.collection));
     for (const [alias, collection] of [...config.aliases].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const item = { host, snapshot: this.archive.id, collection, alias, kind: "alias" };
       const outcome = this.outcomes.get(collection);
+      if (outcome === "ok" && doneOn.has(key(alias, collection))) {
+        this.tally.add("skipped", item);
+        continue;
+      }
       if (outcome !== "ok") {
         allOk = false;
         if (outcome === "accepted") {

@@ -8,7 +8,6 @@ import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { expect } from "vitest";
 import type { CliResult, CliRun } from "../support/cli.js";
-import type { Emulator } from "../support/emulator/index.js";
 import { createSeededRandom } from "../support/seeded-random.js";
 import { waitFor } from "../e2e/harness.js";
 
@@ -40,6 +39,22 @@ export interface KillTarget {
    * killed while it streams it, once `midBody` resolves.
    */
   when?: "arrival" | "mid-body";
+}
+
+/** A rule `runKilledAt` installs: the emulator's fault rules, or the S3 tap's (`helpers/s3-tap.ts`, which only counts). */
+export interface KillSourceRule {
+  method: string;
+  path: RegExp;
+  onMatch?: (hit: { count: number }) => void;
+  slowBodyMs?: number;
+  latencyMs?: number;
+  status?: number;
+}
+
+/** Where requests are watched: an emulator, or the S3 tap. */
+export interface KillSource {
+  faults: { add(rule: KillSourceRule): () => void };
+  requests(): readonly { method: string; path: string }[];
 }
 
 /** One kill: the `index`th request (1-based) matching `target`. */
@@ -90,7 +105,7 @@ export interface KillOptions {
  * returns a rig run, its `finish()` (with the secret scan) is awaited.
  */
 export async function runKilledAt(
-  emu: Emulator,
+  emu: KillSource,
   point: KillPoint,
   start: () => CliRun & { finish?: () => Promise<CliResult> },
   opts: KillOptions = {},

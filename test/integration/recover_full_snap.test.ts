@@ -173,8 +173,10 @@ describe("recover_full_snap", () => {
 
     remove();
     rig.emu.resetRequests();
-    expect(await recoverFullSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: t1 }))).toMatchObject({ done: 4, skipped: 1, failed: 0, exitCode: EXIT.ok });
+    // The collection and the two aliases recorded done in the first run are skipped, not done again.
+    expect(await recoverFullSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: t1 }))).toMatchObject({ done: 2, skipped: 3, failed: 0, exitCode: EXIT.ok });
     expect(uploadsTo(rig, 1).map((r) => r.path)).toEqual(["/collections/notes/snapshots/upload"]);
+    expect(rig.emu.requests().filter((r) => r.node === 1 && r.method === "POST" && r.path === "/collections/aliases")).toHaveLength(1);
     await expectSameStorage(src, t1);
     expect(sortedLines(await rig.read("snapshot_recovery_history"))).toContain(`${t1},${id},ok`);
   });
