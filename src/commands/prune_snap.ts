@@ -6,7 +6,7 @@ import { mapPool } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
 import { metadataKeyOf } from "../core/keys.js";
 import type { SnapshotStore } from "../store/types.js";
-import { discoverPeers } from "./peers.js";
+import { discoverPeers } from "../backup/peers.js";
 import { describeError } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
