@@ -7,14 +7,15 @@
  * row is either fully on disk or absent and concurrent appends never interleave. The descriptor stays open between
  * appends while the file is the one it wrote to and nothing else changed it (see kept-appenders.ts).
  *
- * An append that fails part-way (a full disk) is cut back off the file before the error is reported (lib/fs.ts
+ * An append that fails part-way (a full disk) is cut back off the file before the error is reported (lib/fd-append.ts
  * appendDurably). A last line without a newline is taken as a row only when it is a whole one (torn-tail.ts);
  * otherwise it is reported, kept in `<file>.torn-<time>` and cut off the file, never read as data.
  */
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
 import { formatCsvRow, parseCsvRows } from "./csv.js";
-import { backUp, decodeUtf8, formatStamp, messageOf, readOrEmpty, remove, syncDir, writeAtomically, writeFd, type WriteFd } from "../lib/fs.js";
+import { writeFd, type WriteFd } from "../lib/fd-append.js";
+import { backUp, decodeUtf8, formatStamp, messageOf, readOrEmpty, remove, syncDir, writeAtomically } from "../lib/fs.js";
 import { fieldOf, STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
 import { KeptAppenders } from "./kept-appenders.js";
 import { setAside } from "./set-aside.js";

@@ -1,7 +1,8 @@
 // Durable appends to the state files, each file's descriptor kept open for the next append while nothing else changed it.
 import { open } from "node:fs/promises";
 import { StateFileError } from "../errors.js";
-import { appendDurably, closeFd, cureFor, fstatFd, lastByteFd, messageOf, openAppendFd, statOrUndefined, syncDir, type WriteFd } from "../lib/fs.js";
+import { appendDurably, closeFd, fstatFd, lastByteFd, openAppendFd, type WriteFd } from "../lib/fd-append.js";
+import { cureFor, messageOf, statOrUndefined, syncDir } from "../lib/fs.js";
 
 /** Per file (by its kind), the descriptor of the last append, kept for the next one (see write()). */
 export class KeptAppenders<K> {
