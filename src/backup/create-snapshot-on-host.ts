@@ -4,7 +4,7 @@ import { buildCollectionMetadata, type CollectionFacts } from "./collect.js";
 import { writeMetadata } from "./metadata.js";
 import { collectionSnapshotKey } from "../core/keys.js";
 import { InterruptedError } from "../errors.js";
-import type { Slot } from "../lib/pool.js";
+import type { Slot } from "../lib/host-scheduler.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
 import { isNotListedHere, notice, type CreateSnapRun } from "./create-snap-run.js";

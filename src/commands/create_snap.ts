@@ -3,7 +3,8 @@ import { listedHere, type CreateSnapRun } from "../backup/create-snap-run.js";
 import { snapshotOn } from "../backup/create-snapshot-on-host.js";
 import { assertConfigured, type Config } from "../config.js";
 import { ConfigError } from "../errors.js";
-import { admissionWindow, createHostScheduler, createLimiter, runAdmitted } from "../lib/pool.js";
+import { createHostScheduler } from "../lib/host-scheduler.js";
+import { admissionWindow, createLimiter, runAdmitted } from "../lib/pool.js";
 import { discoverPeers, peersOfCollection, type PeerMap } from "../backup/peers.js";
 import { describeError, distinct, ensureCollections, isFatal, key, settleAll } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
@@ -31,7 +32,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
     deps, tally, peers, facts: metadata ? createFactCollector(deps) : undefined,
     listedOn: new Set(rows.map((r) => key(r.host, r.collection))), listedHosts: new Set(rows.map((r) => r.host)), once: new Set(),
   };
-  // One scheduler for every host (lib/pool.ts): QDRANT_PER_HOST_CONCURRENCY per host, QDRANT_CONCURRENCY in all,
+  // One scheduler for every host (lib/host-scheduler.ts): QDRANT_PER_HOST_CONCURRENCY per host, QDRANT_CONCURRENCY in all,
   // and a slow host does not hold back another's work (within the admission window); each collection's index orders the work.
   const scheduler = createHostScheduler({ perHost: config.perHostConcurrency, total: config.concurrency, signal: deps.signal, fatal: isFatal });
   // Calls made before a collection's host tasks are queued (peers, status without metadata): bounded, outside the slots.
