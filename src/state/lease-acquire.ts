@@ -4,7 +4,7 @@ import os from "node:os";
 import { LockedError } from "../errors.js";
 import { describeLease, encodeLease, parseLease, type LeaseBody } from "./lease-body.js";
 import type { LeaseOptions } from "./lease-options.js";
-import { formatAge, TOOL_NAME } from "./lock.js";
+import { formatAge, TOOL_NAME } from "./lock-holder.js";
 
 const ATTEMPTS = 5;
 

@@ -1,6 +1,6 @@
 // The lease object: its body, how it is parsed and encoded, and how its holder is described in messages.
 import { parseJsonObject } from "../lib/json.js";
-import { formatAge } from "./lock.js";
+import { formatAge } from "./lock-holder.js";
 
 /** The lease object's body. */
 export interface LeaseBody {
