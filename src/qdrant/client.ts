@@ -1,6 +1,7 @@
 import { QdrantError } from "./errors.js";
 import type { Readable } from "node:stream";
-import { failFor, toOutcome, type Outcome, type QdrantHttp } from "./http.js";
+import { failFor, toOutcome, type Outcome } from "./answers.js";
+import type { QdrantHttp } from "./http.js";
 import { multipartBody } from "./multipart.js";
 import { seg, snapshotPath, type SnapshotRef, type UploadTarget } from "./paths.js";
 import { rawSnapshotName } from "./snapshot-names.js";
