@@ -1,12 +1,11 @@
-import { listInventory, type Candidate, type Inventory, type Place } from "../backup/prune-sources.js";
+import { listInventory, type Candidate } from "../backup/prune-sources.js";
+import { deleteEverywhere, deleteOrphanedMetadata, placeName } from "../backup/prune-delete.js";
 import { planGroup, type GroupPlan } from "../backup/prune-plan.js";
 import { assertConfigured } from "../config.js";
 import { ConfigError, InterruptedError, UpstreamError } from "../errors.js";
 import { mapPool } from "../lib/pool.js";
-import { QdrantError } from "../qdrant/errors.js";
-import { metadataKeyOf } from "../core/keys.js";
 import type { SnapshotStore } from "../store/types.js";
-import { discoverPeers } from "./peers.js";
+import { discoverPeers } from "../backup/peers.js";
 import { describeError } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
@@ -101,74 +100,6 @@ async function deleteGroup(deps: Deps, tally: Tally, plan: GroupPlan, store: Sna
       tally.add("failed", { ...item, error });
     }
   }
-}
-
-/**
- * Deletes `candidate` from the destination first, then from each node that listed it (404 there: already gone, as
- * when the node's S3 storage is the destination bucket), then its metadata once no copy failed. Each deletion is
- * appended to `pruned_snapshots` right after it succeeds (a state file that cannot be written ends the run).
- * @returns the failures, one line each (empty when every copy is gone)
- */
-async function deleteEverywhere(deps: Deps, candidate: Candidate, store: SnapshotStore | undefined, metadataKeys: ReadonlySet<string>): Promise<string[]> {
-  const errors: string[] = [];
-  const record = (location: string, key: string) => deps.state.append("prunedSnapshots", { location, key, deleted_at: deps.clock().toISOString() });
-  const places = [...candidate.places].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "store" ? -1 : 1));
-  for (const place of places) {
-    const where = placeName(place, store);
-    try {
-      if (place.kind === "store") await store?.delete(candidate.key);
-      else await deps.qdrant.deleteSnapshot(place.host, place.ref, true);
-    } catch (err) {
-      if (err instanceof InterruptedError) throw err;
-      if (place.kind === "node" && err instanceof QdrantError && err.status === 404) {
-        deps.log.info(`${candidate.key} is no longer on ${place.host} (already deleted, or the node's S3 storage is the destination)`);
-        continue;
-      }
-      errors.push(`${where}: ${describeError(err)}`);
-      continue;
-    }
-    await record(where, candidate.key);
-  }
-  const metadataKey = metadataKeyOf(candidate.key);
-  if (errors.length === 0 && store && metadataKeys.has(metadataKey)) {
-    try {
-      await store.delete(metadataKey);
-    } catch (err) {
-      if (err instanceof InterruptedError) throw err;
-      return [`${store.location}: metadata ${metadataKey}: ${describeError(err)}`];
-    }
-    await record(store.location, metadataKey);
-  }
-  return errors;
-}
-
-/**
- * A run killed between a snapshot's last copy and its metadata leaves the metadata behind, and the next run no longer
- * lists the snapshot. Metadata is deleted here only for snapshots that pruned_snapshots records as deleted by this
- * tool and that nothing lists any more, so it never touches the metadata of a snapshot that still exists somewhere.
- */
-async function deleteOrphanedMetadata(deps: Deps, store: SnapshotStore, inventory: Inventory): Promise<void> {
-  const listed = new Set([...inventory.groups.values()].flatMap((g) => g.candidates.map((c) => c.key)));
-  const orphans = new Set(
-    (await deps.state.read("prunedSnapshots")).map((r) => metadataKeyOf(r.key)).filter((m) => inventory.metadataKeys.has(m)),
-  );
-  for (const candidate of listed) orphans.delete(metadataKeyOf(candidate));
-  for (const key of [...orphans].sort()) {
-    if (deps.signal.aborted) throw new InterruptedError();
-    try {
-      await store.delete(key);
-    } catch (err) {
-      if (err instanceof InterruptedError) throw err;
-      deps.log.warn(`Cannot delete ${key}, the metadata of a snapshot deleted earlier: ${describeError(err)}`);
-      continue;
-    }
-    await deps.state.append("prunedSnapshots", { location: store.location, key, deleted_at: deps.clock().toISOString() });
-    deps.log.info(`Deleted ${key} from ${store.location}: the metadata of a snapshot an earlier run deleted (it was interrupted before its metadata)`);
-  }
-}
-
-function placeName(place: Place, store: SnapshotStore | undefined): string {
-  return place.kind === "store" ? (store?.location ?? "destination") : place.host;
 }
 
 /** One item of the --json output. */

@@ -1,8 +1,9 @@
-import { EXIT, ToolError } from "../errors.js";
 import { QdrantError } from "./errors.js";
-import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
-import { failFor, toOutcome, type Outcome, type QdrantHttp } from "./http.js";
+import type { Readable } from "node:stream";
+import { failFor, toOutcome, type Outcome } from "./answers.js";
+import type { QdrantHttp } from "./http.js";
+import { multipartBody } from "./multipart.js";
+import { seg, snapshotPath, type SnapshotRef, type UploadTarget } from "./paths.js";
 import { rawSnapshotName } from "./snapshot-names.js";
 import {
   parseAliases,
@@ -25,6 +26,8 @@ import {
   type SnapshotDescription,
 } from "./types.js";
 
+export { snapshotPath, type SnapshotRef } from "./paths.js";
+
 /** Result of a snapshot mutation: done (with its description when Qdrant gives one) or accepted (wait=false). */
 export type SnapshotOutcome = { status: "ok"; snapshot: SnapshotDescription } | { status: "accepted" };
 
@@ -33,43 +36,6 @@ export type RecoverRequest = Pick<Schema["SnapshotRecover"], "location"> & { pri
 
 /** How a recovered snapshot's data ranks against the replicas' (the schema's SnapshotPriority). */
 export type SnapshotPriority = Schema["SnapshotPriority"];
-
-/**
- * A collection or snapshot name as one path segment. `.` and `..` cannot be sent at all: every URL parser (undici's,
- * Qdrant's) resolves them, `%2E%2E` included, so `/collections/../snapshots` would create a full-storage snapshot.
- */
-function seg(name: string): string {
-  if (name === "." || name === "..") throw new UnaddressableNameError(name);
-  return encodeURIComponent(name);
-}
-
-/** A name that no Qdrant REST path can carry (`.` or `..`), e.g. from a hand-edited state file: that item fails. */
-export class UnaddressableNameError extends ToolError {
-  constructor(name: string) {
-    super(`the name ${JSON.stringify(name)} cannot be sent to Qdrant: a URL path resolves "." and ".." segments, so the request would reach another endpoint`, EXIT.usage);
-  }
-}
-
-/** A snapshot on a node: of a collection, of one shard of it, or of the whole storage. */
-export type SnapshotRef =
-  | { kind: "collection"; collection: string; name: string }
-  | { kind: "shard"; collection: string; shard: number; name: string }
-  | { kind: "full"; name: string };
-
-/** What an upload recovers: a collection, or one shard of it. */
-export type UploadTarget = { collection: string; shard?: number };
-
-/** The REST path of `ref` (download and delete use it). */
-export function snapshotPath(ref: SnapshotRef): string {
-  switch (ref.kind) {
-    case "collection":
-      return `/collections/${seg(ref.collection)}/snapshots/${seg(ref.name)}`;
-    case "shard":
-      return `/collections/${seg(ref.collection)}/shards/${ref.shard}/snapshots/${seg(ref.name)}`;
-    case "full":
-      return `/snapshots/${seg(ref.name)}`;
-  }
-}
 
 /**
  * Typed Qdrant REST client: one method per endpoint; no retry policy of its own beyond the transport's. Request
@@ -247,26 +213,4 @@ export class QdrantClient {
       throw new QdrantError("invalid-response", method, host, path, 200, `unexpected answer: ${(err as Error).message}`);
     }
   }
-}
-
-/**
- * A multipart/form-data body with one file field `snapshot`, streamed: the part header, the file's bytes, the
- * closing boundary. With `size` known the Content-Length is exact, so no chunked encoding is needed.
- */
-function multipartBody(file: Readable, filename: string, size: number | undefined): { body: Readable; headers: Record<string, string> } {
-  const boundary = `----qdrant-backup-restore-${randomBytes(12).toString("hex")}`;
-  const safeName = filename.replace(/["\r\n\\]/g, "_");
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${safeName}"\r\n` +
-      "Content-Type: application/octet-stream\r\n\r\n",
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  async function* parts(): AsyncGenerator<Buffer> {
-    yield head;
-    for await (const chunk of file) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    yield tail;
-  }
-  const headers: Record<string, string> = { "content-type": `multipart/form-data; boundary=${boundary}`, accept: "application/json" };
-  if (size !== undefined) headers["content-length"] = String(head.length + size + tail.length);
-  return { body: Readable.from(parts()), headers };
 }

@@ -5,56 +5,23 @@
  *
  * Every append is one write() on a file opened in append mode followed by fdatasync, serialised per file, so a
  * row is either fully on disk or absent and concurrent appends never interleave. The descriptor stays open between
- * appends while the file is the one it wrote to and nothing else changed it (see StateStore.write).
+ * appends while the file is the one it wrote to and nothing else changed it (see kept-appenders.ts).
  *
- * An append that fails part-way (a full disk) is cut back off the file before the error is reported (lib/fs.ts
+ * An append that fails part-way (a full disk) is cut back off the file before the error is reported (lib/fd-append.ts
  * appendDurably). A last line without a newline is taken as a row only when it is a whole one (torn-tail.ts);
  * otherwise it is reported, kept in `<file>.torn-<time>` and cut off the file, never read as data.
  */
-import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
 import { formatCsvRow, parseCsvRows } from "./csv.js";
-import {
-  appendDurably,
-  cureFor,
-  backUp,
-  closeFd,
-  decodeUtf8,
-  formatStamp,
-  fstatFd,
-  lastByteFd,
-  messageOf,
-  openAppendFd,
-  readOrEmpty,
-  remove,
-  statOrUndefined,
-  syncDir,
-  writeAtomically,
-  writeFd,
-  type WriteFd,
-} from "../lib/fs.js";
+import { writeFd, type WriteFd } from "../lib/fd-append.js";
+import { backUp, decodeUtf8, formatStamp, messageOf, readOrEmpty, remove, syncDir, writeAtomically } from "../lib/fs.js";
+import { fieldOf, STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
+import { KeptAppenders } from "./kept-appenders.js";
 import { setAside } from "./set-aside.js";
 import { findTornTail } from "./torn-tail.js";
 
-export const STATE_FILES = {
-  collections: { name: "collections", columns: ["host", "collection"] },
-  snapshots: { name: "snapshots", columns: ["host", "collection", "snapshot"] },
-  collectionAliases: { name: "collection_aliases", columns: ["collection", "alias"] },
-  snapshotRecoveryHistory: { name: "snapshot_recovery_history", columns: ["host", "snapshot", "status"] },
-  failedSnapshotRecovery: { name: "failed_snapshot_recovery", columns: ["host", "snapshot", "status"] },
-  aliasRecoveryHistory: { name: "alias_recovery_history", columns: ["collection", "alias", "status"] },
-  // Not in the bash tool: full-storage snapshots (create_full_snap) and what prune_snap deleted.
-  fullSnapshots: { name: "full_snapshots", columns: ["host", "snapshot"] },
-  /** `location` is `s3://bucket`, the backup directory or a node's URL; `key` the snapshot's key in the layout. */
-  prunedSnapshots: { name: "pruned_snapshots", columns: ["location", "key", "deleted_at"] },
-} as const;
-
-export type StateKind = keyof typeof STATE_FILES;
-export type Row<K extends StateKind> = Record<(typeof STATE_FILES)[K]["columns"][number], string>;
-
-/** Every state file's kind, in STATE_FILES' order. */
-export const STATE_KINDS: readonly StateKind[] = Object.keys(STATE_FILES) as StateKind[]; // the keys of a literal object: exactly StateKind
+export { STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
 
 /** What {@link StateStore.reset} did, as absolute-or-relative paths as built from the store's directory. */
 export interface ResetResult {
@@ -68,11 +35,10 @@ export class StateStore {
   // Tail of each file's queue of writes; never rejects, so one failed append does not block the next.
   private readonly queues = new Map<StateKind, Promise<void>>();
   private readonly listeners: ((kind: StateKind) => void)[] = [];
-  /** Per file, the descriptor of the last append, kept for the next one (see write()). */
-  private readonly appenders = new Map<StateKind, Appender>();
+  /** Per file, the descriptor of the last append, kept for the next one (see KeptAppenders.write). */
+  private readonly appenders: KeptAppenders<StateKind>;
   private closed = false;
 
-  private readonly writeBytes: WriteFd;
   private readonly warn: (message: string) => void;
 
   /**
@@ -84,7 +50,7 @@ export class StateStore {
     readonly dir: string,
     opts: { warn?: (message: string) => void; write?: WriteFd } = {},
   ) {
-    this.writeBytes = opts.write ?? writeFd;
+    this.appenders = new KeptAppenders(dir, opts.write ?? writeFd);
     this.warn = opts.warn ?? (() => undefined);
   }
 
@@ -140,7 +106,7 @@ export class StateStore {
     if (rows.length === 0) return;
     const columns: readonly string[] = STATE_FILES[kind].columns;
     const text = rows.map((row) => formatCsvRow(columns.map((column) => fieldOf(row, column)))).join("");
-    await this.enqueue(kind, () => this.write(kind, text));
+    await this.enqueue(kind, () => this.appenders.write(kind, this.path(kind), text, () => this.setAsideTornTail(kind)));
     this.changed(kind);
   }
 
@@ -158,7 +124,7 @@ export class StateStore {
   async replace(kind: StateKind, bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
     await this.enqueue(kind, async () => {
-      await this.release(kind);
+      await this.appenders.release(kind);
       await writeAtomically(this.path(kind), this.dir, bytes);
     });
     this.changed(kind);
@@ -170,7 +136,7 @@ export class StateStore {
    */
   moveAside(kind: StateKind, now: Date, suffix: string): Promise<string | undefined> {
     return this.enqueue(kind, async () => {
-      await this.release(kind);
+      await this.appenders.release(kind);
       return backUp(this.path(kind), formatStamp(now), suffix);
     });
   }
@@ -185,7 +151,7 @@ export class StateStore {
     const outcomes = await Promise.all(
       STATE_KINDS.map((kind) =>
         this.enqueue(kind, async () => {
-          await this.release(kind);
+          await this.appenders.release(kind);
           return opts.bkp ? backUp(this.path(kind), stamp, ".bkp") : remove(this.path(kind));
         }),
       ),
@@ -203,7 +169,7 @@ export class StateStore {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.queues.values());
-    await Promise.all([...this.appenders.keys()].map((kind) => this.release(kind)));
+    await Promise.all(this.appenders.kinds().map((kind) => this.appenders.release(kind)));
   }
 
   /**
@@ -216,19 +182,19 @@ export class StateStore {
     if (bytes === undefined) return undefined;
     const tail = findTornTail(bytes, STATE_FILES[kind].name, STATE_FILES[kind].columns.length);
     if (tail === undefined) return bytes;
-    await this.release(kind);
+    await this.appenders.release(kind);
     const copy = await setAside(file, bytes, tail.keep, new Date());
     this.warn(`state file ${file}: its last line ${JSON.stringify(tail.text)} is not a whole row (${tail.reason}); set aside in ${copy} and not used`);
     this.changed(kind);
     return bytes.subarray(0, tail.keep);
   }
 
-  /** Closes the descriptor kept for `kind`, if any (run inside its queue, or once the queues are idle). */
-  private async release(kind: StateKind): Promise<void> {
-    const kept = this.appenders.get(kind);
-    if (kept === undefined) return;
-    this.appenders.delete(kind);
-    await closeFd(kept.fd).catch(() => undefined);
+  /** Sets aside `kind`'s torn last line, if it has one, before an append opens the file (run inside its queue). */
+  private async setAsideTornTail(kind: StateKind): Promise<void> {
+    const before = await readOrEmpty(this.path(kind));
+    if (before !== undefined && findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined) {
+      await this.readWhole(kind);
+    }
   }
 
   private changed(kind: StateKind): void {
@@ -246,97 +212,4 @@ export class StateStore {
     );
     return result;
   }
-
-  /**
-   * Appends `text` durably. The first append to a file opens it, reads its size and last byte (a hand-edited file may
-   * lack its final newline; without one the row would be glued onto the last line) and keeps the descriptor with the
-   * file's identity and size. A later append uses it when the path still names that file at the size this store left
-   * it (so nobody replaced, removed or wrote to it since, and it ends in our newline): a stat, a write and an
-   * fdatasync instead of opening, checking and closing the file again for every row. Otherwise it starts over.
-   */
-  private async write(kind: StateKind, text: string): Promise<void> {
-    const file = this.path(kind);
-    try {
-      const bytes = Buffer.from(text, "utf8");
-      const kept = this.appenders.get(kind);
-      if (kept !== undefined) {
-        const now = await statOrUndefined(file);
-        if (now !== undefined && now.ino === kept.ino && now.dev === kept.dev && now.size === kept.size) {
-          await this.appendTo(kind, kept, bytes);
-          return;
-        }
-        await this.release(kind);
-      }
-      // No final newline: a whole row gets one before ours; a torn one is set aside first (never glued onto a
-      // newline, where it would pass for a row), before the file is opened for the append.
-      const found = await statOrUndefined(file);
-      if (found !== undefined && found.size > 0 && (await lastByteOf(file, found.size)) !== 0x0a) {
-        const before = await readOrEmpty(file);
-        if (before !== undefined && findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined) {
-          await this.readWhole(kind);
-        }
-      }
-      const fd = await openAppendFd(file, this.dir);
-      let appender: Appender;
-      let prefix: Buffer | undefined;
-      try {
-        const st = await fstatFd(fd);
-        appender = { fd, dev: st.dev, ino: st.ino, size: st.size };
-        prefix = st.size > 0 && (await lastByteFd(fd, st.size)) !== 0x0a ? Buffer.from("\n") : undefined;
-      } catch (err) {
-        await closeFd(fd).catch(() => undefined);
-        throw err;
-      }
-      const created = appender.size === 0;
-      this.appenders.set(kind, appender);
-      await this.appendTo(kind, appender, prefix ? Buffer.concat([prefix, bytes]) : bytes);
-      // A new file's directory entry must be durable too, or a crash could lose the whole file.
-      if (created) await syncDir(this.dir);
-    } catch (err) {
-      if (err instanceof StateFileError) throw err; // already names the file (a torn row that cannot be set aside)
-      throw new StateFileError(file, undefined, `cannot append: ${messageOf(err)}${cureOf(err, this.dir)}`);
-    }
-  }
-
-  private async appendTo(kind: StateKind, appender: Appender, bytes: Buffer): Promise<void> {
-    try {
-      await appendDurably(appender.fd, bytes, appender.size, this.writeBytes);
-      appender.size += bytes.length;
-    } catch (err) {
-      await this.release(kind);
-      throw err;
-    }
-  }
 }
-
-/** The last byte of the file `file` of `size` bytes. */
-async function lastByteOf(file: string, size: number): Promise<number | undefined> {
-  const handle = await open(file, "r");
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
-    return bytesRead === 1 ? buffer[0] : undefined;
-  } finally {
-    await handle.close();
-  }
-}
-
-/** An open append descriptor and the identity and size of the file as the last append left it. */
-interface Appender {
-  fd: number;
-  dev: number;
-  ino: number;
-  size: number;
-}
-
-/** What to do about a failed append: free space (a full volume or quota), or check the volume (an I/O error). */
-function cureOf(err: unknown, dir: string): string {
-  const cure = cureFor(err, dir);
-  return cure === "" ? "" : `${cure}: the rows recorded before are kept`;
-}
-
-export function fieldOf(row: Readonly<Record<string, unknown>>, column: string): string {
-  const value = row[column];
-  if (typeof value !== "string") throw new TypeError(`state row is missing the "${column}" field`);
-  return value;
-}
-

@@ -19,56 +19,15 @@
  * The expiry is judged by the clock of the run that reads it: the TTL (QDRANT_LOCK_TTL) must exceed the clock skew
  * between hosts by far (the default 600 s does).
  */
-import { randomBytes } from "node:crypto";
-import os from "node:os";
-import { LockedError, UpstreamError } from "../errors.js";
-import type { Logger } from "../log.js";
-import type { ObjectStore } from "../s3/objects.js";
-import { formatAge, TOOL_NAME } from "./lock.js";
-import { parseJsonObject } from "../lib/json.js";
+import { LockedError } from "../errors.js";
+import { untilAborted } from "../lib/until-aborted.js";
+import { takeLease } from "./lease-acquire.js";
+import { describeLease, encodeLease, parseLease, type LeaseBody } from "./lease-body.js";
+import { labelledLeaseObjects, type LeaseOptions } from "./lease-options.js";
 
 /** The name of the lease object inside the state prefix. The state mirror and reset only touch the state files' names. */
 export const LEASE_NAME = ".lock";
 
-/** The lease object's body. */
-export interface LeaseBody {
-  tool: string;
-  host: string;
-  pid: number;
-  /** ISO 8601 times, by the holder's clock. */
-  startedAt: string;
-  renewedAt: string;
-  expiresAt: string;
-  /** Random per run: a run releases or adopts only a lease with its own runId. */
-  runId: string;
-}
-
-/** The conditional object operations the lease needs (an ObjectStore over the bucket, without an abort signal: the
- * lease must be released after an interrupted run too). */
-export type LeaseObjects = Pick<ObjectStore, "bucket" | "getTagged" | "putIf" | "delete">;
-
-export interface LeaseOptions {
-  objects: LeaseObjects;
-  /** The state prefix (ending in `/`); the lease is `<prefix>.lock`. */
-  prefix: string;
-  /** Time to live, ms; renewed every ttlMs/3. */
-  ttlMs: number;
-  /** Delete any lease first, with a warning naming its holder. */
-  breakLock: boolean;
-  log: Pick<Logger, "warn" | "debug">;
-  /** Called once when the lease is lost while running; the caller stops the run. */
-  onLost: (error: LockedError) => void;
-  /** Default: the system clock. Expiry is judged by it. */
-  clock?: () => Date;
-  host?: string;
-  pid?: number;
-  /** Default: random. */
-  runId?: string;
-  /** Renew on a timer every ttlMs/3 (default true; tests call {@link StateLease.renew} themselves). */
-  autoRenew?: boolean;
-}
-
-const ATTEMPTS = 5;
 /** Renewals waiting for S3 at once: a hung one does not hold up the next. */
 const MAX_RENEWALS_IN_FLIGHT = 2;
 /** How long release() may take by default, ms. */
@@ -108,54 +67,10 @@ export class StateLease {
    */
   static async acquire(options: LeaseOptions): Promise<StateLease> {
     const clock = options.clock ?? (() => new Date());
-    const opts = { ...options, clock, objects: labelled(options.objects) };
-    const { objects } = opts;
+    const opts = { ...options, clock, objects: labelledLeaseObjects(options.objects) };
     const key = `${opts.prefix}${LEASE_NAME}`;
-    const where = `s3://${objects.bucket}/${key}`;
-    const startedAt = clock().toISOString();
-    const runId = opts.runId ?? randomBytes(12).toString("hex");
-    const fresh = (): LeaseBody => {
-      const now = clock();
-      const renewedAt = now.toISOString();
-      const expiresAt = new Date(now.getTime() + opts.ttlMs).toISOString();
-      return { tool: TOOL_NAME, host: opts.host ?? os.hostname(), pid: opts.pid ?? process.pid, startedAt, renewedAt, expiresAt, runId };
-    };
-    if (opts.breakLock) {
-      const old = await objects.getTagged(key);
-      if (old !== undefined) {
-        await objects.delete(key);
-        const holder = parseLease(old.body);
-        opts.log.warn(`--break-lock: removed the state lease ${where}, held by ${holder ? describeLease(holder, clock()) : "an unreadable lease object"}`);
-      }
-    }
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      let body = fresh();
-      const created = await objects.putIf(key, encode(body), { ifNoneMatch: "*" });
-      if (created !== "conflict") return StateLease.start(opts, key, body, created);
-      const found = await objects.getTagged(key);
-      if (found === undefined) continue; // released in the meantime
-      const holder = parseLease(found.body);
-      if (holder === undefined) {
-        throw new LockedError(`state lease ${where} is unreadable; if no other run uses this state, run again with --break-lock`);
-      }
-      // An SDK retry of our own PUT that had in fact succeeded: the lease is ours.
-      if (holder.runId === runId) return StateLease.start(opts, key, holder, found.etag);
-      const now = clock();
-      if (Date.parse(holder.expiresAt) > now.getTime()) {
-        throw new LockedError(
-          `state lease ${where}: held by ${describeLease(holder, now)}, expires at ${holder.expiresAt} ` +
-            `(in ${formatAge(Date.parse(holder.expiresAt) - now.getTime())}); if that run is gone, wait or run again with --break-lock`,
-        );
-      }
-      body = fresh();
-      const taken = await objects.putIf(key, encode(body), { ifMatch: found.etag });
-      if (taken !== "conflict") {
-        opts.log.warn(`taking over the expired state lease ${where}: ${describeLease(holder, now)}, expired at ${holder.expiresAt}`);
-        return StateLease.start(opts, key, body, taken);
-      }
-      // Another run took it over first; the next look names it.
-    }
-    throw new LockedError(`state lease ${where}: other runs keep taking it; try again later`);
+    const { body, etag } = await takeLease(opts, key);
+    return StateLease.start(opts, key, body, etag);
   }
 
   private static start(opts: LeaseOptions & { clock: () => Date }, key: string, body: LeaseBody, etag: string): StateLease {
@@ -212,7 +127,7 @@ export class StateLease {
 
   private async renewOnce(next: LeaseBody, now: Date, renewal: AbortController, call: { signal: AbortSignal }): Promise<void> {
     try {
-      const etag = await untilAborted(this.opts.objects.putIf(this.key, encode(next), { ifMatch: this.etag }, call), renewal.signal);
+      const etag = await untilAborted(this.opts.objects.putIf(this.key, encodeLease(next), { ifMatch: this.etag }, call), renewal.signal);
       if (this.released || this.lost) return;
       if (etag !== "conflict") {
         this.renewed(next, etag);
@@ -286,60 +201,4 @@ export class StateLease {
     this.timer = undefined;
     this.watchdog = undefined;
   }
-}
-
-/**
- * `work`, or a rejection with the signal's reason as soon as `signal` aborts: a deadline holds even over a call that
- * does not listen to its signal.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-/** "pid 1234 on host h since 2026-…, 3 min ago, renewed 20 s ago". */
-export function describeLease(b: LeaseBody, now: Date): string {
-  const ago = (iso: string) => formatAge(now.getTime() - Date.parse(iso));
-  return `pid ${b.pid} on host ${b.host} since ${b.startedAt}, ${ago(b.startedAt)} ago, renewed ${ago(b.renewedAt)} ago`;
-}
-
-/** Parses a lease object into a checked body, or undefined. */
-export function parseLease(raw: Uint8Array): LeaseBody | undefined {
-  const v = parseJsonObject(raw);
-  if (v === undefined) return undefined;
-  const str = (k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
-  const [tool, host, startedAt, renewedAt, expiresAt, runId] = ["tool", "host", "startedAt", "renewedAt", "expiresAt", "runId"].map(str);
-  const pid = v["pid"];
-  if (tool === undefined || host === undefined || runId === undefined || typeof pid !== "number") return undefined;
-  if ([startedAt, renewedAt, expiresAt].some((t) => t === undefined || Number.isNaN(Date.parse(t)))) return undefined;
-  return { tool, host, pid, startedAt: startedAt!, renewedAt: renewedAt!, expiresAt: expiresAt!, runId };
-}
-
-/** The same operations, their S3 errors saying they were about the state lease. */
-function labelled(objects: LeaseObjects): LeaseObjects {
-  const tag = async <T>(call: Promise<T>): Promise<T> => {
-    try {
-      return await call;
-    } catch (err) {
-      if (err instanceof UpstreamError) throw new UpstreamError(`${err.message} (state lease)`, { cause: err });
-      throw err;
-    }
-  };
-  return {
-    bucket: objects.bucket,
-    getTagged: (key, call) => tag(objects.getTagged(key, call)),
-    putIf: (key, body, condition, call) => tag(objects.putIf(key, body, condition, call)),
-    delete: (key, call) => tag(objects.delete(key, call)),
-  };
-}
-
-function encode(body: LeaseBody): Uint8Array {
-  return Buffer.from(`${JSON.stringify(body)}\n`, "utf8");
 }

@@ -1,8 +1,9 @@
-/** The lock file's atomic operations: exclusive creation, a synced write, removal, and moving a stale lock aside. */
+/** The lock file's atomic operations: exclusive creation, reading, a synced write, removal, and moving a stale lock aside. */
 import { randomBytes } from "node:crypto";
 import { link, open, readFile, rename, unlink } from "node:fs/promises";
 import { StateFileError } from "../errors.js";
 import { codeOf, cureFor, describeSystemError, FILE_MODE, messageOf, syncDir, writeFully } from "../lib/fs.js";
+import { parseHolder, type LockHolder } from "./lock-holder.js";
 
 /** Creates `file` with `bytes` unless it exists; false when it does. */
 export async function createExclusive(file: string, dir: string, bytes: Buffer): Promise<boolean> {
@@ -74,4 +75,20 @@ export async function removeLock(file: string): Promise<void> {
   } catch (err) {
     if (codeOf(err) !== "ENOENT") throw new StateFileError(file, undefined, `cannot remove the lock: ${messageOf(err)}`);
   }
+}
+
+/** What the lock file holds: nothing, something unreadable, or a holder with the raw bytes. */
+export type Found = { kind: "absent" } | { kind: "garbled"; reason: string } | { kind: "held"; holder: LockHolder; raw: Buffer };
+
+/** Reads the lock file at `file`. */
+export async function readLock(file: string): Promise<Found> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(file);
+  } catch (err) {
+    if (codeOf(err) === "ENOENT") return { kind: "absent" };
+    return { kind: "garbled", reason: `cannot read: ${codeOf(err) ?? messageOf(err)}` };
+  }
+  const holder = parseHolder(raw);
+  return holder === undefined ? { kind: "garbled", reason: raw.length === 0 ? "empty" : "not a lock this tool wrote" } : { kind: "held", holder, raw };
 }

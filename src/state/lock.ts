@@ -23,35 +23,13 @@ import { join } from "node:path";
 import { LockedError, StateFileError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { codeOf, messageOf } from "../lib/fs.js";
-import { createExclusive, moveAsideIfSame, removeLock, writeSynced } from "./lock-files.js";
+import { createExclusive, moveAsideIfSame, readLock, removeLock, writeSynced } from "./lock-files.js";
+import type { LocalLockOptions } from "./lock-options.js";
 import { describeHolder, formatAge, isPidAlive, parseHolder, staleReason, TOOL_NAME, type LockHolder } from "./lock-holder.js";
 
 export { describeHolder, formatAge, isPidAlive, parseHolder, TOOL_NAME, type LockHolder } from "./lock-holder.js";
+export type { LocalLockOptions } from "./lock-options.js";
 export const LOCK_FILE_NAME = ".qdrant-backup-restore.lock";
-
-export interface LocalLockOptions {
-  /** The state directory (created when missing). */
-  dir: string;
-  /** The tasks of this run, recorded for whoever finds the lock. */
-  tasks: readonly string[];
-  /** Remove any lock first (with a warning naming its holder). */
-  breakLock: boolean;
-  /** QDRANT_LOCK_TTL in ms: a heartbeat older than this is stale; ours is refreshed every ttlMs/3. */
-  ttlMs: number;
-  log: Pick<Logger, "warn">;
-  /** Called once when the run loses its lock (heartbeat not refreshed within the TTL, or the file replaced). */
-  onLost?: (error: LockedError) => void;
-  /** Refresh the heartbeat on a timer (default true; tests call {@link LocalLock.refresh} themselves). */
-  autoRefresh?: boolean;
-  /** Default: the system clock. */
-  clock?: () => Date;
-  /** Default: os.hostname(). */
-  host?: string;
-  /** Default: process.pid. */
-  pid?: number;
-  /** Whether a PID of this host runs; default: process.kill(pid, 0) (ESRCH = gone). */
-  isAlive?: (pid: number) => boolean;
-}
 
 /** Lock paths this process holds: a lock naming our own PID is then ours, not stale (several runs in one process). */
 const heldHere = new Set<string>();
@@ -226,18 +204,4 @@ export async function acquireLocalLock(opts: LocalLockOptions): Promise<LocalLoc
     // Either way, try to create it again: a run that won the race holds it now, and the next look says so.
   }
   throw new LockedError(`${file}: other runs keep taking this lock; try again later`);
-}
-
-type Found = { kind: "absent" } | { kind: "garbled"; reason: string } | { kind: "held"; holder: LockHolder; raw: Buffer };
-
-async function readLock(file: string): Promise<Found> {
-  let raw: Buffer;
-  try {
-    raw = await readFile(file);
-  } catch (err) {
-    if (codeOf(err) === "ENOENT") return { kind: "absent" };
-    return { kind: "garbled", reason: `cannot read: ${codeOf(err) ?? messageOf(err)}` };
-  }
-  const holder = parseHolder(raw);
-  return holder === undefined ? { kind: "garbled", reason: raw.length === 0 ? "empty" : "not a lock this tool wrote" } : { kind: "held", holder, raw };
 }

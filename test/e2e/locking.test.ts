@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LOCK_FILE_NAME, parseHolder } from "../../src/state/lock.js";
-import { parseLease, type LeaseBody } from "../../src/state/lease.js";
+import { parseLease, type LeaseBody } from "../../src/state/lease-body.js";
 import type { CliResult } from "../support/cli.js";
 import { seedCollection } from "../support/emulator/seed.js";
 import { createTestS3Client } from "../support/s3/client.js";

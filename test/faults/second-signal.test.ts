@@ -6,7 +6,7 @@ import path from "node:path";
 import { GetObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LOCK_FILE_NAME } from "../../src/state/lock.js";
-import { parseLease, type LeaseBody } from "../../src/state/lease.js";
+import { parseLease, type LeaseBody } from "../../src/state/lease-body.js";
 import { seedCollection } from "../support/emulator/seed.js";
 import { createTestS3Client } from "../support/s3/client.js";
 import { makeTempDir } from "../support/tmp.js";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateFileError } from "../../src/errors.js";
 import { StateStore } from "../../src/state/files.js";
-import { writeFd, type WriteFd } from "../../src/lib/fs.js";
+import { writeFd, type WriteFd } from "../../src/lib/fd-append.js";
 import { makeTempDir } from "../support/tmp.js";
 
 let dir: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InterruptedError } from "../../src/errors.js";
-import { createHostScheduler, createLimiter, mapPool, runAdmitted, SkippedError } from "../../src/lib/pool.js";
+import { createHostScheduler, SkippedError } from "../../src/lib/host-scheduler.js";
+import { createLimiter, mapPool, runAdmitted } from "../../src/lib/pool.js";
 
 const tick = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

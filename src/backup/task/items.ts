@@ -1,6 +1,6 @@
 import { assertConfigured } from "../../config.js";
 import { InterruptedError, StateFileError, UpstreamError } from "../../errors.js";
-import { SkippedError } from "../../lib/pool.js";
+import { SkippedError } from "../../lib/host-scheduler.js";
 import { QdrantError } from "../../qdrant/errors.js";
 import type { Row } from "../../state/files.js";
 import { joinKey } from "../../state/history.js";

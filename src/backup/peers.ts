@@ -1,5 +1,6 @@
+// Finding the cluster's peers (GET /cluster) and which of them hold a collection's shards, for create_snap and prune_snap.
 import { QdrantError } from "../qdrant/errors.js";
-import type { Deps } from "../backup/task/deps.js";
+import type { Deps } from "./task/deps.js";
 
 /** Peer id → HTTP base URL, from GET /cluster on the first source host. */
 export type PeerMap = ReadonlyMap<number, string>;

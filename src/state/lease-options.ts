@@ -1,0 +1,47 @@
+// What a state lease is built from: its options and the conditional object operations, labelled in errors.
+import { type LockedError, UpstreamError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { ObjectStore } from "../s3/objects.js";
+
+/** The conditional object operations the lease needs (an ObjectStore over the bucket, without an abort signal: the
+ * lease must be released after an interrupted run too). */
+export type LeaseObjects = Pick<ObjectStore, "bucket" | "getTagged" | "putIf" | "delete">;
+
+export interface LeaseOptions {
+  objects: LeaseObjects;
+  /** The state prefix (ending in `/`); the lease is `<prefix>.lock`. */
+  prefix: string;
+  /** Time to live, ms; renewed every ttlMs/3. */
+  ttlMs: number;
+  /** Delete any lease first, with a warning naming its holder. */
+  breakLock: boolean;
+  log: Pick<Logger, "warn" | "debug">;
+  /** Called once when the lease is lost while running; the caller stops the run. */
+  onLost: (error: LockedError) => void;
+  /** Default: the system clock. Expiry is judged by it. */
+  clock?: () => Date;
+  host?: string;
+  pid?: number;
+  /** Default: random. */
+  runId?: string;
+  /** Renew on a timer every ttlMs/3 (default true; tests call {@link StateLease.renew} themselves). */
+  autoRenew?: boolean;
+}
+
+export /** The same operations, their S3 errors saying they were about the state lease. */
+function labelledLeaseObjects(objects: LeaseObjects): LeaseObjects {
+  const tag = async <T>(call: Promise<T>): Promise<T> => {
+    try {
+      return await call;
+    } catch (err) {
+      if (err instanceof UpstreamError) throw new UpstreamError(`${err.message} (state lease)`, { cause: err });
+      throw err;
+    }
+  };
+  return {
+    bucket: objects.bucket,
+    getTagged: (key, call) => tag(objects.getTagged(key, call)),
+    putIf: (key, body, condition, call) => tag(objects.putIf(key, body, condition, call)),
+    delete: (key, call) => tag(objects.delete(key, call)),
+  };
+}
