@@ -31,13 +31,21 @@ function acrossSizes(figures: readonly Figure[], f: Figure): string | undefined 
   const base = f.name.replace(SIZE, "");
   const series = figures
     .filter((g) => g.unit === f.unit && SIZE.test(g.name) && g.name.replace(SIZE, "") === base)
-    .map((g) => ({ size: Number(SIZE.exec(g.name)![1]!.replace(/,/g, "")), label: SIZE.exec(g.name)![1]!, value: g.value }))
+    .map((g) => ({
+      size: Number(SIZE.exec(g.name)![1]!.replace(/,/g, "")),
+      label: SIZE.exec(g.name)![1]!,
+      value: g.value,
+    }))
     .sort((a, b) => a.size - b.size);
   if (series.length < 2 || !SIZE.test(f.name)) return undefined;
   const values = series.map((p) => p.value);
   const falls = values.every((v, i) => i === 0 || v < values[i - 1]!);
   const grows = values.every((v, i) => i === 0 || v > values[i - 1]!);
-  const trend = falls ? `: it falls as the size grows (${pct(values.at(-1)! / values[0]! - 1)} from the smallest to the largest)` : grows ? `: it grows with the size (${pct(values.at(-1)! / values[0]! - 1)} from the smallest to the largest)` : "";
+  const trend = falls
+    ? `: it falls as the size grows (${pct(values.at(-1)! / values[0]! - 1)} from the smallest to the largest)`
+    : grows
+      ? `: it grows with the size (${pct(values.at(-1)! / values[0]! - 1)} from the smallest to the largest)`
+      : "";
   return `the same figure at each size of this run: ${series.map((p) => `@${p.label} ${fmt(p.value)} ${f.unit}`).join(", ")}${trend}`;
 }
 

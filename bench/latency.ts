@@ -65,7 +65,15 @@ interface Measured {
  * Runs one task against `emulator` and reads its ideal and its lower bound off the emulator's request log: with `serial` (concurrency 1)
  * the sum over all hosts, else the busiest host's share divided by `perHost`.
  */
-async function measure(ctx: ScenarioContext, emulator: Emulator, task: string, env: Record<string, string>, cwd: string, perHost: number, serial = false): Promise<Measured> {
+async function measure(
+  ctx: ScenarioContext,
+  emulator: Emulator,
+  task: string,
+  env: Record<string, string>,
+  cwd: string,
+  perHost: number,
+  serial = false,
+): Promise<Measured> {
   emulator.resetRequests();
   const connectionsBefore = emulator.connections();
   const run = await runCli(ctx, [task], env, cwd);
@@ -82,16 +90,26 @@ async function measure(ctx: ScenarioContext, emulator: Emulator, task: string, e
   const bound = slotLowerBound(log, IN_SLOT[task] ?? [], perHost);
   // Holds by construction while IN_SLOT matches the task's slot; a run under it means the patterns went stale.
   if (bound.calls === 0 || run.seconds < bound.seconds) {
-    throw new Error(`${task}: the lower bound (${bound.seconds.toFixed(1)} s over ${bound.calls} in-slot calls) does not hold against the wall time (${run.seconds.toFixed(1)} s): update IN_SLOT in bench/lower-bound.ts`);
+    throw new Error(
+      `${task}: the lower bound (${bound.seconds.toFixed(1)} s over ${bound.calls} in-slot calls) does not hold against the wall time (${run.seconds.toFixed(1)} s): update IN_SLOT in bench/lower-bound.ts`,
+    );
   }
   const nodes = [...perNode.values()];
   const busiest = nodes.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, calls: 0, ownMs: 0 });
   const idealMs = serial ? nodes.reduce((sum, n) => sum + n.ms, 0) : busiest.ms / perHost;
-  const busyMs = serial ? nodes.reduce((sum, n) => sum + n.ms + n.ownMs, 0) : Math.max(...nodes.map((n) => n.ms + n.ownMs)) / perHost;
+  const busyMs = serial
+    ? nodes.reduce((sum, n) => sum + n.ms + n.ownMs, 0)
+    : Math.max(...nodes.map((n) => n.ms + n.ownMs)) / perHost;
   return {
-    run, idealSeconds: idealMs / 1000, busyIdealSeconds: busyMs / 1000, calls: log.length,
-    boundSeconds: bound.seconds, boundCalls: bound.calls,
-    busiestCalls: busiest.calls, busiestOwnSeconds: busiest.ownMs / 1000, connections,
+    run,
+    idealSeconds: idealMs / 1000,
+    busyIdealSeconds: busyMs / 1000,
+    calls: log.length,
+    boundSeconds: bound.seconds,
+    boundCalls: bound.calls,
+    busiestCalls: busiest.calls,
+    busiestOwnSeconds: busiest.ownMs / 1000,
+    connections,
   };
 }
 
@@ -119,7 +137,11 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     ctx.progress(`  seeding ${collections} collections on ${HOSTS} source nodes`);
     const seed = async (from: number): Promise<void> => {
       for (let i = from; i < collections; i += HOSTS * 4) {
-        await seedCollection(source!.urls[i % HOSTS]!, `c${String(i).padStart(4, "0")}`, { points: 2, dim: 4, apiKey: API_KEY });
+        await seedCollection(source!.urls[i % HOSTS]!, `c${String(i).padStart(4, "0")}`, {
+          points: 2,
+          dim: 4,
+          apiKey: API_KEY,
+        });
       }
     };
     await Promise.all(Array.from({ length: HOSTS * 4 }, (_, from) => seed(from)));
@@ -156,7 +178,10 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       ctx.progress("  recover_snap at QDRANT_CONCURRENCY=1");
       const recoverSerial = await measure(ctx, target, "recover_snap", serialEnv, dirs.serial, 1, true);
       expectSummary("recover_snap", recoverSerial.run, RECOVERED, [recoveries, 0, 0, 0]);
-      figures.push(...speedUpFigures("create_snap", create, createSerial), ...speedUpFigures("recover_snap", recover, recoverSerial));
+      figures.push(
+        ...speedUpFigures("create_snap", create, createSerial),
+        ...speedUpFigures("recover_snap", recover, recoverSerial),
+      );
     }
     return {
       runs: 1,
@@ -182,13 +207,20 @@ const BOUND_GUARD = 1.4;
 function ratioFigures(task: string, m: Measured, items: number): Figure[] {
   return [
     judged({
-      name: `${task}, defaults: wall time`, value: m.run.seconds, unit: "s", reference: m.boundSeconds,
+      name: `${task}, defaults: wall time`,
+      value: m.run.seconds,
+      unit: "s",
+      reference: m.boundSeconds,
       meaning: `${items} ${task === "create_snap" ? "snapshots" : "recoveries"}; the reference is the lower bound: the busiest host's calls inside its slot (${task === "create_snap" ? "collection info, exact count, snapshot" : "the recoveries"}), each timed by the node from arrival to the end of its answer, summed and divided by QDRANT_PER_HOST_CONCURRENCY`,
     }),
     judged({
-      name: `${task}, defaults: wall / lower bound`, value: m.run.seconds / m.boundSeconds, unit: "×",
-      target: { op: "<=", value: 1.15 }, guard: { op: "<=", value: BOUND_GUARD },
-      meaning: "how close the tool keeps the busiest host's slot busy; no schedule goes under 1.0, and what is above it is the tool's own cost plus the gaps between a host's calls",
+      name: `${task}, defaults: wall / lower bound`,
+      value: m.run.seconds / m.boundSeconds,
+      unit: "×",
+      target: { op: "<=", value: 1.15 },
+      guard: { op: "<=", value: BOUND_GUARD },
+      meaning:
+        "how close the tool keeps the busiest host's slot busy; no schedule goes under 1.0, and what is above it is the tool's own cost plus the gaps between a host's calls",
     }),
   ];
 }
@@ -196,11 +228,17 @@ function ratioFigures(task: string, m: Measured, items: number): Figure[] {
 function speedUpFigures(task: string, defaults: Measured, serial: Measured): Figure[] {
   return [
     judged({
-      name: `${task}, concurrency 1: wall time`, value: serial.run.seconds, unit: "s", reference: serial.idealSeconds,
-      meaning: "QDRANT_CONCURRENCY=1: one snapshot create or recover at a time over all hosts, the bash tool's way; the reference is the sum of all hosts' injected latency",
+      name: `${task}, concurrency 1: wall time`,
+      value: serial.run.seconds,
+      unit: "s",
+      reference: serial.idealSeconds,
+      meaning:
+        "QDRANT_CONCURRENCY=1: one snapshot create or recover at a time over all hosts, the bash tool's way; the reference is the sum of all hosts' injected latency",
     }),
     judged({
-      name: `${task}: speed-up over concurrency 1`, value: serial.run.seconds / defaults.run.seconds, unit: "×",
+      name: `${task}: speed-up over concurrency 1`,
+      value: serial.run.seconds / defaults.run.seconds,
+      unit: "×",
       reference: serial.busyIdealSeconds / defaults.busyIdealSeconds,
       target: { op: ">=", value: 3 },
       meaning: `wall time at QDRANT_CONCURRENCY=1 divided by wall time at the defaults, with ${HOSTS} hosts; the reference is the speed-up the rig allows: all hosts' measured busy time at concurrency 1 over the busiest host's at the defaults (the nodes' own work slows down when three of them share the rig's cores)`,

@@ -36,8 +36,13 @@ export const IN_SLOT: Readonly<Record<string, readonly CallPattern[]>> = {
 };
 
 /** The bound in seconds, the in-slot calls of the host that sets it, and that host (undefined: no in-slot call). */
-export function slotLowerBound(log: readonly LoggedCall[], inSlot: readonly CallPattern[], perHost: number): { seconds: number; calls: number; node: number | undefined } {
-  if (!Number.isInteger(perHost) || perHost < 1) throw new Error(`slots per host: expected a positive whole number, got ${perHost}`);
+export function slotLowerBound(
+  log: readonly LoggedCall[],
+  inSlot: readonly CallPattern[],
+  perHost: number,
+): { seconds: number; calls: number; node: number | undefined } {
+  if (!Number.isInteger(perHost) || perHost < 1)
+    throw new Error(`slots per host: expected a positive whole number, got ${perHost}`);
   const perNode = new Map<number, { ms: number; calls: number }>();
   for (const e of log) {
     if (!inSlot.some((c) => c.method === e.method && c.path.test(e.path))) continue;
@@ -47,6 +52,7 @@ export function slotLowerBound(log: readonly LoggedCall[], inSlot: readonly Call
     perNode.set(e.node, n);
   }
   let best: { seconds: number; calls: number; node: number | undefined } = { seconds: 0, calls: 0, node: undefined };
-  for (const [node, n] of perNode) if (n.ms / perHost / 1000 > best.seconds) best = { seconds: n.ms / perHost / 1000, calls: n.calls, node };
+  for (const [node, n] of perNode)
+    if (n.ms / perHost / 1000 > best.seconds) best = { seconds: n.ms / perHost / 1000, calls: n.calls, node };
   return best;
 }

@@ -107,21 +107,38 @@ export async function measureSize(ctx: ScenarioContext, n: number, withRecover: 
     ctx.progress(`  ${n} collections seeded on ${SOURCE_NODES} nodes in ${fmtS(seedSeconds)}`);
 
     const list = await runCli(ctx, ["get_coll"], rig.env, rig.work);
-    expectCounts("get_coll", summaryCounts("get_coll", list.stdout, /Collections fetched: (\d+)/), [n], list.stdout.trim());
+    expectCounts(
+      "get_coll",
+      summaryCounts("get_coll", list.stdout, /Collections fetched: (\d+)/),
+      [n],
+      list.stdout.trim(),
+    );
 
     const create = await runCli(ctx, ["create_snap"], rig.env, rig.work);
-    const [created = 0, ...restCreate] = summaryCounts("create_snap", create.stdout, /Snapshots created: (\d+), accepted: (\d+), failed: (\d+)/);
+    const [created = 0, ...restCreate] = summaryCounts(
+      "create_snap",
+      create.stdout,
+      /Snapshots created: (\d+), accepted: (\d+), failed: (\d+)/,
+    );
     expectCounts("create_snap", [created, ...restCreate], [n, 0, 0], create.stdout.trim().split("\n").at(-1) ?? "");
-    ctx.progress(`  create_snap: ${fmtS(create.seconds)}, CPU ${fmtS(create.cpuSeconds)}, peak RSS ${create.peakRssMiB.toFixed(0)} MiB`);
+    ctx.progress(
+      `  create_snap: ${fmtS(create.seconds)}, CPU ${fmtS(create.cpuSeconds)}, peak RSS ${create.peakRssMiB.toFixed(0)} MiB`,
+    );
 
     let recover: SizeRun["recover"];
     if (withRecover) {
       const run = await runCli(ctx, ["recover_snap"], rig.env, rig.work);
       const items = n * RESTORE_NODES;
-      const counts = summaryCounts("recover_snap", run.stdout, /Snapshots recovered: (\d+), accepted: (\d+), already recovered: (\d+), failed: (\d+)/);
+      const counts = summaryCounts(
+        "recover_snap",
+        run.stdout,
+        /Snapshots recovered: (\d+), accepted: (\d+), already recovered: (\d+), failed: (\d+)/,
+      );
       expectCounts("recover_snap", counts, [items, 0, 0, 0], run.stdout.trim().split("\n").at(-1) ?? "");
       recover = { ...run, items };
-      ctx.progress(`  recover_snap: ${fmtS(run.seconds)}, CPU ${fmtS(run.cpuSeconds)}, peak RSS ${run.peakRssMiB.toFixed(0)} MiB`);
+      ctx.progress(
+        `  recover_snap: ${fmtS(run.seconds)}, CPU ${fmtS(run.cpuSeconds)}, peak RSS ${run.peakRssMiB.toFixed(0)} MiB`,
+      );
     }
     const result: SizeRun = { collections: n, seedSeconds, create: { ...create, items: created }, recover };
     measured.set(n, result);

@@ -37,9 +37,13 @@ async function runOverhead(ctx: ScenarioContext): Promise<ScenarioResult> {
   const recover = r.recover!;
   // The same backup without a destination, so without backup metadata: what the metadata's S3 write costs per item.
   // At a smaller size than the main run, against a run with metadata of the same size (c) reuses it).
-  const bare = ctx.profile === "full"
-    ? { without: await measureBareCreate(ctx, BARE_COLLECTIONS), with: (await measureSize(ctx, BARE_COLLECTIONS, true)).create }
-    : undefined;
+  const bare =
+    ctx.profile === "full"
+      ? {
+          without: await measureBareCreate(ctx, BARE_COLLECTIONS),
+          with: (await measureSize(ctx, BARE_COLLECTIONS, true)).create,
+        }
+      : undefined;
   const figures: Figure[] = [
     judged({
       name: "create_snap: CPU per snapshot",
@@ -82,16 +86,38 @@ async function runOverhead(ctx: ScenarioContext): Promise<ScenarioResult> {
           }),
         ]
       : []),
-    judged({ name: "create_snap: snapshots", value: create.items, unit: "items", meaning: "snapshots created (the summary line says none failed)" }),
-    judged({ name: "create_snap: wall time", value: create.seconds, unit: "s", meaning: "spawn to exit; dominated by the rig (emulator and S3 server on the same cores), shown for scale only" }),
-    judged({ name: "recover_snap: recoveries", value: recover.items, unit: "items", meaning: "recoveries done and checked (the summary line says none failed)" }),
-    judged({ name: "recover_snap: wall time", value: recover.seconds, unit: "s", meaning: "spawn to exit, rig included, for scale only" }),
+    judged({
+      name: "create_snap: snapshots",
+      value: create.items,
+      unit: "items",
+      meaning: "snapshots created (the summary line says none failed)",
+    }),
+    judged({
+      name: "create_snap: wall time",
+      value: create.seconds,
+      unit: "s",
+      meaning: "spawn to exit; dominated by the rig (emulator and S3 server on the same cores), shown for scale only",
+    }),
+    judged({
+      name: "recover_snap: recoveries",
+      value: recover.items,
+      unit: "items",
+      meaning: "recoveries done and checked (the summary line says none failed)",
+    }),
+    judged({
+      name: "recover_snap: wall time",
+      value: recover.seconds,
+      unit: "s",
+      meaning: "spawn to exit, rig included, for scale only",
+    }),
   ];
   const notes = [
     `rig: ${SOURCE_NODES} standalone source nodes storing snapshots in the local S3 bucket, ${RESTORE_NODES} standalone restore nodes recovering by presigned URL, verification on (defaults); the emulator and the S3 server run on the same cores as the CLI and use several times its CPU, so its CPU time is measured under contention (runs on a busy 2-core machine vary by ±20 %)`,
   ];
   if (ctx.profile === "ci") {
-    notes.push(`ci profile: ${n} collections instead of ${OVERHEAD_COLLECTIONS.full}, to finish in about 25 s on 2 cores; the CPU per item includes a larger share of the start-up, the RSS is lower than at ${OVERHEAD_COLLECTIONS.full} (V8 lets the heap grow with the run)`);
+    notes.push(
+      `ci profile: ${n} collections instead of ${OVERHEAD_COLLECTIONS.full}, to finish in about 25 s on 2 cores; the CPU per item includes a larger share of the start-up, the RSS is lower than at ${OVERHEAD_COLLECTIONS.full} (V8 lets the heap grow with the run)`,
+    );
   }
   return { runs: 1, figures, notes };
 }

@@ -86,7 +86,12 @@ export function judged(f: Omit<Figure, "pass" | "guardPass">): Figure {
 /** The figures whose regression guard failed, as "scenario: figure value (guard …)" lines. */
 export function guardFailures(results: BenchResults): string[] {
   return results.scenarios.flatMap((s) =>
-    s.figures.filter((f) => f.guardPass === false).map((f) => `${s.name}: ${f.name} = ${fmt(f.value)} ${f.unit}, guard ${f.guard!.op} ${fmt(f.guard!.value)} ${f.unit}`),
+    s.figures
+      .filter((f) => f.guardPass === false)
+      .map(
+        (f) =>
+          `${s.name}: ${f.name} = ${fmt(f.value)} ${f.unit}, guard ${f.guard!.op} ${fmt(f.guard!.value)} ${f.unit}`,
+      ),
   );
 }
 
@@ -122,8 +127,15 @@ export function tableRows(results: BenchResults): string[][] {
       f.name,
       `${fmt(f.value)} ${f.unit}`,
       f.reference === undefined ? "" : `${fmt(f.reference)} ${f.unit}`,
-      [f.target ? `${f.target.op} ${fmt(f.target.value)} ${f.unit}` : "", f.guard ? `guard ${f.guard.op} ${fmt(f.guard.value)}` : ""].filter(Boolean).join("; "),
-      [f.pass === undefined ? "" : f.pass ? "ok" : "MISS", f.guardPass === false ? "GUARD FAILED" : ""].filter(Boolean).join(", "),
+      [
+        f.target ? `${f.target.op} ${fmt(f.target.value)} ${f.unit}` : "",
+        f.guard ? `guard ${f.guard.op} ${fmt(f.guard.value)}` : "",
+      ]
+        .filter(Boolean)
+        .join("; "),
+      [f.pass === undefined ? "" : f.pass ? "ok" : "MISS", f.guardPass === false ? "GUARD FAILED" : ""]
+        .filter(Boolean)
+        .join(", "),
     ]),
   );
 }
@@ -132,17 +144,31 @@ export function tableRows(results: BenchResults): string[][] {
 export function table(results: BenchResults): string {
   const rows: string[][] = [TABLE_HEAD, ...tableRows(results)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   const m = results.machine;
   const head = `${results.date}  node ${m.node}  ${m.os}  ${m.cores} cores (${m.cpu})  ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB`;
   const notes = results.scenarios.flatMap((s) => (s.notes ?? []).map((n) => `note (${s.name}): ${n}`));
-  return [head, "", line(rows[0]!), line(widths.map((w) => "-".repeat(w))), ...rows.slice(1).map(line), ...(notes.length ? ["", ...notes] : [])].join("\n") + "\n";
+  return (
+    [
+      head,
+      "",
+      line(rows[0]!),
+      line(widths.map((w) => "-".repeat(w))),
+      ...rows.slice(1).map(line),
+      ...(notes.length ? ["", ...notes] : []),
+    ].join("\n") + "\n"
+  );
 }
 
 /** Writes the results as JSON through a .tmp file and a rename, so a reader never sees half a file. */
 export async function writeResults(file: string, results: BenchResults): Promise<void> {
   const tmp = `${file}.tmp`;
-  const round = (_key: string, v: unknown): unknown => (typeof v === "number" && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+  const round = (_key: string, v: unknown): unknown =>
+    typeof v === "number" && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
   await writeFile(tmp, `${JSON.stringify(results, round, 2)}\n`);
   await rename(tmp, file);
 }

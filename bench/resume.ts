@@ -15,7 +15,12 @@ export const RESUME_SNAPSHOTS_EACH = 50;
 const RESUME_RUNS = 3;
 
 /** Writes the resume state: RESUME_COLLECTIONS × RESUME_SNAPSHOTS_EACH snapshot rows, each `ok` on every restore host. */
-async function writeResumeState(dir: string, restoreHosts: readonly string[], collections: number, each: number): Promise<number> {
+async function writeResumeState(
+  dir: string,
+  restoreHosts: readonly string[],
+  collections: number,
+  each: number,
+): Promise<number> {
   const snapshots: string[] = [];
   const history: string[] = [];
   const base = Date.UTC(2026, 0, 1);
@@ -54,7 +59,11 @@ export async function measureResume(ctx: ScenarioContext): Promise<ResumeResult>
     await writeResumeState(floorDir, rig.restore.urls, 1, 1);
     const historyRows = rows * rig.restore.urls.length;
     const expect = (run: CliRun, done: number): void => {
-      const counts = summaryCounts("recover_snap", run.stdout, /Snapshots recovered: (\d+), accepted: (\d+), already recovered: (\d+), failed: (\d+)/);
+      const counts = summaryCounts(
+        "recover_snap",
+        run.stdout,
+        /Snapshots recovered: (\d+), accepted: (\d+), already recovered: (\d+), failed: (\d+)/,
+      );
       expectCounts("recover_snap (resume)", counts, [0, 0, done, 0], run.stdout.trim().split("\n").at(-1) ?? "");
     };
     const full: CliRun[] = [];
@@ -70,7 +79,9 @@ export async function measureResume(ctx: ScenarioContext): Promise<ResumeResult>
     }
     const requests = rig.restore.requests().map((e) => `${e.method} ${e.path} → ${e.status}`);
     const seconds = median(full.map((r) => r.seconds));
-    ctx.progress(`  resume over ${rows} snapshots × ${rig.restore.urls.length} hosts: ${fmtS(seconds)} (1-row floor ${fmtS(median(floor.map((r) => r.seconds)))}), ${requests.length} Qdrant requests`);
+    ctx.progress(
+      `  resume over ${rows} snapshots × ${rig.restore.urls.length} hosts: ${fmtS(seconds)} (1-row floor ${fmtS(median(floor.map((r) => r.seconds)))}), ${requests.length} Qdrant requests`,
+    );
     return {
       rows,
       historyRows,

@@ -16,7 +16,15 @@ import { latency } from "./latency.js";
 import { renderMarkdown } from "./markdown.js";
 import { overhead } from "./overhead.js";
 import { scaling } from "./scaling.js";
-import { guardFailures, machine, table, writeResults, type BenchResults, type Profile, type Scenario } from "./report.js";
+import {
+  guardFailures,
+  machine,
+  table,
+  writeResults,
+  type BenchResults,
+  type Profile,
+  type Scenario,
+} from "./report.js";
 import { startup } from "./startup.js";
 import { transfer } from "./transfer.js";
 
@@ -38,9 +46,11 @@ function usage(): string {
 }
 
 function newestMtime(dir: string): number {
-  return Math.max(...readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs));
+  return Math.max(
+    ...readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs),
+  );
 }
 
 /** Builds dist/cli.js when it is missing or older than src/ or package.json (whose version it embeds). */
@@ -55,7 +65,12 @@ function buildIfNeeded(): void {
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { only: { type: "string", multiple: true }, runs: { type: "string" }, profile: { type: "string", default: "full" }, help: { type: "boolean", short: "h" } },
+    options: {
+      only: { type: "string", multiple: true },
+      runs: { type: "string" },
+      profile: { type: "string", default: "full" },
+      help: { type: "boolean", short: "h" },
+    },
     strict: true,
   });
   if (values.help) {
@@ -65,9 +80,11 @@ async function main(argv: string[]): Promise<number> {
   let runs: number | undefined;
   if (values.runs !== undefined) {
     runs = Number(values.runs);
-    if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, got "${values.runs}"`);
+    if (!Number.isInteger(runs) || runs < 1)
+      throw new UsageError(`--runs: expected a positive integer, got "${values.runs}"`);
   }
-  if (values.profile !== "full" && values.profile !== "ci") throw new UsageError(`--profile: expected full or ci, got "${values.profile}"`);
+  if (values.profile !== "full" && values.profile !== "ci")
+    throw new UsageError(`--profile: expected full or ci, got "${values.profile}"`);
   const profile: Profile = values.profile;
   const only = values.only ?? [];
   const unknown = only.filter((n) => !SCENARIOS.some((s) => s.name === n));
@@ -77,9 +94,10 @@ async function main(argv: string[]): Promise<number> {
   buildIfNeeded();
   const results: BenchResults = {
     date: new Date().toISOString(),
-    command: process.env["npm_lifecycle_event"] === "bench"
-      ? `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`
-      : `tsx bench/run.ts${argv.length ? ` ${argv.join(" ")}` : ""}`,
+    command:
+      process.env["npm_lifecycle_event"] === "bench"
+        ? `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`
+        : `tsx bench/run.ts${argv.length ? ` ${argv.join(" ")}` : ""}`,
     profile,
     machine: machine(),
     scenarios: [],
@@ -91,7 +109,10 @@ async function main(argv: string[]): Promise<number> {
   }
   process.stdout.write(table(results));
   const complete = profile === "full" && selected.length === SCENARIOS.length;
-  const file = path.join(root, complete ? "bench-results.json" : profile === "ci" ? "bench-results.ci.json" : "bench-results.partial.json");
+  const file = path.join(
+    root,
+    complete ? "bench-results.json" : profile === "ci" ? "bench-results.ci.json" : "bench-results.partial.json",
+  );
   await writeResults(file, results);
   progress(`wrote ${path.relative(process.cwd(), file) || file}`);
   if (complete) {
@@ -106,8 +127,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (err: unknown) => {
-    const usageError = err instanceof UsageError || String((err as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS_");
-    process.stderr.write(`bench: ${err instanceof Error ? (usageError ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
+    const usageError =
+      err instanceof UsageError || String((err as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS_");
+    process.stderr.write(
+      `bench: ${err instanceof Error ? (usageError ? err.message : (err.stack ?? err.message)) : String(err)}\n`,
+    );
     if (usageError) process.stderr.write(usage());
     process.exitCode = usageError ? 2 : 1;
   },

@@ -4,7 +4,17 @@
  */
 import { assertTimeAvailable } from "./cli.js";
 import { OVERHEAD_COLLECTIONS } from "./overhead.js";
-import { CPU_TARGET_MS, label, measureSize, perItemMs, RESTORE_NODES, reused, RSS_TARGET_MIB, type ItemRun, type SizeRun } from "./overhead-rig.js";
+import {
+  CPU_TARGET_MS,
+  label,
+  measureSize,
+  perItemMs,
+  RESTORE_NODES,
+  reused,
+  RSS_TARGET_MIB,
+  type ItemRun,
+  type SizeRun,
+} from "./overhead-rig.js";
 import { judged, type Figure, type Scenario, type ScenarioContext, type ScenarioResult } from "./report.js";
 import { measureResume, RESUME_COLLECTIONS, RESUME_SNAPSHOTS_EACH } from "./resume.js";
 
@@ -20,15 +30,14 @@ const SCALING_DEFAULT_RECOVER_MAX = 5_000;
 const GROWTH_TARGET = 1.25;
 
 /** Marginal CPU per item between two sizes: the start-up cost, paid once per run, cancels out. */
-const marginalMs = (a: ItemRun, b: ItemRun): number =>
-  ((b.cpuSeconds - a.cpuSeconds) * 1000) / (b.items - a.items);
+const marginalMs = (a: ItemRun, b: ItemRun): number => ((b.cpuSeconds - a.cpuSeconds) * 1000) / (b.items - a.items);
 
 /**
  * Growth between the sizes of one task (ascending): with three or more, the marginal CPU per item of the last step
  * against the first, and the peak RSS at the largest size against a line through the smallest and the one before the
  * largest; with two, plain ratios. `labelOf(i)` names size i.
  */
-function growthFigures(task: string, all: (ItemRun)[], labelOf: (i: number) => string): Figure[] {
+function growthFigures(task: string, all: ItemRun[], labelOf: (i: number) => string): Figure[] {
   const figures: Figure[] = [];
   if (all.length === 2) {
     const [a, b] = all as [ItemRun, ItemRun];
@@ -38,7 +47,8 @@ function growthFigures(task: string, all: (ItemRun)[], labelOf: (i: number) => s
         value: perItemMs(b) / perItemMs(a),
         unit: "×",
         target: { op: "<=", value: GROWTH_TARGET },
-        meaning: "per-item CPU at the larger size over the smaller one (start-up included, which favours the larger size); 1.0 = linear",
+        meaning:
+          "per-item CPU at the larger size over the smaller one (start-up included, which favours the larger size); 1.0 = linear",
       }),
       judged({
         name: `${task}: peak RSS @${labelOf(1)} / @${labelOf(0)}`,
@@ -97,7 +107,9 @@ function scalingSizes(): number[] {
   if (raw === undefined || raw.trim() === "") return SCALING_DEFAULT_SIZES;
   const sizes = raw.split(",").map((s) => Number(s.trim()));
   if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 1) || new Set(sizes).size !== sizes.length) {
-    throw new Error(`BENCH_SCALING_SIZES: expected at least two distinct positive whole numbers, comma-separated; got "${raw}"`);
+    throw new Error(
+      `BENCH_SCALING_SIZES: expected at least two distinct positive whole numbers, comma-separated; got "${raw}"`,
+    );
   }
   return sizes.sort((a, b) => a - b);
 }
@@ -114,20 +126,59 @@ async function runScaling(ctx: ScenarioContext): Promise<ScenarioResult> {
   const figures: Figure[] = [];
   for (const r of runs) {
     figures.push(
-      judged({ name: `create_snap @${label(r.collections)}: CPU per snapshot`, value: perItemMs(r.create), unit: "ms", target: { op: "<", value: CPU_TARGET_MS }, meaning: `CPU time of the CLI over the ${label(r.create.items)} snapshots, start-up included` }),
-      judged({ name: `create_snap @${label(r.collections)}: peak RSS`, value: r.create.peakRssMiB, unit: "MiB", target: { op: "<", value: RSS_TARGET_MIB }, meaning: "the CLI's peak resident memory" }),
+      judged({
+        name: `create_snap @${label(r.collections)}: CPU per snapshot`,
+        value: perItemMs(r.create),
+        unit: "ms",
+        target: { op: "<", value: CPU_TARGET_MS },
+        meaning: `CPU time of the CLI over the ${label(r.create.items)} snapshots, start-up included`,
+      }),
+      judged({
+        name: `create_snap @${label(r.collections)}: peak RSS`,
+        value: r.create.peakRssMiB,
+        unit: "MiB",
+        target: { op: "<", value: RSS_TARGET_MIB },
+        meaning: "the CLI's peak resident memory",
+      }),
     );
     if (r.recover) {
       figures.push(
-        judged({ name: `recover_snap @${label(r.collections)}: CPU per recovery`, value: perItemMs(r.recover), unit: "ms", target: { op: "<", value: CPU_TARGET_MS }, meaning: `CPU time of the CLI over the ${label(r.recover.items)} recoveries, start-up included` }),
-        judged({ name: `recover_snap @${label(r.collections)}: peak RSS`, value: r.recover.peakRssMiB, unit: "MiB", target: { op: "<", value: RSS_TARGET_MIB }, meaning: "the CLI's peak resident memory" }),
+        judged({
+          name: `recover_snap @${label(r.collections)}: CPU per recovery`,
+          value: perItemMs(r.recover),
+          unit: "ms",
+          target: { op: "<", value: CPU_TARGET_MS },
+          meaning: `CPU time of the CLI over the ${label(r.recover.items)} recoveries, start-up included`,
+        }),
+        judged({
+          name: `recover_snap @${label(r.collections)}: peak RSS`,
+          value: r.recover.peakRssMiB,
+          unit: "MiB",
+          target: { op: "<", value: RSS_TARGET_MIB },
+          meaning: "the CLI's peak resident memory",
+        }),
       );
     }
   }
-  const sizeLabel = (runsOf: SizeRun[]) => (i: number): string => label(runsOf[i]?.collections ?? 0);
-  figures.push(...growthFigures("create_snap", runs.map((r) => r.create), sizeLabel(runs)));
+  const sizeLabel =
+    (runsOf: SizeRun[]) =>
+    (i: number): string =>
+      label(runsOf[i]?.collections ?? 0);
+  figures.push(
+    ...growthFigures(
+      "create_snap",
+      runs.map((r) => r.create),
+      sizeLabel(runs),
+    ),
+  );
   const withRecover = runs.filter((r) => r.recover !== undefined);
-  figures.push(...growthFigures("recover_snap", withRecover.map((r) => r.recover!), sizeLabel(withRecover)));
+  figures.push(
+    ...growthFigures(
+      "recover_snap",
+      withRecover.map((r) => r.recover!),
+      sizeLabel(withRecover),
+    ),
+  );
 
   ctx.progress("  resume against a full recovery history");
   const resume = await measureResume(ctx);
@@ -162,9 +213,15 @@ async function runScaling(ctx: ScenarioContext): Promise<ScenarioResult> {
   );
   const notes = [
     `sizes ${sizes.map(label).join(", ")} collections (BENCH_SCALING_SIZES), recover_snap up to ${label(recoverMax)} (BENCH_SCALING_RECOVER_MAX)` +
-      (sizes.includes(20_000) ? "" : `; the issue's 20,000 is left out by default: at this run's pace (${(largestPace(runs).perItem * 1000).toFixed(1)} ms of wall time per collection at ${label(largestPace(runs).at)}) create_snap alone would take about ${Math.round(largestPace(runs).perItem * 20_000)} s there, nearly all of it the rig (the S3 server and the emulator spend several times the CLI's CPU per snapshot), which does not fit the whole bench in 10 minutes; BENCH_SCALING_SIZES=500,5000,20000 npm run bench -- --only scaling measures it`),
-    ...(runs.some((r) => r.collections === OVERHEAD_COLLECTIONS.full && reused.has(r.collections)) ? [`the ${label(OVERHEAD_COLLECTIONS.full)} row is the overhead scenario's run, measured earlier in this process`] : []),
-    ...(resume.requests.length > 0 ? [`resume: Qdrant requests seen: ${[...new Set(resume.requests)].slice(0, 5).join("; ")}`] : []),
+      (sizes.includes(20_000)
+        ? ""
+        : `; the issue's 20,000 is left out by default: at this run's pace (${(largestPace(runs).perItem * 1000).toFixed(1)} ms of wall time per collection at ${label(largestPace(runs).at)}) create_snap alone would take about ${Math.round(largestPace(runs).perItem * 20_000)} s there, nearly all of it the rig (the S3 server and the emulator spend several times the CLI's CPU per snapshot), which does not fit the whole bench in 10 minutes; BENCH_SCALING_SIZES=500,5000,20000 npm run bench -- --only scaling measures it`),
+    ...(runs.some((r) => r.collections === OVERHEAD_COLLECTIONS.full && reused.has(r.collections))
+      ? [`the ${label(OVERHEAD_COLLECTIONS.full)} row is the overhead scenario's run, measured earlier in this process`]
+      : []),
+    ...(resume.requests.length > 0
+      ? [`resume: Qdrant requests seen: ${[...new Set(resume.requests)].slice(0, 5).join("; ")}`]
+      : []),
   ];
   return { runs: 1, figures, notes };
 }

@@ -59,9 +59,26 @@ export const startup: Scenario = {
       runs,
       notes,
       figures: [
-        judged({ name: "--help, median", value: cliMs, unit: "ms", target: { op: "<", value: TARGET_MS }, meaning: "wall time from spawn to exit of the CLI printing its help" }),
-        { name: "node -e 0, median", value: bareMs, unit: "ms", meaning: "the same for an empty Node program: the floor no Node CLI can go under" },
-        { name: "tool's own startup (difference)", value: cliMs - bareMs, unit: "ms", reference: bareMs, meaning: "what the tool adds to Node's own start" },
+        judged({
+          name: "--help, median",
+          value: cliMs,
+          unit: "ms",
+          target: { op: "<", value: TARGET_MS },
+          meaning: "wall time from spawn to exit of the CLI printing its help",
+        }),
+        {
+          name: "node -e 0, median",
+          value: bareMs,
+          unit: "ms",
+          meaning: "the same for an empty Node program: the floor no Node CLI can go under",
+        },
+        {
+          name: "tool's own startup (difference)",
+          value: cliMs - bareMs,
+          unit: "ms",
+          reference: bareMs,
+          meaning: "what the tool adds to Node's own start",
+        },
       ],
     };
   },

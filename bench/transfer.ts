@@ -26,7 +26,8 @@ const MIB = 1024 * 1024;
 async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   assertTimeAvailable();
   const sizeMiB = Number(process.env["BENCH_TRANSFER_MIB"] ?? 2048);
-  if (!Number.isInteger(sizeMiB) || sizeMiB < 1) throw new Error(`BENCH_TRANSFER_MIB: expected a whole number of MiB, got ${sizeMiB}`);
+  if (!Number.isInteger(sizeMiB) || sizeMiB < 1)
+    throw new Error(`BENCH_TRANSFER_MIB: expected a whole number of MiB, got ${sizeMiB}`);
   const apiKey = "bench-transfer-key";
   const s3 = await startS3Server();
   const work = await mkdtemp(path.join(os.tmpdir(), "bench-transfer-"));
@@ -49,7 +50,9 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
 
     // The node's own time to build the archive, so it can be taken out of the transfer's wall time.
     ctx.progress(`  building a ${sizeMiB} MiB snapshot on the emulator (reference for its own time)`);
-    const build = await timed(() => fetch(`${src}/collections/big/snapshots?wait=true`, { method: "POST", headers: { "api-key": apiKey } }));
+    const build = await timed(() =>
+      fetch(`${src}/collections/big/snapshots?wait=true`, { method: "POST", headers: { "api-key": apiKey } }),
+    );
     if (!build.value.ok) throw new Error(`emulator snapshot create answered ${build.value.status}`);
     await build.value.arrayBuffer();
 
@@ -63,7 +66,12 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
 
     ctx.progress("  raw S3 upload and download of the same bytes");
     const rawUp = await timed(() =>
-      new Upload({ client, params: { Bucket: bucket, Key: "raw/upload.bin", Body: createReadStream(file) }, partSize: 16 * MIB, queueSize: 4 }).done(),
+      new Upload({
+        client,
+        params: { Bucket: bucket, Key: "raw/upload.bin", Body: createReadStream(file) },
+        partSize: 16 * MIB,
+        queueSize: 4,
+      }).done(),
     );
     const rawDown = await timed(async () => {
       const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -71,7 +79,12 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     });
 
     ctx.progress("  recover_snap with QDRANT_RECOVER_VIA=upload");
-    const down = await runCli(ctx, ["recover_snap"], { ...env, QDRANT_RECOVER_VIA: "upload", QDRANT_VERIFY_AFTER_RECOVER: "false" }, work);
+    const down = await runCli(
+      ctx,
+      ["recover_snap"],
+      { ...env, QDRANT_RECOVER_VIA: "upload", QDRANT_VERIFY_AFTER_RECOVER: "false" },
+      work,
+    );
 
     // The same create_snap for a tiny snapshot (the restore node has no padding): the CLI's memory with nothing to stream.
     ctx.progress("  create_snap of a tiny snapshot (memory reference)");
@@ -79,18 +92,67 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     await seedCollection(tinyHost, "tiny", { points: 2, dim: 4, apiKey });
     const tinyWork = path.join(work, "tiny");
     await mkdir(tinyWork);
-    const tiny = await runCli(ctx, ["create_snap"], { ...env, QDRANT_SOURCE_HOSTS: tinyHost, QDRANT_SNAPSHOT_TRANSFER: "true" }, tinyWork);
+    const tiny = await runCli(
+      ctx,
+      ["create_snap"],
+      { ...env, QDRANT_SOURCE_HOSTS: tinyHost, QDRANT_SNAPSHOT_TRANSFER: "true" },
+      tinyWork,
+    );
 
     const transferSeconds = Math.max(up.seconds - build.seconds, 1e-3);
     const mibps = (seconds: number) => bytes / MIB / seconds;
     const figures: Figure[] = [
-      judged({ name: "snapshot size", value: bytes / MIB, unit: "MiB", meaning: "the archive the emulator built (BENCH_TRANSFER_MIB of padding plus the points)" }),
-      judged({ name: "into S3 through the tool", value: mibps(transferSeconds), unit: "MiB/s", reference: mibps(rawUp.seconds), meaning: "create_snap in transfer mode: node → tool (SHA-256 on the fly) → S3 multipart; the reference is a raw SDK multipart upload of the same file" }),
-      judged({ name: "into S3: tool / raw upload", value: rawUp.seconds / transferSeconds, unit: "×", target: { op: ">=", value: 0.5 }, meaning: "throughput ratio; 1.0 means the tool moves bytes as fast as a bare upload" }),
-      judged({ name: "back by upload through the tool", value: mibps(down.seconds), unit: "MiB/s", reference: mibps(rawDown.seconds), meaning: "recover_snap with QDRANT_RECOVER_VIA=upload: S3 → tool → node's upload endpoint; the reference is a raw SDK download" }),
-      judged({ name: "back by upload: tool / raw download", value: rawDown.seconds / down.seconds, unit: "×", meaning: "throughput ratio; the node's own receive and unpack is inside the tool's time" }),
-      judged({ name: "peak RSS, create_snap (transfer)", value: up.peakRssMiB, unit: "MiB", reference: tiny.peakRssMiB, target: { op: "<", value: 150 }, meaning: "the CLI process's peak resident memory while streaming the whole snapshot; the reference is the same command for a snapshot of a few KiB, so the difference is what streaming costs in memory" }),
-      judged({ name: "peak RSS, recover_snap (upload)", value: down.peakRssMiB, unit: "MiB", target: { op: "<", value: 150 }, meaning: "the same for the restore by upload" }),
+      judged({
+        name: "snapshot size",
+        value: bytes / MIB,
+        unit: "MiB",
+        meaning: "the archive the emulator built (BENCH_TRANSFER_MIB of padding plus the points)",
+      }),
+      judged({
+        name: "into S3 through the tool",
+        value: mibps(transferSeconds),
+        unit: "MiB/s",
+        reference: mibps(rawUp.seconds),
+        meaning:
+          "create_snap in transfer mode: node → tool (SHA-256 on the fly) → S3 multipart; the reference is a raw SDK multipart upload of the same file",
+      }),
+      judged({
+        name: "into S3: tool / raw upload",
+        value: rawUp.seconds / transferSeconds,
+        unit: "×",
+        target: { op: ">=", value: 0.5 },
+        meaning: "throughput ratio; 1.0 means the tool moves bytes as fast as a bare upload",
+      }),
+      judged({
+        name: "back by upload through the tool",
+        value: mibps(down.seconds),
+        unit: "MiB/s",
+        reference: mibps(rawDown.seconds),
+        meaning:
+          "recover_snap with QDRANT_RECOVER_VIA=upload: S3 → tool → node's upload endpoint; the reference is a raw SDK download",
+      }),
+      judged({
+        name: "back by upload: tool / raw download",
+        value: rawDown.seconds / down.seconds,
+        unit: "×",
+        meaning: "throughput ratio; the node's own receive and unpack is inside the tool's time",
+      }),
+      judged({
+        name: "peak RSS, create_snap (transfer)",
+        value: up.peakRssMiB,
+        unit: "MiB",
+        reference: tiny.peakRssMiB,
+        target: { op: "<", value: 150 },
+        meaning:
+          "the CLI process's peak resident memory while streaming the whole snapshot; the reference is the same command for a snapshot of a few KiB, so the difference is what streaming costs in memory",
+      }),
+      judged({
+        name: "peak RSS, recover_snap (upload)",
+        value: down.peakRssMiB,
+        unit: "MiB",
+        target: { op: "<", value: 150 },
+        meaning: "the same for the restore by upload",
+      }),
     ];
     return {
       runs: 1,

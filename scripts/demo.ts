@@ -22,9 +22,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist", "cli.js");
 
 function newestMtime(dir: string): number {
-  return Math.max(...readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs));
+  return Math.max(
+    ...readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs),
+  );
 }
 
 function buildIfNeeded(): void {
@@ -42,7 +44,13 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): Prom
 }
 
 /** The S3 server of `--s3 fake|rgw` (default fake). */
-function chooseS3(): () => Promise<{ endpoint: string; accessKey: string; secretKey: string; region: string; stop(): Promise<void> }> {
+function chooseS3(): () => Promise<{
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  stop(): Promise<void>;
+}> {
   const { values } = parseArgs({ options: { s3: { type: "string", default: "fake" } } });
   if (values.s3 === "rgw") return startRgw;
   if (values.s3 === "fake") return startS3Server;
@@ -85,7 +93,12 @@ async function main(): Promise<void> {
       QDRANT_S3_REGION: s3.region,
     };
     console.log(`\nState files go to ${work}. The variables:`);
-    for (const k of ["QDRANT_SOURCE_HOSTS", "QDRANT_RESTORE_HOSTS", "QDRANT_S3_ENDPOINT_URL", "QDRANT_S3_BUCKET_NAME"]) {
+    for (const k of [
+      "QDRANT_SOURCE_HOSTS",
+      "QDRANT_RESTORE_HOSTS",
+      "QDRANT_S3_ENDPOINT_URL",
+      "QDRANT_S3_BUCKET_NAME",
+    ]) {
       console.log(`  export ${k}="${env[k]}"`);
     }
     console.log('  export QDRANT_API_KEY="…" QDRANT_S3_ACCESS_KEY_ID="…" QDRANT_S3_SECRET_ACCESS_KEY="…"');
@@ -98,7 +111,8 @@ async function main(): Promise<void> {
     console.log("\nVerifying the targets…");
     const sources: Record<string, string> = { articles: srcA, products: srcA, users: srcB };
     const wantAliases = [...(await listAliases(srcA, apiKey)), ...(await listAliases(srcB, apiKey))]
-      .map((a) => `${a.alias_name}->${a.collection_name}`).sort();
+      .map((a) => `${a.alias_name}->${a.collection_name}`)
+      .sort();
     for (const t of target.urls) {
       for (const [collection, from] of Object.entries(sources)) {
         const want = JSON.stringify(await readAllPoints(from, collection, apiKey));
@@ -106,7 +120,8 @@ async function main(): Promise<void> {
         if (want !== got) throw new Error(`points of ${collection} on ${t} differ from the source`);
       }
       const got = (await listAliases(t, apiKey)).map((a) => `${a.alias_name}->${a.collection_name}`).sort();
-      if (JSON.stringify(got) !== JSON.stringify(wantAliases)) throw new Error(`aliases on ${t} differ: ${got.join(", ")}`);
+      if (JSON.stringify(got) !== JSON.stringify(wantAliases))
+        throw new Error(`aliases on ${t} differ: ${got.join(", ")}`);
       console.log(`  ${t}: 3 collections with identical points, aliases ${got.join(", ")}`);
     }
     console.log(`\nDemo passed in ${((Date.now() - started) / 1000).toFixed(1)} s.`);

@@ -31,7 +31,9 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
     cleanup = undefined;
     held?.releaseLockNow();
     if (signals > 2 || held === undefined) process.exit(EXIT.interrupted);
-    process.stderr.write(`${timestamp()} WARNING: second ${sig}: exiting now; the lock is released, the state lease within ${EXIT_NOW_LEASE_MS / 1000} s\n`);
+    process.stderr.write(
+      `${timestamp()} WARNING: second ${sig}: exiting now; the lock is released, the state lease within ${EXIT_NOW_LEASE_MS / 1000} s\n`,
+    );
     // A hard stop in case even the bounded release hangs; unref'd so it never delays an exit that is ready.
     setTimeout(() => process.exit(EXIT.interrupted), EXIT_NOW_LEASE_MS + 1_000).unref();
     void held.releaseLease(EXIT_NOW_LEASE_MS).finally(() => process.exit(EXIT.interrupted));
@@ -47,7 +49,9 @@ process.on("beforeExit", () => {
   const held = cleanup;
   cleanup = undefined;
   held?.releaseLockNow();
-  process.stderr.write(`${timestamp()} ERROR: internal error: the run stopped waiting on something that can never finish; the lock is released\n`);
+  process.stderr.write(
+    `${timestamp()} ERROR: internal error: the run stopped waiting on something that can never finish; the lock is released\n`,
+  );
   if (held) void held.releaseLease(EXIT_NOW_LEASE_MS);
 });
 process.on("exit", () => {

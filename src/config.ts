@@ -2,7 +2,15 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "./errors.js";
 import { parseDuration } from "./lib/duration.js";
-import { checkUrl, oneOf, parseBool, parseHostList, parseInteger, parsePercentage, parseStatePrefix } from "./core/env-values.js";
+import {
+  checkUrl,
+  oneOf,
+  parseBool,
+  parseHostList,
+  parseInteger,
+  parsePercentage,
+  parseStatePrefix,
+} from "./core/env-values.js";
 import { defaultOf, type DefaultedVariable } from "./variables.js";
 
 /** Everything a run needs, validated and frozen before the first request. */
@@ -43,7 +51,13 @@ export interface Config {
   /** Percentage widening the point-count range of a snapshot taken while its collection was written to (0 = none). */
   readonly verifyTolerancePct: number;
   /** prune_snap's retention counts (0 = that rule keeps nothing). */
-  readonly keep: { readonly last: number; readonly daily: number; readonly weekly: number; readonly monthly: number; readonly yearly: number };
+  readonly keep: {
+    readonly last: number;
+    readonly daily: number;
+    readonly weekly: number;
+    readonly monthly: number;
+    readonly yearly: number;
+  };
   /** prune_snap refuses to delete more than this percentage of a group without --force. */
   readonly pruneMaxDeletePct: number;
   readonly concurrency: number;
@@ -75,7 +89,8 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
   const value = (name: DefaultedVariable): string => get(name) ?? defaultOf(name);
   const hosts = (name: string) => parseHostList(name, get(name), problems);
   const bool = (name: DefaultedVariable) => parseBool(name, value(name), problems);
-  const int = (name: DefaultedVariable, min: number, max = Number.MAX_SAFE_INTEGER) => parseInteger(name, value(name), min, max, problems);
+  const int = (name: DefaultedVariable, min: number, max = Number.MAX_SAFE_INTEGER) =>
+    parseInteger(name, value(name), min, max, problems);
   const seconds = (name: DefaultedVariable) => {
     try {
       return parseDuration(value(name));
@@ -100,7 +115,9 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
   }
   const linkExpirySeconds = seconds("QDRANT_S3_LINK_EXPIRY_DURATION");
   if (linkExpirySeconds > MAX_PRESIGN_SECONDS) {
-    problems.push(`QDRANT_S3_LINK_EXPIRY_DURATION: at most 7 days (604800 s) for a presigned URL; got ${linkExpirySeconds} s`);
+    problems.push(
+      `QDRANT_S3_LINK_EXPIRY_DURATION: at most 7 days (604800 s) for a presigned URL; got ${linkExpirySeconds} s`,
+    );
   }
   const stateDirRaw = flags.stateDir ?? get("QDRANT_STATE_DIR");
   if (flags.stateDir !== undefined && flags.stateDir.trim() === "") problems.push("--state-dir: must not be empty");
@@ -112,9 +129,16 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     problems.push(`QDRANT_BACKUP_DIR: ${JSON.stringify(backupDirRaw)} is not a directory`);
   }
   // A restore host cannot download from the tool's directory: with QDRANT_BACKUP_DIR the default is upload.
-  const recoverVia = oneOf("QDRANT_RECOVER_VIA", get("QDRANT_RECOVER_VIA") ?? (backupDirRaw ? "upload" : defaultOf("QDRANT_RECOVER_VIA")), ["url", "upload"] as const, problems);
+  const recoverVia = oneOf(
+    "QDRANT_RECOVER_VIA",
+    get("QDRANT_RECOVER_VIA") ?? (backupDirRaw ? "upload" : defaultOf("QDRANT_RECOVER_VIA")),
+    ["url", "upload"] as const,
+    problems,
+  );
   if (backupDirRaw !== undefined && get("QDRANT_RECOVER_VIA")?.toLowerCase() === "url") {
-    problems.push("QDRANT_RECOVER_VIA: url needs the S3 destination (a restore host cannot download from QDRANT_BACKUP_DIR); use upload");
+    problems.push(
+      "QDRANT_RECOVER_VIA: url needs the S3 destination (a restore host cannot download from QDRANT_BACKUP_DIR); use upload",
+    );
   }
   const stateS3Prefix = parseStatePrefix(get("QDRANT_STATE_S3_PREFIX"), problems);
   if (stateS3Prefix !== undefined && bucket === undefined) {
@@ -126,7 +150,13 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     apiKey: env["QDRANT_API_KEY"] || undefined,
     sourceHosts: hosts("QDRANT_SOURCE_HOSTS"),
     restoreHosts: hosts("QDRANT_RESTORE_HOSTS"),
-    s3: { endpoint: endpoint?.replace(/\/+$/, ""), accessKeyId, secretAccessKey, bucket, region: value("QDRANT_S3_REGION") },
+    s3: {
+      endpoint: endpoint?.replace(/\/+$/, ""),
+      accessKeyId,
+      secretAccessKey,
+      bucket,
+      region: value("QDRANT_S3_REGION"),
+    },
     discoverPeers: bool("GET_PEERS_FROM_CLUSTER_INFO"),
     requestTimeoutMs: seconds("CURL_TIMEOUT") * 1000,
     waitOnTask: bool("QDRANT_WAIT_ON_TASK"),
@@ -162,8 +192,12 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
 }
 
 const NEED_TEXT: Record<Need, (c: Config) => string[]> = {
-  source: (c) => (c.sourceHosts.length ? [] : ["QDRANT_SOURCE_HOSTS is not set (comma-separated URLs, e.g. http://qdrant:6333)"]),
-  restore: (c) => (c.restoreHosts.length ? [] : ["QDRANT_RESTORE_HOSTS is not set (comma-separated URLs, e.g. http://qdrant-new:6333)"]),
+  source: (c) =>
+    c.sourceHosts.length ? [] : ["QDRANT_SOURCE_HOSTS is not set (comma-separated URLs, e.g. http://qdrant:6333)"],
+  restore: (c) =>
+    c.restoreHosts.length
+      ? []
+      : ["QDRANT_RESTORE_HOSTS is not set (comma-separated URLs, e.g. http://qdrant-new:6333)"],
   s3: (c) => (c.s3.bucket ? [] : ["QDRANT_S3_BUCKET_NAME is not set (the bucket Qdrant stores snapshots in)"]),
   destination: (c) =>
     c.s3.bucket && c.backupDir

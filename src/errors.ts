@@ -18,7 +18,10 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_CODE_TABLE: ReadonlyArray<readonly [ExitCode, string]> = [
   [EXIT.ok, "everything asked for is done (including nothing to do on a resumed run)"],
   [EXIT.internal, "internal error (a bug); run with --verbose for the stack"],
-  [EXIT.usage, "usage or configuration error: unknown task or flag, missing or invalid variable, unreadable state file"],
+  [
+    EXIT.usage,
+    "usage or configuration error: unknown task or flag, missing or invalid variable, unreadable state file",
+  ],
   [EXIT.partial, "partial: the run finished but some items failed; they are recorded in the state files, run it again"],
   [EXIT.upstream, "upstream unavailable or refusing: Qdrant or S3 unreachable, 401/403, bucket missing"],
   [EXIT.locked, "another run holds the lock on this state"],

@@ -51,7 +51,9 @@ function loadEnv(io: Io, envFile: string | undefined): Env {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
     if (envFile === undefined && (err as NodeJS.ErrnoException).code === "ENOENT") return io.env;
-    throw new ConfigError(`--env-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      `--env-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return { ...parseDotenv(text), ...io.env };
 }
@@ -99,8 +101,15 @@ export async function main(io: Io): Promise<ExitCode> {
       releaseLockNow: () => lock?.releaseSync(),
       releaseLease: async (deadlineMs) => lease?.release(deadlineMs),
     });
-    const { QdrantClient, QdrantHttp, StateStore, createS3Client, createSnapshotStore, ...runtime } = await import("./runtime.js");
-    const http = new QdrantHttp({ apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs, retries: config.retries, signal, log });
+    const { QdrantClient, QdrantHttp, StateStore, createS3Client, createSnapshotStore, ...runtime } =
+      await import("./runtime.js");
+    const http = new QdrantHttp({
+      apiKey: config.apiKey,
+      timeoutMs: config.requestTimeoutMs,
+      retries: config.retries,
+      signal,
+      log,
+    });
     closers.push({ close: () => http.close(), destroy: () => http.destroy() });
     let s3Client: S3Client | undefined;
     const getS3Client = (): S3Client => {
@@ -126,9 +135,18 @@ export async function main(io: Io): Promise<ExitCode> {
         onLost: (error) => leaseLost.abort(error),
       });
     }
-    const stateMirror = config.stateS3Prefix === undefined ? undefined : await pullState(runtime, config, state, getS3Client(), log, clock);
+    const stateMirror =
+      config.stateS3Prefix === undefined
+        ? undefined
+        : await pullState(runtime, config, state, getS3Client(), log, clock);
     const deps = {
-      config, log, state, stateMirror, signal, clock, qdrant: new QdrantClient(http),
+      config,
+      log,
+      state,
+      stateMirror,
+      signal,
+      clock,
+      qdrant: new QdrantClient(http),
       store: () =>
         (store ??= config.backupDir
           ? runtime.createDirStore(config.backupDir)
@@ -145,7 +163,9 @@ export async function main(io: Io): Promise<ExitCode> {
     const mirrorError = stateMirror && !lease?.lost ? await flushState(stateMirror, state) : undefined;
     if (lease?.lost && !io.signal.aborted) {
       // Exit 5, whatever the tasks made of the abort (a signal still means 130).
-      log.warn(`the state files in ${state.dir} hold everything this run finished; their copies in the bucket were left to the lease's new holder`);
+      log.warn(
+        `the state files in ${state.dir} hold everything this run finished; their copies in the bucket were left to the lease's new holder`,
+      );
       throw lease.lost;
     }
     if (lock.lost && !io.signal.aborted) throw lock.lost;
@@ -157,13 +177,18 @@ export async function main(io: Io): Promise<ExitCode> {
     // The run's own outcome wins over a stale mirror only when it is worse than "partial".
     if (mirrorError && (result.exitCode === EXIT.ok || result.exitCode === EXIT.partial)) throw mirrorError;
     if (mirrorError) log.error(mirrorError.message);
-    if (global.json) io.stdout(`${redactor.redact(JSON.stringify({ ok: result.exitCode === EXIT.ok, exitCode: result.exitCode, tasks: result.tasks }))}\n`);
-    if (result.exitCode === EXIT.interrupted) log.warn("interrupted; everything finished before the signal is recorded in the state files");
+    if (global.json)
+      io.stdout(
+        `${redactor.redact(JSON.stringify({ ok: result.exitCode === EXIT.ok, exitCode: result.exitCode, tasks: result.tasks }))}\n`,
+      );
+    if (result.exitCode === EXIT.interrupted)
+      log.warn("interrupted; everything finished before the signal is recorded in the state files");
     return result.exitCode;
   } catch (err) {
     // Whatever surfaced after a signal (an abort reason, a cancelled request), the run was interrupted.
     const code = io.signal.aborted ? EXIT.interrupted : reportError(err, log, global.verbose);
-    if (code === EXIT.interrupted) log.warn("interrupted; everything finished before the signal is recorded in the state files");
+    if (code === EXIT.interrupted)
+      log.warn("interrupted; everything finished before the signal is recorded in the state files");
     if (global.json) {
       const error = redactor.redact(err instanceof Error ? err.message : String(err));
       io.stdout(`${redactor.redact(JSON.stringify({ ok: false, exitCode: code, error, tasks: finished }))}\n`);
@@ -220,7 +245,9 @@ function reportError(err: unknown, log: ReturnType<typeof createLogger>, verbose
     log.error(err.message);
     return err.exitCode;
   }
-  log.error(`internal error: ${err instanceof Error ? err.message : String(err)}${verbose ? "" : " (run with --verbose for the stack)"}`);
+  log.error(
+    `internal error: ${err instanceof Error ? err.message : String(err)}${verbose ? "" : " (run with --verbose for the stack)"}`,
+  );
   if (verbose && err instanceof Error && err.stack) log.debug(err.stack);
   return EXIT.internal;
 }

@@ -17,8 +17,7 @@ export interface GlobalOptions {
 
 /** What the command line asks for: tasks in order, with their options. */
 export type ParsedArgs =
-  | { kind: "run"; tasks: TaskDef[]; options: TaskOptions; global: GlobalOptions }
-  | { kind: "exit"; code: 0 | 2 };
+  { kind: "run"; tasks: TaskDef[]; options: TaskOptions; global: GlobalOptions } | { kind: "exit"; code: 0 | 2 };
 
 const VARIABLE_BY_NAME = new Map(VARIABLES.map((v) => [v.name, v] as const));
 
@@ -64,7 +63,8 @@ function parseHost(value: string): string {
   } catch {
     throw new InvalidArgumentError("expected a URL such as http://qdrant:6333.");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("expected an http:// or https:// URL.");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new InvalidArgumentError("expected an http:// or https:// URL.");
   return value.replace(/\/+$/, "");
 }
 
@@ -75,28 +75,55 @@ function parseName(value: string): string {
 
 /** The task flags, fresh for each subcommand; every subcommand takes them all, so `create_snap prune_snap --confirm` works. */
 const taskFlags = (): Option[] => [
-  new Option("--bkp <bool>", "reset: keep .bkp copies of the state files instead of deleting them (true|false)").argParser(parseBkp),
+  new Option(
+    "--bkp <bool>",
+    "reset: keep .bkp copies of the state files instead of deleting them (true|false)",
+  ).argParser(parseBkp),
   new Option("--confirm", "prune_snap: delete for real (default: a dry run that only lists)"),
-  new Option("--force", "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group; upload_snap: upload again to hosts that already recovered this file"),
+  new Option(
+    "--force",
+    "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group; upload_snap: upload again to hosts that already recovered this file",
+  ),
   new Option("--collection <name>", "download_snap, upload_snap: the collection").argParser(parseName),
-  new Option("--snapshot <name>", "download_snap: the snapshot's name (upload_snap: the default --file ./<snapshot>); recover_full_snap: restore this full snapshot").argParser(parseName),
+  new Option(
+    "--snapshot <name>",
+    "download_snap: the snapshot's name (upload_snap: the default --file ./<snapshot>); recover_full_snap: restore this full snapshot",
+  ).argParser(parseName),
   new Option("--shard <id>", "download_snap, upload_snap: a shard snapshot of this shard").argParser(parseShard),
   new Option("--full", "download_snap: a full-storage snapshot"),
-  new Option("--host <url>", "download_snap: the node to download from (default: the first source host; with --from-store --full: the host's folder); recover_full_snap: the source host whose full snapshot to restore").argParser(parseHost),
+  new Option(
+    "--host <url>",
+    "download_snap: the node to download from (default: the first source host; with --from-store --full: the host's folder); recover_full_snap: the source host whose full snapshot to restore",
+  ).argParser(parseHost),
   new Option("--from-store", "download_snap: download from the backup destination instead of a node"),
-  new Option("--file <path>", "download_snap: where to write (default ./<snapshot>); upload_snap: the file to upload; recover_full_snap: the full-snapshot archive to restore").argParser(parseName),
-  new Option("--checksum <sha256>", "download_snap: the expected SHA-256 (default: Qdrant's checksum, else the backup metadata's); upload_snap: Qdrant verifies it (default: the file's SHA-256)").argParser(parseChecksum),
-  new Option("--priority <p>", "upload_snap: snapshot, replica or no_sync (Qdrant's default: snapshot)").argParser(parsePriority),
+  new Option(
+    "--file <path>",
+    "download_snap: where to write (default ./<snapshot>); upload_snap: the file to upload; recover_full_snap: the full-snapshot archive to restore",
+  ).argParser(parseName),
+  new Option(
+    "--checksum <sha256>",
+    "download_snap: the expected SHA-256 (default: Qdrant's checksum, else the backup metadata's); upload_snap: Qdrant verifies it (default: the file's SHA-256)",
+  ).argParser(parseChecksum),
+  new Option("--priority <p>", "upload_snap: snapshot, replica or no_sync (Qdrant's default: snapshot)").argParser(
+    parsePriority,
+  ),
 ];
 
 /**
  * Parses argv (without node and script) with commander. Help and version are written through `out`,
  * errors through `err`; nothing here exits the process.
  */
-export function parseArgs(argv: readonly string[], version: string, out: (s: string) => void, err: (s: string) => void): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  version: string,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): ParsedArgs {
   let parsed: ParsedArgs | undefined;
   const program = new Command("qdrant-backup-restore")
-    .description("Back up Qdrant collections to S3 and restore them onto other Qdrant hosts; a drop-in port of qdrant_backup_recovery.sh.\nSeveral tasks may be given; they run in order and stop at the first that fails.")
+    .description(
+      "Back up Qdrant collections to S3 and restore them onto other Qdrant hosts; a drop-in port of qdrant_backup_recovery.sh.\nSeveral tasks may be given; they run in order and stop at the first that fails.",
+    )
     .usage("[options] <task> [more tasks...]")
     .version(version, "-V, --version")
     .option("--state-dir <dir>", "directory of the state files (env QDRANT_STATE_DIR; default: current directory)")
@@ -104,11 +131,18 @@ export function parseArgs(argv: readonly string[], version: string, out: (s: str
     .option("--json", "print one JSON summary on stdout", false)
     .option("-q, --quiet", "log only warnings and errors", false)
     .option("-v, --verbose", "log every Qdrant and S3 request (method, host, path, status, ms) and stacks", false)
-    .option("--break-lock", "remove another run's lock on the state directory (and its lease in the bucket) first; only when that run is gone", false)
+    .option(
+      "--break-lock",
+      "remove another run's lock on the state directory (and its lease in the bucket) first; only when that run is gone",
+      false,
+    )
     .configureOutput({ writeOut: out, writeErr: err })
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)")
-    .addHelpText("after", `\nVariables are read from the environment and from ./.env (or --env-file). Run '<task> --help' for the variables a task reads.\n${exitCodesHelp()}`);
+    .addHelpText(
+      "after",
+      `\nVariables are read from the environment and from ./.env (or --env-file). Run '<task> --help' for the variables a task reads.\n${exitCodesHelp()}`,
+    );
 
   for (const task of TASKS) {
     const cmd = program
@@ -126,8 +160,16 @@ export function parseArgs(argv: readonly string[], version: string, out: (s: str
         if (t) tasks.push(t);
         else unknown.push(name);
       }
-      if (unknown.length) throw new ConfigError(unknown.map((u) => `unknown task "${u}" (tasks: ${TASKS.map((t) => t.name).join(", ")})`));
-      parsed = { kind: "run", tasks, options: { ...opts, bkp: opts.bkp ?? false }, global: program.opts<GlobalOptions>() };
+      if (unknown.length)
+        throw new ConfigError(
+          unknown.map((u) => `unknown task "${u}" (tasks: ${TASKS.map((t) => t.name).join(", ")})`),
+        );
+      parsed = {
+        kind: "run",
+        tasks,
+        options: { ...opts, bkp: opts.bkp ?? false },
+        global: program.opts<GlobalOptions>(),
+      };
     });
     cmd.configureOutput({ writeOut: out, writeErr: err }).exitOverride();
   }

@@ -19,10 +19,21 @@ export interface Closer {
  * Never throws.
  * @returns whether everything closed in time
  */
-export async function closeWithin(closers: readonly Closer[], deadlineMs: number, log: Pick<Logger, "warn">): Promise<boolean> {
+export async function closeWithin(
+  closers: readonly Closer[],
+  deadlineMs: number,
+  log: Pick<Logger, "warn">,
+): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const open = new Set(closers);
-  const closed = Promise.all(closers.map((c) => c.close().catch(() => undefined).finally(() => open.delete(c)))).then(() => true);
+  const closed = Promise.all(
+    closers.map((c) =>
+      c
+        .close()
+        .catch(() => undefined)
+        .finally(() => open.delete(c)),
+    ),
+  ).then(() => true);
   // A timer that keeps the process alive: the deadline itself must not let the event loop run dry.
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
   const inTime = await Promise.race([closed, late]);

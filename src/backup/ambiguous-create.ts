@@ -44,30 +44,42 @@ export async function createSnapshotResolved(
         : await qdrant.createSnapshot(host, target.collection, config.waitOnTask);
     } catch (err) {
       if (!(err instanceof QdrantError) || !err.ambiguous || deps.signal.aborted) throw err;
-      log.warn(`${err.message}; the node may have made the ${what} anyway: looking at its snapshots before creating again`);
+      log.warn(
+        `${err.message}; the node may have made the ${what} anyway: looking at its snapshots before creating again`,
+      );
       const made = await waitForNewSnapshot(deps, host, target, before);
       if (made !== undefined) {
         log.warn(`Adopted ${made.name}, the ${what} made by the request whose answer was lost (not created again)`);
         return { status: "ok", snapshot: made };
       }
       if (attempt >= config.retries) throw err;
-      log.warn(`No new ${what} appeared within ${Math.round(config.verifyTimeoutMs / 1000)} s (QDRANT_VERIFY_TIMEOUT): creating it again (retry ${attempt + 1} of ${config.retries})`);
+      log.warn(
+        `No new ${what} appeared within ${Math.round(config.verifyTimeoutMs / 1000)} s (QDRANT_VERIFY_TIMEOUT): creating it again (retry ${attempt + 1} of ${config.retries})`,
+      );
     }
   }
 }
 
 /** The node's snapshots of `target`. */
 function list(deps: CreateDeps, host: string, target: CreateTarget): Promise<SnapshotDescription[]> {
-  return target.kind === "full" ? deps.qdrant.listFullSnapshots(host) : deps.qdrant.listSnapshots(host, target.collection);
+  return target.kind === "full"
+    ? deps.qdrant.listFullSnapshots(host)
+    : deps.qdrant.listSnapshots(host, target.collection);
 }
 
 /** Polls the node's listing until a snapshot not in `before` appears (the newest, when several), or the deadline. */
-async function waitForNewSnapshot(deps: CreateDeps, host: string, target: CreateTarget, before: ReadonlySet<string>): Promise<SnapshotDescription | undefined> {
+async function waitForNewSnapshot(
+  deps: CreateDeps,
+  host: string,
+  target: CreateTarget,
+  before: ReadonlySet<string>,
+): Promise<SnapshotDescription | undefined> {
   const deadline = Date.now() + deps.config.verifyTimeoutMs;
   let delay = FIRST_POLL_MS;
   for (;;) {
     const fresh = (await list(deps, host, target)).filter((s) => !before.has(s.name));
-    if (fresh.length > 0) return fresh.sort((a, b) => (a.creation_time ?? "").localeCompare(b.creation_time ?? "")).at(-1);
+    if (fresh.length > 0)
+      return fresh.sort((a, b) => (a.creation_time ?? "").localeCompare(b.creation_time ?? "")).at(-1);
     const left = deadline - Date.now();
     if (left <= 0) return undefined;
     await sleep(Math.min(delay, left), deps.signal);

@@ -54,7 +54,9 @@ export function createFactCollector(deps: Pick<Deps, "qdrant" | "log">): FactCol
     if (found === undefined) {
       found = deps.qdrant.getVersion(host).catch((err: unknown) => {
         if (isFatal(err)) throw err;
-        deps.log.warn(`Cannot read the Qdrant version of ${host} (the backup metadata will not name it): ${describeError(err)}`);
+        deps.log.warn(
+          `Cannot read the Qdrant version of ${host} (the backup metadata will not name it): ${describeError(err)}`,
+        );
         return undefined;
       });
       versions.set(host, found);

@@ -28,7 +28,11 @@ export interface CreateSnapRun {
  */
 export function listedHere(ctx: CreateSnapRun, host: string, collection: string): boolean {
   if (!ctx.listedHosts.has(host) || ctx.listedOn.has(key(host, collection))) return true;
-  notice(ctx, `not-listed ${host}`, `${host} is asked only for the collections it listed in the collections file; the others are skipped there`);
+  notice(
+    ctx,
+    `not-listed ${host}`,
+    `${host} is asked only for the collections it listed in the collections file; the others are skipped there`,
+  );
   ctx.tally.add("skipped", { host, collection });
   return false;
 }

@@ -28,7 +28,12 @@ export async function snapshotOn(ctx: CreateSnapRun, host: string, collection: s
       // create's lost answer would be judged by. When they cannot be read the snapshot is taken anyway: a backup
       // without metadata beats none.
       const collectFacts = async (): Promise<void> => {
-        facts = ctx.facts ? await ctx.facts.collect(host, collection).then((ok) => ({ ok }), (error: unknown) => ({ error })) : undefined;
+        facts = ctx.facts
+          ? await ctx.facts.collect(host, collection).then(
+              (ok) => ({ ok }),
+              (error: unknown) => ({ error }),
+            )
+          : undefined;
         if (facts && "error" in facts) {
           // A 404 on a host that did not list the collection: skipped below without asking for a snapshot too.
           if (isFatal(facts.error) || isNotListedHere(ctx, host, collection, facts.error)) throw facts.error;
@@ -40,7 +45,12 @@ export async function snapshotOn(ctx: CreateSnapRun, host: string, collection: s
       const out = await createSnapshotResolved(deps, host, { kind: "collection", collection }, collectFacts);
       if (out.status === "accepted") {
         log.info(`Snapshot of ${collection} on ${host} accepted (wait=false); it will be listed once Qdrant finishes`);
-        if (ctx.facts) notice(ctx, "accepted", "Snapshots accepted with wait=false have no name yet: no backup metadata is written for them");
+        if (ctx.facts)
+          notice(
+            ctx,
+            "accepted",
+            "Snapshots accepted with wait=false have no name yet: no backup metadata is written for them",
+          );
         tally.add("accepted", { host, collection });
         return undefined;
       }
@@ -61,9 +71,10 @@ export async function snapshotOn(ctx: CreateSnapRun, host: string, collection: s
       tally.add("skipped", { host, collection });
       return;
     }
-    const what = snap === undefined
-      ? `Snapshot of ${collection} on ${host} failed`
-      : `Transfer of snapshot ${snap.name} of ${collection} from ${host} failed (the node keeps it; nothing is stored)`;
+    const what =
+      snap === undefined
+        ? `Snapshot of ${collection} on ${host} failed`
+        : `Transfer of snapshot ${snap.name} of ${collection} from ${host} failed (the node keeps it; nothing is stored)`;
     log.error(`${what}: ${describeError(err)}`);
     tally.add("failed", { host, collection, ...(snap ? { snapshot: snap.name } : {}), error: describeError(err) });
     return;
@@ -73,11 +84,24 @@ export async function snapshotOn(ctx: CreateSnapRun, host: string, collection: s
   await deps.state.append("snapshots", { host, collection, snapshot: name });
   log.info(`Created snapshot ${name} of ${collection} on ${host}`);
   const problems: string[] = [];
-  if (!ctx.facts) notice(ctx, "no-destination", "No backup destination (QDRANT_S3_BUCKET_NAME or QDRANT_BACKUP_DIR): no backup metadata is written");
+  if (!ctx.facts)
+    notice(
+      ctx,
+      "no-destination",
+      "No backup destination (QDRANT_S3_BUCKET_NAME or QDRANT_BACKUP_DIR): no backup metadata is written",
+    );
   if (facts) {
     try {
       if ("error" in facts) throw facts.error;
-      const meta = buildCollectionMetadata({ host, collection, snapshot: name, facts: facts.ok, size: placed.size, sha256: placed.sha256, createdAt: deps.clock() });
+      const meta = buildCollectionMetadata({
+        host,
+        collection,
+        snapshot: name,
+        facts: facts.ok,
+        size: placed.size,
+        sha256: placed.sha256,
+        createdAt: deps.clock(),
+      });
       await writeMetadata(deps.store(), collectionSnapshotKey(collection, name), meta);
     } catch (err) {
       // Not fatal even for a destination error: the snapshot exists and is recorded; recover_snap checks a
@@ -94,7 +118,8 @@ export async function snapshotOn(ctx: CreateSnapRun, host: string, collection: s
       if (isFatal(err)) throw err;
       // The snapshot was just created here, so a 404 means it is gone already: typically a retried delete whose
       // first attempt was carried out but its answer lost. The copy is deleted, which is all that was asked.
-      if (err instanceof QdrantError && err.status === 404) log.info(`Deleted ${name} of ${collection} from ${host} (transferred and verified; it was already gone)`);
+      if (err instanceof QdrantError && err.status === 404)
+        log.info(`Deleted ${name} of ${collection} from ${host} (transferred and verified; it was already gone)`);
       else problems.push(`the node's copy was not deleted after the verified transfer: ${describeError(err)}`);
     }
   }
@@ -114,7 +139,9 @@ async function countAfter(deps: Deps, host: string, collection: string): Promise
     return { pointsCountAfter: await deps.qdrant.countPoints(host, collection) };
   } catch (err) {
     if (isFatal(err)) throw err;
-    deps.log.warn(`Cannot count the points of ${collection} on ${host} after its snapshot (the backup metadata holds the count before it only, which a restore must then match exactly): ${describeError(err)}`);
+    deps.log.warn(
+      `Cannot count the points of ${collection} on ${host} after its snapshot (the backup metadata holds the count before it only, which a restore must then match exactly): ${describeError(err)}`,
+    );
     return {};
   }
 }

@@ -92,7 +92,9 @@ export interface ArchiveHandlers {
 export async function readFullArchive(source: Readable, what: string, handlers: ArchiveHandlers): Promise<void> {
   const extract = tar.extract();
   const broken = (err: unknown): ArchiveError =>
-    err instanceof ArchiveError ? err : new ArchiveError(`${what}: cannot read the archive: ${err instanceof Error ? err.message : String(err)}`);
+    err instanceof ArchiveError
+      ? err
+      : new ArchiveError(`${what}: cannot read the archive: ${err instanceof Error ? err.message : String(err)}`);
   let feedError: unknown;
   const feeding = pipeline(source, extract).catch((err: unknown) => void (feedError ??= err));
   const entries = extract[Symbol.asyncIterator]();
@@ -120,7 +122,12 @@ export async function readFullArchive(source: Readable, what: string, handlers: 
         }
         await handlers.onConfig(config);
       } else if (type === "file" && name.endsWith(".snapshot") && !name.includes("/")) {
-        await handlers.onSnapshot({ name, size: entry.header.size ?? 0, body: reader.body, archiveFailure: reader.failure });
+        await handlers.onSnapshot({
+          name,
+          size: entry.header.size ?? 0,
+          body: reader.body,
+          archiveFailure: reader.failure,
+        });
       } else if (type !== "directory") {
         handlers.onOther?.(name, type);
       }

@@ -17,7 +17,13 @@ import { describeError, isFatal, key } from "./task/items.js";
 import type { Tally } from "./task/tally.js";
 import type { Deps } from "./task/deps.js";
 import { QdrantError } from "../qdrant/errors.js";
-import { ArchiveError, collectionOfInnerSnapshot, readFullArchive, type FullSnapshotConfig, type InnerSnapshot } from "./full-archive.js";
+import {
+  ArchiveError,
+  collectionOfInnerSnapshot,
+  readFullArchive,
+  type FullSnapshotConfig,
+  type InnerSnapshot,
+} from "./full-archive.js";
 import type { FullArchiveSource } from "./full-source.js";
 
 /** `(host, snapshot column)` → status of the history rows that count as done (`ok`, `accepted`). */
@@ -35,7 +41,13 @@ export async function readDone(deps: Pick<Deps, "state">): Promise<DoneMap> {
 type Outcome = "ok" | "accepted" | "failed";
 
 /** Restores `archive` onto `host`; every outcome is recorded and tallied. Throws only fatal errors. */
-export async function restoreFullSnapshot(deps: Deps, tally: Tally, archive: FullArchiveSource, host: string, done: DoneMap): Promise<void> {
+export async function restoreFullSnapshot(
+  deps: Deps,
+  tally: Tally,
+  archive: FullArchiveSource,
+  host: string,
+  done: DoneMap,
+): Promise<void> {
   const { log } = deps;
   if (done.has(key(host, archive.id))) {
     log.info(`${archive.id} is already restored on ${host}; skipped`);
@@ -49,7 +61,11 @@ export async function restoreFullSnapshot(deps: Deps, tally: Tally, archive: Ful
     if (!(err instanceof ArchiveError || err instanceof QdrantError) || isFatal(err)) throw err;
     // The archive could not be opened or read to its end: nothing after the break point is restored, no alias made.
     log.error(`Restoring ${archive.name} on ${host} stopped: ${describeError(err)}`);
-    await deps.state.append("failedSnapshotRecovery", { host, snapshot: archive.id, status: err instanceof QdrantError ? err.code : "archive_unreadable" });
+    await deps.state.append("failedSnapshotRecovery", {
+      host,
+      snapshot: archive.id,
+      status: err instanceof QdrantError ? err.code : "archive_unreadable",
+    });
     tally.add("failed", { host, snapshot: archive.id, kind: "archive", error: describeError(err) });
   }
 }
@@ -73,21 +89,33 @@ class HostRestore {
   async restore(): Promise<void> {
     await this.pass(undefined);
     const config = this.config;
-    if (config === undefined) throw new ArchiveError(`${this.archive.location}: no config.json in the archive (truncated, or not a full snapshot)`);
+    if (config === undefined)
+      throw new ArchiveError(
+        `${this.archive.location}: no config.json in the archive (truncated, or not a full snapshot)`,
+      );
     // Inner files with names outside Qdrant's rule are read again, now that the mapping is known.
     const mapped = new Set(config.collections.values());
     const again = new Set([...this.deferred].filter((file) => mapped.has(file)));
-    for (const file of this.deferred) if (!mapped.has(file)) this.deps.log.warn(`${this.archive.name}: ${file} is not in its config.json; skipped`);
+    for (const file of this.deferred)
+      if (!mapped.has(file)) this.deps.log.warn(`${this.archive.name}: ${file} is not in its config.json; skipped`);
     if (again.size > 0) {
-      this.deps.log.info(`Reading ${this.archive.name} again for ${again.size} inner snapshots named outside Qdrant's rule`);
+      this.deps.log.info(
+        `Reading ${this.archive.name} again for ${again.size} inner snapshots named outside Qdrant's rule`,
+      );
       await this.pass(again);
     }
     await this.checkMapping(config);
     const aliasesOk = await this.createAliases(config);
     const allOk = [...config.collections.keys()].every((c) => this.outcomes.get(c) === "ok");
     if (allOk && aliasesOk) {
-      await this.deps.state.append("snapshotRecoveryHistory", { host: this.host, snapshot: this.archive.id, status: "ok" });
-      this.deps.log.info(`Restored ${this.archive.name} on ${this.host}: ${config.collections.size} collections, ${config.aliases.size} aliases`);
+      await this.deps.state.append("snapshotRecoveryHistory", {
+        host: this.host,
+        snapshot: this.archive.id,
+        status: "ok",
+      });
+      this.deps.log.info(
+        `Restored ${this.archive.name} on ${this.host}: ${config.collections.size} collections, ${config.aliases.size} aliases`,
+      );
     }
   }
 
@@ -98,7 +126,9 @@ class HostRestore {
       onConfig: (config) => void (this.config = config),
       onSnapshot: async (inner) => {
         if (only !== undefined && !only.has(inner.name)) return;
-        const collection = this.config ? fileToCollection(this.config, inner.name) : collectionOfInnerSnapshot(inner.name);
+        const collection = this.config
+          ? fileToCollection(this.config, inner.name)
+          : collectionOfInnerSnapshot(inner.name);
         if (collection === undefined) {
           if (this.config) this.deps.log.warn(`${this.archive.name}: ${inner.name} is not in its config.json; skipped`);
           else this.deferred.add(inner.name);
@@ -107,7 +137,8 @@ class HostRestore {
         this.seen.set(inner.name, collection);
         await this.restoreCollection(collection, inner);
       },
-      onOther: (name, type) => this.deps.log.warn(`${this.archive.name}: unexpected ${type} entry ${JSON.stringify(name)}; skipped`),
+      onOther: (name, type) =>
+        this.deps.log.warn(`${this.archive.name}: unexpected ${type} entry ${JSON.stringify(name)}; skipped`),
     });
   }
 
@@ -123,13 +154,22 @@ class HostRestore {
     }
     let outcome: "ok" | "accepted";
     try {
-      outcome = await qdrant.uploadSnapshot(host, { collection }, inner.body, { filename: inner.name, size: inner.size, priority: "snapshot", wait: config.waitOnTask });
+      outcome = await qdrant.uploadSnapshot(host, { collection }, inner.body, {
+        filename: inner.name,
+        size: inner.size,
+        priority: "snapshot",
+        wait: config.waitOnTask,
+      });
     } catch (err) {
       const broken = inner.archiveFailure();
       if (broken) throw broken; // the archive broke under the upload: the host-level failure says so
       if (isFatal(err)) throw err;
       log.error(`Recovery of ${collection} from ${snapshot} on ${host} failed: ${describeError(err)}`);
-      await state.append("failedSnapshotRecovery", { host, snapshot, status: err instanceof QdrantError ? err.code : "failed" });
+      await state.append("failedSnapshotRecovery", {
+        host,
+        snapshot,
+        status: err instanceof QdrantError ? err.code : "failed",
+      });
       this.outcomes.set(collection, "failed");
       this.tally.add("failed", { host, snapshot, collection, kind: "collection", error: describeError(err) });
       return;
@@ -137,7 +177,10 @@ class HostRestore {
     await state.append("snapshotRecoveryHistory", { host, snapshot, status: outcome });
     this.done.set(key(host, snapshot), outcome);
     this.outcomes.set(collection, outcome);
-    if (outcome === "accepted") log.info(`Recovery of ${collection} from ${snapshot} on ${host} accepted (wait=false); its aliases follow on the next run`);
+    if (outcome === "accepted")
+      log.info(
+        `Recovery of ${collection} from ${snapshot} on ${host} accepted (wait=false); its aliases follow on the next run`,
+      );
     else log.info(`Recovered ${collection} from ${snapshot} on ${host}`);
     this.tally.add(outcome === "ok" ? "done" : "accepted", { host, snapshot, collection, kind: "collection" });
   }
@@ -147,9 +190,10 @@ class HostRestore {
     for (const [collection, file] of config.collections) {
       const got = this.seen.get(file);
       if (got === collection) continue;
-      const problem = got === undefined
-        ? `config.json lists ${file} for ${collection}, but the archive has no such entry`
-        : `${file} was restored as ${got}, but config.json maps it to ${collection}`;
+      const problem =
+        got === undefined
+          ? `config.json lists ${file} for ${collection}, but the archive has no such entry`
+          : `${file} was restored as ${got}, but config.json maps it to ${collection}`;
       const snapshot = `${this.archive.id}/${collection}`;
       this.deps.log.error(`${this.archive.location}: ${problem}`);
       await this.deps.state.append("failedSnapshotRecovery", { host: this.host, snapshot, status: "not_in_archive" });
@@ -165,7 +209,8 @@ class HostRestore {
     let allOk = true;
     // Aliases an earlier run recorded created on this host (pointing to the same collection) are not created again.
     const doneOn = new Set<string>();
-    for (const r of await state.read("aliasRecoveryHistory")) if (aliasDoneHost(r.status) === host) doneOn.add(key(r.alias, r.collection));
+    for (const r of await state.read("aliasRecoveryHistory"))
+      if (aliasDoneHost(r.status) === host) doneOn.add(key(r.alias, r.collection));
     for (const [alias, collection] of [...config.aliases].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const item = { host, snapshot: this.archive.id, collection, alias, kind: "alias" };
       const outcome = this.outcomes.get(collection);
@@ -176,7 +221,9 @@ class HostRestore {
       if (outcome !== "ok") {
         allOk = false;
         if (outcome === "accepted") {
-          log.info(`Alias ${alias} -> ${collection} on ${host} waits until ${collection} is recovered (wait=false); run again`);
+          log.info(
+            `Alias ${alias} -> ${collection} on ${host} waits until ${collection} is recovered (wait=false); run again`,
+          );
           this.tally.add("skipped", item);
         } else {
           log.error(`Alias ${alias} -> ${collection} not created on ${host}: ${collection} was not restored`);

@@ -27,7 +27,11 @@ export interface FullTransfer {
  * the API allows.
  * @throws QdrantError / ChecksumMismatchError for this item; UpstreamError (fatal) when the destination fails
  */
-export async function transferFullSnapshot(deps: Deps, host: string, snapshot: SnapshotDescription): Promise<FullTransfer> {
+export async function transferFullSnapshot(
+  deps: Deps,
+  host: string,
+  snapshot: SnapshotDescription,
+): Promise<FullTransfer> {
   const { config, log, qdrant } = deps;
   const aliases = (await qdrant.listAliases(host)).map((a) => `${a.alias_name} -> ${a.collection_name}`).sort();
   let qdrantVersion: string | undefined;

@@ -17,7 +17,9 @@ import { codeOf, cureFor, describeSystemError, syncDir } from "../lib/fs.js";
  */
 export class LocalFileError extends ToolError {
   constructor(what: string, file: string, cause: unknown) {
-    super(`cannot ${what} ${file}: ${describeSystemError(cause)}${cureFor(cause, path.dirname(file))}`, EXIT.partial, { cause });
+    super(`cannot ${what} ${file}: ${describeSystemError(cause)}${cureFor(cause, path.dirname(file))}`, EXIT.partial, {
+      cause,
+    });
   }
 }
 
@@ -98,7 +100,9 @@ export async function commitFile(partial: string, file: string): Promise<void> {
 /** The target file exists already: it is never overwritten (exit 2: the operator chooses another --file). */
 export class FileExistsError extends ConfigError {
   constructor(file: string, detail?: string) {
-    super(`${file} exists already${detail ? ` and ${detail}` : ""}; it is not overwritten: remove it or choose another --file`);
+    super(
+      `${file} exists already${detail ? ` and ${detail}` : ""}; it is not overwritten: remove it or choose another --file`,
+    );
   }
 }
 

@@ -82,20 +82,28 @@ export function parseMetadata(v: unknown): BackupMetadata {
     if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new Error(`"${k}" is not a whole number >= 0`);
     return n;
   };
-  if (o["format"] !== METADATA_FORMAT) throw new Error(`unsupported format ${JSON.stringify(o["format"])} (this tool reads ${METADATA_FORMAT})`);
+  if (o["format"] !== METADATA_FORMAT)
+    throw new Error(`unsupported format ${JSON.stringify(o["format"])} (this tool reads ${METADATA_FORMAT})`);
   const kind = str("kind");
   if (kind !== "collection" && kind !== "shard" && kind !== "full") throw new Error(`unknown kind "${kind}"`);
   const source = o["source"];
-  if (typeof source !== "object" || source === null || typeof (source as Record<string, unknown>)["host"] !== "string") {
+  if (
+    typeof source !== "object" ||
+    source === null ||
+    typeof (source as Record<string, unknown>)["host"] !== "string"
+  ) {
     throw new Error(`"source.host" is not a string`);
   }
   const peerId = (source as Record<string, unknown>)["peerId"];
   const aliases = o["aliases"];
-  if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === "string")) throw new Error(`"aliases" is not a list of strings`);
+  if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === "string"))
+    throw new Error(`"aliases" is not a list of strings`);
   const config = o["collectionConfig"];
-  if (config !== undefined && (typeof config !== "object" || config === null || Array.isArray(config))) throw new Error(`"collectionConfig" is not an object`);
+  if (config !== undefined && (typeof config !== "object" || config === null || Array.isArray(config)))
+    throw new Error(`"collectionConfig" is not an object`);
   const sha = o["sha256"];
-  if (sha !== undefined && (typeof sha !== "string" || !/^[0-9a-f]{64}$/.test(sha))) throw new Error(`"sha256" is not 64 lowercase hex digits`);
+  if (sha !== undefined && (typeof sha !== "string" || !/^[0-9a-f]{64}$/.test(sha)))
+    throw new Error(`"sha256" is not 64 lowercase hex digits`);
   const size = optNum("size");
   if (size === undefined) throw new Error(`"size" is missing`);
   return {

@@ -13,9 +13,15 @@ import type { Deps } from "./task/deps.js";
  * appended to `pruned_snapshots` right after it succeeds (a state file that cannot be written ends the run).
  * @returns the failures, one line each (empty when every copy is gone)
  */
-export async function deleteEverywhere(deps: Deps, candidate: Candidate, store: SnapshotStore | undefined, metadataKeys: ReadonlySet<string>): Promise<string[]> {
+export async function deleteEverywhere(
+  deps: Deps,
+  candidate: Candidate,
+  store: SnapshotStore | undefined,
+  metadataKeys: ReadonlySet<string>,
+): Promise<string[]> {
   const errors: string[] = [];
-  const record = (location: string, key: string) => deps.state.append("prunedSnapshots", { location, key, deleted_at: deps.clock().toISOString() });
+  const record = (location: string, key: string) =>
+    deps.state.append("prunedSnapshots", { location, key, deleted_at: deps.clock().toISOString() });
   const places = [...candidate.places].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "store" ? -1 : 1));
   for (const place of places) {
     const where = placeName(place, store);
@@ -25,7 +31,9 @@ export async function deleteEverywhere(deps: Deps, candidate: Candidate, store: 
     } catch (err) {
       if (err instanceof InterruptedError) throw err;
       if (place.kind === "node" && err instanceof QdrantError && err.status === 404) {
-        deps.log.info(`${candidate.key} is no longer on ${place.host} (already deleted, or the node's S3 storage is the destination)`);
+        deps.log.info(
+          `${candidate.key} is no longer on ${place.host} (already deleted, or the node's S3 storage is the destination)`,
+        );
         continue;
       }
       errors.push(`${where}: ${describeError(err)}`);
@@ -54,7 +62,9 @@ export async function deleteEverywhere(deps: Deps, candidate: Candidate, store: 
 export async function deleteOrphanedMetadata(deps: Deps, store: SnapshotStore, inventory: Inventory): Promise<void> {
   const listed = new Set([...inventory.groups.values()].flatMap((g) => g.candidates.map((c) => c.key)));
   const orphans = new Set(
-    (await deps.state.read("prunedSnapshots")).map((r) => metadataKeyOf(r.key)).filter((m) => inventory.metadataKeys.has(m)),
+    (await deps.state.read("prunedSnapshots"))
+      .map((r) => metadataKeyOf(r.key))
+      .filter((m) => inventory.metadataKeys.has(m)),
   );
   for (const candidate of listed) orphans.delete(metadataKeyOf(candidate));
   for (const key of [...orphans].sort()) {
@@ -66,8 +76,14 @@ export async function deleteOrphanedMetadata(deps: Deps, store: SnapshotStore, i
       deps.log.warn(`Cannot delete ${key}, the metadata of a snapshot deleted earlier: ${describeError(err)}`);
       continue;
     }
-    await deps.state.append("prunedSnapshots", { location: store.location, key, deleted_at: deps.clock().toISOString() });
-    deps.log.info(`Deleted ${key} from ${store.location}: the metadata of a snapshot an earlier run deleted (it was interrupted before its metadata)`);
+    await deps.state.append("prunedSnapshots", {
+      location: store.location,
+      key,
+      deleted_at: deps.clock().toISOString(),
+    });
+    deps.log.info(
+      `Deleted ${key} from ${store.location}: the metadata of a snapshot an earlier run deleted (it was interrupted before its metadata)`,
+    );
   }
 }
 

@@ -68,7 +68,9 @@ export function peerOfSnapshotName(collection: string, name: string): string {
 
 /** True for Qdrant's shard snapshot names of `collection`: `{collection}-shard-{n}-{ts}.snapshot`. */
 export function isShardSnapshotNameOf(collection: string, name: string): boolean {
-  return name.startsWith(`${collection}-`) && new RegExp(`^shard-\\d+-${STAMP}$`).test(name.slice(collection.length + 1));
+  return (
+    name.startsWith(`${collection}-`) && new RegExp(`^shard-\\d+-${STAMP}$`).test(name.slice(collection.length + 1))
+  );
 }
 
 /** True for Qdrant's full-storage snapshot names, `full-snapshot-{ts}.snapshot`. */
@@ -78,7 +80,9 @@ export function isFullSnapshotName(name: string): boolean {
 
 /** A plain `*.snapshot` file name (no path, not hidden). */
 function isSnapshotFileName(name: string): boolean {
-  return name.endsWith(".snapshot") && name.length > ".snapshot".length && !name.startsWith(".") && !/[/\\\0]/.test(name);
+  return (
+    name.endsWith(".snapshot") && name.length > ".snapshot".length && !name.startsWith(".") && !/[/\\\0]/.test(name)
+  );
 }
 
 /**
@@ -104,7 +108,11 @@ export function classifyKey(key: string): LayoutSnapshot | undefined {
   if (head === FULL_SNAPSHOTS_PREFIX && parts.length === 3 && a && b) {
     const host = decodeKeySegment(a);
     const name = decodeKeySegment(b);
-    if (!isSnapshotFileName(name) || `${FULL_SNAPSHOTS_PREFIX}/${encodeKeySegment(host)}/${encodeKeySegment(name)}` !== key) return undefined;
+    if (
+      !isSnapshotFileName(name) ||
+      `${FULL_SNAPSHOTS_PREFIX}/${encodeKeySegment(host)}/${encodeKeySegment(name)}` !== key
+    )
+      return undefined;
     return { key, name, group: { kind: "full", host } };
   }
   return undefined;
@@ -117,7 +125,11 @@ export function classifyKey(key: string): LayoutSnapshot | undefined {
  */
 export function placeNodeCollectionSnapshot(collection: string, name: string): LayoutSnapshot | undefined {
   if (!isSnapshotFileName(name) || isShardSnapshotNameOf(collection, name)) return undefined;
-  return { key: collectionSnapshotKey(collection, name), name, group: { kind: "collection", collection, peer: peerOfSnapshotName(collection, name) } };
+  return {
+    key: collectionSnapshotKey(collection, name),
+    name,
+    group: { kind: "collection", collection, peer: peerOfSnapshotName(collection, name) },
+  };
 }
 
 /**

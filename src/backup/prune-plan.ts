@@ -31,7 +31,12 @@ export interface GroupPlan {
  * `force` (nothing of that group is deleted then).
  * @throws Error when the plan would delete the group's newest snapshot (a bug: retention always keeps it)
  */
-export function planGroup(inventory: GroupInventory, policy: KeepPolicy, maxDeletePct: number, force: boolean): GroupPlan {
+export function planGroup(
+  inventory: GroupInventory,
+  policy: KeepPolicy,
+  maxDeletePct: number,
+  force: boolean,
+): GroupPlan {
   const byKey = new Map(inventory.candidates.map((c) => [c.key, c]));
   const decisions = applyRetention(
     inventory.candidates.map((c) => ({ id: c.key, time: c.time })),
@@ -43,7 +48,8 @@ export function planGroup(inventory: GroupInventory, policy: KeepPolicy, maxDele
     return { candidate, keep: d.keep, reasons: d.reasons };
   });
   const newest = snapshots.find((s) => s.candidate.time !== undefined);
-  if (newest !== undefined && !newest.keep) throw new Error(`prune plan would delete the newest snapshot ${newest.candidate.key}`);
+  if (newest !== undefined && !newest.keep)
+    throw new Error(`prune plan would delete the newest snapshot ${newest.candidate.key}`);
 
   const label = describeGroup(inventory.group);
   const deletions = snapshots.filter((s) => !s.keep).map((s) => s.candidate);

@@ -16,11 +16,19 @@ import { mapPool } from "../lib/pool.js";
 import type { SnapshotRef } from "../qdrant/client.js";
 import { FULL_SNAPSHOTS_PREFIX, METADATA_PREFIX, SNAPSHOTS_PREFIX } from "../core/keys.js";
 import type { SnapshotStore } from "../store/types.js";
-import { classifyKey, groupId, placeNodeCollectionSnapshot, placeNodeFullSnapshot, type LayoutSnapshot, type PruneGroup } from "./prune-layout.js";
+import {
+  classifyKey,
+  groupId,
+  placeNodeCollectionSnapshot,
+  placeNodeFullSnapshot,
+  type LayoutSnapshot,
+  type PruneGroup,
+} from "./prune-layout.js";
 import { parseCreationTime, parseSnapshotTime } from "./retention.js";
 
 /** Where one copy of a snapshot is: the destination (under the candidate's key), or a node (through its API). */
-export type Place = { readonly kind: "store" } | { readonly kind: "node"; readonly host: string; readonly ref: SnapshotRef };
+export type Place =
+  { readonly kind: "store" } | { readonly kind: "node"; readonly host: string; readonly ref: SnapshotRef };
 
 /** One snapshot as prune_snap sees it: its key, group, time and every place it was listed. */
 export interface Candidate extends LayoutSnapshot {
@@ -47,7 +55,11 @@ export interface Inventory {
  * Lists the destination (`store`, when there is one) and `nodes`, and merges what they hold.
  * @throws UpstreamError (exit 4) naming what could not be listed; InterruptedError when aborted
  */
-export async function listInventory(deps: Deps, store: SnapshotStore | undefined, nodes: readonly string[]): Promise<Inventory> {
+export async function listInventory(
+  deps: Deps,
+  store: SnapshotStore | undefined,
+  nodes: readonly string[],
+): Promise<Inventory> {
   const groups = new Map<string, GroupInventory>();
   const byKey = new Map<string, Candidate>();
   const add = (snap: LayoutSnapshot, place: Place, fallback: Date | undefined): void => {
@@ -100,10 +112,20 @@ async function listNode(deps: Deps, host: string): Promise<NodeEntry[]> {
     collections,
     deps.config.concurrency,
     async (collection) => {
-      const list = await listing(`the snapshots of ${collection} on ${host}`, () => qdrant.listSnapshots(host, collection));
+      const list = await listing(`the snapshots of ${collection} on ${host}`, () =>
+        qdrant.listSnapshots(host, collection),
+      );
       return list.flatMap((s): NodeEntry[] => {
         const snap = placeNodeCollectionSnapshot(collection, s.name);
-        return snap ? [{ snap, place: { kind: "node", host, ref: { kind: "collection", collection, name: s.name } }, created: parseCreationTime(s.creation_time) }] : [];
+        return snap
+          ? [
+              {
+                snap,
+                place: { kind: "node", host, ref: { kind: "collection", collection, name: s.name } },
+                created: parseCreationTime(s.creation_time),
+              },
+            ]
+          : [];
       });
     },
     deps.signal,
@@ -111,7 +133,15 @@ async function listNode(deps: Deps, host: string): Promise<NodeEntry[]> {
   const fulls = await listing(`the full snapshots of ${host}`, () => qdrant.listFullSnapshots(host));
   const fullEntries = fulls.flatMap((s): NodeEntry[] => {
     const snap = placeNodeFullSnapshot(host, s.name);
-    return snap ? [{ snap, place: { kind: "node", host, ref: { kind: "full", name: s.name } }, created: parseCreationTime(s.creation_time) }] : [];
+    return snap
+      ? [
+          {
+            snap,
+            place: { kind: "node", host, ref: { kind: "full", name: s.name } },
+            created: parseCreationTime(s.creation_time),
+          },
+        ]
+      : [];
   });
   return [...perCollection.flat(), ...fullEntries];
 }
@@ -122,7 +152,10 @@ async function listing<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
-    throw new UpstreamError(`prune_snap: cannot list ${what}: ${describeError(err)}; refusing to prune, nothing was deleted`, { cause: err });
+    throw new UpstreamError(
+      `prune_snap: cannot list ${what}: ${describeError(err)}; refusing to prune, nothing was deleted`,
+      { cause: err },
+    );
   }
 }
 

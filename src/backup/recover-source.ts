@@ -59,20 +59,28 @@ export async function recoverFromStore(
     let location: string;
     try {
       // Presigned right before the call, so a long queue cannot eat the URL's lifetime.
-      if (!store.presignGet) throw new Error(`${store.location} cannot give restore hosts a URL; use QDRANT_RECOVER_VIA=upload`);
+      if (!store.presignGet)
+        throw new Error(`${store.location} cannot give restore hosts a URL; use QDRANT_RECOVER_VIA=upload`);
       location = await store.presignGet(snap.key, config.linkExpirySeconds);
     } catch (err) {
       if (signal.aborted) throw err;
       throw new RecoverySourceError("presign_failed", err instanceof Error ? err.message : String(err), { cause: err });
     }
-    return qdrant.recoverSnapshot(host, snap.collection, { location, priority: "snapshot", ...checksum }, config.waitOnTask);
+    return qdrant.recoverSnapshot(
+      host,
+      snap.collection,
+      { location, priority: "snapshot", ...checksum },
+      config.waitOnTask,
+    );
   }
   return retry(() => uploadFromStore(deps, host, snap, checksum), {
     retries: config.retries,
     signal,
     classify: (err) => retryDecision(err, "changes"),
     onRetry: (err, attempt, delayMs) =>
-      deps.log.warn(`${err instanceof Error ? err.message : String(err)}; upload retry ${attempt + 1} of ${config.retries} in ${Math.round(delayMs)} ms`),
+      deps.log.warn(
+        `${err instanceof Error ? err.message : String(err)}; upload retry ${attempt + 1} of ${config.retries} in ${Math.round(delayMs)} ms`,
+      ),
   });
 }
 
@@ -108,7 +116,11 @@ async function uploadFromStore(
     });
   } catch (err) {
     if (readError && !signal.aborted) {
-      throw new RecoverySourceError("store-read", `reading ${store.location}/${snap.key} for ${host} failed: ${readError.message}`, { cause: err });
+      throw new RecoverySourceError(
+        "store-read",
+        `reading ${store.location}/${snap.key} for ${host} failed: ${readError.message}`,
+        { cause: err },
+      );
     }
     throw err;
   } finally {
@@ -126,7 +138,8 @@ async function uploadFromStore(
  */
 export function recoveryFailureStatus(err: unknown): string {
   if (err instanceof RecoverySourceError) return err.status;
-  if (err instanceof QdrantError) return err.status === 400 && /checksum mismatch/i.test(err.detail) ? "checksum" : err.code;
+  if (err instanceof QdrantError)
+    return err.status === 400 && /checksum mismatch/i.test(err.detail) ? "checksum" : err.code;
   return "failed";
 }
 
@@ -141,17 +154,29 @@ export interface MetadataLookup {
  * metadata of this snapshot is a `problem` (logged once here): the recovery goes on without a checksum, and its check
  * fails. Destination failures (UpstreamError) are thrown.
  */
-export async function lookUpMetadata(deps: Pick<Deps, "store" | "log">, collection: string, snapshot: string): Promise<MetadataLookup> {
+export async function lookUpMetadata(
+  deps: Pick<Deps, "store" | "log">,
+  collection: string,
+  snapshot: string,
+): Promise<MetadataLookup> {
   try {
     const metadata = await readMetadata(deps.store(), collectionSnapshotKey(collection, snapshot));
     if (metadata === undefined) return {};
-    if (metadata.kind !== "collection" || metadata.snapshot !== snapshot || (metadata.collection !== undefined && metadata.collection !== collection)) {
-      throw new Error(`backup metadata of ${snapshot} describes the ${metadata.kind} snapshot ${metadata.snapshot}${metadata.collection ? ` of ${metadata.collection}` : ""}`);
+    if (
+      metadata.kind !== "collection" ||
+      metadata.snapshot !== snapshot ||
+      (metadata.collection !== undefined && metadata.collection !== collection)
+    ) {
+      throw new Error(
+        `backup metadata of ${snapshot} describes the ${metadata.kind} snapshot ${metadata.snapshot}${metadata.collection ? ` of ${metadata.collection}` : ""}`,
+      );
     }
     return { metadata };
   } catch (err) {
     if (isFatal(err)) throw err;
-    deps.log.warn(`${describeError(err)}; recovering ${snapshot} without a checksum, and its check after recovery will fail`);
+    deps.log.warn(
+      `${describeError(err)}; recovering ${snapshot} without a checksum, and its check after recovery will fail`,
+    );
     return { problem: describeError(err) };
   }
 }

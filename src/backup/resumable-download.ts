@@ -72,8 +72,14 @@ export async function downloadToFile(
     {
       retries: opts.retries,
       signal: opts.signal,
-      classify: (err) => ({ retry: err instanceof QdrantError ? err.retryable : err instanceof ShortBodyError || !(err instanceof ToolError) }),
-      onRetry: (err, n) => opts.log.warn(`download of ${source.what} failed (${(err as Error).message}); resuming, retry ${n + 1} of ${opts.retries}`),
+      classify: (err) => ({
+        retry:
+          err instanceof QdrantError ? err.retryable : err instanceof ShortBodyError || !(err instanceof ToolError),
+      }),
+      onRetry: (err, n) =>
+        opts.log.warn(
+          `download of ${source.what} failed (${(err as Error).message}); resuming, retry ${n + 1} of ${opts.retries}`,
+        ),
     },
   );
   if (!result) throw new Error("download finished without a result");
@@ -82,7 +88,9 @@ export async function downloadToFile(
     await removeFile(partial);
     if (resumedFrom > 0) {
       // The kept bytes may be stale (another snapshot's, or damaged): once more from the start; a second mismatch fails.
-      opts.log.warn(`${source.what}: SHA-256 mismatch after resuming at byte ${resumedFrom}; ${partial} deleted, downloading again from the start`);
+      opts.log.warn(
+        `${source.what}: SHA-256 mismatch after resuming at byte ${resumedFrom}; ${partial} deleted, downloading again from the start`,
+      );
       return downloadToFile(source, file, opts);
     }
     throw new ChecksumMismatchError(`${source.what} → ${file}`, opts.expected.toLowerCase(), sha256);
@@ -128,7 +136,10 @@ async function attempt(
   if (opened.total !== undefined && size < opened.total) throw new ShortBodyError(source.what, size, opened.total);
   if (opened.total !== undefined && size > opened.total) {
     await removeFile(partial);
-    throw new ToolError(`${source.what}: got ${size} bytes, more than the ${opened.total} announced; ${partial} deleted`, EXIT.partial);
+    throw new ToolError(
+      `${source.what}: got ${size} bytes, more than the ${opened.total} announced; ${partial} deleted`,
+      EXIT.partial,
+    );
   }
   return { size, hash };
 }

@@ -22,13 +22,24 @@ export interface Placed {
  * (Qdrant's S3 snapshot storage on the same bucket, or its snapshots directory inside QDRANT_BACKUP_DIR): copying
  * would rewrite the object onto itself, and deleting "the node's copy" would delete the backup. Nothing is copied then.
  */
-export async function place(ctx: CreateSnapRun, host: string, collection: string, snap: SnapshotDescription): Promise<Placed> {
+export async function place(
+  ctx: CreateSnapRun,
+  host: string,
+  collection: string,
+  snap: SnapshotDescription,
+): Promise<Placed> {
   const { deps } = ctx;
   const store = deps.store();
   const target = collectionSnapshotKey(collection, snap.name);
   const existing = await store.head(target);
-  if (existing !== undefined && existing.size === snap.size && (await holdsChecksum(store, target, snap.checksum ?? undefined))) {
-    const kept = deps.config.deleteAfterTransfer ? "; QDRANT_DELETE_AFTER_TRANSFER is ignored for them (it would delete the backup)" : "";
+  if (
+    existing !== undefined &&
+    existing.size === snap.size &&
+    (await holdsChecksum(store, target, snap.checksum ?? undefined))
+  ) {
+    const kept = deps.config.deleteAfterTransfer
+      ? "; QDRANT_DELETE_AFTER_TRANSFER is ignored for them (it would delete the backup)"
+      : "";
     notice(ctx, `in-place ${host}`, `${host} stores its snapshots in ${store.location} itself: not copied${kept}`);
     return { size: snap.size, sha256: snap.checksum ?? undefined, inPlace: true };
   }
@@ -37,10 +48,15 @@ export async function place(ctx: CreateSnapRun, host: string, collection: string
   if (result.size !== snap.size) {
     // Without a checksum (S3-stored snapshots) or a Content-Length (chunked answers), the size is the last check.
     await store.delete(target);
-    throw new ToolError(`${host} ${snap.name} → ${store.location}/${target}: ${result.size} bytes arrived, Qdrant reported ${snap.size}`, EXIT.partial);
+    throw new ToolError(
+      `${host} ${snap.name} → ${store.location}/${target}: ${result.size} bytes arrived, Qdrant reported ${snap.size}`,
+      EXIT.partial,
+    );
   }
   const checked = snap.checksum ? "matches Qdrant's checksum" : "Qdrant gave no checksum";
-  deps.log.info(`Transferred ${snap.name} of ${collection} from ${host} to ${store.location}/${target}: ${result.size} bytes, SHA-256 ${result.sha256} (${checked})`);
+  deps.log.info(
+    `Transferred ${snap.name} of ${collection} from ${host} to ${store.location}/${target}: ${result.size} bytes, SHA-256 ${result.sha256} (${checked})`,
+  );
   return { ...result, inPlace: false };
 }
 

@@ -18,7 +18,12 @@ const nothingFrom = (start: number): OpenedBytes => ({ body: Readable.from([]), 
  * than the snapshot).
  * @param listedSize the snapshot's size in the node's listing, when it was listed
  */
-export function nodeSource(qdrant: QdrantClient, host: string, ref: SnapshotRef, listedSize: number | undefined): ByteSource {
+export function nodeSource(
+  qdrant: QdrantClient,
+  host: string,
+  ref: SnapshotRef,
+  listedSize: number | undefined,
+): ByteSource {
   const open = async (start: number): Promise<OpenedBytes> => {
     if (listedSize !== undefined && start > listedSize) return open(0);
     if (listedSize !== undefined && start > 0 && start === listedSize) return nothingFrom(start);

@@ -82,12 +82,21 @@ export async function transferSnapshot(
         body.destroy();
         if (broken === undefined || deps.signal.aborted) throw err;
         const detail = `download broke off after ${digest().size} bytes: ${broken instanceof Error ? broken.message : String(broken)}`;
-        throw new QdrantError("transport", "GET", host, snapshotPath(ref), undefined, detail, undefined, { cause: broken });
+        throw new QdrantError("transport", "GET", host, snapshotPath(ref), undefined, detail, undefined, {
+          cause: broken,
+        });
       }
       const got = digest();
       if (download.length !== undefined && got.size !== download.length) {
         await store.delete(key);
-        throw new QdrantError("transport", "GET", host, ref.name, 200, `transfer ended after ${got.size} of ${download.length} bytes`);
+        throw new QdrantError(
+          "transport",
+          "GET",
+          host,
+          ref.name,
+          200,
+          `transfer ended after ${got.size} of ${download.length} bytes`,
+        );
       }
       return got;
     },
@@ -95,7 +104,10 @@ export async function transferSnapshot(
       retries: deps.config.retries,
       signal: deps.signal,
       classify: (err) => ({ retry: err instanceof QdrantError ? err.retryable : !(err instanceof ToolError) }),
-      onRetry: (err, attempt) => deps.log.warn(`transfer ${what} failed (${(err as Error).message}); retry ${attempt + 1} of ${deps.config.retries}`),
+      onRetry: (err, attempt) =>
+        deps.log.warn(
+          `transfer ${what} failed (${(err as Error).message}); retry ${attempt + 1} of ${deps.config.retries}`,
+        ),
     },
   );
   if (expected !== undefined && expected.toLowerCase() !== result.sha256) {

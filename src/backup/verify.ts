@@ -70,13 +70,16 @@ export interface CountRange {
  * larger, widened by `tolerancePct` percent on each side (deletes and updates between the counts can leave the
  * snapshot slightly outside it). Undefined when the metadata has no count.
  */
-export function countRange(meta: Pick<BackupMetadata, "pointsCount" | "pointsCountAfter">, tolerancePct: number): CountRange | undefined {
+export function countRange(
+  meta: Pick<BackupMetadata, "pointsCount" | "pointsCountAfter">,
+  tolerancePct: number,
+): CountRange | undefined {
   const before = meta.pointsCount;
   if (before === undefined) return undefined;
   const after = meta.pointsCountAfter ?? before;
   if (after === before) return { min: before, max: before, live: false };
   // Rounded to 6 decimals first, so that 20 × 1.1 is 22, not 22.000000000000004 rounded up to 23.
-  const scaled = (n: number, pct: number) => Number((n * (100 + pct) / 100).toFixed(6));
+  const scaled = (n: number, pct: number) => Number(((n * (100 + pct)) / 100).toFixed(6));
   return {
     min: Math.max(0, Math.floor(scaled(Math.min(before, after), -tolerancePct))),
     max: Math.ceil(scaled(Math.max(before, after), tolerancePct)),
@@ -108,22 +111,37 @@ export async function verifyRecovery(
       ? `counted ${expected.pointsCount} before and ${expected.pointsCountAfter} after the snapshot (written to meanwhile): ` +
         `expected ${range.min} to ${range.max} (QDRANT_VERIFY_TOLERANCE_PCT=${options.tolerancePct})`
       : `says ${range.min}`;
-    throw new VerificationError("count", `${where} holds ${count} points; the backup metadata of ${expected.snapshot} ${said}`);
+    throw new VerificationError(
+      "count",
+      `${where} holds ${count} points; the backup metadata of ${expected.snapshot} ${said}`,
+    );
   }
   const want = vectorsOf(expected.collectionConfig);
   if (want !== undefined) {
     const got = vectorsOf(info.config);
     if (!sameJson(got, want)) {
-      throw new VerificationError("vectors", `${where} has vectors config ${JSON.stringify(got) ?? "none"}; the backup metadata of ${expected.snapshot} says ${JSON.stringify(want)}`);
+      throw new VerificationError(
+        "vectors",
+        `${where} has vectors config ${JSON.stringify(got) ?? "none"}; the backup metadata of ${expected.snapshot} says ${JSON.stringify(want)}`,
+      );
     }
   }
   const points = await check("scroll", where, () => deps.qdrant.scrollPoints(host, collection, SCROLL_LIMIT));
-  if (count > 0 && points.length === 0) throw new VerificationError("scroll", `${where}: a scroll with payloads returned no points, though it counts ${count}`);
+  if (count > 0 && points.length === 0)
+    throw new VerificationError(
+      "scroll",
+      `${where}: a scroll with payloads returned no points, though it counts ${count}`,
+    );
   return { checked: "full", pointsCount: count, optimizersTriggered: triggered };
 }
 
 /** Polls the status until green; triggers the optimizers once when grey; red, or still not green at the deadline, fails. */
-async function waitForGreen(deps: VerifyDeps, host: string, collection: string, timeoutMs: number): Promise<{ info: CollectionInfo; triggered: boolean }> {
+async function waitForGreen(
+  deps: VerifyDeps,
+  host: string,
+  collection: string,
+  timeoutMs: number,
+): Promise<{ info: CollectionInfo; triggered: boolean }> {
   const where = `${collection} on ${host}`;
   const deadline = Date.now() + timeoutMs;
   let delay = FIRST_POLL_MS;
@@ -131,7 +149,8 @@ async function waitForGreen(deps: VerifyDeps, host: string, collection: string, 
   for (;;) {
     const info = await check("status", where, () => deps.qdrant.getCollection(host, collection));
     if (info.status === "green") return { info, triggered };
-    if (info.status === "red") throw new VerificationError("status", `${where} is red: an operation on it failed (see its optimizer_status)`);
+    if (info.status === "red")
+      throw new VerificationError("status", `${where} is red: an operation on it failed (see its optimizer_status)`);
     if (info.status === "grey" && !triggered) {
       // Grey: optimizations are pending but not running (typical right after a restore); an update starts them.
       await check("status", where, () => deps.qdrant.triggerOptimizers(host, collection));
@@ -140,7 +159,10 @@ async function waitForGreen(deps: VerifyDeps, host: string, collection: string, 
     }
     const left = deadline - Date.now();
     if (left <= 0) {
-      throw new VerificationError("timeout", `${where} is still ${info.status}, not green, after ${Math.round(timeoutMs / 1000)} s (QDRANT_VERIFY_TIMEOUT)`);
+      throw new VerificationError(
+        "timeout",
+        `${where} is still ${info.status}, not green, after ${Math.round(timeoutMs / 1000)} s (QDRANT_VERIFY_TIMEOUT)`,
+      );
     }
     await sleep(Math.min(delay, left), deps.signal);
     delay = Math.min(delay * 2, MAX_POLL_MS);
@@ -152,7 +174,8 @@ async function check<T>(reason: VerifyReason, where: string, fn: () => Promise<T
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof QdrantError && !err.refused) throw new VerificationError(reason, `${where}: ${reason} check failed: ${err.message}`, { cause: err });
+    if (err instanceof QdrantError && !err.refused)
+      throw new VerificationError(reason, `${where}: ${reason} check failed: ${err.message}`, { cause: err });
     throw err;
   }
 }
@@ -160,7 +183,9 @@ async function check<T>(reason: VerifyReason, where: string, fn: () => Promise<T
 /** `config.params.vectors` of a collection config, or undefined. */
 function vectorsOf(config: Record<string, unknown> | undefined): unknown {
   const params = config?.["params"];
-  return typeof params === "object" && params !== null && !Array.isArray(params) ? (params as Record<string, unknown>)["vectors"] : undefined;
+  return typeof params === "object" && params !== null && !Array.isArray(params)
+    ? (params as Record<string, unknown>)["vectors"]
+    : undefined;
 }
 
 /** Structural equality of JSON values, object key order ignored. */

@@ -24,40 +24,60 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   const { config, log } = deps;
   const metadata = checkDestination(config);
   const tally = new Tally("create_snap");
-  if (config.deleteAfterTransfer && !config.transfer) log.warn("QDRANT_DELETE_AFTER_TRANSFER=true has no effect without QDRANT_SNAPSHOT_TRANSFER=true");
+  if (config.deleteAfterTransfer && !config.transfer)
+    log.warn("QDRANT_DELETE_AFTER_TRANSFER=true has no effect without QDRANT_SNAPSHOT_TRANSFER=true");
   const rows = await ensureCollections(deps, "create_snap");
   const collections = distinct(rows.map((r) => r.collection));
   const peers: PeerMap | undefined = config.discoverPeers ? await discoverPeers(deps) : undefined;
   const ctx: CreateSnapRun = {
-    deps, tally, peers, facts: metadata ? createFactCollector(deps) : undefined,
-    listedOn: new Set(rows.map((r) => key(r.host, r.collection))), listedHosts: new Set(rows.map((r) => r.host)), once: new Set(),
+    deps,
+    tally,
+    peers,
+    facts: metadata ? createFactCollector(deps) : undefined,
+    listedOn: new Set(rows.map((r) => key(r.host, r.collection))),
+    listedHosts: new Set(rows.map((r) => r.host)),
+    once: new Set(),
   };
   // One scheduler for every host (lib/host-scheduler.ts): QDRANT_PER_HOST_CONCURRENCY per host, QDRANT_CONCURRENCY in all,
   // and a slow host does not hold back another's work (within the admission window); each collection's index orders the work.
-  const scheduler = createHostScheduler({ perHost: config.perHostConcurrency, total: config.concurrency, signal: deps.signal, fatal: isFatal });
+  const scheduler = createHostScheduler({
+    perHost: config.perHostConcurrency,
+    total: config.concurrency,
+    signal: deps.signal,
+    fatal: isFatal,
+  });
   // Calls made before a collection's host tasks are queued (peers, status without metadata): bounded, outside the slots.
   const before = createLimiter(config.concurrency);
   // The status check asks a host that lists the collection (independent sources hold different collections).
   const statusHost = new Map<string, string>();
   for (const r of rows) if (!statusHost.has(r.collection) && r.host) statusHost.set(r.collection, r.host);
 
-  await runAdmitted(collections, scheduler, admissionWindow(config.concurrency), async (collection, index) => {
-    // With metadata, the status comes with each host's facts (no call of its own); see snapshotOn.
-    if (!ctx.facts) await before(() => warnIfNotGreen(deps, statusHost.get(collection) ?? config.sourceHosts[0]!, collection));
-    let targets: readonly string[];
-    try {
-      targets = peers ? await before(() => peersOfCollection(deps, peers, collection)) : config.sourceHosts;
-    } catch (err) {
-      if (isFatal(err)) throw err;
-      log.error(`Cannot find the peers of ${collection}: ${describeError(err)}`);
-      tally.add("failed", { collection, error: describeError(err) });
-      return;
-    }
-    if (!peers) targets = targets.filter((host) => listedHere(ctx, host, collection));
-    // Count, snapshot and transfer of one host run in one of its slots: a host holds at most
-    // QDRANT_PER_HOST_CONCURRENCY snapshots in the making, and as many transfers.
-    await settleAll(targets.map((host) => snapshotOn(ctx, host, collection, (work) => scheduler.run(host, index, work))));
-  }, deps.signal);
+  await runAdmitted(
+    collections,
+    scheduler,
+    admissionWindow(config.concurrency),
+    async (collection, index) => {
+      // With metadata, the status comes with each host's facts (no call of its own); see snapshotOn.
+      if (!ctx.facts)
+        await before(() => warnIfNotGreen(deps, statusHost.get(collection) ?? config.sourceHosts[0]!, collection));
+      let targets: readonly string[];
+      try {
+        targets = peers ? await before(() => peersOfCollection(deps, peers, collection)) : config.sourceHosts;
+      } catch (err) {
+        if (isFatal(err)) throw err;
+        log.error(`Cannot find the peers of ${collection}: ${describeError(err)}`);
+        tally.add("failed", { collection, error: describeError(err) });
+        return;
+      }
+      if (!peers) targets = targets.filter((host) => listedHere(ctx, host, collection));
+      // Count, snapshot and transfer of one host run in one of its slots: a host holds at most
+      // QDRANT_PER_HOST_CONCURRENCY snapshots in the making, and as many transfers.
+      await settleAll(
+        targets.map((host) => snapshotOn(ctx, host, collection, (work) => scheduler.run(host, index, work))),
+      );
+    },
+    deps.signal,
+  );
 
   const into = config.transfer ? `, transferred to ${deps.store().location}` : "";
   return tally.finish(`Snapshots created: ${tally.done}, accepted: ${tally.accepted}, failed: ${tally.failed}${into}`);
@@ -71,7 +91,9 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
 function checkDestination(config: Config): boolean {
   const problems: string[] = [];
   if (config.transfer && !config.waitOnTask) {
-    problems.push("create_snap: QDRANT_SNAPSHOT_TRANSFER=true needs QDRANT_WAIT_ON_TASK=true (a snapshot accepted with wait=false has no name yet, so it cannot be transferred)");
+    problems.push(
+      "create_snap: QDRANT_SNAPSHOT_TRANSFER=true needs QDRANT_WAIT_ON_TASK=true (a snapshot accepted with wait=false has no name yet, so it cannot be transferred)",
+    );
   }
   const wanted = config.transfer || config.s3.bucket !== undefined || config.backupDir !== undefined;
   if (wanted) {
@@ -90,7 +112,8 @@ function checkDestination(config: Config): boolean {
 async function warnIfNotGreen(deps: Deps, host: string, collection: string): Promise<void> {
   try {
     const info = await deps.qdrant.getCollection(host, collection);
-    if (info.status !== "green") deps.log.warn(`Collection ${collection} on ${host} is ${info.status}, not green; snapshotting anyway`);
+    if (info.status !== "green")
+      deps.log.warn(`Collection ${collection} on ${host} is ${info.status}, not green; snapshotting anyway`);
   } catch (err) {
     if (isFatal(err)) throw err;
     deps.log.warn(`Cannot read the status of ${collection} on ${host}: ${describeError(err)}`);

@@ -38,18 +38,34 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const req = parseRequest(options, deps.config);
   const tally = new Tally("download_snap");
   const name = req.ref.name;
-  const where: Record<string, string> = req.from.kind === "node" ? { host: req.from.host } : { location: deps.store().location, key: req.from.key };
+  const where: Record<string, string> =
+    req.from.kind === "node" ? { host: req.from.host } : { location: deps.store().location, key: req.from.key };
   const item = { ...where, snapshot: name, file: req.file };
   try {
     const { source, expected } = await openSource(req, options, deps);
     if ((await fileSize(req.file)) !== undefined) return await skipExisting(req.file, expected, tally, item, deps);
-    const got = await downloadToFile(source, req.file, { expected: expected.sha256, retries: deps.config.retries, signal: deps.signal, log });
+    const got = await downloadToFile(source, req.file, {
+      expected: expected.sha256,
+      retries: deps.config.retries,
+      signal: deps.signal,
+      log,
+    });
     const verified = expected.sha256 === undefined ? "no" : expected.from;
     if (expected.sha256 === undefined) {
-      log.warn(`${req.file} is unverified: no checksum is known for ${source.what} (pass --checksum <sha256> to verify it); its SHA-256 is ${got.sha256}`);
+      log.warn(
+        `${req.file} is unverified: no checksum is known for ${source.what} (pass --checksum <sha256> to verify it); its SHA-256 is ${got.sha256}`,
+      );
     }
-    log.info(`Downloaded ${source.what} to ${req.file} (${got.size} bytes${got.resumedFrom > 0 ? `, resumed at byte ${got.resumedFrom}` : ""})`);
-    tally.add("done", { ...item, size: String(got.size), sha256: got.sha256, verified, resumedFrom: String(got.resumedFrom) });
+    log.info(
+      `Downloaded ${source.what} to ${req.file} (${got.size} bytes${got.resumedFrom > 0 ? `, resumed at byte ${got.resumedFrom}` : ""})`,
+    );
+    tally.add("done", {
+      ...item,
+      size: String(got.size),
+      sha256: got.sha256,
+      verified,
+      resumedFrom: String(got.resumedFrom),
+    });
     const check = expected.sha256 === undefined ? "unverified: no checksum known" : `verified against ${expected.from}`;
     return tally.finish(`Downloaded ${name} to ${req.file}: ${got.size} bytes, SHA-256 ${got.sha256} (${check})`);
   } catch (err) {
@@ -67,16 +83,24 @@ function parseRequest(options: TaskOptions, config: Config): Request {
   const problems: string[] = [];
   const { snapshot, collection, shard, full, host, fromStore } = options;
   if (snapshot === undefined) problems.push("--snapshot <name> is required");
-  if (full && collection !== undefined) problems.push("--full and --collection contradict each other: a full-storage snapshot belongs to no collection");
-  if (full && shard !== undefined) problems.push("--full and --shard contradict each other: a full-storage snapshot has no shard");
-  if (!full && collection === undefined) problems.push("--collection <name> (or --full for a full-storage snapshot) is required");
+  if (full && collection !== undefined)
+    problems.push("--full and --collection contradict each other: a full-storage snapshot belongs to no collection");
+  if (full && shard !== undefined)
+    problems.push("--full and --shard contradict each other: a full-storage snapshot has no shard");
+  if (!full && collection === undefined)
+    problems.push("--collection <name> (or --full for a full-storage snapshot) is required");
   if (fromStore && host !== undefined && !full) {
-    problems.push("--host and --from-store contradict each other: a collection or shard snapshot is read from its key in the destination");
+    problems.push(
+      "--host and --from-store contradict each other: a collection or shard snapshot is read from its key in the destination",
+    );
   }
   if (fromStore && full && host === undefined) {
-    problems.push("--from-store with --full needs --host <url>: full snapshots are kept per source host (full_snapshots/{host:port}/)");
+    problems.push(
+      "--from-store with --full needs --host <url>: full snapshots are kept per source host (full_snapshots/{host:port}/)",
+    );
   }
-  if (!fromStore && host === undefined && config.sourceHosts.length === 0) problems.push("--host <url> or QDRANT_SOURCE_HOSTS is needed to download from a node");
+  if (!fromStore && host === undefined && config.sourceHosts.length === 0)
+    problems.push("--host <url> or QDRANT_SOURCE_HOSTS is needed to download from a node");
   if (options.file === undefined && snapshot !== undefined && !isPlainFileName(snapshot)) {
     problems.push(`--snapshot "${snapshot}" is not a plain file name; give --file <path> to say where to write it`);
   }
@@ -89,7 +113,15 @@ function parseRequest(options: TaskOptions, config: Config): Request {
       ? { kind: "shard", collection: collection!, shard, name }
       : { kind: "collection", collection: collection!, name };
   const from: Request["from"] = fromStore
-    ? { kind: "store", key: ref.kind === "full" ? fullSnapshotKey(host!, name) : ref.kind === "shard" ? shardSnapshotKey(ref.collection, ref.shard, name) : collectionSnapshotKey(ref.collection, name) }
+    ? {
+        kind: "store",
+        key:
+          ref.kind === "full"
+            ? fullSnapshotKey(host!, name)
+            : ref.kind === "shard"
+              ? shardSnapshotKey(ref.collection, ref.shard, name)
+              : collectionSnapshotKey(ref.collection, name),
+      }
     : { kind: "node", host: host ?? config.sourceHosts[0]! };
   // Relative to the CLI's working directory, where the operator expects `curl -O` to write.
   return { ref, from, file: path.resolve(config.cwd, options.file ?? name) };
@@ -100,9 +132,14 @@ function isPlainFileName(name: string): boolean {
 }
 
 /** The byte source and the expected checksum (--checksum, else the node's listing, else the backup metadata). */
-async function openSource(req: Request, options: TaskOptions, deps: Deps): Promise<{ source: ByteSource; expected: Expected }> {
+async function openSource(
+  req: Request,
+  options: TaskOptions,
+  deps: Deps,
+): Promise<{ source: ByteSource; expected: Expected }> {
   await checkDirectory(req.file);
-  const given = options.checksum === undefined ? undefined : { sha256: options.checksum.toLowerCase(), from: "--checksum" };
+  const given =
+    options.checksum === undefined ? undefined : { sha256: options.checksum.toLowerCase(), from: "--checksum" };
   if (req.from.kind === "store") {
     const store = deps.store();
     const source = storeSource(store, req.from.key);
@@ -111,12 +148,16 @@ async function openSource(req: Request, options: TaskOptions, deps: Deps): Promi
     return { source, expected: { sha256: meta?.sha256, from: "the backup metadata" } };
   }
   const { host } = req.from;
-  if (options.host === undefined && deps.config.sourceHosts.length > 1) deps.log.info(`Downloading from the first source host ${host} (--host chooses another)`);
+  if (options.host === undefined && deps.config.sourceHosts.length > 1)
+    deps.log.info(`Downloading from the first source host ${host} (--host chooses another)`);
   // The listing gives Qdrant's own checksum (local snapshot storage only) and the size, for resuming.
   const listed = (await listScope(deps, host, req.ref)).find((s) => s.name === req.ref.name);
   if (!listed) deps.log.warn(`${req.ref.name} is not in the snapshot listing of ${host}; trying to download it anyway`);
   const source = nodeSource(deps.qdrant, host, req.ref, listed?.size);
-  return { source, expected: given ?? { sha256: listed?.checksum?.toLowerCase() ?? undefined, from: "the node's checksum" } };
+  return {
+    source,
+    expected: given ?? { sha256: listed?.checksum?.toLowerCase() ?? undefined, from: "the node's checksum" },
+  };
 }
 
 function listScope(deps: Deps, host: string, ref: SnapshotRef) {
@@ -133,13 +174,22 @@ async function checkDirectory(file: string): Promise<void> {
 }
 
 /** `file` exists: done before when its SHA-256 is the expected one; otherwise it is never overwritten (exit 2). */
-async function skipExisting(file: string, expected: Expected, tally: Tally, item: Record<string, string>, deps: Deps): Promise<TaskSummary> {
+async function skipExisting(
+  file: string,
+  expected: Expected,
+  tally: Tally,
+  item: Record<string, string>,
+  deps: Deps,
+): Promise<TaskSummary> {
   if (expected.sha256 === undefined) throw new FileExistsError(file);
   const hash = createHash("sha256");
   const size = await hashFileInto(hash, file, deps.signal);
   const sha256 = hash.digest("hex");
-  if (sha256 !== expected.sha256) throw new FileExistsError(file, `its SHA-256 ${sha256} is not the expected ${expected.sha256} (${expected.from})`);
+  if (sha256 !== expected.sha256)
+    throw new FileExistsError(file, `its SHA-256 ${sha256} is not the expected ${expected.sha256} (${expected.from})`);
   deps.log.info(`${file} exists already with the expected SHA-256 (${expected.from}); nothing to download`);
   tally.add("skipped", { ...item, size: String(size), sha256, verified: expected.from, resumedFrom: "0" });
-  return tally.finish(`${file} is already downloaded: ${size} bytes, SHA-256 ${sha256} (verified against ${expected.from})`);
+  return tally.finish(
+    `${file} is already downloaded: ${size} bytes, SHA-256 ${sha256} (verified against ${expected.from})`,
+  );
 }

@@ -8,7 +8,9 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   const existing = await deps.state.read("collections");
   if (existing.length > 0) {
     for (const r of existing) tally.add("skipped", { host: r.host, collection: r.collection });
-    return tally.finish(`collections file already lists ${existing.length} collections; nothing fetched (run reset to start over)`);
+    return tally.finish(
+      `collections file already lists ${existing.length} collections; nothing fetched (run reset to start over)`,
+    );
   }
   const rows = await fetchCollections(deps);
   for (const r of rows) tally.add("done", { host: r.host, collection: r.collection });

@@ -24,7 +24,9 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
       if (seen === undefined) current.set(a.alias_name, a.collection_name);
       else if (seen === a.collection_name) tally.add("skipped", { collection: seen, alias: a.alias_name });
       else {
-        log.warn(`Alias ${a.alias_name} points to ${seen} on an earlier source host but to ${a.collection_name} on ${config.sourceHosts[i]}; keeping ${seen}`);
+        log.warn(
+          `Alias ${a.alias_name} points to ${seen} on an earlier source host but to ${a.collection_name} on ${config.sourceHosts[i]}; keeping ${seen}`,
+        );
       }
     }
   });
@@ -49,5 +51,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   }
   for (const r of fresh) tally.add("done", r);
   log.info(`Fetched ${lists.flat().length} aliases from ${config.sourceHosts.join(", ")}`);
-  return tally.finish(`Aliases saved: ${tally.done} new, ${tally.skipped} already saved${removed.length > 0 ? `, ${removed.length} removed at the source` : ""}`);
+  return tally.finish(
+    `Aliases saved: ${tally.done} new, ${tally.skipped} already saved${removed.length > 0 ? `, ${removed.length} removed at the source` : ""}`,
+  );
 }

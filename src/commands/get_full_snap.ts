@@ -30,41 +30,54 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   const recorded = new Set((await state.read("fullSnapshots")).map((r) => key(r.host, r.snapshot)));
   let others = 0;
 
-  await mapPool(distinct(config.sourceHosts), config.concurrency, async (host) => {
-    const names = new Set<string>();
-    try {
-      for (const s of await qdrant.listFullSnapshots(host)) names.add(s.name);
-    } catch (err) {
-      if (isFatal(err)) throw err;
-      log.error(`Listing full snapshots on ${host} failed: ${describeError(err)}`);
-      tally.add("failed", { host, error: describeError(err) });
-    }
-    if (fromStore) {
-      const prefix = fullSnapshotsPrefix(host);
-      for (const k of await deps.store().listKeys(prefix)) {
-        const rest = k.slice(prefix.length);
-        if (!rest.includes("/")) names.add(decodeKeySegment(rest));
+  await mapPool(
+    distinct(config.sourceHosts),
+    config.concurrency,
+    async (host) => {
+      const names = new Set<string>();
+      try {
+        for (const s of await qdrant.listFullSnapshots(host)) names.add(s.name);
+      } catch (err) {
+        if (isFatal(err)) throw err;
+        log.error(`Listing full snapshots on ${host} failed: ${describeError(err)}`);
+        tally.add("failed", { host, error: describeError(err) });
       }
-    }
-    const matching = [...names].filter((n) => {
-      if (isFullSnapshotName(n)) return keep(n);
-      others++;
-      return false;
-    });
-    matching.sort(compareSnapshotNames);
-    const fresh: string[] = [];
-    for (const snapshot of matching) {
-      if (recorded.has(key(host, snapshot))) tally.add("skipped", { host, snapshot });
-      else {
-        recorded.add(key(host, snapshot));
-        fresh.push(snapshot);
+      if (fromStore) {
+        const prefix = fullSnapshotsPrefix(host);
+        for (const k of await deps.store().listKeys(prefix)) {
+          const rest = k.slice(prefix.length);
+          if (!rest.includes("/")) names.add(decodeKeySegment(rest));
+        }
       }
-    }
-    await state.appendMany("fullSnapshots", fresh.map((snapshot) => ({ host, snapshot })));
-    for (const snapshot of fresh) tally.add("done", { host, snapshot });
-    if (matching.length === 0) log.info(`No matching full snapshots on ${host}`);
-  }, deps.signal);
+      const matching = [...names].filter((n) => {
+        if (isFullSnapshotName(n)) return keep(n);
+        others++;
+        return false;
+      });
+      matching.sort(compareSnapshotNames);
+      const fresh: string[] = [];
+      for (const snapshot of matching) {
+        if (recorded.has(key(host, snapshot))) tally.add("skipped", { host, snapshot });
+        else {
+          recorded.add(key(host, snapshot));
+          fresh.push(snapshot);
+        }
+      }
+      await state.appendMany(
+        "fullSnapshots",
+        fresh.map((snapshot) => ({ host, snapshot })),
+      );
+      for (const snapshot of fresh) tally.add("done", { host, snapshot });
+      if (matching.length === 0) log.info(`No matching full snapshots on ${host}`);
+    },
+    deps.signal,
+  );
 
-  if (others > 0) log.info(`Ignored ${others} listed objects that are not full snapshots (Qdrant's S3 snapshot storage lists every snapshot)`);
-  return tally.finish(`Full snapshots found: ${tally.done} new, ${tally.skipped} already recorded, failed: ${tally.failed}`);
+  if (others > 0)
+    log.info(
+      `Ignored ${others} listed objects that are not full snapshots (Qdrant's S3 snapshot storage lists every snapshot)`,
+    );
+  return tally.finish(
+    `Full snapshots found: ${tally.done} new, ${tally.skipped} already recorded, failed: ${tally.failed}`,
+  );
 }

@@ -1,7 +1,13 @@
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
 import { isShardSnapshotName } from "../core/keys.js";
-import { claimSnapshots, compareSnapshotNames, describeError, ensureCollections, isFatal } from "../backup/task/items.js";
+import {
+  claimSnapshots,
+  compareSnapshotNames,
+  describeError,
+  ensureCollections,
+  isFatal,
+} from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
@@ -20,26 +26,37 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   let shardSnapshots = 0;
   // Hosts sharing one bucket (S3 snapshot storage) all list the same objects: record each snapshot once.
   const seen = new Set<string>();
-  await mapPool(collections, config.concurrency, async ({ host, collection }) => {
-    try {
-      const all = await qdrant.listSnapshots(host, collection);
-      // With S3 snapshot storage Qdrant's listing also returns shard snapshots; they are not collection snapshots.
-      const names = all.map((s) => s.name).filter((n) => {
-        const shard = isShardSnapshotName(n);
-        if (shard) shardSnapshots++;
-        return !shard && keep(n);
-      });
-      names.sort(compareSnapshotNames);
-      const { fresh } = claimSnapshots(seen, collection, names);
-      await state.appendMany("snapshots", fresh.map((snapshot) => ({ host, collection, snapshot })));
-      for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
-      if (names.length === 0) log.info(`No matching snapshots of ${collection} on ${host}`);
-    } catch (err) {
-      if (isFatal(err)) throw err;
-      log.error(`Listing snapshots of ${collection} on ${host} failed: ${describeError(err)}`);
-      tally.add("failed", { host, collection, error: describeError(err) });
-    }
-  }, deps.signal);
-  if (shardSnapshots > 0) log.info(`Skipped ${shardSnapshots} shard snapshots (not restorable as collection snapshots)`);
+  await mapPool(
+    collections,
+    config.concurrency,
+    async ({ host, collection }) => {
+      try {
+        const all = await qdrant.listSnapshots(host, collection);
+        // With S3 snapshot storage Qdrant's listing also returns shard snapshots; they are not collection snapshots.
+        const names = all
+          .map((s) => s.name)
+          .filter((n) => {
+            const shard = isShardSnapshotName(n);
+            if (shard) shardSnapshots++;
+            return !shard && keep(n);
+          });
+        names.sort(compareSnapshotNames);
+        const { fresh } = claimSnapshots(seen, collection, names);
+        await state.appendMany(
+          "snapshots",
+          fresh.map((snapshot) => ({ host, collection, snapshot })),
+        );
+        for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
+        if (names.length === 0) log.info(`No matching snapshots of ${collection} on ${host}`);
+      } catch (err) {
+        if (isFatal(err)) throw err;
+        log.error(`Listing snapshots of ${collection} on ${host} failed: ${describeError(err)}`);
+        tally.add("failed", { host, collection, error: describeError(err) });
+      }
+    },
+    deps.signal,
+  );
+  if (shardSnapshots > 0)
+    log.info(`Skipped ${shardSnapshots} shard snapshots (not restorable as collection snapshots)`);
   return tally.finish(`Snapshots found: ${tally.done} in ${collections.length} collections, failed: ${tally.failed}`);
 }

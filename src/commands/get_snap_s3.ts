@@ -1,6 +1,11 @@
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
-import { collectionFromPrefix, collectionSnapshotsPrefix, SNAPSHOTS_PREFIX, snapshotNameFromKey } from "../core/keys.js";
+import {
+  collectionFromPrefix,
+  collectionSnapshotsPrefix,
+  SNAPSHOTS_PREFIX,
+  snapshotNameFromKey,
+} from "../core/keys.js";
 import type { Row } from "../state/files.js";
 import { claimSnapshots, compareSnapshotNames, key } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
@@ -24,26 +29,38 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
       const collection = collectionFromPrefix(p);
       return collection === undefined ? [] : [{ host: "", collection }];
     });
-    log.info(`collections file is empty; found ${collections.length} collections in ${store.location}/${SNAPSHOTS_PREFIX}/`);
+    log.info(
+      `collections file is empty; found ${collections.length} collections in ${store.location}/${SNAPSHOTS_PREFIX}/`,
+    );
   }
   const existing = new Set((await state.read("snapshots")).map((r) => key(r.collection, r.snapshot)));
   const keep = createSnapshotFilter(config.snapshotFilter);
 
-  await mapPool(collections, config.concurrency, async ({ host, collection }) => {
-    const prefix = collectionSnapshotsPrefix(collection);
-    const names = (await store.listKeys(prefix))
-      .map((k) => snapshotNameFromKey(k, prefix))
-      .filter((n): n is string => n !== undefined && keep(n))
-      .sort(compareSnapshotNames);
-    if (names.length === 0) {
-      log.info(`No matching snapshots of ${collection} in ${store.location}/${prefix}; skipping`);
-      return;
-    }
-    const { fresh, repeated } = claimSnapshots(existing, collection, names);
-    for (const snapshot of repeated) tally.add("skipped", { host, collection, snapshot });
-    await state.appendMany("snapshots", fresh.map((snapshot) => ({ host, collection, snapshot })));
-    for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
-  }, deps.signal);
+  await mapPool(
+    collections,
+    config.concurrency,
+    async ({ host, collection }) => {
+      const prefix = collectionSnapshotsPrefix(collection);
+      const names = (await store.listKeys(prefix))
+        .map((k) => snapshotNameFromKey(k, prefix))
+        .filter((n): n is string => n !== undefined && keep(n))
+        .sort(compareSnapshotNames);
+      if (names.length === 0) {
+        log.info(`No matching snapshots of ${collection} in ${store.location}/${prefix}; skipping`);
+        return;
+      }
+      const { fresh, repeated } = claimSnapshots(existing, collection, names);
+      for (const snapshot of repeated) tally.add("skipped", { host, collection, snapshot });
+      await state.appendMany(
+        "snapshots",
+        fresh.map((snapshot) => ({ host, collection, snapshot })),
+      );
+      for (const snapshot of fresh) tally.add("done", { host, collection, snapshot });
+    },
+    deps.signal,
+  );
   const where = store.kind === "s3" ? "S3" : "the backup directory";
-  return tally.finish(`Snapshots found in ${where}: ${tally.done} new, ${tally.skipped} already listed, in ${collections.length} collections`);
+  return tally.finish(
+    `Snapshots found in ${where}: ${tally.done} new, ${tally.skipped} already listed, in ${collections.length} collections`,
+  );
 }

@@ -29,7 +29,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const hasDestination = config.s3.bucket !== undefined || config.backupDir !== undefined;
   if (hasDestination) assertConfigured(config, "prune_snap", ["destination"]);
   else if (config.sourceHosts.length === 0) {
-    throw new ConfigError("prune_snap: nothing to prune: set QDRANT_S3_BUCKET_NAME or QDRANT_BACKUP_DIR (the destination) and/or QDRANT_SOURCE_HOSTS (the nodes)");
+    throw new ConfigError(
+      "prune_snap: nothing to prune: set QDRANT_S3_BUCKET_NAME or QDRANT_BACKUP_DIR (the destination) and/or QDRANT_SOURCE_HOSTS (the nodes)",
+    );
   }
   const store = hasDestination ? deps.store() : undefined;
   const nodes = await resolveNodes(deps);
@@ -42,7 +44,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
 
   const inventory = await listInventory(deps, store, nodes);
   if (inventory.ignored > 0) {
-    log.info(`${inventory.ignored} ${inventory.ignored === 1 ? "object" : "objects"} under snapshots/ and full_snapshots/ outside the snapshot layout: left alone`);
+    log.info(
+      `${inventory.ignored} ${inventory.ignored === 1 ? "object" : "objects"} under snapshots/ and full_snapshots/ outside the snapshot layout: left alone`,
+    );
   }
   const plans = [...inventory.groups.values()]
     .map((g) => planGroup(g, config.keep, config.pruneMaxDeletePct, options.force === true))
@@ -50,7 +54,12 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
 
   for (const plan of plans) report(deps, tally, plan, confirm, store);
   if (confirm) {
-    await mapPool(plans, config.concurrency, (plan) => deleteGroup(deps, tally, plan, store, inventory.metadataKeys), deps.signal);
+    await mapPool(
+      plans,
+      config.concurrency,
+      (plan) => deleteGroup(deps, tally, plan, store, inventory.metadataKeys),
+      deps.signal,
+    );
     if (store) await deleteOrphanedMetadata(deps, store, inventory);
   }
   if (store?.sweepPartials) await sweepPartials(deps, store, confirm);
@@ -66,7 +75,10 @@ async function resolveNodes(deps: Deps): Promise<string[]> {
     peers = await discoverPeers(deps);
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
-    throw new UpstreamError(`prune_snap: cannot list the peers of ${config.sourceHosts[0]}: ${describeError(err)}; refusing to prune, nothing was deleted`, { cause: err });
+    throw new UpstreamError(
+      `prune_snap: cannot list the peers of ${config.sourceHosts[0]}: ${describeError(err)}; refusing to prune, nothing was deleted`,
+      { cause: err },
+    );
   }
   return peers ? [...new Set(peers.values())] : [...config.sourceHosts];
 }
@@ -86,7 +98,13 @@ function report(deps: Deps, tally: Tally, plan: GroupPlan, confirm: boolean, sto
 }
 
 /** Deletes a group's condemned snapshots, oldest first, each from every place it was listed. */
-async function deleteGroup(deps: Deps, tally: Tally, plan: GroupPlan, store: SnapshotStore | undefined, metadataKeys: ReadonlySet<string>): Promise<void> {
+async function deleteGroup(
+  deps: Deps,
+  tally: Tally,
+  plan: GroupPlan,
+  store: SnapshotStore | undefined,
+  metadataKeys: ReadonlySet<string>,
+): Promise<void> {
   for (const candidate of [...plan.toDelete].reverse()) {
     if (deps.signal.aborted) throw new InterruptedError();
     const item = itemOf(plan, candidate, "delete", "", store);
@@ -103,7 +121,13 @@ async function deleteGroup(deps: Deps, tally: Tally, plan: GroupPlan, store: Sna
 }
 
 /** One item of the --json output. */
-function itemOf(plan: GroupPlan, c: Candidate, action: string, rules: string, store: SnapshotStore | undefined): Record<string, string> {
+function itemOf(
+  plan: GroupPlan,
+  c: Candidate,
+  action: string,
+  rules: string,
+  store: SnapshotStore | undefined,
+): Record<string, string> {
   return {
     group: plan.label,
     key: c.key,
@@ -122,9 +146,12 @@ function summarize(plans: readonly GroupPlan[], confirm: boolean, tally: Tally, 
   const refused = refusedPlans.length;
   const spared = refusedPlans.reduce((n, p) => n + p.snapshots.filter((s) => !s.keep).length, 0);
   const refusedText =
-    refused > 0 ? `, ${refused} ${refused === 1 ? "group" : "groups"} refused (${spared} more to delete, over ${maxPct}%; --force allows it)` : "";
+    refused > 0
+      ? `, ${refused} ${refused === 1 ? "group" : "groups"} refused (${spared} more to delete, over ${maxPct}%; --force allows it)`
+      : "";
   const groups = `${plans.length} ${plans.length === 1 ? "group" : "groups"}`;
-  if (!confirm) return `Dry run: ${condemned} of ${total} snapshots in ${groups} would be deleted, ${kept} kept${refusedText}; --confirm deletes them`;
+  if (!confirm)
+    return `Dry run: ${condemned} of ${total} snapshots in ${groups} would be deleted, ${kept} kept${refusedText}; --confirm deletes them`;
   return `Deleted ${tally.done} of ${total} snapshots in ${groups}, ${kept} kept, ${tally.failed - refused} failed${refusedText}`;
 }
 

@@ -6,7 +6,6 @@ import { describeError, isFatal, key, settleAll } from "../backup/task/items.js"
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
-
 /**
  * recover_colla: create every saved alias on every restore host (the script sent them to the first source host).
  * `collection_aliases` is a log where an alias's last row wins, so only that row is applied; an alias moved and
@@ -25,7 +24,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   }
   const history = await state.read("aliasRecoveryHistory");
   if (history.some((r) => r.status === "ok")) {
-    log.info("alias_recovery_history has rows from the bash tool (which created aliases on the source host); they are recovered again");
+    log.info(
+      "alias_recovery_history has rows from the bash tool (which created aliases on the source host); they are recovered again",
+    );
   }
   const doneOn = new Map<string, string>(); // (alias, host) → collection of the latest success
   for (const r of history) {
@@ -35,25 +36,30 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const target = new Map<string, string>(); // alias → collection of its last row
   for (const r of await state.read("collectionAliases")) target.set(r.alias, r.collection);
 
-  await mapPool([...target], config.concurrency, async ([alias, collection]) => {
-    await settleAll(
-      config.restoreHosts.map(async (host) => {
-        if (doneOn.get(key(alias, host)) === collection) {
-          tally.add("skipped", { host, collection, alias });
-          return;
-        }
-        try {
-          await qdrant.createAlias(host, collection, alias);
-          await state.append("aliasRecoveryHistory", { collection, alias, status: aliasDoneStatus(host) });
-          log.info(`Alias ${alias} -> ${collection} created on ${host}`);
-          tally.add("done", { host, collection, alias });
-        } catch (err) {
-          if (isFatal(err)) throw err;
-          log.error(`Alias ${alias} -> ${collection} on ${host} failed: ${describeError(err)}`);
-          tally.add("failed", { host, collection, alias, error: describeError(err) });
-        }
-      }),
-    );
-  }, deps.signal);
+  await mapPool(
+    [...target],
+    config.concurrency,
+    async ([alias, collection]) => {
+      await settleAll(
+        config.restoreHosts.map(async (host) => {
+          if (doneOn.get(key(alias, host)) === collection) {
+            tally.add("skipped", { host, collection, alias });
+            return;
+          }
+          try {
+            await qdrant.createAlias(host, collection, alias);
+            await state.append("aliasRecoveryHistory", { collection, alias, status: aliasDoneStatus(host) });
+            log.info(`Alias ${alias} -> ${collection} created on ${host}`);
+            tally.add("done", { host, collection, alias });
+          } catch (err) {
+            if (isFatal(err)) throw err;
+            log.error(`Alias ${alias} -> ${collection} on ${host} failed: ${describeError(err)}`);
+            tally.add("failed", { host, collection, alias, error: describeError(err) });
+          }
+        }),
+      );
+    },
+    deps.signal,
+  );
   return tally.finish(`Aliases recovered: ${tally.done}, already recovered: ${tally.skipped}, failed: ${tally.failed}`);
 }

@@ -27,13 +27,22 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const { config, log } = deps;
   assertConfigured(config, "recover_full_snap", ["restore"]);
   const tally = new Tally("recover_full_snap");
-  const archive = options.file !== undefined ? await fileSource(path.resolve(deps.config.cwd, options.file)) : await chooseArchive(options, deps);
+  const archive =
+    options.file !== undefined
+      ? await fileSource(path.resolve(deps.config.cwd, options.file))
+      : await chooseArchive(options, deps);
   const hosts = distinct(config.restoreHosts);
   log.info(`Restoring ${archive.name} from ${archive.location} onto ${hosts.join(", ")} (recorded as ${archive.id})`);
   const done = await readDone(deps);
-  await mapPool(hosts, config.concurrency, (host) => restoreFullSnapshot(deps, tally, archive, host, done), deps.signal);
+  await mapPool(
+    hosts,
+    config.concurrency,
+    (host) => restoreFullSnapshot(deps, tally, archive, host, done),
+    deps.signal,
+  );
 
-  const count = (kind: string, outcome: string) => tally.items.filter((i) => i["kind"] === kind && i["outcome"] === outcome).length;
+  const count = (kind: string, outcome: string) =>
+    tally.items.filter((i) => i["kind"] === kind && i["outcome"] === outcome).length;
   return tally.finish(
     `Full snapshot ${archive.name}: collections recovered: ${count("collection", "done")}, accepted: ${count("collection", "accepted")}, ` +
       `aliases created: ${count("alias", "done")}, already restored: ${tally.skipped}, failed: ${tally.failed}`,
@@ -45,7 +54,9 @@ async function chooseArchive(options: TaskOptions, deps: Deps): Promise<FullArch
   const { config, log, state } = deps;
   if (await state.isEmpty("fullSnapshots")) {
     if (config.sourceHosts.length === 0) {
-      throw new ConfigError("recover_full_snap: full_snapshots is empty and QDRANT_SOURCE_HOSTS is not set to list them; run create_full_snap or get_full_snap first, or pass --file <archive>");
+      throw new ConfigError(
+        "recover_full_snap: full_snapshots is empty and QDRANT_SOURCE_HOSTS is not set to list them; run create_full_snap or get_full_snap first, or pass --file <archive>",
+      );
     }
     log.info("full_snapshots is empty; listing the source hosts first (get_full_snap)");
     const listed = await getFullSnap(options, deps);
@@ -69,7 +80,9 @@ async function chooseArchive(options: TaskOptions, deps: Deps): Promise<FullArch
   if (newest === undefined) throw new ConfigError(`recover_full_snap: no full snapshot in full_snapshots${matching}`);
   const hosts = distinct(candidates.map((r) => r.host));
   if (hosts.length > 1) {
-    throw new ConfigError(`recover_full_snap: full snapshots of ${hosts.length} source hosts${matching} (${hosts.join(", ")}); restore one at a time: choose it with --host <url>`);
+    throw new ConfigError(
+      `recover_full_snap: full snapshots of ${hosts.length} source hosts${matching} (${hosts.join(", ")}); restore one at a time: choose it with --host <url>`,
+    );
   }
   if (hasDestination(config)) {
     assertConfigured(config, "recover_full_snap", ["destination"]);

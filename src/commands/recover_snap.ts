@@ -1,5 +1,10 @@
 import { recoverResolved } from "../backup/ambiguous-recover.js";
-import { lookUpMetadata, recoverFromStore, recoveryFailureStatus, type MetadataLookup } from "../backup/recover-source.js";
+import {
+  lookUpMetadata,
+  recoverFromStore,
+  recoveryFailureStatus,
+  type MetadataLookup,
+} from "../backup/recover-source.js";
 import type { BackupMetadata } from "../backup/metadata.js";
 import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
@@ -58,16 +63,35 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   }
   // A bash-written file lists names as `mc ls` sorted them (peer id before the time stamp): order by time here.
   for (const names of byCollection.values()) names.sort(compareSnapshotNames);
-  if (placeholders > 0) log.warn(`Skipped ${placeholders} rows of the snapshots file without a snapshot name ("unknown"/"null", written by the bash tool for failed or unconfirmed snapshots)`);
+  if (placeholders > 0)
+    log.warn(
+      `Skipped ${placeholders} rows of the snapshots file without a snapshot name ("unknown"/"null", written by the bash tool for failed or unconfirmed snapshots)`,
+    );
   // `accepted` rows are left alone too: Qdrant took the job; re-sending it could restore twice.
   const history = await state.read("snapshotRecoveryHistory");
-  const done = new Set(history.filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)));
+  const done = new Set(
+    history.filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)),
+  );
   const verified = new Set(history.filter((r) => r.status === "verified").map((r) => key(r.host, r.snapshot)));
   // Recoveries whose check has not passed: it failed, or the run stopped between the recovery and its check.
-  const unverified = new Set(history.filter((r) => r.status === "ok").map((r) => key(r.host, r.snapshot)).filter((k) => !verified.has(k)));
-  const failedChecks = new Set((await state.read("failedSnapshotRecovery")).filter((r) => r.status.startsWith("verify-")).map((r) => key(r.host, r.snapshot)));
+  const unverified = new Set(
+    history
+      .filter((r) => r.status === "ok")
+      .map((r) => key(r.host, r.snapshot))
+      .filter((k) => !verified.has(k)),
+  );
+  const failedChecks = new Set(
+    (await state.read("failedSnapshotRecovery"))
+      .filter((r) => r.status.startsWith("verify-"))
+      .map((r) => key(r.host, r.snapshot)),
+  );
   // QDRANT_PER_HOST_CONCURRENCY recoveries per host, QDRANT_CONCURRENCY in all; the checks have their own limit.
-  const scheduler = createHostScheduler({ perHost: config.perHostConcurrency, total: config.concurrency, signal: deps.signal, fatal: isFatal });
+  const scheduler = createHostScheduler({
+    perHost: config.perHostConcurrency,
+    total: config.concurrency,
+    signal: deps.signal,
+    fatal: isFatal,
+  });
   const checks = createLimiter(config.concurrency);
   const lookups = new Map<string, Promise<MetadataLookup>>();
   const noticed = new Set<string>();
@@ -80,7 +104,14 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     lookups.set(key(collection, snapshot), found);
     return found;
   };
-  const fail = async (host: string, collection: string, snapshot: string, status: string, err: unknown, what: string) => {
+  const fail = async (
+    host: string,
+    collection: string,
+    snapshot: string,
+    status: string,
+    err: unknown,
+    what: string,
+  ) => {
     log.error(`${what} ${snapshot} on ${host} failed: ${describeError(err)}`);
     await state.append("failedSnapshotRecovery", { host, snapshot, status });
     tally.add("failed", { host, collection, snapshot, status, error: describeError(err) });
@@ -91,16 +122,28 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     const { metadata, problem } = await metadataOf(collection, snapshot);
     if (!metadata && !problem && !noticed.has(key(collection, snapshot))) {
       noticed.add(key(collection, snapshot));
-      log.info(`No backup metadata for ${snapshot} (taken by the bash tool or before metadata existed): only the collection status is checked after recovery`);
+      log.info(
+        `No backup metadata for ${snapshot} (taken by the bash tool or before metadata existed): only the collection status is checked after recovery`,
+      );
     }
     try {
-      const result = await verifyRecovery(deps, host, collection, metadata, { timeoutMs: config.verifyTimeoutMs, tolerancePct: config.verifyTolerancePct });
+      const result = await verifyRecovery(deps, host, collection, metadata, {
+        timeoutMs: config.verifyTimeoutMs,
+        tolerancePct: config.verifyTolerancePct,
+      });
       if (problem) throw new VerificationError("metadata", `${collection} on ${host} cannot be checked: ${problem}`);
       // Recorded for every passing check, so that a run stopped before a check makes the next run do it.
       await state.append("snapshotRecoveryHistory", { host, snapshot, status: "verified" });
       if (again) reverified++;
-      const what = result.checked === "full" ? `green, ${result.pointsCount} points, vectors config as backed up, payloads readable` : "green (status only)";
-      const when = !again ? "" : failedChecks.has(key(host, snapshot)) ? " again" : " (recovered by an earlier run that stopped before its check)";
+      const what =
+        result.checked === "full"
+          ? `green, ${result.pointsCount} points, vectors config as backed up, payloads readable`
+          : "green (status only)";
+      const when = !again
+        ? ""
+        : failedChecks.has(key(host, snapshot))
+          ? " again"
+          : " (recovered by an earlier run that stopped before its check)";
       log.info(`Verified ${collection} on ${host}${when}: ${what}`);
       tally.add("done", { host, collection, snapshot, verified: result.checked });
     } catch (err) {
@@ -113,11 +156,26 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   /** Per host: snapshots of the current collection recovered `ok` in this run, and one whose failed check to repeat. */
   type Progress = { recovered: Map<string, string[]>; recheck: Map<string, string> };
 
-  const recoverOne = async (host: string, collection: string, snapshot: string, newer: readonly string[], p: Progress, slot: Slot) => {
+  const recoverOne = async (
+    host: string,
+    collection: string,
+    snapshot: string,
+    newer: readonly string[],
+    p: Progress,
+    slot: Slot,
+  ) => {
     if (done.has(key(host, snapshot))) {
-      if (config.verifyAfterRecover && unverified.has(key(host, snapshot)) && !newer.some((s) => done.has(key(host, s)))) p.recheck.set(host, snapshot);
+      if (
+        config.verifyAfterRecover &&
+        unverified.has(key(host, snapshot)) &&
+        !newer.some((s) => done.has(key(host, s)))
+      )
+        p.recheck.set(host, snapshot);
       else {
-        if (config.verifyAfterRecover && unverified.has(key(host, snapshot)) && failedChecks.has(key(host, snapshot))) log.info(`Not checking ${snapshot} on ${host} again: a newer snapshot of ${collection} was recovered there since`);
+        if (config.verifyAfterRecover && unverified.has(key(host, snapshot)) && failedChecks.has(key(host, snapshot)))
+          log.info(
+            `Not checking ${snapshot} on ${host} again: a newer snapshot of ${collection} was recovered there since`,
+          );
         tally.add("skipped", { host, collection, snapshot });
       }
       return;
@@ -128,7 +186,12 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       // The slot covers the recovery itself; recording it overlaps the host's next one.
       outcome = await slot(async () => {
         metadata = (await metadataOf(collection, snapshot)).metadata;
-        const snap = { collection, name: snapshot, key: collectionSnapshotKey(collection, snapshot), ...(metadata?.sha256 ? { sha256: metadata.sha256 } : {}) };
+        const snap = {
+          collection,
+          name: snapshot,
+          key: collectionSnapshotKey(collection, snapshot),
+          ...(metadata?.sha256 ? { sha256: metadata.sha256 } : {}),
+        };
         return recoverResolved(deps, host, collection, metadata, () => recoverFromStore(deps, host, snap));
       });
     } catch (err) {
@@ -143,7 +206,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       tally.add("accepted", { host, collection, snapshot });
       return;
     }
-    log.info(`Recovered ${collection} from ${snapshot} on ${host} (${config.recoverVia === "url" ? "by URL" : "by upload"}${metadata?.sha256 ? ", checksum verified by Qdrant" : ""})`);
+    log.info(
+      `Recovered ${collection} from ${snapshot} on ${host} (${config.recoverVia === "url" ? "by URL" : "by upload"}${metadata?.sha256 ? ", checksum verified by Qdrant" : ""})`,
+    );
     if (!config.verifyAfterRecover) tally.add("done", { host, collection, snapshot });
     else p.recovered.set(host, [...(p.recovered.get(host) ?? []), snapshot]);
   };
@@ -154,7 +219,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     const last = recovered.at(-1);
     const again = p.recheck.get(host);
     // Snapshots recovered before the last one are checked through it: the collection now holds what they all gave.
-    for (const snapshot of recovered.slice(0, -1)) tally.add("done", { host, collection, snapshot, verified: "covered" });
+    for (const snapshot of recovered.slice(0, -1))
+      tally.add("done", { host, collection, snapshot, verified: "covered" });
     if (again !== undefined && last !== undefined) {
       log.info(`Not checking ${again} on ${host} again: ${collection} was recovered there from ${last} since`);
       tally.add("skipped", { host, collection, snapshot: again });
@@ -176,24 +242,38 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       if (first !== undefined) metadataOf(collection, first).catch(() => undefined);
     }
   };
-  await runAdmitted(work, scheduler, admissionWindow(config.concurrency), async ([collection, snapshots], index) => {
-    const progress: Progress = { recovered: new Map(), recheck: new Map() };
-    // Each host goes through the collection's snapshots oldest first at its own pace: a slow host delays only itself.
-    await settleAll(config.restoreHosts.map(async (host) => {
-      const inSlot: Slot = (fn) => scheduler.run(host, index, () => {
-        readAhead(index);
-        return fn();
-      });
-      for (const [i, snapshot] of snapshots.entries()) await recoverOne(host, collection, snapshot, snapshots.slice(i + 1), progress, inSlot);
-    }));
-    // Checks only poll, so they do not take a host's recovery slot (QDRANT_PER_HOST_CONCURRENCY).
-    if (config.verifyAfterRecover && !deps.signal.aborted) await checks(() => settleAll(config.restoreHosts.map((host) => checkHost(host, collection, progress))));
-    // Done with this collection: its metadata need not stay in memory (the run's memory stays flat).
-    finished[index] = 1;
-    for (const snapshot of snapshots) lookups.delete(key(collection, snapshot));
-  }, deps.signal);
+  await runAdmitted(
+    work,
+    scheduler,
+    admissionWindow(config.concurrency),
+    async ([collection, snapshots], index) => {
+      const progress: Progress = { recovered: new Map(), recheck: new Map() };
+      // Each host goes through the collection's snapshots oldest first at its own pace: a slow host delays only itself.
+      await settleAll(
+        config.restoreHosts.map(async (host) => {
+          const inSlot: Slot = (fn) =>
+            scheduler.run(host, index, () => {
+              readAhead(index);
+              return fn();
+            });
+          for (const [i, snapshot] of snapshots.entries())
+            await recoverOne(host, collection, snapshot, snapshots.slice(i + 1), progress, inSlot);
+        }),
+      );
+      // Checks only poll, so they do not take a host's recovery slot (QDRANT_PER_HOST_CONCURRENCY).
+      if (config.verifyAfterRecover && !deps.signal.aborted)
+        await checks(() => settleAll(config.restoreHosts.map((host) => checkHost(host, collection, progress))));
+      // Done with this collection: its metadata need not stay in memory (the run's memory stays flat).
+      finished[index] = 1;
+      for (const snapshot of snapshots) lookups.delete(key(collection, snapshot));
+    },
+    deps.signal,
+  );
 
-  const notes = [...(verifyFailures > 0 ? [`${verifyFailures} failed verification after recovery`] : []), ...(reverified > 0 ? [`${reverified} verified again`] : [])];
+  const notes = [
+    ...(verifyFailures > 0 ? [`${verifyFailures} failed verification after recovery`] : []),
+    ...(reverified > 0 ? [`${reverified} verified again`] : []),
+  ];
   return tally.finish(
     `Snapshots recovered: ${tally.done - reverified}, accepted: ${tally.accepted}, already recovered: ${tally.skipped}, failed: ${tally.failed}` +
       (notes.length > 0 ? ` (${notes.join("; ")})` : ""),

@@ -18,6 +18,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     ? `; copies in ${deps.stateMirror.location}: ${bkp ? remote.backedUp.length : remote.removed.length}`
     : "";
   return tally.finish(
-    bkp ? `State files backed up: ${local.backedUp.length}${mirrored}` : `State files removed: ${local.removed.length}${mirrored}`,
+    bkp
+      ? `State files backed up: ${local.backedUp.length}${mirrored}`
+      : `State files removed: ${local.removed.length}${mirrored}`,
   );
 }

@@ -46,7 +46,11 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const snapshot = uploadKey({ file: name, collection, shard: options.shard, sha256: checksum });
 
   const history = await state.read("snapshotRecoveryHistory");
-  const done = new Set(options.force ? [] : history.filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)));
+  const done = new Set(
+    options.force
+      ? []
+      : history.filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)),
+  );
   const verified = new Set(history.filter((r) => r.status === "verified").map((r) => key(r.host, r.snapshot)));
   const recheck: string[] = [];
   const hosts = config.restoreHosts.filter((host) => {
@@ -57,18 +61,29 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       recheck.push(host);
       return false;
     }
-    log.info(`${host} already recovered ${what} from ${name} (snapshot_recovery_history); skipped (--force uploads it again)`);
+    log.info(
+      `${host} already recovered ${what} from ${name} (snapshot_recovery_history); skipped (--force uploads it again)`,
+    );
     tally.add("skipped", { host, collection, snapshot: name, file });
     return false;
   });
-  const expected = config.verifyAfterRecover && (hosts.length > 0 || recheck.length > 0) ? await metadataOfFile(deps, collection, name, options.shard, checksum, size) : undefined;
+  const expected =
+    config.verifyAfterRecover && (hosts.length > 0 || recheck.length > 0)
+      ? await metadataOfFile(deps, collection, name, options.shard, checksum, size)
+      : undefined;
 
   const check = async (host: string, again: boolean): Promise<void> => {
     const item = { host, collection, snapshot: name, file };
     try {
-      const result = await verifyRecovery(deps, host, collection, expected, { timeoutMs: config.verifyTimeoutMs, tolerancePct: config.verifyTolerancePct });
+      const result = await verifyRecovery(deps, host, collection, expected, {
+        timeoutMs: config.verifyTimeoutMs,
+        tolerancePct: config.verifyTolerancePct,
+      });
       await state.append("snapshotRecoveryHistory", { host, snapshot, status: "verified" });
-      const said = result.checked === "full" ? `green, ${result.pointsCount} points, as its backup metadata says` : "green (status only)";
+      const said =
+        result.checked === "full"
+          ? `green, ${result.pointsCount} points, as its backup metadata says`
+          : "green (status only)";
       log.info(`Verified ${collection} on ${host}${again ? " again" : ""}: ${said}`);
       tally.add("done", { ...item, verified: result.checked });
     } catch (err) {
@@ -96,7 +111,11 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     } catch (err) {
       if (isFatal(err)) throw err;
       log.error(`Upload of ${file} to ${host} (${what}) failed: ${describeError(err)}`);
-      await state.append("failedSnapshotRecovery", { host, snapshot, status: err instanceof QdrantError ? err.code : "failed" });
+      await state.append("failedSnapshotRecovery", {
+        host,
+        snapshot,
+        status: err instanceof QdrantError ? err.code : "failed",
+      });
       tally.add("failed", { ...item, error: describeError(err) });
       return;
     } finally {
@@ -111,8 +130,12 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     if (config.verifyAfterRecover) await check(host, false);
     else tally.add("done", item);
   };
-  await mapPool([...hosts.map((host) => ({ host, again: false })), ...recheck.map((host) => ({ host, again: true }))], config.concurrency,
-    ({ host, again }) => (again ? check(host, true) : uploadOne(host)), deps.signal);
+  await mapPool(
+    [...hosts.map((host) => ({ host, again: false })), ...recheck.map((host) => ({ host, again: true }))],
+    config.concurrency,
+    ({ host, again }) => (again ? check(host, true) : uploadOne(host)),
+    deps.signal,
+  );
 
   return tally.finish(
     `Snapshot file ${name} uploaded: recovered ${tally.done}, accepted: ${tally.accepted}, already recovered: ${tally.skipped}, failed: ${tally.failed}`,
@@ -134,7 +157,14 @@ export function uploadKey(u: { file: string; collection: string; shard: number |
  * name, when it describes these very bytes (its SHA-256, or without one its size) of this collection. Undefined (status
  * check only) for a shard, without a destination, or when there is no such metadata.
  */
-async function metadataOfFile(deps: Deps, collection: string, name: string, shard: number | undefined, sha256: string, size: number): Promise<BackupMetadata | undefined> {
+async function metadataOfFile(
+  deps: Deps,
+  collection: string,
+  name: string,
+  shard: number | undefined,
+  sha256: string,
+  size: number,
+): Promise<BackupMetadata | undefined> {
   const { config, log } = deps;
   if (shard !== undefined) {
     log.info(`Uploaded shard snapshots are checked by the collection's status only`);
@@ -144,18 +174,28 @@ async function metadataOfFile(deps: Deps, collection: string, name: string, shar
   try {
     const found = await readMetadata(deps.store(), collectionSnapshotKey(collection, name));
     if (found === undefined) return undefined;
-    const same = found.kind === "collection" && (found.collection ?? collection) === collection && (found.sha256 !== undefined ? found.sha256 === sha256 : found.size === size);
+    const same =
+      found.kind === "collection" &&
+      (found.collection ?? collection) === collection &&
+      (found.sha256 !== undefined ? found.sha256 === sha256 : found.size === size);
     if (same) return found;
-    log.info(`The backup metadata of ${name} in ${deps.store().location} describes other bytes or another collection: ${collection} is checked by status only`);
+    log.info(
+      `The backup metadata of ${name} in ${deps.store().location} describes other bytes or another collection: ${collection} is checked by status only`,
+    );
   } catch (err) {
     if (isFatal(err)) throw err;
-    log.warn(`Cannot read the backup metadata of ${name} (${collection} is checked by status only): ${describeError(err)}`);
+    log.warn(
+      `Cannot read the backup metadata of ${name} (${collection} is checked by status only): ${describeError(err)}`,
+    );
   }
   return undefined;
 }
 
 /** Checks the options (every problem at once) and the file: a regular file, read for its size. */
-async function parseRequest(options: TaskOptions, cwd: string): Promise<{ collection: string; file: string; size: number }> {
+async function parseRequest(
+  options: TaskOptions,
+  cwd: string,
+): Promise<{ collection: string; file: string; size: number }> {
   const problems: string[] = [];
   if (options.collection === undefined) problems.push("--collection <name> is required (the collection to recover)");
   if (options.full) problems.push("--full: a full-storage snapshot cannot be uploaded; recover_full_snap restores one");

@@ -59,7 +59,12 @@ export function parseStatePrefix(raw: string | undefined, problems: string[]): s
 
 // Each parser returns a placeholder after recording a problem: buildConfig throws before the config is used.
 
-export function oneOf<T extends string>(name: string, raw: string, values: readonly [T, ...T[]], problems: string[]): T {
+export function oneOf<T extends string>(
+  name: string,
+  raw: string,
+  values: readonly [T, ...T[]],
+  problems: string[],
+): T {
   const found = values.find((v) => v === raw.toLowerCase());
   if (found === undefined) problems.push(`${name}: expected ${values.join(" or ")}, got ${JSON.stringify(raw)}`);
   return found ?? values[0];

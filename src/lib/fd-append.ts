@@ -41,9 +41,14 @@ export const writeFd: WriteFd = (fd, buffer, offset, length) =>
  * cut back to `sizeBefore`, its length before this append, and that is fsync'ed before the error is thrown, so no
  * half row stays behind. When even the cut fails, the error says so (the reader then sets the torn row aside).
  */
-export async function appendDurably(fd: number, buffer: Buffer, sizeBefore: number, write: WriteFd = writeFd): Promise<void> {
+export async function appendDurably(
+  fd: number,
+  buffer: Buffer,
+  sizeBefore: number,
+  write: WriteFd = writeFd,
+): Promise<void> {
   try {
-    for (let offset = 0; offset < buffer.length; ) {
+    for (let offset = 0; offset < buffer.length;) {
       const written = await write(fd, buffer, offset, buffer.length - offset);
       if (written <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
       offset += written;

@@ -24,7 +24,7 @@ export async function statOrUndefined(file: string): Promise<fs.Stats | undefine
 
 // write() may in principle write less than asked; for regular files it writes everything in one call.
 export async function writeFully(handle: FileHandle, buffer: Buffer): Promise<void> {
-  for (let offset = 0; offset < buffer.length; ) {
+  for (let offset = 0; offset < buffer.length;) {
     const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
     offset += bytesWritten;
   }
@@ -36,14 +36,23 @@ export async function writeFully(handle: FileHandle, buffer: Buffer): Promise<vo
  * directory as a file (EISDIR) or fsync one (EPERM). There is then nothing more durable to wait for. Anything else
  * (EIO, ENOSPC, EROFS, EDQUOT…) means the directory entry may not be on disk: the caller must fail.
  */
-const DIR_SYNC_UNSUPPORTED = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", ...(process.platform === "win32" ? ["EISDIR", "EPERM"] : [])]);
+const DIR_SYNC_UNSUPPORTED = new Set([
+  "EINVAL",
+  "ENOTSUP",
+  "EOPNOTSUPP",
+  "ENOSYS",
+  ...(process.platform === "win32" ? ["EISDIR", "EPERM"] : []),
+]);
 
 /**
  * fsyncs directory `dir`, so that a file created or renamed in it survives a crash.
  * @param openDir opens the directory (a test seam: a real EIO cannot be provoked on demand)
  * @throws the system error (with its `code`) unless the file system does not support it (DIR_SYNC_UNSUPPORTED)
  */
-export async function syncDir(dir: string, openDir: (dir: string) => Promise<Pick<FileHandle, "sync" | "close">> = (d) => open(d, "r")): Promise<void> {
+export async function syncDir(
+  dir: string,
+  openDir: (dir: string) => Promise<Pick<FileHandle, "sync" | "close">> = (d) => open(d, "r"),
+): Promise<void> {
   try {
     const handle = await openDir(dir);
     try {
@@ -130,7 +139,11 @@ export async function writeAtomically(file: string, dir: string, bytes: Uint8Arr
     await syncDir(dir);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw new StateFileError(file, undefined, `cannot write: ${describeSystemError(err)}; the file is unchanged${cureFor(err, dir)}`);
+    throw new StateFileError(
+      file,
+      undefined,
+      `cannot write: ${describeSystemError(err)}; the file is unchanged${cureFor(err, dir)}`,
+    );
   }
 }
 

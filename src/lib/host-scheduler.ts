@@ -64,7 +64,8 @@ export function createHostScheduler(options: HostSchedulerOptions): HostSchedule
   let seq = 0;
   let failure: { error: unknown } | undefined;
 
-  const stopped = (): { error: unknown } | undefined => failure ?? (signal?.aborted ? { error: abortReason(signal) } : undefined);
+  const stopped = (): { error: unknown } | undefined =>
+    failure ?? (signal?.aborted ? { error: abortReason(signal) } : undefined);
 
   const pump = (): void => {
     const stop = stopped();
@@ -129,7 +130,7 @@ function before(a: Waiting, b: Waiting): boolean {
 
 function push(heap: Waiting[], w: Waiting): void {
   heap.push(w);
-  for (let i = heap.length - 1; i > 0; ) {
+  for (let i = heap.length - 1; i > 0;) {
     const parent = (i - 1) >> 1;
     if (!before(heap[i]!, heap[parent]!)) break;
     [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
@@ -142,7 +143,7 @@ function pop(heap: Waiting[]): Waiting {
   const last = heap.pop()!;
   if (heap.length > 0) {
     heap[0] = last;
-    for (let i = 0; ; ) {
+    for (let i = 0; ;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;

@@ -77,14 +77,19 @@ export function runAdmitted<T>(
   fn: (item: T, index: number) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void[]> {
-  return mapPool(items, Math.max(1, Math.min(window, items.length)), async (item, index) => {
-    try {
-      await fn(item, index);
-    } catch (error) {
-      scheduler.stop(error);
-      throw error;
-    }
-  }, signal);
+  return mapPool(
+    items,
+    Math.max(1, Math.min(window, items.length)),
+    async (item, index) => {
+      try {
+        await fn(item, index);
+      } catch (error) {
+        scheduler.stop(error);
+        throw error;
+      }
+    },
+    signal,
+  );
 }
 
 /** Items admitted at once by create_snap and recover_snap: how far hosts may run apart (see runAdmitted). */

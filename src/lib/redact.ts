@@ -31,7 +31,8 @@ const AMZ_PARAM = /\b(X-Amz-(?:Signature|Credential|Security-Token))=(?!<redacte
  * Query parameters that carry a credential: every AWS SigV4 (`X-Amz-*`) and Google (`X-Goog-*`) presign parameter,
  * SigV2's `AWSAccessKeyId`/`Signature`, Azure SAS `sig`, and the usual key, token and password names.
  */
-const CREDENTIAL_PARAM = /^(x-amz-.*|x-goog-.*|awsaccesskeyid|signature|sig|api[-_]?key|access[-_]?token|id[-_]?token|refresh[-_]?token|token|auth|authorization|password|passwd|pwd|secret|client[-_]?secret|credential|security[-_]?token|key)$/i;
+const CREDENTIAL_PARAM =
+  /^(x-amz-.*|x-goog-.*|awsaccesskeyid|signature|sig|api[-_]?key|access[-_]?token|id[-_]?token|refresh[-_]?token|token|auth|authorization|password|passwd|pwd|secret|client[-_]?secret|credential|security[-_]?token|key)$/i;
 /** A value that holds another URL or an encoded credential parameter is masked whole, whatever its name. */
 const NESTED = /%3f|%3d|x-amz-|signature/i;
 
@@ -40,7 +41,9 @@ const NESTED = /%3f|%3d|x-amz-|signature/i;
  * any stray X-Amz-* credential parameter outside one; other parameters are kept.
  */
 export function redactUrlQueries(text: string): string {
-  return text.replace(URL_WITH_QUERY, (_match, base: string, query: string) => `${base}?${redactQuery(query)}`).replace(AMZ_PARAM, "$1=<redacted>");
+  return text
+    .replace(URL_WITH_QUERY, (_match, base: string, query: string) => `${base}?${redactQuery(query)}`)
+    .replace(AMZ_PARAM, "$1=<redacted>");
 }
 
 function redactQuery(query: string): string {

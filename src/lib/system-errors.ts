@@ -20,7 +20,8 @@ export function isOutOfSpace(err: unknown): boolean {
  * check the volume for an I/O error; nothing for other errors (a permission, a bad path: the message says it).
  */
 export function cureFor(err: unknown, dir: string): string {
-  if (isOutOfSpace(err)) return `; free space on the volume that holds ${dir} (or raise its quota), then run the same command again`;
+  if (isOutOfSpace(err))
+    return `; free space on the volume that holds ${dir} (or raise its quota), then run the same command again`;
   if (codeOf(err) === "EIO") return `; check the volume that holds ${dir}, then run the same command again`;
   return "";
 }

@@ -31,8 +31,17 @@ function findTlsFailure(err: unknown): { code: string; message: string } | undef
   let current: unknown = err;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && (UNTRUSTED.has(code) || OUT_OF_DATE.has(code) || WRONG_NAME.has(code) || NOT_TLS.has(code))) {
-      return { code, message: current.message.replace(/\s+/g, " ").replace(NODE_HINT, "").replace(/[\s:]+$/, "") };
+    if (
+      typeof code === "string" &&
+      (UNTRUSTED.has(code) || OUT_OF_DATE.has(code) || WRONG_NAME.has(code) || NOT_TLS.has(code))
+    ) {
+      return {
+        code,
+        message: current.message
+          .replace(/\s+/g, " ")
+          .replace(NODE_HINT, "")
+          .replace(/[\s:]+$/, ""),
+      };
     }
     current = current.cause;
   }
@@ -57,7 +66,9 @@ export function describeTlsError(err: unknown, server?: string): string | undefi
   if (UNTRUSTED.has(code)) {
     return `TLS certificate${of} is not trusted (certificate verify failed: ${why}); if a private CA signed it, set NODE_EXTRA_CA_CERTS to a PEM file with that CA's certificate`;
   }
-  if (OUT_OF_DATE.has(code)) return `TLS certificate${of} is out of date (${why}); renew it, or check this machine's clock`;
-  if (WRONG_NAME.has(code)) return `TLS certificate${of} is not valid for that host name (${why}); use a host name the certificate lists`;
+  if (OUT_OF_DATE.has(code))
+    return `TLS certificate${of} is out of date (${why}); renew it, or check this machine's clock`;
+  if (WRONG_NAME.has(code))
+    return `TLS certificate${of} is not valid for that host name (${why}); use a host name the certificate lists`;
   return `TLS handshake${server ? ` with ${server}` : ""} failed (${why}): the port does not speak TLS; use http:// or the TLS port`;
 }

@@ -18,17 +18,27 @@ export type Fail = (
 
 /** The QdrantError factory for one request: every error it makes names `method host path`. */
 export function failFor(method: string, host: string, path: string): Fail {
-  return (kind, status, detail, extra) => new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
+  return (kind, status, detail, extra) =>
+    new QdrantError(kind, method, host, path, status, detail, extra?.retryAfterMs, { cause: extra?.cause });
 }
 
 /** Unwraps Qdrant's `{result, status, time}` envelope, or throws the QdrantError the answer amounts to. */
-export function toOutcome(fail: Fail, status: number, contentType: string, text: string, retryAfter: string | undefined): Outcome {
+export function toOutcome(
+  fail: Fail,
+  status: number,
+  contentType: string,
+  text: string,
+  retryAfter: string | undefined,
+): Outcome {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     const what = status >= 200 && status < 300 ? "invalid-response" : "http";
-    const shown = status === 401 ? text.trim().slice(0, 200) : `answered with a non-JSON body (${contentType || "no content type"}): ${shorten(text)}`;
+    const shown =
+      status === 401
+        ? text.trim().slice(0, 200)
+        : `answered with a non-JSON body (${contentType || "no content type"}): ${shorten(text)}`;
     throw fail(what, status, shown, { retryAfterMs: parseRetryAfter(retryAfter) });
   }
   if (status >= 200 && status < 300) {
@@ -37,14 +47,18 @@ export function toOutcome(fail: Fail, status: number, contentType: string, text:
     if (parsed["status"] === "accepted") return { status: "accepted" };
     throw fail("invalid-response", status, `unexpected envelope: ${shorten(text)}`);
   }
-  const message = isObject(parsed) && isObject(parsed["status"]) && typeof parsed["status"]["error"] === "string"
-    ? parsed["status"]["error"]
-    : shorten(text);
+  const message =
+    isObject(parsed) && isObject(parsed["status"]) && typeof parsed["status"]["error"] === "string"
+      ? parsed["status"]["error"]
+      : shorten(text);
   throw fail("http", status, message, { retryAfterMs: parseRetryAfter(retryAfter) });
 }
 
 export function shorten(text: string): string {
-  const flat = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  const flat = text
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }
 
@@ -62,7 +76,9 @@ function parseRetryAfter(value: string | undefined): number | undefined {
  */
 export function transportFailure(fail: Fail, err: unknown): QdrantError {
   const tls = describeTlsError(err);
-  return tls === undefined ? fail("transport", undefined, describeTransportError(err), { cause: err }) : fail("tls", undefined, tls, { cause: err });
+  return tls === undefined
+    ? fail("transport", undefined, describeTransportError(err), { cause: err })
+    : fail("tls", undefined, tls, { cause: err });
 }
 
 function describeTransportError(err: unknown): string {

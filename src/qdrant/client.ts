@@ -32,7 +32,10 @@ export { snapshotPath, type SnapshotRef } from "./paths.js";
 export type SnapshotOutcome = { status: "ok"; snapshot: SnapshotDescription } | { status: "accepted" };
 
 /** Body of PUT /collections/{c}/snapshots/recover: the schema's SnapshotRecover, the fields the tool sends. */
-export type RecoverRequest = Pick<Schema["SnapshotRecover"], "location"> & { priority?: SnapshotPriority; checksum?: string };
+export type RecoverRequest = Pick<Schema["SnapshotRecover"], "location"> & {
+  priority?: SnapshotPriority;
+  checksum?: string;
+};
 
 /** How a recovered snapshot's data ranks against the replicas' (the schema's SnapshotPriority). */
 export type SnapshotPriority = Schema["SnapshotPriority"];
@@ -74,7 +77,12 @@ export class QdrantClient {
   }
 
   /** Recovers a collection from a URL. The location (a presigned URL) is a credential: it never appears in errors. */
-  async recoverSnapshot(host: string, collection: string, req: RecoverRequest, wait: boolean): Promise<"ok" | "accepted"> {
+  async recoverSnapshot(
+    host: string,
+    collection: string,
+    req: RecoverRequest,
+    wait: boolean,
+  ): Promise<"ok" | "accepted"> {
     const path = `/collections/${seg(collection)}/snapshots/recover?wait=${wait}`;
     const out = await this.http.call("PUT", host, path, { body: req, kind: "changes" });
     if (out.status === "accepted") return "accepted";
@@ -88,9 +96,18 @@ export class QdrantClient {
    * Streams a snapshot's bytes off a node, from byte `start` (HTTP Range) when given.
    * @returns the body, the bytes it will carry (when the node says), and whether the node honoured the range
    */
-  async downloadSnapshot(host: string, ref: SnapshotRef, opts: { start?: number } = {}): Promise<{ body: Readable; length: number | undefined; ranged: boolean }> {
+  async downloadSnapshot(
+    host: string,
+    ref: SnapshotRef,
+    opts: { start?: number } = {},
+  ): Promise<{ body: Readable; length: number | undefined; ranged: boolean }> {
     const start = opts.start ?? 0;
-    const res = await this.http.stream("GET", host, snapshotPath(ref), start > 0 ? { headers: { range: `bytes=${start}-` } } : {});
+    const res = await this.http.stream(
+      "GET",
+      host,
+      snapshotPath(ref),
+      start > 0 ? { headers: { range: `bytes=${start}-` } } : {},
+    );
     const length = Number(res.headers["content-length"]);
     return { body: res.body, length: Number.isFinite(length) ? length : undefined, ranged: res.status === 206 };
   }
@@ -116,7 +133,10 @@ export class QdrantClient {
     const query = new URLSearchParams({ wait: String(opts.wait) });
     if (opts.priority) query.set("priority", opts.priority);
     if (opts.checksum) query.set("checksum", opts.checksum);
-    const base = target.shard === undefined ? `/collections/${seg(target.collection)}` : `/collections/${seg(target.collection)}/shards/${target.shard}`;
+    const base =
+      target.shard === undefined
+        ? `/collections/${seg(target.collection)}`
+        : `/collections/${seg(target.collection)}/shards/${target.shard}`;
     const path = `${base}/snapshots/upload?${query}`;
     const form = multipartBody(body, opts.filename, opts.size);
     const res = await this.http.stream("POST", host, path, { body: form.body, headers: form.headers });
@@ -129,7 +149,8 @@ export class QdrantClient {
       undefined,
     );
     if (out.status === "accepted") return "accepted";
-    if (!this.parse("POST", host, path, out, parseBoolean)) throw new QdrantError("invalid-response", "POST", host, path, 200, "upload answered false");
+    if (!this.parse("POST", host, path, out, parseBoolean))
+      throw new QdrantError("invalid-response", "POST", host, path, 200, "upload answered false");
     return "ok";
   }
 
@@ -147,7 +168,12 @@ export class QdrantClient {
 
   /** The shard's snapshots, with raw names also when Qdrant stores them in S3 (see rawSnapshotName). */
   async listShardSnapshots(host: string, collection: string, shard: number): Promise<SnapshotDescription[]> {
-    const listed = await this.result("GET", host, `/collections/${seg(collection)}/shards/${shard}/snapshots`, parseSnapshotList);
+    const listed = await this.result(
+      "GET",
+      host,
+      `/collections/${seg(collection)}/shards/${shard}/snapshots`,
+      parseSnapshotList,
+    );
     return listed.map((s) => ({ ...s, name: rawSnapshotName(collection, s.name) }));
   }
 
@@ -160,7 +186,14 @@ export class QdrantClient {
       try {
         return parseVersion(JSON.parse(text));
       } catch (err) {
-        throw new QdrantError("invalid-response", "GET", host, "/", res.status, `unexpected answer: ${(err as Error).message}`);
+        throw new QdrantError(
+          "invalid-response",
+          "GET",
+          host,
+          "/",
+          res.status,
+          `unexpected answer: ${(err as Error).message}`,
+        );
       }
     });
   }
@@ -192,7 +225,9 @@ export class QdrantClient {
 
   async createAlias(host: string, collection: string, alias: string): Promise<void> {
     const path = "/collections/aliases";
-    const body = { actions: [{ create_alias: { collection_name: collection, alias_name: alias } }] } satisfies Schema["ChangeAliasesOperation"];
+    const body = {
+      actions: [{ create_alias: { collection_name: collection, alias_name: alias } }],
+    } satisfies Schema["ChangeAliasesOperation"];
     const out = await this.http.call("POST", host, path, { body });
     if (!this.parse("POST", host, path, out, parseBoolean)) {
       throw new QdrantError("invalid-response", "POST", host, path, 200, "alias update answered false");
@@ -205,12 +240,26 @@ export class QdrantClient {
 
   private parse<T>(method: string, host: string, path: string, out: Outcome, parse: (v: unknown) => T): T {
     if (out.status === "accepted") {
-      throw new QdrantError("invalid-response", method, host, path, 202, "answered accepted where a result was expected");
+      throw new QdrantError(
+        "invalid-response",
+        method,
+        host,
+        path,
+        202,
+        "answered accepted where a result was expected",
+      );
     }
     try {
       return parse(out.result);
     } catch (err) {
-      throw new QdrantError("invalid-response", method, host, path, 200, `unexpected answer: ${(err as Error).message}`);
+      throw new QdrantError(
+        "invalid-response",
+        method,
+        host,
+        path,
+        200,
+        `unexpected answer: ${(err as Error).message}`,
+      );
     }
   }
 }

@@ -76,8 +76,19 @@ export function retryDecision(err: unknown, call: CallKind): RetryDecision {
 
 /** Whether a transport failure happened before the request reached the node (connect refused or timed out, DNS). */
 function neverSent(cause: unknown): boolean {
-  const codes = [(cause as { code?: unknown } | undefined)?.code, ((cause as { cause?: unknown } | undefined)?.cause as { code?: unknown } | undefined)?.code];
-  return codes.some((c) => c === "ECONNREFUSED" || c === "ENOTFOUND" || c === "EAI_AGAIN" || c === "UND_ERR_CONNECT_TIMEOUT" || c === "EHOSTUNREACH" || c === "ENETUNREACH");
+  const codes = [
+    (cause as { code?: unknown } | undefined)?.code,
+    ((cause as { cause?: unknown } | undefined)?.cause as { code?: unknown } | undefined)?.code,
+  ];
+  return codes.some(
+    (c) =>
+      c === "ECONNREFUSED" ||
+      c === "ENOTFOUND" ||
+      c === "EAI_AGAIN" ||
+      c === "UND_ERR_CONNECT_TIMEOUT" ||
+      c === "EHOSTUNREACH" ||
+      c === "ENETUNREACH",
+  );
 }
 
 /**

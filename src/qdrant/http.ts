@@ -67,7 +67,9 @@ export class QdrantHttp {
       signal: this.opts.signal,
       classify: (err) => retryDecision(err, kind),
       onRetry: (err, attempt, delayMs) =>
-        this.opts.log.warn(`${(err as Error).message}; retry ${attempt + 1} of ${this.opts.retries} in ${Math.round(delayMs)} ms`),
+        this.opts.log.warn(
+          `${(err as Error).message}; retry ${attempt + 1} of ${this.opts.retries} in ${Math.round(delayMs)} ms`,
+        ),
     });
   }
 
@@ -119,12 +121,16 @@ export class QdrantHttp {
       text = await res.body.text();
     } catch (err) {
       if (signal.aborted) throw new InterruptedError();
-      if (timedOut) throw fail("timeout", undefined, `no answer within ${Math.round(timeoutMs / 1000)} s (CURL_TIMEOUT)`, { cause: err });
+      if (timedOut)
+        throw fail("timeout", undefined, `no answer within ${Math.round(timeoutMs / 1000)} s (CURL_TIMEOUT)`, {
+          cause: err,
+        });
       throw transportFailure(fail, err);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
-      if (log.level === "verbose") log.debug(`${method} ${host}${path} ${status! ?? "-"} ${Math.round(performance.now() - started)} ms`);
+      if (log.level === "verbose")
+        log.debug(`${method} ${host}${path} ${status! ?? "-"} ${Math.round(performance.now() - started)} ms`);
     }
     return toOutcome(fail, status, contentType, text, retryAfter);
   }
@@ -140,7 +146,11 @@ export class QdrantHttp {
     host: string,
     path: string,
     opts: { body?: Readable; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Dispatcher.ResponseData["body"] }> {
+  ): Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Dispatcher.ResponseData["body"];
+  }> {
     const { signal, log, apiKey } = this.opts;
     if (signal.aborted) throw new InterruptedError();
     const headers: Record<string, string> = { ...opts.headers };
@@ -149,15 +159,28 @@ export class QdrantHttp {
     const started = performance.now();
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(host + path, { method: method as "GET", headers, body: opts.body, dispatcher: this.agent, signal });
+      res = await request(host + path, {
+        method: method as "GET",
+        headers,
+        body: opts.body,
+        dispatcher: this.agent,
+        signal,
+      });
     } catch (err) {
       if (signal.aborted) throw new InterruptedError();
       const code = (err as { code?: unknown }).code;
-      if (code === "UND_ERR_HEADERS_TIMEOUT") throw fail("timeout", undefined, `no answer within ${Math.round(this.opts.timeoutMs / 1000)} s (CURL_TIMEOUT)`, { cause: err });
+      if (code === "UND_ERR_HEADERS_TIMEOUT")
+        throw fail(
+          "timeout",
+          undefined,
+          `no answer within ${Math.round(this.opts.timeoutMs / 1000)} s (CURL_TIMEOUT)`,
+          { cause: err },
+        );
       throw transportFailure(fail, err);
     }
     log.debug(`${method} ${host}${path} ${res.statusCode} ${Math.round(performance.now() - started)} ms (stream)`);
-    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
+    if (res.statusCode >= 200 && res.statusCode < 300)
+      return { status: res.statusCode, headers: res.headers, body: res.body };
     const text = await res.body.text().catch(() => "");
     const ra = res.headers["retry-after"];
     // toOutcome throws for every non-2xx status.

@@ -13,7 +13,10 @@ export function seg(name: string): string {
 /** A name that no Qdrant REST path can carry (`.` or `..`), e.g. from a hand-edited state file: that item fails. */
 export class UnaddressableNameError extends ToolError {
   constructor(name: string) {
-    super(`the name ${JSON.stringify(name)} cannot be sent to Qdrant: a URL path resolves "." and ".." segments, so the request would reach another endpoint`, EXIT.usage);
+    super(
+      `the name ${JSON.stringify(name)} cannot be sent to Qdrant: a URL path resolves "." and ".." segments, so the request would reach another endpoint`,
+      EXIT.usage,
+    );
   }
 }
 

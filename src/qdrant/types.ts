@@ -31,8 +31,7 @@ type EnabledCluster = Extract<Schema["ClusterStatus"], { status: "enabled" }>;
 
 /** GET /cluster: disabled (a standalone node), or the peers with their URIs. */
 export type ClusterStatus =
-  | Extract<Schema["ClusterStatus"], { status: "disabled" }>
-  | Pick<EnabledCluster, "status" | "peer_id" | "peers">;
+  Extract<Schema["ClusterStatus"], { status: "disabled" }> | Pick<EnabledCluster, "status" | "peer_id" | "peers">;
 
 /**
  * GET /collections/{c}/cluster, the fields the tool reads. Hand-written: a shard's `state` is any string, not only the
@@ -106,7 +105,10 @@ export function parseScroll(v: unknown): ScrolledPoint[] {
 
 export function parseSnapshotDescription(v: unknown): SnapshotDescription {
   const o = obj(v, "snapshot description");
-  const out: SnapshotDescription = { name: field(o, "name", isString, "a string"), size: field(o, "size", isNumber, "a number") };
+  const out: SnapshotDescription = {
+    name: field(o, "name", isString, "a string"),
+    size: field(o, "size", isNumber, "a number"),
+  };
   if (isString(o["creation_time"])) out.creation_time = o["creation_time"];
   if (isString(o["checksum"])) out.checksum = o["checksum"];
   return out;
@@ -121,7 +123,10 @@ export function parseAliases(v: unknown): AliasDescription[] {
   const list = field(obj(v, "result"), "aliases", isArray, "an array");
   return list.map((a) => {
     const o = obj(a, "alias entry");
-    return { alias_name: field(o, "alias_name", isString, "a string"), collection_name: field(o, "collection_name", isString, "a string") };
+    return {
+      alias_name: field(o, "alias_name", isString, "a string"),
+      collection_name: field(o, "collection_name", isString, "a string"),
+    };
   });
 }
 
@@ -132,7 +137,8 @@ export function parseClusterStatus(v: unknown): ClusterStatus {
   if (status !== "enabled") throw new Error(`unknown cluster status "${status}"`);
   const peersObj = obj(o["peers"], "peers");
   const peers: Record<string, Schema["PeerInfo"]> = {};
-  for (const [id, p] of Object.entries(peersObj)) peers[id] = { uri: field(obj(p, `peer ${id}`), "uri", isString, "a string") };
+  for (const [id, p] of Object.entries(peersObj))
+    peers[id] = { uri: field(obj(p, `peer ${id}`), "uri", isString, "a string") };
   return { status, peer_id: field(o, "peer_id", isNumber, "a number"), peers };
 }
 
@@ -141,11 +147,19 @@ export function parseCollectionClusterInfo(v: unknown): CollectionClusterInfo {
   const local = field(o, "local_shards", isArray, "an array").map((s) => {
     const e = obj(s, "local shard");
     const pc = e["points_count"];
-    return { shard_id: field(e, "shard_id", isNumber, "a number"), state: field(e, "state", isString, "a string"), ...(isNumber(pc) ? { points_count: pc } : {}) };
+    return {
+      shard_id: field(e, "shard_id", isNumber, "a number"),
+      state: field(e, "state", isString, "a string"),
+      ...(isNumber(pc) ? { points_count: pc } : {}),
+    };
   });
   const remote = field(o, "remote_shards", isArray, "an array").map((s) => {
     const e = obj(s, "remote shard");
-    return { shard_id: field(e, "shard_id", isNumber, "a number"), peer_id: field(e, "peer_id", isNumber, "a number"), state: field(e, "state", isString, "a string") };
+    return {
+      shard_id: field(e, "shard_id", isNumber, "a number"),
+      peer_id: field(e, "peer_id", isNumber, "a number"),
+      state: field(e, "state", isString, "a string"),
+    };
   });
   return { peer_id: field(o, "peer_id", isNumber, "a number"), local_shards: local, remote_shards: remote };
 }

@@ -1,8 +1,5 @@
 /** The S3 client of a run: endpoint, region, timeouts, retries, request traces, and what its errors say. */
-import {
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
+import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { describeTlsError } from "../lib/tls.js";
@@ -48,7 +45,8 @@ function traceRequests(client: S3Client, log: Pick<Logger, "debug">): void {
   client.middlewareStack.add(
     (next) => async (args) => {
       const request: unknown = args.request;
-      const method = typeof request === "object" && request !== null ? String(Reflect.get(request, "method") ?? "") : "";
+      const method =
+        typeof request === "object" && request !== null ? String(Reflect.get(request, "method") ?? "") : "";
       const path = typeof request === "object" && request !== null ? String(Reflect.get(request, "path") ?? "") : "";
       const where = `S3 ${method} ${serverOf(request) ?? ""}${path}`;
       const started = performance.now();
@@ -60,7 +58,9 @@ function traceRequests(client: S3Client, log: Pick<Logger, "debug">): void {
         return out;
       } catch (err) {
         const status: unknown = Reflect.get(Object(Reflect.get(Object(err), "$metadata")), "httpStatusCode");
-        log.debug(`${where} ${typeof status === "number" ? status : "-"} ${ms()} ms (${Reflect.get(Object(err), "name") ?? "error"})`);
+        log.debug(
+          `${where} ${typeof status === "number" ? status : "-"} ${ms()} ms (${Reflect.get(Object(err), "name") ?? "error"})`,
+        );
         throw err;
       }
     },
@@ -79,7 +79,8 @@ function rememberServerOnError(client: S3Client, timeoutMs: number): void {
         return await next(args);
       } catch (err) {
         const server = serverOf(args.request);
-        if (typeof err === "object" && err !== null && server !== undefined && !failedServers.has(err)) failedServers.set(err, { server, timeoutMs });
+        if (typeof err === "object" && err !== null && server !== undefined && !failedServers.has(err))
+          failedServers.set(err, { server, timeoutMs });
         throw err;
       }
     },
@@ -102,7 +103,11 @@ export function describeS3Error(err: unknown): string {
   const tls = describeTlsError(err, failed?.server);
   if (tls !== undefined) return tls;
   if (failed !== undefined && err instanceof Error && err.name === "TimeoutError") {
-    const what = /inactivity/.test(err.message) ? "nothing received" : /connect/i.test(err.message) ? "no connection" : "no answer";
+    const what = /inactivity/.test(err.message)
+      ? "nothing received"
+      : /connect/i.test(err.message)
+        ? "no connection"
+        : "no answer";
     return `${what} from ${failed.server} within ${formatSeconds(failed.timeoutMs)} (CURL_TIMEOUT)`;
   }
   if (err instanceof S3ServiceException) {

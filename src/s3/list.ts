@@ -1,8 +1,5 @@
 /** Paginated listings of a bucket. */
-import {
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 
 /** One listed object: its key, size in bytes and last modification time (a store's StoredObject has this shape). */
 export interface ListedObject {

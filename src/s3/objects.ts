@@ -47,7 +47,10 @@ export interface CallOptions {
 
 /** An ETag without its quotes and weak prefix (`W/"abc"` → `abc`): the form ETags are kept and compared in. */
 export function unquoteEtag(etag: string): string {
-  return etag.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+  return etag
+    .trim()
+    .replace(/^W\//, "")
+    .replace(/^"(.*)"$/, "$1");
 }
 
 /**
@@ -72,7 +75,9 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
   const options = signal ? { abortSignal: signal } : {};
   // The store's signal and the call's, when both are given.
   const optionsFor = (call: CallOptions | undefined) =>
-    call?.signal === undefined ? options : { abortSignal: signal ? AbortSignal.any([signal, call.signal]) : call.signal };
+    call?.signal === undefined
+      ? options
+      : { abortSignal: signal ? AbortSignal.any([signal, call.signal]) : call.signal };
   const getTagged = (key: string, call?: CallOptions) =>
     send("GET", key, async () => {
       try {
@@ -93,7 +98,10 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
     call: CallOptions | undefined,
   ): Promise<string> => {
     try {
-      const reply = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...cond }), optionsFor(call));
+      const reply = await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...cond }),
+        optionsFor(call),
+      );
       return unquoteEtag(reply.ETag ?? "");
     } catch (err) {
       if (isConflict(err)) return "conflict";
@@ -109,7 +117,9 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
   };
   const currentEtag = async (key: string, call: CallOptions | undefined): Promise<string | undefined> => {
     try {
-      return unquoteEtag((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), optionsFor(call))).ETag ?? "");
+      return unquoteEtag(
+        (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), optionsFor(call))).ETag ?? "",
+      );
     } catch (err) {
       if (err instanceof S3ServiceException && (err.name === "NotFound" || err.name === "NoSuchKey")) return undefined;
       throw err;
@@ -136,7 +146,10 @@ export function createObjectStore(client: S3Client, bucket: string, signal?: Abo
       }),
     put: (key, body, contentType) =>
       send("PUT", key, async () => {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }), options);
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+          options,
+        );
       }),
     copy: (from, to) =>
       send("COPY to", to, async () => {

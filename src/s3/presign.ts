@@ -1,8 +1,5 @@
 /** Presigned GET URLs for the objects Qdrant's restore hosts download. */
-import {
-  GetObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl, S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 
 /** A presigned GET URL for `key`, valid `expiresIn` seconds from `signingDate`. */
@@ -67,7 +64,13 @@ const SIGNATURE_PARAMS = new Set([
  * The fast presigner that `url` (getSignedUrl's URL for `key`, `expiresIn` and `signingDate`) teaches, or undefined
  * when rebuilding that very URL from the lesson does not give it back exactly. Exported for its test.
  */
-export async function learnGetPresigner(client: S3Client, key: string, expiresIn: number, signingDate: Date, url: string): Promise<PresignGet | undefined> {
+export async function learnGetPresigner(
+  client: S3Client,
+  key: string,
+  expiresIn: number,
+  signingDate: Date,
+  url: string,
+): Promise<PresignGet | undefined> {
   const m = /^(https?:)\/\/([^/?#]+)(\/[^?#]*)\?([^#]*)$/.exec(url);
   if (!m) return undefined;
   const [, protocol = "", host = "", path = "", query = ""] = m;
@@ -110,7 +113,13 @@ function strictEncode(s: string): string {
 }
 
 /** The URL of a signed request, as the SDK's formatUrl writes it: query keys sorted, strictly encoded. */
-function formatPresignedUrl(request: { protocol: string; hostname: string; port?: number; path: string; query?: Record<string, string | string[] | null> }): string {
+function formatPresignedUrl(request: {
+  protocol: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  query?: Record<string, string | string[] | null>;
+}): string {
   const parts: string[] = [];
   for (const name of Object.keys(request.query ?? {}).sort()) {
     const value = request.query?.[name];

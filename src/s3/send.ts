@@ -1,9 +1,5 @@
 /** Sending SDK commands with the run's abort signal without re-resolving the middleware stack for every request. */
-import {
-  S3Client,
-  type ServiceInputTypes,
-  type ServiceOutputTypes,
-} from "@aws-sdk/client-s3";
+import { S3Client, type ServiceInputTypes, type ServiceOutputTypes } from "@aws-sdk/client-s3";
 
 import { InterruptedError } from "../errors.js";
 

@@ -15,7 +15,16 @@ import { join } from "node:path";
 import { StateFileError } from "../errors.js";
 import { formatCsvRow, parseCsvRows } from "./csv.js";
 import { writeFd, type WriteFd } from "../lib/fd-append.js";
-import { backUp, decodeUtf8, formatStamp, messageOf, readOrEmpty, remove, syncDir, writeAtomically } from "../lib/fs.js";
+import {
+  backUp,
+  decodeUtf8,
+  formatStamp,
+  messageOf,
+  readOrEmpty,
+  remove,
+  syncDir,
+  writeAtomically,
+} from "../lib/fs.js";
 import { fieldOf, STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
 import { KeptAppenders } from "./kept-appenders.js";
 import { setAside } from "./set-aside.js";
@@ -106,7 +115,9 @@ export class StateStore {
     if (rows.length === 0) return;
     const columns: readonly string[] = STATE_FILES[kind].columns;
     const text = rows.map((row) => formatCsvRow(columns.map((column) => fieldOf(row, column)))).join("");
-    await this.enqueue(kind, () => this.appenders.write(kind, this.path(kind), text, () => this.setAsideTornTail(kind)));
+    await this.enqueue(kind, () =>
+      this.appenders.write(kind, this.path(kind), text, () => this.setAsideTornTail(kind)),
+    );
     this.changed(kind);
   }
 
@@ -184,7 +195,9 @@ export class StateStore {
     if (tail === undefined) return bytes;
     await this.appenders.release(kind);
     const copy = await setAside(file, bytes, tail.keep, new Date());
-    this.warn(`state file ${file}: its last line ${JSON.stringify(tail.text)} is not a whole row (${tail.reason}); set aside in ${copy} and not used`);
+    this.warn(
+      `state file ${file}: its last line ${JSON.stringify(tail.text)} is not a whole row (${tail.reason}); set aside in ${copy} and not used`,
+    );
     this.changed(kind);
     return bytes.subarray(0, tail.keep);
   }
@@ -192,7 +205,10 @@ export class StateStore {
   /** Sets aside `kind`'s torn last line, if it has one, before an append opens the file (run inside its queue). */
   private async setAsideTornTail(kind: StateKind): Promise<void> {
     const before = await readOrEmpty(this.path(kind));
-    if (before !== undefined && findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined) {
+    if (
+      before !== undefined &&
+      findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined
+    ) {
       await this.readWhole(kind);
     }
   }

@@ -13,7 +13,10 @@ const ATTEMPTS = 5;
  * @throws LockedError (exit 5) naming the holder, its age and the expiry when another run holds it;
  *   UpstreamError (exit 4) when S3 fails
  */
-export async function takeLease(opts: LeaseOptions & { clock: () => Date }, key: string): Promise<{ body: LeaseBody; etag: string }> {
+export async function takeLease(
+  opts: LeaseOptions & { clock: () => Date },
+  key: string,
+): Promise<{ body: LeaseBody; etag: string }> {
   const { clock, objects } = opts;
   const where = `s3://${objects.bucket}/${key}`;
   const startedAt = clock().toISOString();
@@ -22,14 +25,24 @@ export async function takeLease(opts: LeaseOptions & { clock: () => Date }, key:
     const now = clock();
     const renewedAt = now.toISOString();
     const expiresAt = new Date(now.getTime() + opts.ttlMs).toISOString();
-    return { tool: TOOL_NAME, host: opts.host ?? os.hostname(), pid: opts.pid ?? process.pid, startedAt, renewedAt, expiresAt, runId };
+    return {
+      tool: TOOL_NAME,
+      host: opts.host ?? os.hostname(),
+      pid: opts.pid ?? process.pid,
+      startedAt,
+      renewedAt,
+      expiresAt,
+      runId,
+    };
   };
   if (opts.breakLock) {
     const old = await objects.getTagged(key);
     if (old !== undefined) {
       await objects.delete(key);
       const holder = parseLease(old.body);
-      opts.log.warn(`--break-lock: removed the state lease ${where}, held by ${holder ? describeLease(holder, clock()) : "an unreadable lease object"}`);
+      opts.log.warn(
+        `--break-lock: removed the state lease ${where}, held by ${holder ? describeLease(holder, clock()) : "an unreadable lease object"}`,
+      );
     }
   }
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -40,7 +53,9 @@ export async function takeLease(opts: LeaseOptions & { clock: () => Date }, key:
     if (found === undefined) continue; // released in the meantime
     const holder = parseLease(found.body);
     if (holder === undefined) {
-      throw new LockedError(`state lease ${where} is unreadable; if no other run uses this state, run again with --break-lock`);
+      throw new LockedError(
+        `state lease ${where} is unreadable; if no other run uses this state, run again with --break-lock`,
+      );
     }
     // An SDK retry of our own PUT that had in fact succeeded: the lease is ours.
     if (holder.runId === runId) return { body: holder, etag: found.etag };
@@ -54,7 +69,9 @@ export async function takeLease(opts: LeaseOptions & { clock: () => Date }, key:
     body = fresh();
     const taken = await objects.putIf(key, encodeLease(body), { ifMatch: found.etag });
     if (taken !== "conflict") {
-      opts.log.warn(`taking over the expired state lease ${where}: ${describeLease(holder, now)}, expired at ${holder.expiresAt}`);
+      opts.log.warn(
+        `taking over the expired state lease ${where}: ${describeLease(holder, now)}, expired at ${holder.expiresAt}`,
+      );
       return { body, etag: taken };
     }
     // Another run took it over first; the next look names it.

@@ -26,7 +26,14 @@ export function parseLease(raw: Uint8Array): LeaseBody | undefined {
   const v = parseJsonObject(raw);
   if (v === undefined) return undefined;
   const str = (k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
-  const [tool, host, startedAt, renewedAt, expiresAt, runId] = ["tool", "host", "startedAt", "renewedAt", "expiresAt", "runId"].map(str);
+  const [tool, host, startedAt, renewedAt, expiresAt, runId] = [
+    "tool",
+    "host",
+    "startedAt",
+    "renewedAt",
+    "expiresAt",
+    "runId",
+  ].map(str);
   const pid = v["pid"];
   if (tool === undefined || host === undefined || runId === undefined || typeof pid !== "number") return undefined;
   if ([startedAt, renewedAt, expiresAt].some((t) => t === undefined || Number.isNaN(Date.parse(t)))) return undefined;

@@ -73,12 +73,20 @@ export class StateLease {
     return StateLease.start(opts, key, body, etag);
   }
 
-  private static start(opts: LeaseOptions & { clock: () => Date }, key: string, body: LeaseBody, etag: string): StateLease {
+  private static start(
+    opts: LeaseOptions & { clock: () => Date },
+    key: string,
+    body: LeaseBody,
+    etag: string,
+  ): StateLease {
     const lease = new StateLease(opts, key, body, etag);
     if (opts.autoRenew !== false) {
-      lease.timer = setInterval(() => {
-        if (lease.renewals.size < MAX_RENEWALS_IN_FLIGHT) void lease.renew();
-      }, Math.max(1, Math.floor(opts.ttlMs / 3)));
+      lease.timer = setInterval(
+        () => {
+          if (lease.renewals.size < MAX_RENEWALS_IN_FLIGHT) void lease.renew();
+        },
+        Math.max(1, Math.floor(opts.ttlMs / 3)),
+      );
       lease.timer.unref();
       lease.armWatchdog();
     }
@@ -110,12 +118,19 @@ export class StateLease {
   async renew(): Promise<void> {
     if (this.released || this.lost) return;
     const now = this.opts.clock();
-    const next: LeaseBody = { ...this.body, renewedAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.opts.ttlMs).toISOString() };
+    const next: LeaseBody = {
+      ...this.body,
+      renewedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.opts.ttlMs).toISOString(),
+    };
     // On the timer, cut off when the lease would be given up anyway (TTL/10 before it expires, the watchdog's time);
     // release() cuts it off earlier.
     const renewal = new AbortController();
     const budget = Math.max(1, Date.parse(this.body.expiresAt) - this.marginMs - now.getTime());
-    const deadline = this.timer === undefined ? undefined : setTimeout(() => renewal.abort(new Error(`no answer within ${budget} ms`)), budget);
+    const deadline =
+      this.timer === undefined
+        ? undefined
+        : setTimeout(() => renewal.abort(new Error(`no answer within ${budget} ms`)), budget);
     const call = { signal: renewal.signal };
     const done = this.renewOnce(next, now, renewal, call).finally(() => {
       clearTimeout(deadline);
@@ -125,9 +140,17 @@ export class StateLease {
     return done;
   }
 
-  private async renewOnce(next: LeaseBody, now: Date, renewal: AbortController, call: { signal: AbortSignal }): Promise<void> {
+  private async renewOnce(
+    next: LeaseBody,
+    now: Date,
+    renewal: AbortController,
+    call: { signal: AbortSignal },
+  ): Promise<void> {
     try {
-      const etag = await untilAborted(this.opts.objects.putIf(this.key, encodeLease(next), { ifMatch: this.etag }, call), renewal.signal);
+      const etag = await untilAborted(
+        this.opts.objects.putIf(this.key, encodeLease(next), { ifMatch: this.etag }, call),
+        renewal.signal,
+      );
       if (this.released || this.lost) return;
       if (etag !== "conflict") {
         this.renewed(next, etag);
@@ -141,14 +164,24 @@ export class StateLease {
         this.renewed(holder, found.etag);
         return;
       }
-      this.lose(holder ? `taken over by ${describeLease(holder, now)}` : found ? "overwritten with something unreadable" : "deleted (--break-lock?)");
+      this.lose(
+        holder
+          ? `taken over by ${describeLease(holder, now)}`
+          : found
+            ? "overwritten with something unreadable"
+            : "deleted (--break-lock?)",
+      );
     } catch (err) {
       if (this.released || this.lost) return;
       const message = err instanceof Error ? err.message : String(err);
       if (this.opts.clock().getTime() >= Date.parse(this.body.expiresAt) - this.marginMs) {
-        this.lose(`not renewed in time: it expires at ${this.body.expiresAt} and another run may take it over then: ${message}`);
+        this.lose(
+          `not renewed in time: it expires at ${this.body.expiresAt} and another run may take it over then: ${message}`,
+        );
       } else {
-        this.opts.log.warn(`cannot renew the state lease ${this.location} (valid until ${this.body.expiresAt}); retrying: ${message}`);
+        this.opts.log.warn(
+          `cannot renew the state lease ${this.location} (valid until ${this.body.expiresAt}); retrying: ${message}`,
+        );
       }
     }
   }
@@ -182,16 +215,25 @@ export class StateLease {
     if (this.lost) return;
     try {
       const found = await untilAborted(this.opts.objects.getTagged(this.key, { signal: deadline }), deadline);
-      if (found && parseLease(found.body)?.runId === this.body.runId) await untilAborted(this.opts.objects.delete(this.key, { signal: deadline }), deadline);
+      if (found && parseLease(found.body)?.runId === this.body.runId)
+        await untilAborted(this.opts.objects.delete(this.key, { signal: deadline }), deadline);
     } catch (err) {
-      const why = deadline.aborted ? `no answer within ${Math.round(deadlineMs / 1000)} s` : err instanceof Error ? err.message : String(err);
-      this.opts.log.warn(`cannot release the state lease ${this.location}: ${why}; it expires at ${this.body.expiresAt}`);
+      const why = deadline.aborted
+        ? `no answer within ${Math.round(deadlineMs / 1000)} s`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+      this.opts.log.warn(
+        `cannot release the state lease ${this.location}: ${why}; it expires at ${this.body.expiresAt}`,
+      );
     }
   }
 
   private lose(why: string): void {
     this.stopTimer();
-    this.lost = new LockedError(`lost the state lease ${this.location}: ${why}; this run stops (what it finished is recorded)`);
+    this.lost = new LockedError(
+      `lost the state lease ${this.location}: ${why}; this run stops (what it finished is recorded)`,
+    );
     this.opts.onLost(this.lost);
   }
 

@@ -27,7 +27,11 @@ export async function createExclusive(file: string, dir: string, bytes: Buffer):
     await syncDir(dir);
     return true;
   } catch (err) {
-    throw new StateFileError(file, undefined, `cannot create the lock: ${describeSystemError(err)}${cureFor(err, dir)}`);
+    throw new StateFileError(
+      file,
+      undefined,
+      `cannot create the lock: ${describeSystemError(err)}${cureFor(err, dir)}`,
+    );
   } finally {
     await unlink(temp).catch(() => undefined);
   }
@@ -73,12 +77,14 @@ export async function removeLock(file: string): Promise<void> {
   try {
     await unlink(file);
   } catch (err) {
-    if (codeOf(err) !== "ENOENT") throw new StateFileError(file, undefined, `cannot remove the lock: ${messageOf(err)}`);
+    if (codeOf(err) !== "ENOENT")
+      throw new StateFileError(file, undefined, `cannot remove the lock: ${messageOf(err)}`);
   }
 }
 
 /** What the lock file holds: nothing, something unreadable, or a holder with the raw bytes. */
-export type Found = { kind: "absent" } | { kind: "garbled"; reason: string } | { kind: "held"; holder: LockHolder; raw: Buffer };
+export type Found =
+  { kind: "absent" } | { kind: "garbled"; reason: string } | { kind: "held"; holder: LockHolder; raw: Buffer };
 
 /** Reads the lock file at `file`. */
 export async function readLock(file: string): Promise<Found> {
@@ -90,5 +96,7 @@ export async function readLock(file: string): Promise<Found> {
     return { kind: "garbled", reason: `cannot read: ${codeOf(err) ?? messageOf(err)}` };
   }
   const holder = parseHolder(raw);
-  return holder === undefined ? { kind: "garbled", reason: raw.length === 0 ? "empty" : "not a lock this tool wrote" } : { kind: "held", holder, raw };
+  return holder === undefined
+    ? { kind: "garbled", reason: raw.length === 0 ? "empty" : "not a lock this tool wrote" }
+    : { kind: "held", holder, raw };
 }

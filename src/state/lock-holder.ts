@@ -51,14 +51,25 @@ export function parseHolder(raw: Uint8Array): LockHolder | undefined {
   const v = parseJsonObject(raw);
   if (v === undefined) return undefined;
   const { tool, host, pid, startedAt, tasks, heartbeatAt, runId } = v;
-  if (typeof tool !== "string" || typeof host !== "string" || typeof startedAt !== "string" || Number.isNaN(Date.parse(startedAt))) return undefined;
+  if (
+    typeof tool !== "string" ||
+    typeof host !== "string" ||
+    typeof startedAt !== "string" ||
+    Number.isNaN(Date.parse(startedAt))
+  )
+    return undefined;
   // PID 0 or negative would make process.kill signal a whole process group.
   if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
   // A heartbeat that is there but unreadable makes the lock unreadable (held), never "older than any TTL".
-  if (heartbeatAt !== undefined && (typeof heartbeatAt !== "string" || Number.isNaN(Date.parse(heartbeatAt)))) return undefined;
+  if (heartbeatAt !== undefined && (typeof heartbeatAt !== "string" || Number.isNaN(Date.parse(heartbeatAt))))
+    return undefined;
   const taskList = Array.isArray(tasks) ? tasks.filter((t): t is string => typeof t === "string") : [];
   return {
-    tool, host, pid, startedAt, tasks: taskList,
+    tool,
+    host,
+    pid,
+    startedAt,
+    tasks: taskList,
     ...(heartbeatAt !== undefined ? { heartbeatAt } : {}),
     ...(typeof runId === "string" ? { runId } : {}),
   };
@@ -84,7 +95,10 @@ export function staleReason(h: LockHolder, r: StaleRules): string | undefined {
   const beat = h.heartbeatAt ?? h.startedAt;
   const age = r.now.getTime() - Date.parse(beat);
   if (age > r.ttlMs) {
-    const what = h.heartbeatAt !== undefined ? `its last heartbeat was ${formatAge(age)} ago` : `it has no heartbeat (an older version's lock) and started ${formatAge(age)} ago`;
+    const what =
+      h.heartbeatAt !== undefined
+        ? `its last heartbeat was ${formatAge(age)} ago`
+        : `it has no heartbeat (an older version's lock) and started ${formatAge(age)} ago`;
     return `${what}, more than QDRANT_LOCK_TTL (${formatAge(r.ttlMs)})`;
   }
   if (h.host === r.host && (h.pid === r.pid || !r.isAlive(h.pid))) return "that process no longer runs";

@@ -25,7 +25,15 @@ import type { Logger } from "../log.js";
 import { codeOf, messageOf } from "../lib/fs.js";
 import { createExclusive, moveAsideIfSame, readLock, removeLock, writeSynced } from "./lock-files.js";
 import type { LocalLockOptions } from "./lock-options.js";
-import { describeHolder, formatAge, isPidAlive, parseHolder, staleReason, TOOL_NAME, type LockHolder } from "./lock-holder.js";
+import {
+  describeHolder,
+  formatAge,
+  isPidAlive,
+  parseHolder,
+  staleReason,
+  TOOL_NAME,
+  type LockHolder,
+} from "./lock-holder.js";
 
 export { describeHolder, formatAge, isPidAlive, parseHolder, TOOL_NAME, type LockHolder } from "./lock-holder.js";
 export type { LocalLockOptions } from "./lock-options.js";
@@ -51,7 +59,10 @@ export class LocalLock {
     public holder: LockHolder,
     private bytes: Buffer,
     private readonly log: Pick<Logger, "warn">,
-    private readonly opts: Pick<LocalLockOptions, "onLost"> & { ttlMs: number; clock: () => Date } = { ttlMs: Infinity, clock: () => new Date() },
+    private readonly opts: Pick<LocalLockOptions, "onLost"> & { ttlMs: number; clock: () => Date } = {
+      ttlMs: Infinity,
+      clock: () => new Date(),
+    },
   ) {
     this.beatMs = Date.parse(holder.heartbeatAt ?? holder.startedAt);
   }
@@ -68,7 +79,9 @@ export class LocalLock {
     if (this.released || this.lost) return;
     const age = this.opts.clock().getTime() - this.beatMs;
     if (age >= this.opts.ttlMs) {
-      this.lose(`its heartbeat could not be refreshed for ${formatAge(age)} (QDRANT_LOCK_TTL ${formatAge(this.opts.ttlMs)}), so another run may take it over`);
+      this.lose(
+        `its heartbeat could not be refreshed for ${formatAge(age)} (QDRANT_LOCK_TTL ${formatAge(this.opts.ttlMs)}), so another run may take it over`,
+      );
       return;
     }
     this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
@@ -85,10 +98,18 @@ export class LocalLock {
     const bytes = Buffer.from(`${JSON.stringify(next)}\n`, "utf8");
     const temp = `${this.path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
     try {
-      const current = await readFile(this.path).catch((err: unknown) => (codeOf(err) === "ENOENT" ? undefined : Promise.reject(err)));
+      const current = await readFile(this.path).catch((err: unknown) =>
+        codeOf(err) === "ENOENT" ? undefined : Promise.reject(err),
+      );
       if (current === undefined || !current.equals(this.bytes)) {
         const other = current && parseHolder(current);
-        this.lose(other ? `replaced by ${describeHolder(other, now)}` : current ? "replaced by an unreadable file" : "removed (--break-lock?)");
+        this.lose(
+          other
+            ? `replaced by ${describeHolder(other, now)}`
+            : current
+              ? "replaced by an unreadable file"
+              : "removed (--break-lock?)",
+        );
         return;
       }
       await writeSynced(temp, bytes);
@@ -98,7 +119,9 @@ export class LocalLock {
       this.bytes = bytes;
       this.beatMs = now.getTime();
     } catch (err) {
-      this.log.warn(`cannot refresh the heartbeat of the lock ${this.path} (last written ${formatAge(this.opts.clock().getTime() - this.beatMs)} ago): ${messageOf(err)}; retrying`);
+      this.log.warn(
+        `cannot refresh the heartbeat of the lock ${this.path} (last written ${formatAge(this.opts.clock().getTime() - this.beatMs)} ago): ${messageOf(err)}; retrying`,
+      );
     } finally {
       await unlink(temp).catch(() => undefined);
     }
@@ -112,7 +135,10 @@ export class LocalLock {
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.refreshing) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.refreshing, new Promise<void>((resolve) => (timer = setTimeout(resolve, RELEASE_WAIT_MS)))]);
+      await Promise.race([
+        this.refreshing,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, RELEASE_WAIT_MS))),
+      ]);
       clearTimeout(timer);
     }
     try {
@@ -166,7 +192,15 @@ export async function acquireLocalLock(opts: LocalLockOptions): Promise<LocalLoc
   const file = join(opts.dir, LOCK_FILE_NAME);
   const startedAt = clock().toISOString();
   const runId = randomBytes(12).toString("hex");
-  const holder: LockHolder = { tool: TOOL_NAME, host, pid, startedAt, tasks: [...opts.tasks], heartbeatAt: startedAt, runId };
+  const holder: LockHolder = {
+    tool: TOOL_NAME,
+    host,
+    pid,
+    startedAt,
+    tasks: [...opts.tasks],
+    heartbeatAt: startedAt,
+    runId,
+  };
   const bytes = Buffer.from(`${JSON.stringify(holder)}\n`, "utf8");
   try {
     await mkdir(opts.dir, { recursive: true });
@@ -177,7 +211,9 @@ export async function acquireLocalLock(opts: LocalLockOptions): Promise<LocalLoc
     const old = await readLock(file);
     if (old.kind !== "absent") {
       await removeLock(file);
-      opts.log.warn(`--break-lock: removed the lock ${file}, held by ${old.kind === "held" ? describeHolder(old.holder, clock()) : `an unreadable lock file (${old.reason})`}`);
+      opts.log.warn(
+        `--break-lock: removed the lock ${file}, held by ${old.kind === "held" ? describeHolder(old.holder, clock()) : `an unreadable lock file (${old.reason})`}`,
+      );
     }
   }
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -190,13 +226,22 @@ export async function acquireLocalLock(opts: LocalLockOptions): Promise<LocalLoc
     const found = await readLock(file);
     if (found.kind === "absent") continue; // released in the meantime: try again
     if (found.kind === "garbled") {
-      throw new LockedError(`${file} exists but is unreadable (${found.reason}); if no other run uses this state, run again with --break-lock`);
+      throw new LockedError(
+        `${file} exists but is unreadable (${found.reason}); if no other run uses this state, run again with --break-lock`,
+      );
     }
     const now = clock();
-    const why = heldHere.has(file) ? undefined : staleReason(found.holder, { now, host, pid, ttlMs: opts.ttlMs, isAlive });
+    const why = heldHere.has(file)
+      ? undefined
+      : staleReason(found.holder, { now, host, pid, ttlMs: opts.ttlMs, isAlive });
     if (why === undefined) {
-      const beat = found.holder.heartbeatAt === undefined ? "" : `, heartbeat ${formatAge(now.getTime() - Date.parse(found.holder.heartbeatAt))} ago`;
-      throw new LockedError(`${file}: locked by ${describeHolder(found.holder, now)}${beat}; if that run is gone, run again with --break-lock`);
+      const beat =
+        found.holder.heartbeatAt === undefined
+          ? ""
+          : `, heartbeat ${formatAge(now.getTime() - Date.parse(found.holder.heartbeatAt))} ago`;
+      throw new LockedError(
+        `${file}: locked by ${describeHolder(found.holder, now)}${beat}; if that run is gone, run again with --break-lock`,
+      );
     }
     if (await moveAsideIfSame(file, found.raw)) {
       opts.log.warn(`taking over the stale lock ${file} of ${describeHolder(found.holder, now)}: ${why}`);

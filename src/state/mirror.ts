@@ -131,13 +131,17 @@ export class StateMirror {
     }
     if (hasLocal && startsWith(local, remote)) {
       if (local.length === remote.length) return "same";
-      this.log.warn(`${this.state.path(kind)} has rows that ${this.location} lacks (an earlier upload failed?); uploading it`);
+      this.log.warn(
+        `${this.state.path(kind)} has rows that ${this.location} lacks (an earlier upload failed?); uploading it`,
+      );
       await this.upload(kind);
       return "uploaded";
     }
     if (hasLocal && !startsWith(remote, local)) {
       const aside = await this.state.moveAside(kind, this.clock(), ".local.bkp");
-      this.log.warn(`${this.state.path(kind)} differs from its copy in ${this.location}; using the bucket's, the local file is kept as ${aside}`);
+      this.log.warn(
+        `${this.state.path(kind)} differs from its copy in ${this.location}; using the bucket's, the local file is kept as ${aside}`,
+      );
     }
     await this.state.replace(kind, remote);
     return "downloaded";

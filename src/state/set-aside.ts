@@ -49,6 +49,10 @@ export async function setAside(file: string, bytes: Buffer, keep: number, now: D
     await syncDir(dirname(file));
     return copy;
   } catch (err) {
-    throw new StateFileError(file, undefined, `its last line is torn and cannot be set aside in ${copy}: ${messageOf(err)}; free space on its volume, or remove that line by hand`);
+    throw new StateFileError(
+      file,
+      undefined,
+      `its last line is torn and cannot be set aside in ${copy}: ${messageOf(err)}; free space on its volume, or remove that line by hand`,
+    );
   }
 }

@@ -24,14 +24,21 @@ export interface TornTail {
 const LAST_FIELD: Record<string, ((value: string) => string | undefined) | undefined> = {
   snapshots: snapshotName,
   full_snapshots: snapshotName,
-  snapshot_recovery_history: (v) => (["ok", "accepted", "verified"].includes(v) ? undefined : `"${v}" is not a recovery status`),
-  failed_snapshot_recovery: (v) => (/^[a-z][a-z0-9_]*(-[a-z0-9_]+)*$/.test(v) && !/^http-\d{0,2}$/.test(v) ? undefined : `"${v}" is not a failure status`),
+  snapshot_recovery_history: (v) =>
+    ["ok", "accepted", "verified"].includes(v) ? undefined : `"${v}" is not a recovery status`,
+  failed_snapshot_recovery: (v) =>
+    /^[a-z][a-z0-9_]*(-[a-z0-9_]+)*$/.test(v) && !/^http-\d{0,2}$/.test(v)
+      ? undefined
+      : `"${v}" is not a failure status`,
   alias_recovery_history: aliasStatus,
-  pruned_snapshots: (v) => (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/.test(v) ? undefined : `"${v}" is not a whole deletion time`),
+  pruned_snapshots: (v) =>
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/.test(v) ? undefined : `"${v}" is not a whole deletion time`,
 };
 
 function snapshotName(value: string): string | undefined {
-  return value === "unknown" || value.endsWith(".snapshot") ? undefined : `"${value}" is not a whole snapshot name (no .snapshot ending)`;
+  return value === "unknown" || value.endsWith(".snapshot")
+    ? undefined
+    : `"${value}" is not a whole snapshot name (no .snapshot ending)`;
 }
 
 function aliasStatus(value: string): string | undefined {

@@ -19,7 +19,8 @@ const TEMP_NAME = /\.partial-[0-9a-f]{12}$/;
 export function createDirStore(root: string): SnapshotStore {
   const fileOf = (key: string): string => {
     const segments = key.split("/");
-    if (segments.some((s) => s === "" || s === "." || s === "..")) throw new DirStoreError(root, `refusing key outside the layout: ${JSON.stringify(key)}`);
+    if (segments.some((s) => s === "" || s === "." || s === ".."))
+      throw new DirStoreError(root, `refusing key outside the layout: ${JSON.stringify(key)}`);
     return path.join(root, ...segments);
   };
   const fail = (what: string, file: string, err: unknown): never => {
@@ -70,7 +71,12 @@ export function createDirStore(root: string): SnapshotStore {
       for (const entry of entries) {
         const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
         if (entry.isDirectory()) await visit(child);
-        else if (entry.isFile() && TEMP_NAME.test(entry.name) && (await stat(path.join(dir, entry.name))).mtime < before) out.push(child);
+        else if (
+          entry.isFile() &&
+          TEMP_NAME.test(entry.name) &&
+          (await stat(path.join(dir, entry.name))).mtime < before
+        )
+          out.push(child);
       }
     };
     await visit("");
@@ -86,7 +92,10 @@ export function createDirStore(root: string): SnapshotStore {
       const dir = prefix === "" ? root : fileOf(prefix.replace(/\/$/, ""));
       try {
         const entries = await readdir(dir, { withFileTypes: true });
-        return entries.filter((e) => e.isDirectory()).map((e) => `${prefix}${e.name}/`).sort();
+        return entries
+          .filter((e) => e.isDirectory())
+          .map((e) => `${prefix}${e.name}/`)
+          .sort();
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
         return fail("cannot list", dir, err);
@@ -101,7 +110,8 @@ export function createDirStore(root: string): SnapshotStore {
         // holds the lock, and snapshot names are unique per second, so no live put of the same key is writing them.)
         const mark = `${path.basename(file)}${TEMP_MARK}`;
         for (const name of await readdir(path.dirname(file))) {
-          if (name.startsWith(mark) && /^[0-9a-f]{12}$/.test(name.slice(mark.length))) await unlink(path.join(path.dirname(file), name)).catch(() => undefined);
+          if (name.startsWith(mark) && /^[0-9a-f]{12}$/.test(name.slice(mark.length)))
+            await unlink(path.join(path.dirname(file), name)).catch(() => undefined);
         }
         const out = createWriteStream(temp, { flags: "wx", mode: 0o640 });
         await pipeline(body, out);

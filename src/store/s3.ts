@@ -53,7 +53,8 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
       throw new UpstreamError(`S3 ${what} failed: ${describeS3Error(err)}`, { cause: err });
     }
   };
-  const list = (prefix: string, delimiter: string | undefined) => listObjects(client, bucket, prefix, delimiter, signal);
+  const list = (prefix: string, delimiter: string | undefined) =>
+    listObjects(client, bucket, prefix, delimiter, signal);
   const at = (key: string) => `s3://${bucket}/${key}`;
   return {
     kind: "s3",
@@ -89,7 +90,10 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
           }
           if (ended) {
             const data = Buffer.concat(head, headBytes);
-            await unlessAborted(sendDetached(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentType: contentType })), signal);
+            await unlessAborted(
+              sendDetached(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentType: contentType })),
+              signal,
+            );
             return headBytes;
           }
         }
@@ -133,9 +137,12 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
       wrap(`GET ${at(key)}`, async () => {
         const start = opts?.start ?? 0;
         try {
-          const reply = await send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) }));
+          const reply = await send(
+            new GetObjectCommand({ Bucket: bucket, Key: key, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) }),
+          );
           if (!(reply.Body instanceof Readable)) throw new Error("the S3 client returned no stream body");
-          const size = start > 0 ? Number(reply.ContentRange?.split("/")[1] ?? NaN) : Number(reply.ContentLength ?? NaN);
+          const size =
+            start > 0 ? Number(reply.ContentRange?.split("/")[1] ?? NaN) : Number(reply.ContentLength ?? NaN);
           return { body: reply.Body, size };
         } catch (err) {
           if (err instanceof S3ServiceException && err.name === "NoSuchKey") return undefined;
@@ -150,7 +157,8 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
         } catch (err) {
           // HEAD has no body: a missing key and a missing bucket both come back as NotFound; the bucket was listed or
           // written before any head, so NotFound here means the key.
-          if (err instanceof S3ServiceException && (err.name === "NotFound" || err.name === "NoSuchKey")) return undefined;
+          if (err instanceof S3ServiceException && (err.name === "NotFound" || err.name === "NoSuchKey"))
+            return undefined;
           throw err;
         }
       }),
@@ -167,9 +175,16 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
  * timeouts. An upload already gone (aborted by lib-storage, or completed after all) is fine; other errors are left
  * to the bucket's lifecycle rules: the upload's own error is the one to report.
  */
-async function abortMultipartUpload(client: S3Client, bucket: string, key: string, uploadId: string | undefined): Promise<void> {
+async function abortMultipartUpload(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  uploadId: string | undefined,
+): Promise<void> {
   if (uploadId === undefined) return;
-  await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+  await client
+    .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+    .catch(() => undefined);
 }
 
 /** The chunks already read from a body, then the rest of it. */

@@ -5,7 +5,15 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createAlias, listAliases, readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { makeTempDir } from "../support/tmp.js";
-import { closedPort, expectExit, expectLogLines, parseJsonSummary, plainLines, readStateText, snapshotDir } from "./harness.js";
+import {
+  closedPort,
+  expectExit,
+  expectLogLines,
+  parseJsonSummary,
+  plainLines,
+  readStateText,
+  snapshotDir,
+} from "./harness.js";
 import { startRig, type Rig } from "./rig.js";
 
 const s3 = inject("s3");
@@ -34,7 +42,8 @@ beforeAll(async () => {
   await seedCollection(srcA, "articles", { points: 150, dim: 8, apiKey });
   await seedCollection(srcA, "products", { points: 60, dim: 4, distance: "Dot", apiKey });
   await seedCollection(srcB, "users", { points: 90, dim: 4, distance: "Euclid", apiKey });
-  for (const [collection, alias] of ALIASES) await createAlias(HOME[collection] === 0 ? srcA : srcB, collection, alias, apiKey);
+  for (const [collection, alias] of ALIASES)
+    await createAlias(HOME[collection] === 0 ? srcA : srcB, collection, alias, apiKey);
 });
 
 afterAll(async () => {
@@ -63,7 +72,11 @@ describe("backup from 2 sources, restore onto 2 targets", () => {
   });
 
   it("writes the bash tool's state files: plain `a,b,c` lines, one row per collection, snapshot and alias", async () => {
-    expect((await readdir(dir)).filter((f) => !f.startsWith(".")).sort()).toEqual(["collection_aliases", "collections", "snapshots"]);
+    expect((await readdir(dir)).filter((f) => !f.startsWith(".")).sort()).toEqual([
+      "collection_aliases",
+      "collections",
+      "snapshots",
+    ]);
 
     const collections = plainLines(await readStateText(dir, "collections"));
     expect([...collections].sort()).toEqual([`${srcA},articles`, `${srcA},products`, `${srcB},users`].sort());
@@ -77,7 +90,9 @@ describe("backup from 2 sources, restore onto 2 targets", () => {
       if (home === undefined || name === undefined) throw new Error(`unexpected snapshots row ${line}`);
       expect(host).toBe(rig.source.urls[home]);
       const peerId = rig.source.nodes[home]?.peerId ?? -1;
-      expect(name).toMatch(new RegExp(`^${collection}-${peerId}-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}\\.snapshot$`));
+      expect(name).toMatch(
+        new RegExp(`^${collection}-${peerId}-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}\\.snapshot$`),
+      );
       snapshotNames[collection ?? ""] = name;
     }
     expect(Object.keys(snapshotNames).sort()).toEqual(["articles", "products", "users"]);
@@ -103,16 +118,20 @@ describe("backup from 2 sources, restore onto 2 targets", () => {
     const [t1, t2] = rig.target.urls;
     const history = plainLines(await readStateText(dir, "snapshot_recovery_history"));
     // Each recovery's `ok`, and the `verified` of its passing check.
-    const want = [t1, t2].flatMap((t) => Object.values(snapshotNames).flatMap((n) => [`${t},${n},ok`, `${t},${n},verified`]));
+    const want = [t1, t2].flatMap((t) =>
+      Object.values(snapshotNames).flatMap((n) => [`${t},${n},ok`, `${t},${n},verified`]),
+    );
     expect([...history].sort()).toEqual(want.sort());
     const aliasHistory = plainLines(await readStateText(dir, "alias_recovery_history"));
-    expect([...aliasHistory].sort()).toEqual([t1, t2].flatMap((t) => ALIASES.map(([c, a]) => `${c},${a},ok@${t}`)).sort());
+    expect([...aliasHistory].sort()).toEqual(
+      [t1, t2].flatMap((t) => ALIASES.map(([c, a]) => `${c},${a},ok@${t}`)).sort(),
+    );
     expect(await readStateText(dir, "failed_snapshot_recovery")).toBeUndefined();
   });
 
   it("the targets hold the sources' points and aliases", async () => {
-    const wantAliases = [...(await listAliases(srcA, rig.apiKey)), ...(await listAliases(srcB, rig.apiKey))].sort((a, b) =>
-      a.alias_name.localeCompare(b.alias_name),
+    const wantAliases = [...(await listAliases(srcA, rig.apiKey)), ...(await listAliases(srcB, rig.apiKey))].sort(
+      (a, b) => a.alias_name.localeCompare(b.alias_name),
     );
     expect(wantAliases).toHaveLength(3);
     for (const target of rig.target.urls) {
@@ -147,7 +166,11 @@ describe("--json when the run fails", () => {
     expectExit(r, 4);
     expect(r.stdout.trimEnd().split("\n")).toHaveLength(1);
     const doc: unknown = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ ok: false, exitCode: 4, error: expect.stringMatching(/\/collections: 401 Invalid API key/) });
+    expect(doc).toMatchObject({
+      ok: false,
+      exitCode: 4,
+      error: expect.stringMatching(/\/collections: 401 Invalid API key/),
+    });
     expect(r.stdout).not.toContain("a-wrong-key-1234");
     expectLogLines(r.stderr);
   });
@@ -162,13 +185,19 @@ describe(".env and --env-file", () => {
     );
     const r = await rig.run(["get_coll"], dir, {});
     expectExit(r, 0);
-    expect(plainLines(await readStateText(dir, "collections")).sort()).toEqual([`${srcA},articles`, `${srcA},products`]);
+    expect(plainLines(await readStateText(dir, "collections")).sort()).toEqual([
+      `${srcA},articles`,
+      `${srcA},products`,
+    ]);
   });
 
   it("the real environment wins over ./.env", async () => {
     const dir = await tempDir("dotenv-wins");
     const port = await closedPort();
-    await writeFile(path.join(dir, ".env"), `QDRANT_SOURCE_HOSTS=http://127.0.0.1:${port}\nQDRANT_API_KEY=wrong-key-from-dotenv\n`);
+    await writeFile(
+      path.join(dir, ".env"),
+      `QDRANT_SOURCE_HOSTS=http://127.0.0.1:${port}\nQDRANT_API_KEY=wrong-key-from-dotenv\n`,
+    );
     const r = await rig.run(["get_coll"], dir, { QDRANT_SOURCE_HOSTS: srcB, QDRANT_API_KEY: rig.apiKey });
     expectExit(r, 0);
     expect(plainLines(await readStateText(dir, "collections"))).toEqual([`${srcB},users`]);
@@ -179,7 +208,10 @@ describe(".env and --env-file", () => {
     // Loading ./.env as well would be a configuration error.
     await writeFile(path.join(dir, ".env"), "QDRANT_RETRIES=not-a-number\n");
     await mkdir(path.join(dir, "conf"));
-    await writeFile(path.join(dir, "conf", "backup.env"), `QDRANT_SOURCE_HOSTS=${srcB}\nQDRANT_API_KEY=${rig.apiKey}\n`);
+    await writeFile(
+      path.join(dir, "conf", "backup.env"),
+      `QDRANT_SOURCE_HOSTS=${srcB}\nQDRANT_API_KEY=${rig.apiKey}\n`,
+    );
     const r = await rig.run(["--env-file", "conf/backup.env", "get_coll"], dir, {});
     expectExit(r, 0);
     expect(plainLines(await readStateText(dir, "collections"))).toEqual([`${srcB},users`]);
@@ -187,7 +219,10 @@ describe(".env and --env-file", () => {
 
   it("a missing --env-file is a usage error (exit 2) naming the file; nothing is written", async () => {
     const dir = await tempDir("env-file-missing");
-    const r = await rig.run(["get_coll", "--env-file", "missing.env"], dir, { QDRANT_SOURCE_HOSTS: srcA, QDRANT_API_KEY: rig.apiKey });
+    const r = await rig.run(["get_coll", "--env-file", "missing.env"], dir, {
+      QDRANT_SOURCE_HOSTS: srcA,
+      QDRANT_API_KEY: rig.apiKey,
+    });
     expectExit(r, 2);
     expect(r.stdout).toBe("");
     expect(r.stderr.trim().split("\n")).toHaveLength(1);

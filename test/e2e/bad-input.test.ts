@@ -13,7 +13,15 @@ import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { qdrantCall, seedCollection } from "../support/emulator/seed.js";
 import { createTestBucket, createTestS3Client } from "../support/s3/client.js";
 import { makeTempDir } from "../support/tmp.js";
-import { apiKey, CASES as LOCAL_CASES, password, wrongKey, wrongSecret, type Case, type Ctx } from "./bad-input-cases.js";
+import {
+  apiKey,
+  CASES as LOCAL_CASES,
+  password,
+  wrongKey,
+  wrongSecret,
+  type Case,
+  type Ctx,
+} from "./bad-input-cases.js";
 import { UPSTREAM_CASES } from "./bad-input-upstream-cases.js";
 import { closedPort, expectExit, expectLogLines, expectNoStack, LOG_LINE, s3Storage, snapshotDir } from "./harness.js";
 import { assertNoSecrets } from "./secret-scan.js";
@@ -65,7 +73,8 @@ describe("bad input", () => {
   it.each(CASES)("$name → exit $code", async (c) => {
     const t = await makeTempDir("bad-input");
     temps.push(t.cleanup);
-    for (const [name, content] of Object.entries(c.files?.(ctx) ?? {})) await writeFile(path.join(t.dir, name), content);
+    for (const [name, content] of Object.entries(c.files?.(ctx) ?? {}))
+      await writeFile(path.join(t.dir, name), content);
     const before = await snapshotDir(t.dir);
     const keysBefore = await bucketKeys(ctx.bucket);
     c.arrange?.({ emu, answers });
@@ -91,10 +100,18 @@ describe("bad input", () => {
       expect(errors, r.stderr).toEqual(c.code === 3 ? named : []);
     } else if (!c.help) {
       // The message(s), plus at most commander's "(run with --help for usage)" hint.
-      expect(lines.filter((l) => !/^\(run with --help for usage\)$/.test(l)), r.stderr).toHaveLength(c.lines ?? 1);
+      expect(
+        lines.filter((l) => !/^\(run with --help for usage\)$/.test(l)),
+        r.stderr,
+      ).toHaveLength(c.lines ?? 1);
       expect(named[0]).toMatch(new RegExp(`^(${LOG_LINE.source.slice(1)}ERROR: |error: )`));
     }
-    await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: t.dir, secrets: { apiKey, wrongKey, wrongSecret, password, s3secret: s3.secretKey } });
+    await assertNoSecrets({
+      stdout: r.stdout,
+      stderr: r.stderr,
+      stateDir: t.dir,
+      secrets: { apiKey, wrongKey, wrongSecret, password, s3secret: s3.secretKey },
+    });
     if (c.after) await c.after(t.dir, ctx, { emu, answers });
     else expect(await snapshotDir(t.dir)).toEqual(before);
     if (!c.bucketMayChange) expect(await bucketKeys(ctx.bucket)).toEqual(keysBefore);
@@ -105,12 +122,26 @@ describe("bad input", () => {
   it("reports every configuration problem at once, one line each", async () => {
     const t = await makeTempDir("bad-input-all");
     temps.push(t.cleanup);
-    const env = { QDRANT_SOURCE_HOSTS: "ftp://a,", CURL_TIMEOUT: "soon", QDRANT_RETRIES: "-1", QDRANT_S3_BUCKET_NAME: "UPPER" };
+    const env = {
+      QDRANT_SOURCE_HOSTS: "ftp://a,",
+      CURL_TIMEOUT: "soon",
+      QDRANT_RETRIES: "-1",
+      QDRANT_S3_BUCKET_NAME: "UPPER",
+    };
     const r = await runCli(["get_coll"], { env, cwd: t.dir });
     expectExit(r, 2);
     const lines = r.stderr.trim().split("\n");
-    for (const name of ["QDRANT_SOURCE_HOSTS: \"ftp:\"", "QDRANT_SOURCE_HOSTS: entry 2", "CURL_TIMEOUT", "QDRANT_RETRIES", "QDRANT_S3_BUCKET_NAME"]) {
-      expect(lines.filter((l) => l.includes(name)), `${name} in:\n${r.stderr}`).toHaveLength(1);
+    for (const name of [
+      'QDRANT_SOURCE_HOSTS: "ftp:"',
+      "QDRANT_SOURCE_HOSTS: entry 2",
+      "CURL_TIMEOUT",
+      "QDRANT_RETRIES",
+      "QDRANT_S3_BUCKET_NAME",
+    ]) {
+      expect(
+        lines.filter((l) => l.includes(name)),
+        `${name} in:\n${r.stderr}`,
+      ).toHaveLength(1);
     }
     expect(lines).toHaveLength(5);
     expect(await snapshotDir(t.dir)).toEqual({});

@@ -46,9 +46,16 @@ beforeAll(async () => {
   // The bash tool recovered docs on the first restore host only, then skipped the second (defect 1). Do that for
   // real, so the hand-written history below tells the truth.
   const client = createTestS3Client(s3);
-  const location = await getSignedUrl(client, new GetObjectCommand({ Bucket: rig.bucket, Key: `snapshots/docs/${snap.docs}` }), { expiresIn: 300 });
+  const location = await getSignedUrl(
+    client,
+    new GetObjectCommand({ Bucket: rig.bucket, Key: `snapshots/docs/${snap.docs}` }),
+    { expiresIn: 300 },
+  );
   client.destroy();
-  await qdrantCall(t1, "PUT", "/collections/docs/snapshots/recover?wait=true", rig.apiKey, { location, priority: "snapshot" });
+  await qdrantCall(t1, "PUT", "/collections/docs/snapshots/recover?wait=true", rig.apiKey, {
+    location,
+    priority: "snapshot",
+  });
 });
 
 afterAll(async () => {
@@ -81,8 +88,12 @@ describe("state files written by the bash tool", () => {
     expectExit(r, 0);
     expectLogLines(r.stderr);
     // The bash tool's recovery on t1 is not repeated; never checked, it is checked now.
-    expect(r.stdout.split("\n")[0]).toBe("[recover_snap] Snapshots recovered: 3, accepted: 0, already recovered: 0, failed: 0 (1 verified again)");
-    expect(r.stdout.split("\n")[1]).toMatch(/^\[recover_colla\] Aliases recovered: 6, already recovered: 0, failed: 0$/);
+    expect(r.stdout.split("\n")[0]).toBe(
+      "[recover_snap] Snapshots recovered: 3, accepted: 0, already recovered: 0, failed: 0 (1 verified again)",
+    );
+    expect(r.stdout.split("\n")[1]).toMatch(
+      /^\[recover_colla\] Aliases recovered: 6, already recovered: 0, failed: 0$/,
+    );
   });
 
   it("a snapshot the history marks done on target 1 is still recovered on target 2 (defect 1)", async () => {
@@ -93,7 +104,8 @@ describe("state files written by the bash tool", () => {
       .sort();
     expect(calls).toEqual(["0:notes", "1:docs", "1:notes"]);
     for (const t of [t1, t2]) {
-      for (const c of ["docs", "notes"]) expect(await readAllPoints(t, c, rig.apiKey)).toEqual(await readAllPoints(src, c, rig.apiKey));
+      for (const c of ["docs", "notes"])
+        expect(await readAllPoints(t, c, rig.apiKey)).toEqual(await readAllPoints(src, c, rig.apiKey));
     }
   });
 
@@ -103,12 +115,20 @@ describe("state files written by the bash tool", () => {
     const added = plainLines(text).slice(1).sort();
     const recovered = [`${t2},${snap.docs},ok`, `${t1},${snap.notes},ok`, `${t2},${snap.notes},ok`];
     // Each passing check adds `verified`, the bash tool's own recovery on t1 included.
-    expect(added).toEqual([...recovered, ...recovered.map((l) => l.replace(/,ok$/, ",verified")), `${t1},${snap.docs},verified`].sort());
+    expect(added).toEqual(
+      [...recovered, ...recovered.map((l) => l.replace(/,ok$/, ",verified")), `${t1},${snap.docs},verified`].sort(),
+    );
   });
 
   it("aliases the bash history marks ok are still created, on the restore hosts, never on the source (defect 2)", async () => {
     expect(rig.source.requests().filter((q) => q.path === "/collections/aliases")).toEqual([]);
-    expect(rig.target.requests().filter((q) => q.path === "/collections/aliases").map((q) => q.node).sort()).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(
+      rig.target
+        .requests()
+        .filter((q) => q.path === "/collections/aliases")
+        .map((q) => q.node)
+        .sort(),
+    ).toEqual([0, 0, 0, 1, 1, 1]);
     const want = [
       { alias_name: "docs-live", collection_name: "docs" },
       { alias_name: "notes-live", collection_name: "notes" },
@@ -118,9 +138,12 @@ describe("state files written by the bash tool", () => {
     const text = (await readStateText(dir, "alias_recovery_history")) ?? "";
     expect(text.startsWith(bashAliasHistory)).toBe(true);
     const rows = await readStateRows(dir, "alias_recovery_history", 3);
-    expect(rows.slice(1).map((r) => r.join("|")).sort()).toEqual(
-      [t1, t2].flatMap((t) => want.map((a) => `${a.collection_name}|${a.alias_name}|ok@${t}`)).sort(),
-    );
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.join("|"))
+        .sort(),
+    ).toEqual([t1, t2].flatMap((t) => want.map((a) => `${a.collection_name}|${a.alias_name}|ok@${t}`)).sort());
   });
 
   it("leaves the input files it only reads byte for byte as they were", async () => {
@@ -142,7 +165,10 @@ describe("the bash tool's `unknown` rows", () => {
     expectExit(r, 0);
     expect(r.stdout).toMatch(/Snapshots recovered: 1, .*failed: 0/);
     expect(await readStateText(dir, "failed_snapshot_recovery")).toBeUndefined();
-    expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toEqual([`${t2},${snap.docs},ok`, `${t2},${snap.docs},verified`]);
+    expect(plainLines(await readStateText(dir, "snapshot_recovery_history"))).toEqual([
+      `${t2},${snap.docs},ok`,
+      `${t2},${snap.docs},verified`,
+    ]);
   });
 });
 
@@ -161,7 +187,10 @@ describe("files the CLI writes, read as the bash tool reads them", () => {
       expect(text).toBe(bashFile(rows));
       return rows;
     };
-    expect((await expectBashBytes("collections", 2)).map((f) => f.join(",")).sort()).toEqual([`${src},docs`, `${src},notes`]);
+    expect((await expectBashBytes("collections", 2)).map((f) => f.join(",")).sort()).toEqual([
+      `${src},docs`,
+      `${src},notes`,
+    ]);
     const snapshots = await expectBashBytes("snapshots", 3);
     expect(snapshots.map((f) => f[1]).sort()).toEqual(["docs", "notes"]);
     await expectBashBytes("collection_aliases", 2);

@@ -30,11 +30,24 @@ async function hole(mode: "silent" | "stall", contentType?: string): Promise<Bla
 }
 
 /** Runs the CLI in a fresh state directory; returns the result, the elapsed time and whether the lock file is left. */
-async function timed(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string; signal: NodeJS.Signals | null; ms: number; lockLeft: boolean }> {
+async function timed(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{
+  code: number | null;
+  stderr: string;
+  stdout: string;
+  signal: NodeJS.Signals | null;
+  ms: number;
+  lockLeft: boolean;
+}> {
   const t = await makeTempDir("black-hole");
   temps.push(t.cleanup);
   const started = Date.now();
-  const result = await runCli(args, { env: { CURL_TIMEOUT: String(TIMEOUT_S), QDRANT_RETRIES: String(RETRIES), ...env }, cwd: t.dir });
+  const result = await runCli(args, {
+    env: { CURL_TIMEOUT: String(TIMEOUT_S), QDRANT_RETRIES: String(RETRIES), ...env },
+    cwd: t.dir,
+  });
   return { ...result, ms: Date.now() - started, lockLeft: existsSync(path.join(t.dir, LOCK_FILE_NAME)) };
 }
 

@@ -38,7 +38,11 @@ async function findHolders(collection: string): Promise<number[]> {
 
 beforeAll(async () => {
   const bucket = await createTestBucket(s3, "cluster");
-  emu = await startEmulator({ cluster: { peers: 3, shards: 3, replicationFactor: 2 }, apiKey, storage: s3Storage(s3, bucket) });
+  emu = await startEmulator({
+    cluster: { peers: 3, shards: 3, replicationFactor: 2 },
+    apiKey,
+    storage: s3Storage(s3, bucket),
+  });
   for (const [name, { shards, rf }] of Object.entries(COLLECTIONS)) {
     await seedCollection(emu.urls[0] ?? "", name, { points: 40, dim: 4, shards, rf, apiKey });
     holders.set(name, await findHolders(name));
@@ -84,12 +88,20 @@ describe("create_snap with GET_PEERS_FROM_CLUSTER_INFO=true", () => {
     const posts = emu.requests().filter((q) => q.method === "POST" && /^\/collections\/[^/]+\/snapshots$/.test(q.path));
     expect(posts.every((q) => q.status === 200)).toBe(true);
     for (const collection of Object.keys(COLLECTIONS)) {
-      const nodes = posts.filter((q) => q.path === `/collections/${collection}/snapshots`).map((q) => q.node).sort();
+      const nodes = posts
+        .filter((q) => q.path === `/collections/${collection}/snapshots`)
+        .map((q) => q.node)
+        .sort();
       expect({ collection, nodes }).toEqual({ collection, nodes: holders.get(collection) });
     }
     expect(posts).toHaveLength(expectedCount);
     // Discovery asks the given peer only.
-    expect(emu.requests().filter((q) => q.path === "/cluster").map((q) => q.node)).toEqual([0]);
+    expect(
+      emu
+        .requests()
+        .filter((q) => q.path === "/cluster")
+        .map((q) => q.node),
+    ).toEqual([0]);
 
     const rows = plainLines(await readStateText(dir, "snapshots")).map((l) => l.split(","));
     expect(rows).toHaveLength(expectedCount);

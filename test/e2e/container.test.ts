@@ -103,7 +103,11 @@ async function freshContainer(): Promise<Container> {
 function runContainer(c: Container, args: readonly string[], env: Record<string, string>): Promise<CliResult> {
   const ep = image.entrypoint;
   if (ep === undefined || !("exec" in ep)) throw new Error("the Dockerfile's ENTRYPOINT is not in exec form");
-  mounts = [...mounts.filter(([p]) => p !== image.workdir && p !== "/tmp"), [image.workdir ?? "/state", c.state], ["/tmp", c.tmp]];
+  mounts = [
+    ...mounts.filter(([p]) => p !== image.workdir && p !== "/tmp"),
+    [image.workdir ?? "/state", c.state],
+    ["/tmp", c.tmp],
+  ];
   const [program, ...rest] = ep.exec.map((a) => hostPath(a) ?? a);
   if (program !== "node") throw new Error(`ENTRYPOINT runs ${String(program)}, expected node`);
   const imageEnv = Object.fromEntries(Object.entries(image.env).map(([k, v]) => [k, hostPath(v) ?? v]));
@@ -183,11 +187,13 @@ describe("docker run IMAGE …", () => {
     const c = await freshContainer();
     const help = await runContainer(c, ["--help"], {});
     expectExit(help, 0);
-    for (const task of ["create_snap", "get_colla", "recover_snap", "recover_colla"]) expect(help.stdout).toContain(task);
+    for (const task of ["create_snap", "get_colla", "recover_snap", "recover_colla"])
+      expect(help.stdout).toContain(task);
     const version = await runContainer(c, ["--version"], {});
     expectExit(version, 0);
     expect(version.stdout).toBe(`${VERSION}\n`);
-    for (const x of [help, version]) await assertNoSecrets({ stdout: x.stdout, stderr: x.stderr, secrets: rig.secrets });
+    for (const x of [help, version])
+      await assertNoSecrets({ stdout: x.stdout, stderr: x.stderr, secrets: rig.secrets });
     expect(await readdir(c.state)).toEqual([]);
     await expectCodeUnchanged();
   });
@@ -196,11 +202,20 @@ describe("docker run IMAGE …", () => {
     const c = await freshContainer();
     const r = await runContainer(c, ["create_snap", "get_colla"], rig.env());
     expectExit(r, 0);
-    expect(r.stdout).toMatch(/^\[create_snap\] Snapshots created: 2, accepted: 0, failed: 0\n\[get_colla\] Aliases saved: 1 new/);
+    expect(r.stdout).toMatch(
+      /^\[create_snap\] Snapshots created: 2, accepted: 0, failed: 0\n\[get_colla\] Aliases saved: 1 new/,
+    );
     expectLogLines(r.stderr);
-    expect((await readdir(c.state)).filter((f) => !f.startsWith(".")).sort()).toEqual(["collection_aliases", "collections", "snapshots"]);
+    expect((await readdir(c.state)).filter((f) => !f.startsWith(".")).sort()).toEqual([
+      "collection_aliases",
+      "collections",
+      "snapshots",
+    ]);
     const src = rig.source.urls[0] ?? "";
-    expect(plainLines(await readStateText(c.state, "collections")).sort()).toEqual([`${src},articles`, `${src},products`]);
+    expect(plainLines(await readStateText(c.state, "collections")).sort()).toEqual([
+      `${src},articles`,
+      `${src},products`,
+    ]);
     expect(plainLines(await readStateText(c.state, "snapshots"))).toHaveLength(2);
     expect(plainLines(await readStateText(c.state, "collection_aliases"))).toEqual(["articles,articles-live"]);
     await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: c.state, secrets: rig.secrets });
@@ -210,7 +225,10 @@ describe("docker run IMAGE …", () => {
   it("--env-file reaches the CLI (node does not take it for its own), relative to the WORKDIR", async () => {
     const c = await freshContainer();
     await mkdir(path.join(c.state, "conf"));
-    await writeFile(path.join(c.state, "conf", "backup.env"), `QDRANT_SOURCE_HOSTS=${rig.source.urls[0] ?? ""}\nQDRANT_API_KEY=${rig.apiKey}\n`);
+    await writeFile(
+      path.join(c.state, "conf", "backup.env"),
+      `QDRANT_SOURCE_HOSTS=${rig.source.urls[0] ?? ""}\nQDRANT_API_KEY=${rig.apiKey}\n`,
+    );
     const r = await runContainer(c, ["--env-file", "conf/backup.env", "get_coll"], {});
     expectExit(r, 0);
     expect(plainLines(await readStateText(c.state, "collections"))).toHaveLength(2);
@@ -226,7 +244,10 @@ describe("docker run IMAGE …", () => {
 
   it("reads .env from the WORKDIR, the state directory a volume or a Secret can provide", async () => {
     const c = await freshContainer();
-    await writeFile(path.join(c.state, ".env"), `QDRANT_SOURCE_HOSTS=${rig.source.urls[0] ?? ""}\nQDRANT_API_KEY=${rig.apiKey}\n`);
+    await writeFile(
+      path.join(c.state, ".env"),
+      `QDRANT_SOURCE_HOSTS=${rig.source.urls[0] ?? ""}\nQDRANT_API_KEY=${rig.apiKey}\n`,
+    );
     const r = await runContainer(c, ["get_coll"], {});
     expectExit(r, 0);
     expect(plainLines(await readStateText(c.state, "collections"))).toHaveLength(2);

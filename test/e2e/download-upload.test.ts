@@ -11,7 +11,15 @@ import { runCli, startCli } from "../support/cli.js";
 import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { qdrantCall, readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { makeTempDir } from "../support/tmp.js";
-import { expectExit, expectLogLines, parseJsonSummary, plainLines, readStateText, waitFor, type Env } from "./harness.js";
+import {
+  expectExit,
+  expectLogLines,
+  parseJsonSummary,
+  plainLines,
+  readStateText,
+  waitFor,
+  type Env,
+} from "./harness.js";
 import { randomApiKey, startRig, type Rig } from "./rig.js";
 import { assertNoSecrets } from "./secret-scan.js";
 
@@ -28,7 +36,11 @@ let checksum = "";
 const temps: (() => Promise<void>)[] = [];
 
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
-const exists = (file: string): Promise<boolean> => stat(file).then(() => true, () => false);
+const exists = (file: string): Promise<boolean> =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 async function tempDir(label: string): Promise<string> {
   const t = await makeTempDir(label);
@@ -36,19 +48,32 @@ async function tempDir(label: string): Promise<string> {
   return t.dir;
 }
 
-const env = (extra: Env = {}): Env => ({ QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: src, QDRANT_RESTORE_HOSTS: dst, ...extra });
+const env = (extra: Env = {}): Env => ({
+  QDRANT_API_KEY: apiKey,
+  QDRANT_SOURCE_HOSTS: src,
+  QDRANT_RESTORE_HOSTS: dst,
+  ...extra,
+});
 
 /** Runs the CLI in `cwd` and scans its output and every file in `cwd` for the API key and the S3 secret. */
 async function cli(args: readonly string[], cwd: string, e: Env = env()): Promise<CliResult> {
   const result = await runCli(args, { env: e, cwd });
-  await assertNoSecrets({ stdout: result.stdout, stderr: result.stderr, stateDir: cwd, secrets: { QDRANT_API_KEY: apiKey, QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey } });
+  await assertNoSecrets({
+    stdout: result.stdout,
+    stderr: result.stderr,
+    stateDir: cwd,
+    secrets: { QDRANT_API_KEY: apiKey, QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey },
+  });
   return result;
 }
 
 /** Statuses of the snapshot downloads the emulator answered, once `count` are logged. */
 async function downloads(e: Emulator, count: number): Promise<number[]> {
   const match = () => e.requests().filter((r) => r.method === "GET" && DOWNLOAD.test(r.path));
-  return waitFor(() => (match().length >= count ? match().map((r) => r.status) : undefined), `${count} downloads logged`);
+  return waitFor(
+    () => (match().length >= count ? match().map((r) => r.status) : undefined),
+    `${count} downloads logged`,
+  );
 }
 
 beforeAll(async () => {
@@ -56,7 +81,13 @@ beforeAll(async () => {
   [src = "", dst = ""] = emu.urls;
   await seedCollection(src, "c1", { points: 40, dim: 4, apiKey });
   const created = await qdrantCall(src, "POST", "/collections/c1/snapshots?wait=true", apiKey);
-  if (typeof created !== "object" || created === null || Array.isArray(created) || typeof created["name"] !== "string" || typeof created["checksum"] !== "string") {
+  if (
+    typeof created !== "object" ||
+    created === null ||
+    Array.isArray(created) ||
+    typeof created["name"] !== "string" ||
+    typeof created["checksum"] !== "string"
+  ) {
     throw new Error(`unexpected snapshot ${JSON.stringify(created)}`);
   }
   name = created["name"];
@@ -75,17 +106,24 @@ describe("download_snap and upload_snap, local snapshot storage", () => {
     const cwd = await tempDir("dl-e2e");
     const down = await cli(["download_snap", "--collection", "c1", "--snapshot", name], cwd);
     expectExit(down, 0);
-    expect(down.stdout).toBe(`[download_snap] Downloaded ${name} to ${path.join(cwd, name)}: ${bytes.length} bytes, SHA-256 ${checksum} (verified against the node's checksum)\n`);
+    expect(down.stdout).toBe(
+      `[download_snap] Downloaded ${name} to ${path.join(cwd, name)}: ${bytes.length} bytes, SHA-256 ${checksum} (verified against the node's checksum)\n`,
+    );
     expectLogLines(down.stderr);
     expect(await readFile(path.join(cwd, name))).toEqual(bytes);
     expect(await exists(path.join(cwd, `${name}.partial`))).toBe(false);
 
     const up = await cli(["upload_snap", "--collection", "c1", "--file", name, "--priority", "snapshot"], cwd);
     expectExit(up, 0);
-    expect(up.stdout).toMatch(/^\[upload_snap\] Snapshot file .* uploaded: recovered 1, accepted: 0, already recovered: 0, failed: 0\n$/);
+    expect(up.stdout).toMatch(
+      /^\[upload_snap\] Snapshot file .* uploaded: recovered 1, accepted: 0, already recovered: 0, failed: 0\n$/,
+    );
     expect(up.stderr).toContain(`SHA-256 of ${path.join(cwd, name)}: ${checksum}`);
     // Keyed by file name, collection, shard (* = the whole collection) and SHA-256; checked after the upload.
-    expect(plainLines(await readStateText(cwd, "snapshot_recovery_history"))).toEqual([`${dst},${name}@c1/*/${checksum},ok`, `${dst},${name}@c1/*/${checksum},verified`]);
+    expect(plainLines(await readStateText(cwd, "snapshot_recovery_history"))).toEqual([
+      `${dst},${name}@c1/*/${checksum},ok`,
+      `${dst},${name}@c1/*/${checksum},verified`,
+    ]);
     expect(await readAllPoints(dst, "c1", apiKey)).toEqual(await readAllPoints(src, "c1", apiKey));
 
     // Run again: the same file is already there (skipped, exit 0) and the host already recovered it (skipped).
@@ -103,10 +141,16 @@ describe("download_snap and upload_snap, local snapshot storage", () => {
     await writeFile(path.join(cwd, "out.snapshot.partial"), bytes.subarray(0, Math.floor(bytes.length / 2)));
     emu.resetRequests();
 
-    const r = await cli(["download_snap", "--collection", "c1", "--snapshot", name, "--file", "out.snapshot", "--json"], cwd);
+    const r = await cli(
+      ["download_snap", "--collection", "c1", "--snapshot", name, "--file", "out.snapshot", "--json"],
+      cwd,
+    );
 
     expectExit(r, 0);
-    expect(parseJsonSummary(r.stdout).tasks[0]?.items[0]).toMatchObject({ resumedFrom: String(Math.floor(bytes.length / 2)), sha256: checksum });
+    expect(parseJsonSummary(r.stdout).tasks[0]?.items[0]).toMatchObject({
+      resumedFrom: String(Math.floor(bytes.length / 2)),
+      sha256: checksum,
+    });
     expect(await downloads(emu, 1)).toEqual([206]);
     expect(await readFile(path.join(cwd, "out.snapshot"))).toEqual(bytes);
     expect(await exists(path.join(cwd, "out.snapshot.partial"))).toBe(false);
@@ -119,10 +163,18 @@ describe("download_snap and upload_snap, local snapshot storage", () => {
     const removeFault = emu.faults.add({ method: "GET", path: DOWNLOAD, slowBodyMs: 20_000, times: 1 });
     try {
       const child = startCli(["download_snap", "--collection", "c1", "--snapshot", name], { env: env(), cwd });
-      const kept = await waitFor(async () => ((await stat(partial).catch(() => undefined))?.size ?? 0) || undefined, "bytes in the partial file");
+      const kept = await waitFor(
+        async () => ((await stat(partial).catch(() => undefined))?.size ?? 0) || undefined,
+        "bytes in the partial file",
+      );
       child.kill("SIGTERM");
       const stopped = await child.done;
-      await assertNoSecrets({ stdout: stopped.stdout, stderr: stopped.stderr, stateDir: cwd, secrets: { QDRANT_API_KEY: apiKey } });
+      await assertNoSecrets({
+        stdout: stopped.stdout,
+        stderr: stopped.stderr,
+        stateDir: cwd,
+        secrets: { QDRANT_API_KEY: apiKey },
+      });
       expectExit(stopped, 130);
       expect(await exists(path.join(cwd, name))).toBe(false);
       expect((await stat(partial)).size).toBeGreaterThanOrEqual(kept);
@@ -179,7 +231,9 @@ describe("download_snap and upload_snap, local snapshot storage", () => {
     const r = await cli(["upload_snap", "--collection", "c1-copy", "--file", name, "--checksum", "1e".repeat(32)], cwd);
     expectExit(r, 3);
     expect(r.stderr).toMatch(/Upload of .* failed: .*400 .*Checksum mismatch/);
-    expect(plainLines(await readStateText(cwd, "failed_snapshot_recovery"))).toEqual([`${dst},${name}@c1-copy/*/${"1e".repeat(32)},http-400`]);
+    expect(plainLines(await readStateText(cwd, "failed_snapshot_recovery"))).toEqual([
+      `${dst},${name}@c1-copy/*/${"1e".repeat(32)},http-400`,
+    ]);
     expect(await readStateText(cwd, "snapshot_recovery_history")).toBeUndefined();
   });
 });
@@ -197,13 +251,18 @@ describe("download_snap from a node with S3 snapshot storage", () => {
     const node = rig.source.urls[0] ?? "";
     await seedCollection(node, "c3", { points: 25, dim: 4, apiKey });
     const created = await qdrantCall(node, "POST", "/collections/c3/snapshots?wait=true", apiKey);
-    const snap = typeof created === "object" && created !== null && !Array.isArray(created) ? created["name"] : undefined;
+    const snap =
+      typeof created === "object" && created !== null && !Array.isArray(created) ? created["name"] : undefined;
     if (typeof snap !== "string") throw new Error("no snapshot name");
     const cwd = await tempDir("dl-e2e-s3");
     await writeFile(path.join(cwd, `${snap}.partial`), "stale bytes from an earlier try");
     rig.source.resetRequests();
 
-    const r = await rig.run(["download_snap", "--collection", "c3", "--snapshot", snap], cwd, rig.env({ QDRANT_SOURCE_HOSTS: node }));
+    const r = await rig.run(
+      ["download_snap", "--collection", "c3", "--snapshot", snap],
+      cwd,
+      rig.env({ QDRANT_SOURCE_HOSTS: node }),
+    );
 
     expectExit(r, 0);
     expect(r.stdout).toContain("(unverified: no checksum known)");

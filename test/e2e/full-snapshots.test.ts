@@ -9,7 +9,16 @@ import { createAlias, listAliases, readAllPoints, seedCollection } from "../supp
 import { runCli, type CliResult } from "../support/cli.js";
 import { createTestBucket } from "../support/s3/client.js";
 import { makeTempDir } from "../support/tmp.js";
-import { expectExit, expectLogLines, parseJsonSummary, plainLines, readStateText, s3Env, s3Storage, type Env } from "./harness.js";
+import {
+  expectExit,
+  expectLogLines,
+  parseJsonSummary,
+  plainLines,
+  readStateText,
+  s3Env,
+  s3Storage,
+  type Env,
+} from "./harness.js";
 import { randomApiKey } from "./rig.js";
 import { assertNoSecrets } from "./secret-scan.js";
 
@@ -32,7 +41,10 @@ async function startNodes(label: string, storage: "local" | "s3") {
   const opts = { nodes: 1, apiKey, ...(storage === "s3" ? { storage: s3Storage(s3, bucket) } : {}) };
   const source: Emulator = await startEmulator(opts);
   const target: Emulator = await startEmulator(opts);
-  cleanups.push(() => source.stop(), () => target.stop());
+  cleanups.push(
+    () => source.stop(),
+    () => target.stop(),
+  );
   const src = source.urls[0] ?? "";
   const dst = target.urls[0] ?? "";
   await seedCollection(src, "orders-2026-1", { points: 120, dim: 6, apiKey });
@@ -41,7 +53,12 @@ async function startNodes(label: string, storage: "local" | "s3") {
   await createAlias(src, "orders-2026-1", "orders-v1", apiKey);
   await createAlias(src, "faq", "faq-live", apiKey);
   const secrets = { QDRANT_API_KEY: apiKey, QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey };
-  const env = (extra: Env = {}): Env => ({ QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: src, QDRANT_RESTORE_HOSTS: dst, ...extra });
+  const env = (extra: Env = {}): Env => ({
+    QDRANT_API_KEY: apiKey,
+    QDRANT_SOURCE_HOSTS: src,
+    QDRANT_RESTORE_HOSTS: dst,
+    ...extra,
+  });
   const run = async (args: readonly string[], cwd: string, e: Env): Promise<CliResult> => {
     const r = await runCli(args, { env: e, cwd });
     await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: cwd, secrets });
@@ -64,7 +81,11 @@ describe("full snapshots, local snapshot storage, transfer into a directory", ()
     const n = await startNodes("full-e2e-dir", "local");
     const backupDir = await tempDir("full-e2e-backups");
     const night = await tempDir("full-e2e-night");
-    const transfer = { QDRANT_BACKUP_DIR: backupDir, QDRANT_SNAPSHOT_TRANSFER: "true", QDRANT_DELETE_AFTER_TRANSFER: "true" };
+    const transfer = {
+      QDRANT_BACKUP_DIR: backupDir,
+      QDRANT_SNAPSHOT_TRANSFER: "true",
+      QDRANT_DELETE_AFTER_TRANSFER: "true",
+    };
 
     const created = await n.run(["create_full_snap"], night, n.env(transfer));
     expectExit(created, 0);
@@ -76,8 +97,14 @@ describe("full snapshots, local snapshot storage, transfer into a directory", ()
     expect(name).toMatch(/^full-snapshot-\d{4}(-\d\d){5}\.snapshot$/);
     const hostDir = new URL(n.src).host;
     expect(await readdir(path.join(backupDir, "full_snapshots", hostDir))).toEqual([name]);
-    const meta = JSON.parse(await readFile(path.join(backupDir, "backup_metadata", "full_snapshots", hostDir, `${name}.json`), "utf8")) as Record<string, unknown>;
-    expect(meta).toMatchObject({ kind: "full", snapshot: name, aliases: ["faq-live -> faq", "orders -> orders-2026-1", "orders-v1 -> orders-2026-1"] });
+    const meta = JSON.parse(
+      await readFile(path.join(backupDir, "backup_metadata", "full_snapshots", hostDir, `${name}.json`), "utf8"),
+    ) as Record<string, unknown>;
+    expect(meta).toMatchObject({
+      kind: "full",
+      snapshot: name,
+      aliases: ["faq-live -> faq", "orders -> orders-2026-1", "orders-v1 -> orders-2026-1"],
+    });
     expect(n.source.requests().some((r) => r.method === "DELETE" && r.path === `/snapshots/${name}`)).toBe(true);
 
     // A restore from another machine: no state, the directory holds the backup, the node nothing.
@@ -89,11 +116,15 @@ describe("full snapshots, local snapshot storage, transfer into a directory", ()
     expect(r.stderr).toMatch(/full_snapshots is empty; listing the source hosts first/);
     expect(r.stderr).toContain(`Restoring ${name} from ${backupDir}/full_snapshots/${hostDir}/${name}`);
     await n.expectRestored();
-    expect(plainLines(await readStateText(restore, "snapshot_recovery_history"))).toContain(`${n.dst},${hostDir}/${name},ok`);
+    expect(plainLines(await readStateText(restore, "snapshot_recovery_history"))).toContain(
+      `${n.dst},${hostDir}/${name},ok`,
+    );
 
     const again = await n.run(["recover_full_snap"], restore, n.env(transfer));
     expectExit(again, 0);
-    expect(again.stdout).toBe(`[recover_full_snap] Full snapshot ${name}: collections recovered: 0, accepted: 0, aliases created: 0, already restored: 1, failed: 0\n`);
+    expect(again.stdout).toBe(
+      `[recover_full_snap] Full snapshot ${name}: collections recovered: 0, accepted: 0, aliases created: 0, already restored: 1, failed: 0\n`,
+    );
   });
 
   it("a truncated --file fails with exit 3 and one error line, claims no alias; the whole file then completes the restore", async () => {
@@ -110,10 +141,14 @@ describe("full snapshots, local snapshot storage, transfer into a directory", ()
     const cut = await n.run(["recover_full_snap", "--file", file], dir, n.env());
     expectExit(cut, 3);
     expectLogLines(cut.stderr);
-    expect(cut.stderr).toMatch(/ERROR: Restoring archive\.snapshot on .* stopped: .*archive\.snapshot: cannot read the archive/);
+    expect(cut.stderr).toMatch(
+      /ERROR: Restoring archive\.snapshot on .* stopped: .*archive\.snapshot: cannot read the archive/,
+    );
     expect(await listAliases(n.dst, n.apiKey)).toEqual([]);
     expect(await readStateText(dir, "alias_recovery_history")).toBeUndefined();
-    expect(plainLines(await readStateText(dir, "failed_snapshot_recovery"))).toEqual([`${n.dst},archive.snapshot,archive_unreadable`]);
+    expect(plainLines(await readStateText(dir, "failed_snapshot_recovery"))).toEqual([
+      `${n.dst},archive.snapshot,archive_unreadable`,
+    ]);
 
     await writeFile(file, bytes);
     const whole = await n.run(["recover_full_snap", "--file", file], dir, n.env());
@@ -146,14 +181,23 @@ describe("full snapshots, S3 snapshot storage", () => {
 
     // Transfer mode into the bucket, restored on a fresh target from the bucket's copy.
     const transferDir = await tempDir("full-e2e-s3-transfer");
-    const later = await n.run(["create_full_snap"], transferDir, n.env({ ...bucketEnv, QDRANT_SNAPSHOT_TRANSFER: "true" }));
+    const later = await n.run(
+      ["create_full_snap"],
+      transferDir,
+      n.env({ ...bucketEnv, QDRANT_SNAPSHOT_TRANSFER: "true" }),
+    );
     expectExit(later, 0);
     const target2 = await startEmulator({ nodes: 1, apiKey: n.apiKey, storage: s3Storage(s3, n.bucket) });
     cleanups.push(() => target2.stop());
-    const r = await n.run(["recover_full_snap"], transferDir, n.env({ ...bucketEnv, QDRANT_RESTORE_HOSTS: target2.urls[0] ?? "" }));
+    const r = await n.run(
+      ["recover_full_snap"],
+      transferDir,
+      n.env({ ...bucketEnv, QDRANT_RESTORE_HOSTS: target2.urls[0] ?? "" }),
+    );
     expectExit(r, 0);
     expect(r.stderr).toMatch(new RegExp(`from s3://${n.bucket}/full_snapshots/`));
-    for (const c of ["orders-2026-1", "faq"]) expect(await readAllPoints(target2.urls[0] ?? "", c, n.apiKey)).toEqual(await readAllPoints(n.src, c, n.apiKey));
+    for (const c of ["orders-2026-1", "faq"])
+      expect(await readAllPoints(target2.urls[0] ?? "", c, n.apiKey)).toEqual(await readAllPoints(n.src, c, n.apiKey));
     expect(await listAliases(target2.urls[0] ?? "", n.apiKey)).toEqual(await listAliases(n.src, n.apiKey));
   });
 

@@ -25,7 +25,14 @@ export { s3Env };
 
 /** The emulator's S3 snapshot storage option for `bucket` on the local S3 server. */
 export function s3Storage(info: S3ServerInfo, bucket: string) {
-  return { kind: "s3" as const, endpoint: info.endpoint, bucket, accessKey: info.accessKey, secretKey: info.secretKey, region: info.region };
+  return {
+    kind: "s3" as const,
+    endpoint: info.endpoint,
+    bucket,
+    accessKey: info.accessKey,
+    secretKey: info.secretKey,
+    region: info.region,
+  };
 }
 
 /** The text of a state file, or undefined when it does not exist. */
@@ -92,7 +99,11 @@ export function expectExit(result: CliResult, code: number, opts: { soft?: boole
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -109,11 +120,17 @@ export function parseJsonSummary(stdout: string): JsonSummary {
   expect(stdout.endsWith("\n")).toBe(true);
   expect(stdout.trimEnd().split("\n")).toHaveLength(1);
   const value: unknown = JSON.parse(stdout);
-  if (!isRecord(value) || typeof value["ok"] !== "boolean" || typeof value["exitCode"] !== "number" || !Array.isArray(value["tasks"])) {
+  if (
+    !isRecord(value) ||
+    typeof value["ok"] !== "boolean" ||
+    typeof value["exitCode"] !== "number" ||
+    !Array.isArray(value["tasks"])
+  ) {
     throw new Error(`not a --json summary: ${stdout}`);
   }
   const tasks = value["tasks"].map((t): JsonTask => {
-    if (!isRecord(t) || typeof t["task"] !== "string" || !Array.isArray(t["items"])) throw new Error(`bad task entry: ${JSON.stringify(t)}`);
+    if (!isRecord(t) || typeof t["task"] !== "string" || !Array.isArray(t["items"]))
+      throw new Error(`bad task entry: ${JSON.stringify(t)}`);
     const num = (k: string): number => {
       const v = t[k];
       if (typeof v !== "number") throw new Error(`task ${String(t["task"])}: ${k} is not a number`);

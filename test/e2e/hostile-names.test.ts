@@ -48,7 +48,8 @@ const sortStrings = (xs: string[]): string[] => [...xs].sort();
 beforeAll(async () => {
   rig = await startRig(s3, { label: "hostile-names", sourceNodes: 1, targetNodes: 2 });
   src = rig.source.urls[0] ?? "";
-  for (const [i, name] of COLLECTIONS.entries()) await seedCollection(src, name, { points: 5 + i, dim: 3, apiKey: rig.apiKey });
+  for (const [i, name] of COLLECTIONS.entries())
+    await seedCollection(src, name, { points: 5 + i, dim: 3, apiKey: rig.apiKey });
   for (const [collection, alias] of ALIASES) await createAlias(src, collection, alias, rig.apiKey);
 });
 
@@ -71,7 +72,9 @@ describe("hostile collection and alias names, full round trip", () => {
     const restore = await rig.run(["recover_snap", "recover_colla"], dir);
     expectExit(restore, 0);
     expectLogLines(restore.stderr);
-    expect(restore.stdout).toContain(`Snapshots recovered: ${COLLECTIONS.length * 2}, accepted: 0, already recovered: 0, failed: 0`);
+    expect(restore.stdout).toContain(
+      `Snapshots recovered: ${COLLECTIONS.length * 2}, accepted: 0, already recovered: 0, failed: 0`,
+    );
     expect(restore.stdout).toContain(`Aliases recovered: ${ALIASES.length * 2}, already recovered: 0, failed: 0`);
   });
 
@@ -81,12 +84,15 @@ describe("hostile collection and alias names, full round trip", () => {
     expect(collections.every((r) => r[0] === src)).toBe(true);
     const snapshots = await readStateRows(dir, "snapshots", 3);
     expect(sortStrings(snapshots.map((r) => r[1] ?? ""))).toEqual(sortStrings(COLLECTIONS));
-    for (const [, collection, name] of snapshots) expect(name?.startsWith(`${collection}-`) && name.endsWith(".snapshot")).toBe(true);
+    for (const [, collection, name] of snapshots)
+      expect(name?.startsWith(`${collection}-`) && name.endsWith(".snapshot")).toBe(true);
     const aliases = await readStateRows(dir, "collection_aliases", 2);
     expect(sortStrings(aliases.map((r) => r.join("\0")))).toEqual(sortStrings(ALIASES.map((a) => a.join("\0"))));
     const history = await readStateRows(dir, "snapshot_recovery_history", 3);
     expect(sortStrings(history.map((r) => `${r[0]}\0${r[1]}\0${r[2]}`))).toEqual(
-      sortStrings(rig.target.urls.flatMap((t) => snapshots.flatMap((s) => [`${t}\0${s[2]}\0ok`, `${t}\0${s[2]}\0verified`]))),
+      sortStrings(
+        rig.target.urls.flatMap((t) => snapshots.flatMap((s) => [`${t}\0${s[2]}\0ok`, `${t}\0${s[2]}\0verified`])),
+      ),
     );
     const aliasHistory = await readStateRows(dir, "alias_recovery_history", 3);
     expect(aliasHistory).toHaveLength(ALIASES.length * 2);
@@ -96,7 +102,8 @@ describe("hostile collection and alias names, full round trip", () => {
     const want = await listAliases(src, rig.apiKey);
     expect(want).toHaveLength(ALIASES.length);
     for (const t of rig.target.urls) {
-      for (const c of COLLECTIONS) expect(await readAllPoints(t, c, rig.apiKey)).toEqual(await readAllPoints(src, c, rig.apiKey));
+      for (const c of COLLECTIONS)
+        expect(await readAllPoints(t, c, rig.apiKey)).toEqual(await readAllPoints(src, c, rig.apiKey));
       expect(await listAliases(t, rig.apiKey)).toEqual(want);
     }
   });

@@ -54,7 +54,11 @@ function execForm(i: Instruction & { getJSONStrings?: () => { getJSONValue(): st
     // dockerfile-ast accepts what Docker would run as a shell command when the JSON is invalid; JSON.parse decides.
     try {
       const parsed: unknown = JSON.parse(raw);
-      if (Array.isArray(parsed) && parsed.every((s): s is string => typeof s === "string") && parsed.length === json.length) {
+      if (
+        Array.isArray(parsed) &&
+        parsed.every((s): s is string => typeof s === "string") &&
+        parsed.length === json.length
+      ) {
         return { exec: parsed };
       }
     } catch {
@@ -75,7 +79,9 @@ function flagsOf(i: Instruction): Record<string, string | null> {
 }
 
 function properties(i: Instruction): [string, string][] {
-  const props = (i as unknown as { getProperties?: () => { getName(): string; getValue(): string | null }[] }).getProperties?.() ?? [];
+  const props =
+    (i as unknown as { getProperties?: () => { getName(): string; getValue(): string | null }[] }).getProperties?.() ??
+    [];
   return props.map((p) => [p.getName(), p.getValue() ?? ""]);
 }
 
@@ -86,7 +92,11 @@ export function readStages(text = readFileSync(DOCKERFILE_PATH, "utf8")): Stage[
     const keyword = i.getKeyword();
     if (keyword === "FROM") {
       const from = i as unknown as {
-        getImage(): string | null; getImageName(): string | null; getImageTag(): string | null; getImageDigest(): string | null; getBuildStage(): string | null;
+        getImage(): string | null;
+        getImageName(): string | null;
+        getImageTag(): string | null;
+        getImageDigest(): string | null;
+        getBuildStage(): string | null;
       };
       stages.push({
         name: from.getBuildStage() ?? undefined,
@@ -119,7 +129,9 @@ export function readStages(text = readFileSync(DOCKERFILE_PATH, "utf8")): Stage[
     switch (keyword) {
       case "WORKDIR": {
         const dir = args.join(" ");
-        stage.workdir = path.posix.isAbsolute(dir) ? path.posix.normalize(dir) : path.posix.join(stage.workdir ?? "/", dir);
+        stage.workdir = path.posix.isAbsolute(dir)
+          ? path.posix.normalize(dir)
+          : path.posix.join(stage.workdir ?? "/", dir);
         break;
       }
       case "USER":
@@ -148,7 +160,12 @@ export function readStages(text = readFileSync(DOCKERFILE_PATH, "utf8")): Stage[
       case "COPY": {
         const flags = flagsOf(i);
         const paths = args;
-        stage.copies.push({ from: flags["from"] ?? undefined, flags, sources: paths.slice(0, -1), dest: paths.at(-1) ?? "" });
+        stage.copies.push({
+          from: flags["from"] ?? undefined,
+          flags,
+          sources: paths.slice(0, -1),
+          dest: paths.at(-1) ?? "",
+        });
         break;
       }
       case "ADD":
@@ -178,8 +195,10 @@ export function readPackage(): PackageInfo {
     if (typeof v !== "string") throw new Error(`package.json: ${key} is not a string`);
     return v;
   };
-  const engines: unknown = typeof pkg === "object" && pkg !== null ? (pkg as Record<string, unknown>)["engines"] : undefined;
-  const node = typeof engines === "object" && engines !== null ? (engines as Record<string, unknown>)["node"] : undefined;
+  const engines: unknown =
+    typeof pkg === "object" && pkg !== null ? (pkg as Record<string, unknown>)["engines"] : undefined;
+  const node =
+    typeof engines === "object" && engines !== null ? (engines as Record<string, unknown>)["node"] : undefined;
   const major = /(\d+)/.exec(typeof node === "string" ? node : "")?.[1];
   if (major === undefined) throw new Error("package.json: engines.node has no version");
   return { name: field("name"), version: field("version"), license: field("license"), nodeMajor: Number(major) };

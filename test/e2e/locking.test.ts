@@ -5,7 +5,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3ServiceException,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LOCK_FILE_NAME, parseHolder } from "../../src/state/lock.js";
 import { parseLease, type LeaseBody } from "../../src/state/lease-body.js";
@@ -66,7 +72,8 @@ function errorLine(result: CliResult): string {
 beforeAll(async () => {
   rig = await startRig(s3, { label: "locking", sourceNodes: 1, targetNodes: 1 });
   client = createTestS3Client(s3);
-  for (const c of COLLECTIONS) await seedCollection(rig.source.urls[0] ?? "", c, { points: 5, dim: 4, apiKey: rig.apiKey });
+  for (const c of COLLECTIONS)
+    await seedCollection(rig.source.urls[0] ?? "", c, { points: 5, dim: 4, apiKey: rig.apiKey });
 });
 
 afterAll(async () => {
@@ -82,7 +89,11 @@ describe("one run at a time per state", () => {
     const release = holdRuns();
     const first = rig.start(["create_snap"], dir);
     try {
-      await waitFor(async () => ((await lockPid(dir)) === first.pid ? true : undefined), "the first run's lock", 20_000);
+      await waitFor(
+        async () => ((await lockPid(dir)) === first.pid ? true : undefined),
+        "the first run's lock",
+        20_000,
+      );
       const second = await rig.run(["get_coll"], dir);
       expectExit(second, 5);
       expectLogLines(second.stderr);
@@ -108,12 +119,18 @@ describe("one run at a time per state", () => {
     const release = holdRuns();
     const first = rig.start(["create_snap"], dirA, env);
     try {
-      const held = await waitFor(async () => ((await lease(prefix))?.pid === first.pid ? lease(prefix) : undefined), "the first run's lease", 20_000);
+      const held = await waitFor(
+        async () => ((await lease(prefix))?.pid === first.pid ? lease(prefix) : undefined),
+        "the first run's lease",
+        20_000,
+      );
       expect(held?.host).toBe(os.hostname());
       const second = await rig.run(["get_coll"], dirB, env);
       expectExit(second, 5);
       const line = errorLine(second);
-      expect(line).toContain(`state lease s3://${rig.bucket}/${prefix}.lock: held by pid ${first.pid} on host ${os.hostname()}`);
+      expect(line).toContain(
+        `state lease s3://${rig.bucket}/${prefix}.lock: held by pid ${first.pid} on host ${os.hostname()}`,
+      );
       expect(line).toContain(`expires at ${held?.expiresAt ?? "?"}`);
       expect(await lockPid(dirB)).toBeUndefined(); // its own lock released on the way out
     } finally {
@@ -133,7 +150,11 @@ describe("one run at a time per state", () => {
     const release = holdRuns();
     const first = rig.start(["create_snap"], dir, env);
     try {
-      await waitFor(async () => ((await lease(prefix))?.pid === first.pid ? true : undefined), "the first run's lease", 20_000);
+      await waitFor(
+        async () => ((await lease(prefix))?.pid === first.pid ? true : undefined),
+        "the first run's lease",
+        20_000,
+      );
       first.kill("SIGKILL");
       expect((await first.finish()).signal).toBe("SIGKILL");
     } finally {
@@ -149,8 +170,12 @@ describe("one run at a time per state", () => {
     }
     const next = await rig.run(["create_snap"], dir, env);
     expectExit(next, 0);
-    expect(next.stderr).toContain(`WARNING: taking over the stale lock ${lockPath(dir)} of pid ${first.pid} on host ${os.hostname()} (create_snap)`);
-    expect(next.stderr).toContain(`WARNING: taking over the expired state lease s3://${rig.bucket}/${prefix}.lock: pid ${first.pid} on host ${os.hostname()}`);
+    expect(next.stderr).toContain(
+      `WARNING: taking over the stale lock ${lockPath(dir)} of pid ${first.pid} on host ${os.hostname()} (create_snap)`,
+    );
+    expect(next.stderr).toContain(
+      `WARNING: taking over the expired state lease s3://${rig.bucket}/${prefix}.lock: pid ${first.pid} on host ${os.hostname()}`,
+    );
     expect(await lockPid(dir)).toBeUndefined();
     expect(await lease(prefix)).toBeUndefined();
   });
@@ -172,7 +197,11 @@ describe("one run at a time per state", () => {
       };
       const firstBeat = await waitFor(beat, "the first run's lock", 20_000);
       // Refreshed every third of the TTL: two later heartbeats within a few seconds.
-      const second = await waitFor(async () => ((await beat()) !== firstBeat ? beat() : undefined), "a second heartbeat", 10_000);
+      const second = await waitFor(
+        async () => ((await beat()) !== firstBeat ? beat() : undefined),
+        "a second heartbeat",
+        10_000,
+      );
       last = await waitFor(async () => ((await beat()) !== second ? beat() : undefined), "a third heartbeat", 10_000);
       expect(Date.parse(last ?? "")).toBeGreaterThan(Date.parse(firstBeat ?? ""));
       first.kill("SIGKILL");
@@ -192,7 +221,9 @@ describe("one run at a time per state", () => {
     const next = await rig.run(["create_snap"], dir, env);
     expectExit(next, 0);
     expect(next.stderr).toMatch(
-      new RegExp(`WARNING: taking over the stale lock ${lockPath(dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} of pid ${first.pid} on host dead-pod-7f9c \\(create_snap\\) since .*: its last heartbeat was \\d+ s ago, more than QDRANT_LOCK_TTL \\(1 s\\)`),
+      new RegExp(
+        `WARNING: taking over the stale lock ${lockPath(dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} of pid ${first.pid} on host dead-pod-7f9c \\(create_snap\\) since .*: its last heartbeat was \\d+ s ago, more than QDRANT_LOCK_TTL \\(1 s\\)`,
+      ),
     );
     expect(await lockPid(dir)).toBeUndefined();
   });
@@ -205,14 +236,20 @@ describe("one run at a time per state", () => {
     const first = rig.start(["create_snap"], dir, env);
     let result: CliResult;
     try {
-      await waitFor(async () => ((await lease(prefix))?.pid === first.pid ? true : undefined), "the first run's lease", 20_000);
+      await waitFor(
+        async () => ((await lease(prefix))?.pid === first.pid ? true : undefined),
+        "the first run's lease",
+        20_000,
+      );
       await client.send(new DeleteObjectCommand({ Bucket: rig.bucket, Key: `${prefix}.lock` }));
       result = await first.finish(); // its next renewal (within 1/3 s) finds the lease gone and stops the run
     } finally {
       release();
     }
     expectExit(result, 5);
-    expect(result.stderr).toContain(`ERROR: lost the state lease s3://${rig.bucket}/${prefix}.lock: deleted (--break-lock?)`);
+    expect(result.stderr).toContain(
+      `ERROR: lost the state lease s3://${rig.bucket}/${prefix}.lock: deleted (--break-lock?)`,
+    );
     expect(await lockPid(dir)).toBeUndefined();
     expect(await lease(prefix)).toBeUndefined(); // not recreated by the stopped run
   });
@@ -223,14 +260,33 @@ describe("one run at a time per state", () => {
     const dir = await stateDir("break-lock");
     // A live process on this host (this test worker) "holds" both.
     const startedAt = new Date(Date.now() - 5 * 60_000).toISOString();
-    await writeFile(lockPath(dir), JSON.stringify({ tool: "qdrant-backup-restore", host: os.hostname(), pid: process.pid, startedAt, tasks: ["recover_snap"] }));
+    await writeFile(
+      lockPath(dir),
+      JSON.stringify({
+        tool: "qdrant-backup-restore",
+        host: os.hostname(),
+        pid: process.pid,
+        startedAt,
+        tasks: ["recover_snap"],
+      }),
+    );
     const far = new Date(Date.now() + 3600_000).toISOString();
-    const body = { tool: "qdrant-backup-restore", host: "other-pod", pid: 7, startedAt, renewedAt: startedAt, expiresAt: far, runId: "feedface" };
+    const body = {
+      tool: "qdrant-backup-restore",
+      host: "other-pod",
+      pid: 7,
+      startedAt,
+      renewedAt: startedAt,
+      expiresAt: far,
+      runId: "feedface",
+    };
     await client.send(new PutObjectCommand({ Bucket: rig.bucket, Key: `${prefix}.lock`, Body: JSON.stringify(body) }));
 
     const refused = await rig.run(["get_coll"], dir, env);
     expectExit(refused, 5);
-    expect(errorLine(refused)).toContain(`locked by pid ${process.pid} on host ${os.hostname()} (recover_snap) since ${startedAt}, 5 min ago`);
+    expect(errorLine(refused)).toContain(
+      `locked by pid ${process.pid} on host ${os.hostname()} (recover_snap) since ${startedAt}, 5 min ago`,
+    );
     const withoutLock = await stateDir("break-lock-2");
     const refusedByLease = await rig.run(["get_coll"], withoutLock, env);
     expectExit(refusedByLease, 5);
@@ -238,8 +294,12 @@ describe("one run at a time per state", () => {
 
     const broke = await rig.run(["--break-lock", "get_coll"], dir, env);
     expectExit(broke, 0);
-    expect(broke.stderr).toContain(`WARNING: --break-lock: removed the lock ${lockPath(dir)}, held by pid ${process.pid} on host ${os.hostname()} (recover_snap)`);
-    expect(broke.stderr).toContain(`WARNING: --break-lock: removed the state lease s3://${rig.bucket}/${prefix}.lock, held by pid 7 on host other-pod`);
+    expect(broke.stderr).toContain(
+      `WARNING: --break-lock: removed the lock ${lockPath(dir)}, held by pid ${process.pid} on host ${os.hostname()} (recover_snap)`,
+    );
+    expect(broke.stderr).toContain(
+      `WARNING: --break-lock: removed the state lease s3://${rig.bucket}/${prefix}.lock, held by pid 7 on host other-pod`,
+    );
     expect(await lockPid(dir)).toBeUndefined();
     expect(await lease(prefix)).toBeUndefined();
   });
@@ -262,7 +322,11 @@ describe("one run at a time per state", () => {
     }
     // Qdrant unreachable (a fresh state, so the run has to ask it).
     const [dir4, prefix4] = [await stateDir("released-4"), freshPrefix()];
-    const down = { QDRANT_STATE_S3_PREFIX: prefix4, QDRANT_SOURCE_HOSTS: `http://127.0.0.1:${await closedPort()}`, QDRANT_RETRIES: "0" };
+    const down = {
+      QDRANT_STATE_S3_PREFIX: prefix4,
+      QDRANT_SOURCE_HOSTS: `http://127.0.0.1:${await closedPort()}`,
+      QDRANT_RETRIES: "0",
+    };
     await check(await rig.run(["get_coll"], dir4, rig.env(down)), 4, dir4, prefix4);
   });
 });

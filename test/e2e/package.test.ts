@@ -80,7 +80,11 @@ describe("npm pack and an offline global install", () => {
     await mkdir(runCwd);
 
     // --ignore-scripts: pack what is built; a prepack/prepare script must never rebuild or re-test from here.
-    const pack = await run("npm", ["pack", "--pack-destination", tmp.dir, "--json", "--ignore-scripts", "--offline", "--cache", cache], { cwd: root, env });
+    const pack = await run(
+      "npm",
+      ["pack", "--pack-destination", tmp.dir, "--json", "--ignore-scripts", "--offline", "--cache", cache],
+      { cwd: root, env },
+    );
     expectOk(pack, "npm pack");
     const out = JSON.parse(pack.stdout) as (typeof packed)[];
     expect(out).toHaveLength(1);
@@ -88,7 +92,18 @@ describe("npm pack and an offline global install", () => {
 
     const install = await run(
       "npm",
-      ["install", "-g", "--prefix", prefix, "--offline", "--cache", cache, "--no-audit", "--no-fund", `./${packed.filename}`],
+      [
+        "install",
+        "-g",
+        "--prefix",
+        prefix,
+        "--offline",
+        "--cache",
+        cache,
+        "--no-audit",
+        "--no-fund",
+        `./${packed.filename}`,
+      ],
       { cwd: tmp.dir, env },
     );
     expectOk(install, "npm install -g --offline");
@@ -108,11 +123,19 @@ describe("npm pack and an offline global install", () => {
 
   it("has nothing to install besides itself: no dependencies, and the bundle imports only Node built-ins", () => {
     const manifest = JSON.parse(readFileSync(path.join(installed, "package.json"), "utf8")) as Record<string, unknown>;
-    for (const key of ["dependencies", "optionalDependencies", "peerDependencies", "bundleDependencies", "bundledDependencies"]) {
+    for (const key of [
+      "dependencies",
+      "optionalDependencies",
+      "peerDependencies",
+      "bundleDependencies",
+      "bundledDependencies",
+    ]) {
       expect(manifest[key], key).toBeUndefined();
     }
     expect(existsSync(path.join(installed, "node_modules"))).toBe(false);
-    expect(readdirSync(installed).sort()).toEqual([".env.sample", "README.md", "dist", "package.json", ...LICENSES].sort());
+    expect(readdirSync(installed).sort()).toEqual(
+      [".env.sample", "README.md", "dist", "package.json", ...LICENSES].sort(),
+    );
     const bundle = readFileSync(path.join(installed, "dist", "cli.js"), "utf8");
     expect(bundle.startsWith("#!/usr/bin/env -S node --\n")).toBe(true);
     const imports = [...bundle.matchAll(/^import\s[^;]*?\bfrom\s*["']([^"']+)["']/gm)].map((m) => m[1]!);
@@ -126,7 +149,16 @@ describe("npm pack and an offline global install", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: qdrant-backup-restore /);
-    for (const task of ["get_coll", "create_snap", "get_snap", "get_snap_s3", "recover_snap", "get_colla", "recover_colla", "reset"]) {
+    for (const task of [
+      "get_coll",
+      "create_snap",
+      "get_snap",
+      "get_snap_s3",
+      "recover_snap",
+      "get_colla",
+      "recover_colla",
+      "reset",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^ {2}${task}[| ]`, "m"));
     }
     await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, secrets: [] });
@@ -140,32 +172,44 @@ describe("npm pack and an offline global install", () => {
 });
 
 describe("npm pack in a fresh clone (no dist/)", () => {
-  it("builds first (prepack), so the tarball holds dist/cli.js and its map", async () => {
-    const pkgScripts = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    expect(pkgScripts["prepack"]).toMatch(/\bbuild\b/);
-    const tmp = await makeTempDir("pack-fresh");
-    try {
-      // The tracked files, as a clone has them (dist/ is ignored, so absent); the dependencies as `npm ci` would install them.
-      const listed = await run("git", ["ls-files", "-z"], { cwd: root, env: { PATH } });
-      expectOk(listed, "git ls-files");
-      const clone = path.join(tmp.dir, "clone");
-      for (const file of listed.stdout.split("\0").filter((f) => f !== "" && existsSync(path.join(root, f)))) {
-        await mkdir(path.dirname(path.join(clone, file)), { recursive: true });
-        await copyFile(path.join(root, file), path.join(clone, file));
+  it(
+    "builds first (prepack), so the tarball holds dist/cli.js and its map",
+    async () => {
+      const pkgScripts = (
+        JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
+      ).scripts;
+      expect(pkgScripts["prepack"]).toMatch(/\bbuild\b/);
+      const tmp = await makeTempDir("pack-fresh");
+      try {
+        // The tracked files, as a clone has them (dist/ is ignored, so absent); the dependencies as `npm ci` would install them.
+        const listed = await run("git", ["ls-files", "-z"], { cwd: root, env: { PATH } });
+        expectOk(listed, "git ls-files");
+        const clone = path.join(tmp.dir, "clone");
+        for (const file of listed.stdout.split("\0").filter((f) => f !== "" && existsSync(path.join(root, f)))) {
+          await mkdir(path.dirname(path.join(clone, file)), { recursive: true });
+          await copyFile(path.join(root, file), path.join(clone, file));
+        }
+        expect(existsSync(path.join(clone, "dist"))).toBe(false);
+        await symlink(path.join(root, "node_modules"), path.join(clone, "node_modules"), "dir");
+        const userconfig = path.join(tmp.dir, "npmrc");
+        await writeFile(userconfig, "");
+        const pack = await run(
+          "npm",
+          ["pack", "--pack-destination", tmp.dir, "--json", "--offline", "--cache", path.join(tmp.dir, "cache")],
+          { cwd: clone, env: npmEnv(userconfig) },
+        );
+        expectOk(pack, "npm pack in a fresh clone");
+        // npm prints the prepack script's output before the JSON document.
+        const out = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as {
+          files: { path: string; size: number }[];
+        }[];
+        const files = out[0]!.files;
+        expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(["dist/cli.js", "dist/cli.js.map"]));
+        expect(files.find((f) => f.path === "dist/cli.js")!.size).toBeGreaterThan(100_000);
+      } finally {
+        await tmp.cleanup();
       }
-      expect(existsSync(path.join(clone, "dist"))).toBe(false);
-      await symlink(path.join(root, "node_modules"), path.join(clone, "node_modules"), "dir");
-      const userconfig = path.join(tmp.dir, "npmrc");
-      await writeFile(userconfig, "");
-      const pack = await run("npm", ["pack", "--pack-destination", tmp.dir, "--json", "--offline", "--cache", path.join(tmp.dir, "cache")], { cwd: clone, env: npmEnv(userconfig) });
-      expectOk(pack, "npm pack in a fresh clone");
-      // npm prints the prepack script's output before the JSON document.
-      const out = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { files: { path: string; size: number }[] }[];
-      const files = out[0]!.files;
-      expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(["dist/cli.js", "dist/cli.js.map"]));
-      expect(files.find((f) => f.path === "dist/cli.js")!.size).toBeGreaterThan(100_000);
-    } finally {
-      await tmp.cleanup();
-    }
-  }, NPM_TIMEOUT_MS);
+    },
+    NPM_TIMEOUT_MS,
+  );
 });

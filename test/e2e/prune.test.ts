@@ -11,20 +11,40 @@ import { startEmulator, type EmulatorOptions } from "../support/emulator/index.j
 import { qdrantCall, seedCollection } from "../support/emulator/seed.js";
 import { createTestBucket, createTestS3Client } from "../support/s3/client.js";
 import { makeTempDir } from "../support/tmp.js";
-import { closedPort, expectExit, expectLogLines, parseJsonSummary, readStateText, s3Env, s3Storage, type Env } from "./harness.js";
+import {
+  closedPort,
+  expectExit,
+  expectLogLines,
+  parseJsonSummary,
+  readStateText,
+  s3Env,
+  s3Storage,
+  type Env,
+} from "./harness.js";
 import { randomApiKey } from "./rig.js";
 import { assertNoSecrets } from "./secret-scan.js";
 
 const s3 = inject("s3");
 const DAYS = ["16", "17", "18", "19", "20"];
 /** 2 daily snapshots, nothing else; the percentage guard off unless a test says otherwise. */
-const POLICY: Env = { QDRANT_KEEP_DAILY: "2", QDRANT_KEEP_WEEKLY: "0", QDRANT_KEEP_MONTHLY: "0", QDRANT_PRUNE_MAX_DELETE_PCT: "100" };
+const POLICY: Env = {
+  QDRANT_KEEP_DAILY: "2",
+  QDRANT_KEEP_WEEKLY: "0",
+  QDRANT_KEEP_MONTHLY: "0",
+  QDRANT_PRUNE_MAX_DELETE_PCT: "100",
+};
 
 /** One node (peer 7) whose collection c1 has a snapshot at 02:00 on each of DAYS (Nov 2026); cleaned up after the test. */
 async function nodeWithSnapshots(label: string, storage: EmulatorOptions["storage"]) {
   const apiKey = randomApiKey(label);
   let now = new Date("2026-11-16T02:00:00Z");
-  const emu = await startEmulator({ nodes: 1, apiKey, peerIds: [7], clock: () => now, ...(storage ? { storage } : {}) });
+  const emu = await startEmulator({
+    nodes: 1,
+    apiKey,
+    peerIds: [7],
+    clock: () => now,
+    ...(storage ? { storage } : {}),
+  });
   const cwd = await makeTempDir(label);
   onTestFinished(async () => {
     await emu.stop();
@@ -39,7 +59,10 @@ async function nodeWithSnapshots(label: string, storage: EmulatorOptions["storag
   // The node's S3 listing is unfiltered (a foreign object shows up too): only snapshot files count here.
   const names = async (): Promise<string[]> => {
     const list = await qdrantCall(url, "GET", "/collections/c1/snapshots", apiKey);
-    return (Array.isArray(list) ? list : []).map((s: unknown) => (typeof s === "object" && s !== null && "name" in s ? String(s.name) : "")).filter((n) => n.endsWith(".snapshot")).sort();
+    return (Array.isArray(list) ? list : [])
+      .map((s: unknown) => (typeof s === "object" && s !== null && "name" in s ? String(s.name) : ""))
+      .filter((n) => n.endsWith(".snapshot"))
+      .sort();
   };
   return { emu, url, apiKey, dir: cwd.dir, names };
 }
@@ -68,7 +91,10 @@ async function prunedRows(dir: string): Promise<string[]> {
 }
 
 const deleteKeys = (stdout: string, outcome: string): string[] =>
-  (parseJsonSummary(stdout).tasks[0]?.items ?? []).filter((i) => i["action"] === "delete" && i["outcome"] === outcome).map((i) => String(i["key"])).sort();
+  (parseJsonSummary(stdout).tasks[0]?.items ?? [])
+    .filter((i) => i["action"] === "delete" && i["outcome"] === outcome)
+    .map((i) => String(i["key"]))
+    .sort();
 
 describe("prune_snap, nodes on S3 snapshot storage, the bucket as destination", () => {
   it("dry run prints and deletes nothing; the guard exits 3; --confirm deletes what the dry run said", async () => {
@@ -76,8 +102,13 @@ describe("prune_snap, nodes on S3 snapshot storage, the bucket as destination", 
     const node = await nodeWithSnapshots("e2e-prune-s3", s3Storage(s3, bucket));
     const client = createTestS3Client(s3);
     onTestFinished(() => client.destroy());
-    const keys = async () => ((await client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key ?? "").sort();
-    const extra = ["snapshots/c1/notes.txt", `backup_metadata/c1/${snap("16")}.json`, `backup_metadata/c1/${snap("20")}.json`];
+    const keys = async () =>
+      ((await client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key ?? "").sort();
+    const extra = [
+      "snapshots/c1/notes.txt",
+      `backup_metadata/c1/${snap("16")}.json`,
+      `backup_metadata/c1/${snap("20")}.json`,
+    ];
     for (const Key of extra) await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: "{}" }));
     const before = await keys();
     const env: Env = { QDRANT_API_KEY: node.apiKey, QDRANT_SOURCE_HOSTS: node.url, ...s3Env(s3, bucket), ...POLICY };
@@ -88,7 +119,11 @@ describe("prune_snap, nodes on S3 snapshot storage, the bucket as destination", 
     const condemned = ["16", "17", "18"].map((d) => `snapshots/c1/${snap(d)}`);
     expect(deleteKeys(dry.stdout, "skipped")).toEqual(condemned);
     const items = parseJsonSummary(dry.stdout).tasks[0]?.items ?? [];
-    expect(items.find((i) => i["key"] === `snapshots/c1/${snap("20")}`)).toMatchObject({ action: "keep", rules: "daily 2026-11-20", places: `s3://${bucket}, ${node.url}` });
+    expect(items.find((i) => i["key"] === `snapshots/c1/${snap("20")}`)).toMatchObject({
+      action: "keep",
+      rules: "daily 2026-11-20",
+      places: `s3://${bucket}, ${node.url}`,
+    });
     expectLogLines(dry.stderr);
     for (const key of condemned) expect(dry.stderr).toContain(`would delete ${key} in s3://${bucket}, ${node.url}`);
     expect(await keys()).toEqual(before);
@@ -97,30 +132,52 @@ describe("prune_snap, nodes on S3 snapshot storage, the bucket as destination", 
 
     const human = await cli(["prune_snap"], node.dir, env, secrets);
     expectExit(human, 0);
-    expect(human.stdout).toBe("[prune_snap] Dry run: 3 of 5 snapshots in 1 group would be deleted, 2 kept; --confirm deletes them\n");
+    expect(human.stdout).toBe(
+      "[prune_snap] Dry run: 3 of 5 snapshots in 1 group would be deleted, 2 kept; --confirm deletes them\n",
+    );
 
     // 3 of 5 is 60%: over the default 50%, so the group is left alone and the run says so.
-    const guarded = await cli(["prune_snap", "--confirm"], node.dir, { ...env, QDRANT_PRUNE_MAX_DELETE_PCT: "50" }, secrets);
+    const guarded = await cli(
+      ["prune_snap", "--confirm"],
+      node.dir,
+      { ...env, QDRANT_PRUNE_MAX_DELETE_PCT: "50" },
+      secrets,
+    );
     expectExit(guarded, 3);
-    expect(guarded.stdout).toBe("[prune_snap] Deleted 0 of 5 snapshots in 1 group, 2 kept, 0 failed, 1 group refused (3 more to delete, over 50%; --force allows it)\n");
+    expect(guarded.stdout).toBe(
+      "[prune_snap] Deleted 0 of 5 snapshots in 1 group, 2 kept, 0 failed, 1 group refused (3 more to delete, over 50%; --force allows it)\n",
+    );
     expect(guarded.stderr).toMatch(/WARNING: collection c1 peer 7: refused: would delete 3 of 5 snapshots \(60%\)/);
     expect(await keys()).toEqual(before);
 
     const confirmed = await cli(["prune_snap", "--confirm", "--json"], node.dir, env, secrets);
     expectExit(confirmed, 0);
     expect(deleteKeys(confirmed.stdout, "done")).toEqual(condemned);
-    expect(await keys()).toEqual(before.filter((k) => !condemned.includes(k) && k !== `backup_metadata/c1/${snap("16")}.json`));
+    expect(await keys()).toEqual(
+      before.filter((k) => !condemned.includes(k) && k !== `backup_metadata/c1/${snap("16")}.json`),
+    );
     expect(await node.names()).toEqual([snap("19"), snap("20")]);
-    expect(await prunedRows(node.dir)).toEqual([...condemned, `backup_metadata/c1/${snap("16")}.json`].map((k) => `s3://${bucket} ${k}`).sort());
+    expect(await prunedRows(node.dir)).toEqual(
+      [...condemned, `backup_metadata/c1/${snap("16")}.json`].map((k) => `s3://${bucket} ${k}`).sort(),
+    );
   });
 
   it("a node that cannot be listed: exit 4, one line naming it, nothing deleted", async () => {
     const bucket = await createTestBucket(s3, "e2e-prune-down");
     const node = await nodeWithSnapshots("e2e-prune-down", s3Storage(s3, bucket));
     const down = `http://127.0.0.1:${await closedPort()}`;
-    const env: Env = { QDRANT_API_KEY: node.apiKey, QDRANT_SOURCE_HOSTS: `${node.url},${down}`, ...s3Env(s3, bucket), ...POLICY, QDRANT_RETRIES: "0" };
+    const env: Env = {
+      QDRANT_API_KEY: node.apiKey,
+      QDRANT_SOURCE_HOSTS: `${node.url},${down}`,
+      ...s3Env(s3, bucket),
+      ...POLICY,
+      QDRANT_RETRIES: "0",
+    };
 
-    const r = await cli(["prune_snap", "--confirm", "--force"], node.dir, env, { QDRANT_API_KEY: node.apiKey, QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey });
+    const r = await cli(["prune_snap", "--confirm", "--force"], node.dir, env, {
+      QDRANT_API_KEY: node.apiKey,
+      QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey,
+    });
 
     expectExit(r, 4);
     expect(r.stdout).toBe("");
@@ -144,7 +201,13 @@ describe("prune_snap, a node on local storage, QDRANT_BACKUP_DIR as destination"
       await writeFile(file, "copy");
     }
     const files = async () => (await readdir(path.join(backup.dir, "snapshots", "c1"))).sort();
-    const env: Env = { QDRANT_API_KEY: node.apiKey, QDRANT_SOURCE_HOSTS: node.url, QDRANT_BACKUP_DIR: backup.dir, ...POLICY, QDRANT_PRUNE_MAX_DELETE_PCT: "50" };
+    const env: Env = {
+      QDRANT_API_KEY: node.apiKey,
+      QDRANT_SOURCE_HOSTS: node.url,
+      QDRANT_BACKUP_DIR: backup.dir,
+      ...POLICY,
+      QDRANT_PRUNE_MAX_DELETE_PCT: "50",
+    };
     const secrets = { QDRANT_API_KEY: node.apiKey };
 
     const dry = await cli(["prune_snap", "--json", "--force"], node.dir, env, secrets);
@@ -159,7 +222,10 @@ describe("prune_snap, a node on local storage, QDRANT_BACKUP_DIR as destination"
     expect(await node.names()).toEqual([snap("19"), snap("20")]);
     expect(await files()).toEqual(["README", snap("20")]);
     expect(await prunedRows(node.dir)).toEqual(
-      [`${backup.dir} snapshots/c1/${snap("16")}`, ...["16", "17", "18"].map((d) => `${node.url} snapshots/c1/${snap(d)}`)].sort(),
+      [
+        `${backup.dir} snapshots/c1/${snap("16")}`,
+        ...["16", "17", "18"].map((d) => `${node.url} snapshots/c1/${snap(d)}`),
+      ].sort(),
     );
   });
 });

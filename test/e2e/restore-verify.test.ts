@@ -41,10 +41,17 @@ afterAll(async () => {
 });
 
 /** The metadata a backup writes for `snapshot` of `collection` on `host`, measured from the source and the store. */
-async function measureMetadata(store: SnapshotStore, host: string, apiKey: string, collection: string, snapshot: string): Promise<BackupMetadata> {
+async function measureMetadata(
+  store: SnapshotStore,
+  host: string,
+  apiKey: string,
+  collection: string,
+  snapshot: string,
+): Promise<BackupMetadata> {
   const info = await qdrantCall(host, "GET", `/collections/${collection}`, apiKey);
   const count = await qdrantCall(host, "POST", `/collections/${collection}/points/count`, apiKey, { exact: true });
-  if (!isObject(info) || !isObject(info["config"]) || !isObject(count) || typeof count["count"] !== "number") throw new Error("bad answer");
+  if (!isObject(info) || !isObject(info["config"]) || !isObject(count) || typeof count["count"] !== "number")
+    throw new Error("bad answer");
   return {
     format: METADATA_FORMAT,
     kind: "collection",
@@ -79,7 +86,8 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
 
   beforeAll(async () => {
     rig = await startRig(s3, { label: "restore-verify", sourceNodes: 1, targetNodes: 2 });
-    for (const name of NAMES) await seedCollection(rig.source.urls[0] ?? "", name, { ...COLLECTIONS[name], apiKey: rig.apiKey });
+    for (const name of NAMES)
+      await seedCollection(rig.source.urls[0] ?? "", name, { ...COLLECTIONS[name], apiKey: rig.apiKey });
     store = createSnapshotStore(s3client, rig.bucket, controller.signal);
     backupDir = await tempDir("restore-verify-backup");
     const r = await rig.run(["create_snap"], backupDir);
@@ -91,7 +99,8 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
       // create_snap writes the metadata (the last describe pins that). With Qdrant's own S3 storage it has no
       // SHA-256 (Qdrant gives none there); add the one a transfer-mode backup records, so the URL carries a checksum.
       const existing = await readMetadata(store, key);
-      const meta = existing ?? (await measureMetadata(store, rig.source.urls[0] ?? "", rig.apiKey, name, names[name] ?? ""));
+      const meta =
+        existing ?? (await measureMetadata(store, rig.source.urls[0] ?? "", rig.apiKey, name, names[name] ?? ""));
       metadata[name] = meta.sha256 ? meta : { ...meta, ...(await digestOf(store, key)) };
       await writeMetadata(store, key, metadata[name]);
     }
@@ -112,12 +121,18 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
       expect(summary.tasks[1]?.items.map((i) => i["verified"])).toEqual(["full", "full", "full", "full"]);
       expect(r.stderr.match(/checksum verified by Qdrant/g)).toHaveLength(4);
       expect(r.stderr.match(/is grey \(optimizations pending\); triggered its optimizers/g)).toHaveLength(4);
-      expect(r.stderr).toMatch(/Verified books on .*: green, 40 points, vectors config as backed up, payloads readable/);
+      expect(r.stderr).toMatch(
+        /Verified books on .*: green, 40 points, vectors config as backed up, payloads readable/,
+      );
       const patches = rig.target.requests().filter((q) => q.method === "PATCH");
       expect(patches.map((q) => `${q.node} ${q.path} ${q.status}`).sort()).toEqual(
         [0, 1].flatMap((n) => NAMES.map((c) => `${n} /collections/${c} 200`)).sort(),
       );
-      for (const t of rig.target.urls) for (const c of NAMES) expect(await readAllPoints(t, c, rig.apiKey)).toEqual(await readAllPoints(rig.source.urls[0] ?? "", c, rig.apiKey));
+      for (const t of rig.target.urls)
+        for (const c of NAMES)
+          expect(await readAllPoints(t, c, rig.apiKey)).toEqual(
+            await readAllPoints(rig.source.urls[0] ?? "", c, rig.apiKey),
+          );
       expect(await readStateText(dir, "failed_snapshot_recovery")).toBeUndefined();
     } finally {
       rig.target.faults.afterRecover({});
@@ -129,14 +144,22 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
     const key = collectionSnapshotKey("films", names["films"] ?? "");
     const right = metadata.films;
     if (!right) throw new Error("no metadata");
-    await writeMetadata(store, key, { ...right, pointsCount: right.pointsCount! + 1, pointsCountAfter: right.pointsCount! + 1 });
+    await writeMetadata(store, key, {
+      ...right,
+      pointsCount: right.pointsCount! + 1,
+      pointsCountAfter: right.pointsCount! + 1,
+    });
     const [t1 = "", t2 = ""] = rig.target.urls;
     try {
       const first = await rig.run(["get_snap_s3", "recover_snap"], dir, rig.env({ QDRANT_SOURCE_HOSTS: "" }));
       expectExit(first, 3);
-      expect(first.stdout).toBe("[get_snap_s3] Snapshots found in S3: 2 new, 0 already listed, in 2 collections\n" +
-        "[recover_snap] Snapshots recovered: 2, accepted: 0, already recovered: 0, failed: 2 (2 failed verification after recovery)\n");
-      expect(first.stderr).toMatch(/ERROR: Verification of films-.* on .* failed: films on .* holds 25 points; the backup metadata of films-.* says 26/);
+      expect(first.stdout).toBe(
+        "[get_snap_s3] Snapshots found in S3: 2 new, 0 already listed, in 2 collections\n" +
+          "[recover_snap] Snapshots recovered: 2, accepted: 0, already recovered: 0, failed: 2 (2 failed verification after recovery)\n",
+      );
+      expect(first.stderr).toMatch(
+        /ERROR: Verification of films-.* on .* failed: films on .* holds 25 points; the backup metadata of films-.* says 26/,
+      );
       expect([...plainLines(await readStateText(dir, "failed_snapshot_recovery"))].sort()).toEqual(
         [`${t1},${names["films"]},verify-count`, `${t2},${names["films"]},verify-count`].sort(),
       );
@@ -148,10 +171,16 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
     rig.target.resetRequests();
     const again = await rig.run(["recover_snap"], dir, rig.env({ QDRANT_SOURCE_HOSTS: "" }));
     expectExit(again, 0);
-    expect(again.stdout).toBe("[recover_snap] Snapshots recovered: 0, accepted: 0, already recovered: 2, failed: 0 (2 verified again)\n");
-    expect(rig.target.requests().filter((q) => q.method === "PUT" || q.method === "POST" && q.path.endsWith("/upload"))).toEqual([]);
+    expect(again.stdout).toBe(
+      "[recover_snap] Snapshots recovered: 0, accepted: 0, already recovered: 2, failed: 0 (2 verified again)\n",
+    );
+    expect(
+      rig.target.requests().filter((q) => q.method === "PUT" || (q.method === "POST" && q.path.endsWith("/upload"))),
+    ).toEqual([]);
     const history = plainLines(await readStateText(dir, "snapshot_recovery_history"));
-    expect(history.slice(6).sort()).toEqual([`${t1},${names["films"]},verified`, `${t2},${names["films"]},verified`].sort());
+    expect(history.slice(6).sort()).toEqual(
+      [`${t1},${names["films"]},verified`, `${t2},${names["films"]},verified`].sort(),
+    );
   });
 });
 
@@ -181,14 +210,22 @@ describe("QDRANT_BACKUP_DIR destination: recover_snap by upload, checked", () =>
       if (!res.ok || !res.body) throw new Error(`download ${res.status}`);
       const web: WebReadableStream<Uint8Array> = res.body;
       await store.put(collectionSnapshotKey(name, snapshot), Readable.fromWeb(web));
-      await writeMetadata(store, collectionSnapshotKey(name, snapshot), await measureMetadata(store, src, apiKey, name, snapshot));
+      await writeMetadata(
+        store,
+        collectionSnapshotKey(name, snapshot),
+        await measureMetadata(store, src, apiKey, name, snapshot),
+      );
     }
   });
   afterAll(async () => {
     await Promise.all([source?.stop(), target?.stop()]);
   });
 
-  const env = () => ({ QDRANT_API_KEY: apiKey, QDRANT_RESTORE_HOSTS: target.urls.join(","), QDRANT_BACKUP_DIR: backups });
+  const env = () => ({
+    QDRANT_API_KEY: apiKey,
+    QDRANT_RESTORE_HOSTS: target.urls.join(","),
+    QDRANT_BACKUP_DIR: backups,
+  });
 
   it("lists the directory, uploads each snapshot to both targets and checks it: exit 0", async () => {
     const dir = await tempDir("restore-dir-ok");
@@ -203,18 +240,28 @@ describe("QDRANT_BACKUP_DIR destination: recover_snap by upload, checked", () =>
     const uploads = target.requests().filter((q) => q.method === "POST" && q.path.endsWith("/snapshots/upload"));
     expect(uploads).toHaveLength(4);
     expect(target.requests().filter((q) => q.path.endsWith("/snapshots/recover"))).toEqual([]);
-    for (const t of target.urls) for (const c of NAMES) expect(await readAllPoints(t, c, apiKey)).toEqual(await readAllPoints(source.urls[0] ?? "", c, apiKey));
+    for (const t of target.urls)
+      for (const c of NAMES)
+        expect(await readAllPoints(t, c, apiKey)).toEqual(await readAllPoints(source.urls[0] ?? "", c, apiKey));
   });
 
   it("a collection that stays red after recovery exits 3 with verify-status", async () => {
     const dir = await tempDir("restore-dir-red");
     target.faults.afterRecover({ error: "Service internal error: No space left on device" });
     try {
-      const r = await runCli(["recover_snap"], { env: { ...env(), QDRANT_RESTORE_HOSTS: target.urls[0] ?? "" }, cwd: dir });
+      const r = await runCli(["recover_snap"], {
+        env: { ...env(), QDRANT_RESTORE_HOSTS: target.urls[0] ?? "" },
+        cwd: dir,
+      });
       await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: dir, secrets: { QDRANT_API_KEY: apiKey } });
       expectExit(r, 3);
-      expect(r.stdout).toBe("[recover_snap] Snapshots recovered: 0, accepted: 0, already recovered: 0, failed: 2 (2 failed verification after recovery)\n");
-      expect(plainLines(await readStateText(dir, "failed_snapshot_recovery")).map((l) => l.split(",")[2])).toEqual(["verify-status", "verify-status"]);
+      expect(r.stdout).toBe(
+        "[recover_snap] Snapshots recovered: 0, accepted: 0, already recovered: 0, failed: 2 (2 failed verification after recovery)\n",
+      );
+      expect(plainLines(await readStateText(dir, "failed_snapshot_recovery")).map((l) => l.split(",")[2])).toEqual([
+        "verify-status",
+        "verify-status",
+      ]);
     } finally {
       target.faults.afterRecover({});
     }
@@ -226,13 +273,19 @@ describe("create_snap writes the backup metadata that recover_snap checks agains
   it("Qdrant's S3 storage: every snapshot gets metadata (no SHA-256 there), and every recovery a full check", async () => {
     const rig = await startRig(s3, { label: "restore-verify-meta", sourceNodes: 1, targetNodes: 1 });
     try {
-      for (const name of NAMES) await seedCollection(rig.source.urls[0] ?? "", name, { ...COLLECTIONS[name], apiKey: rig.apiKey });
+      for (const name of NAMES)
+        await seedCollection(rig.source.urls[0] ?? "", name, { ...COLLECTIONS[name], apiKey: rig.apiKey });
       const dir = await tempDir("restore-verify-meta");
       expectExit(await rig.run(["create_snap"], dir), 0);
       const store = createSnapshotStore(s3client, rig.bucket, new AbortController().signal);
       for (const [collection, snapshot] of Object.entries(await snapshotNames(dir))) {
         const meta = await readMetadata(store, collectionSnapshotKey(collection, snapshot));
-        expect(meta, `metadata of ${snapshot}`).toMatchObject({ kind: "collection", snapshot, collection, pointsCount: COLLECTIONS[collection as Name].points });
+        expect(meta, `metadata of ${snapshot}`).toMatchObject({
+          kind: "collection",
+          snapshot,
+          collection,
+          pointsCount: COLLECTIONS[collection as Name].points,
+        });
       }
       const r = await rig.run(["recover_snap", "--json"], dir);
       expectExit(r, 0);
@@ -243,30 +296,42 @@ describe("create_snap writes the backup metadata that recover_snap checks agains
     }
   });
 
-  it.each(["s3", "dir"] as const)("transfer mode (nodes on local disk) into the %s destination: restored with a checksum, checked", async (dest) => {
-    const apiKey = randomApiKey(`restore-transfer-${dest}`);
-    const source = await startEmulator({ apiKey });
-    const target = await startEmulator({ apiKey });
-    try {
-      for (const name of NAMES) await seedCollection(source.urls[0] ?? "", name, { ...COLLECTIONS[name], apiKey });
-      const dir = await tempDir(`restore-transfer-${dest}`);
-      const destination: Record<string, string> = dest === "dir"
-        ? { QDRANT_BACKUP_DIR: path.join(dir, "backups") }
-        : { ...s3Env(s3, await createTestBucket(s3, `restore-transfer`)) };
-      const env = { QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: source.urls[0] ?? "", QDRANT_RESTORE_HOSTS: target.urls[0] ?? "", ...destination };
-      const secrets = { QDRANT_API_KEY: apiKey, QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey };
-      const backup = await runCli(["create_snap"], { env: { ...env, QDRANT_SNAPSHOT_TRANSFER: "true" }, cwd: dir });
-      await assertNoSecrets({ stdout: backup.stdout, stderr: backup.stderr, stateDir: dir, secrets });
-      expectExit(backup, 0);
-      const restore = await runCli(["recover_snap", "--json"], { env, cwd: dir });
-      await assertNoSecrets({ stdout: restore.stdout, stderr: restore.stderr, stateDir: dir, secrets });
-      expectExit(restore, 0);
-      expect(parseJsonSummary(restore.stdout).tasks[0]?.items.map((i) => i["verified"])).toEqual(["full", "full"]);
-      const via = dest === "dir" ? "by upload" : "by URL";
-      expect(restore.stderr.match(new RegExp(`\\(${via}, checksum verified by Qdrant\\)`, "g"))).toHaveLength(2);
-      for (const c of NAMES) expect(await readAllPoints(target.urls[0] ?? "", c, apiKey)).toEqual(await readAllPoints(source.urls[0] ?? "", c, apiKey));
-    } finally {
-      await Promise.all([source.stop(), target.stop()]);
-    }
-  });
+  it.each(["s3", "dir"] as const)(
+    "transfer mode (nodes on local disk) into the %s destination: restored with a checksum, checked",
+    async (dest) => {
+      const apiKey = randomApiKey(`restore-transfer-${dest}`);
+      const source = await startEmulator({ apiKey });
+      const target = await startEmulator({ apiKey });
+      try {
+        for (const name of NAMES) await seedCollection(source.urls[0] ?? "", name, { ...COLLECTIONS[name], apiKey });
+        const dir = await tempDir(`restore-transfer-${dest}`);
+        const destination: Record<string, string> =
+          dest === "dir"
+            ? { QDRANT_BACKUP_DIR: path.join(dir, "backups") }
+            : { ...s3Env(s3, await createTestBucket(s3, `restore-transfer`)) };
+        const env = {
+          QDRANT_API_KEY: apiKey,
+          QDRANT_SOURCE_HOSTS: source.urls[0] ?? "",
+          QDRANT_RESTORE_HOSTS: target.urls[0] ?? "",
+          ...destination,
+        };
+        const secrets = { QDRANT_API_KEY: apiKey, QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey };
+        const backup = await runCli(["create_snap"], { env: { ...env, QDRANT_SNAPSHOT_TRANSFER: "true" }, cwd: dir });
+        await assertNoSecrets({ stdout: backup.stdout, stderr: backup.stderr, stateDir: dir, secrets });
+        expectExit(backup, 0);
+        const restore = await runCli(["recover_snap", "--json"], { env, cwd: dir });
+        await assertNoSecrets({ stdout: restore.stdout, stderr: restore.stderr, stateDir: dir, secrets });
+        expectExit(restore, 0);
+        expect(parseJsonSummary(restore.stdout).tasks[0]?.items.map((i) => i["verified"])).toEqual(["full", "full"]);
+        const via = dest === "dir" ? "by upload" : "by URL";
+        expect(restore.stderr.match(new RegExp(`\\(${via}, checksum verified by Qdrant\\)`, "g"))).toHaveLength(2);
+        for (const c of NAMES)
+          expect(await readAllPoints(target.urls[0] ?? "", c, apiKey)).toEqual(
+            await readAllPoints(source.urls[0] ?? "", c, apiKey),
+          );
+      } finally {
+        await Promise.all([source.stop(), target.stop()]);
+      }
+    },
+  );
 });

@@ -37,7 +37,11 @@ function recoveries(log: RequestLogEntry[], status?: number): string[] {
  * History or failure rows (`host,snapshot,status`) as `host|collection`, checking every row's shape. The `verified`
  * rows of passing checks are left out: they record checks, not recoveries.
  */
-async function rowsOf(dir: string, file: "snapshot_recovery_history" | "failed_snapshot_recovery", status: RegExp): Promise<string[]> {
+async function rowsOf(
+  dir: string,
+  file: "snapshot_recovery_history" | "failed_snapshot_recovery",
+  status: RegExp,
+): Promise<string[]> {
   return plainLines(await readStateText(dir, file))
     .filter((line) => !line.endsWith(",verified"))
     .map((line) => {
@@ -56,7 +60,8 @@ const allPairs = (): string[] => rig.target.urls.flatMap((t) => COLLECTIONS.map(
 
 beforeAll(async () => {
   rig = await startRig(s3, { label: "resume", sourceNodes: 1, targetNodes: 2 });
-  for (const [i, c] of COLLECTIONS.entries()) await seedCollection(rig.source.urls[0] ?? "", c, { points: 20 + i, dim: 4, apiKey: rig.apiKey });
+  for (const [i, c] of COLLECTIONS.entries())
+    await seedCollection(rig.source.urls[0] ?? "", c, { points: 20 + i, dim: 4, apiKey: rig.apiKey });
   const t = await makeTempDir("resume-backup");
   temps.push(t.cleanup);
   backupDir = t.dir;
@@ -136,7 +141,10 @@ describe("resume after SIGTERM", () => {
     const dir = await restoreDir("resume-sigterm");
     rig.target.faults.add({ method: "PUT", path: RECOVER, latencyMs: 400 });
     const run = rig.start(["recover_snap"], dir, rig.env({ QDRANT_CONCURRENCY: "1" }));
-    await waitFor(async () => (plainLines(await readStateText(dir, "snapshot_recovery_history")).length > 0 ? true : undefined), "a history row");
+    await waitFor(
+      async () => (plainLines(await readStateText(dir, "snapshot_recovery_history")).length > 0 ? true : undefined),
+      "a history row",
+    );
     run.kill("SIGTERM");
     const r = await run.finish();
     expectExit(r, 130, { soft: true });
@@ -161,7 +169,9 @@ describe("resume after SIGTERM", () => {
     expect(await rowsOf(dir, "snapshot_recovery_history", /^ok$/)).toEqual(allPairs());
     for (const target of rig.target.urls) {
       for (const c of COLLECTIONS) {
-        expect(await readAllPoints(target, c, rig.apiKey)).toEqual(await readAllPoints(rig.source.urls[0] ?? "", c, rig.apiKey));
+        expect(await readAllPoints(target, c, rig.apiKey)).toEqual(
+          await readAllPoints(rig.source.urls[0] ?? "", c, rig.apiKey),
+        );
       }
     }
   });

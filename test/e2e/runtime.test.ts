@@ -15,7 +15,9 @@ describe("the node that runs the built CLI", () => {
     const shebang = (await readFile(CLI_PATH, "utf8")).split("\n", 1)[0];
     expect(shebang).toBe("#!/usr/bin/env -S node --");
     // The interpreter line's lookup (`env node` on the PATH the harness gives), asked where it landed.
-    const { stdout } = await run("/usr/bin/env", ["node", "-p", "process.execPath + ' ' + process.version"], { env: { PATH: cliPath() } });
+    const { stdout } = await run("/usr/bin/env", ["node", "-p", "process.execPath + ' ' + process.version"], {
+      env: { PATH: cliPath() },
+    });
     const [execPath = "", version = ""] = stdout.trim().split(" ");
     expect(realpathSync(execPath)).toBe(realpathSync(CLI_NODE));
     const given = process.env["QBR_TEST_NODE"];

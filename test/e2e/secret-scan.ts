@@ -20,7 +20,8 @@ export interface SecretScanInput {
 
 // A presigned URL's query is a bearer credential: any of these parameters with a real value is a leak, also when the
 // URL is itself percent-encoded inside another one (`X-Amz-Signature%3D…`). `<redacted>` (the CLI's mask) is allowed.
-const PRESIGN_PARAM = /X-Amz-(Signature|Credential|Security-Token)(?:=|%3D)(?!<redacted>|%3Credacted%3E|\*\*\*)([^&\s"'<>%]|%(?!26))+/gi;
+const PRESIGN_PARAM =
+  /X-Amz-(Signature|Credential|Security-Token)(?:=|%3D)(?!<redacted>|%3Credacted%3E|\*\*\*)([^&\s"'<>%]|%(?!26))+/gi;
 
 /** Throws an Error naming where each leak is (never echoing the secret itself). */
 export async function assertNoSecrets(input: SecretScanInput): Promise<void> {
@@ -42,7 +43,8 @@ export async function assertNoSecrets(input: SecretScanInput): Promise<void> {
     text.split("\n").forEach((line, i) => {
       for (const [label, value] of secrets) {
         // As is, or percent-encoded as it would be inside a URL.
-        if (line.includes(value) || line.includes(encodeURIComponent(value))) leaks.push(`${where} line ${i + 1} contains ${label}`);
+        if (line.includes(value) || line.includes(encodeURIComponent(value)))
+          leaks.push(`${where} line ${i + 1} contains ${label}`);
       }
       for (const m of line.matchAll(PRESIGN_PARAM)) {
         leaks.push(`${where} line ${i + 1} contains a presigned X-Amz-${m[1] ?? "?"} value`);

@@ -30,7 +30,8 @@ async function restoreDir(label: string): Promise<string> {
 
 beforeAll(async () => {
   rig = await startRig(s3, { label: "secrets", sourceNodes: 1, targetNodes: 1 });
-  for (const c of ["alpha", "beta"]) await seedCollection(rig.source.urls[0] ?? "", c, { points: 10, dim: 3, apiKey: rig.apiKey });
+  for (const c of ["alpha", "beta"])
+    await seedCollection(rig.source.urls[0] ?? "", c, { points: 10, dim: 3, apiKey: rig.apiKey });
   backupDir = await tempDir("secrets-backup");
   expectExit(await rig.run(["create_snap"], backupDir), 0);
 });
@@ -49,12 +50,24 @@ describe("the secret scanner", () => {
   it("finds a leaked secret and a presigned signature, naming where without echoing them", async () => {
     const dir = await tempDir("secrets-self-test");
     await writeFile(path.join(dir, "snapshot_recovery_history"), "http://x,s.snapshot,ok\n");
-    await writeFile(path.join(dir, "failed_snapshot_recovery"), "http://x/b/k?X-Amz-Credential=AKIA%2F20260101&X-Amz-Signature=abc123,s,failed\n");
-    const leak = assertNoSecrets({ stdout: "", stderr: `[t] key ${rig.apiKey}\n`, stateDir: dir, secrets: { QDRANT_API_KEY: rig.apiKey } });
+    await writeFile(
+      path.join(dir, "failed_snapshot_recovery"),
+      "http://x/b/k?X-Amz-Credential=AKIA%2F20260101&X-Amz-Signature=abc123,s,failed\n",
+    );
+    const leak = assertNoSecrets({
+      stdout: "",
+      stderr: `[t] key ${rig.apiKey}\n`,
+      stateDir: dir,
+      secrets: { QDRANT_API_KEY: rig.apiKey },
+    });
     await expect(leak).rejects.toThrow(/stderr line 1 contains QDRANT_API_KEY/);
-    await expect(leak).rejects.toThrow(/state file failed_snapshot_recovery line 1 contains a presigned X-Amz-Signature value/);
+    await expect(leak).rejects.toThrow(
+      /state file failed_snapshot_recovery line 1 contains a presigned X-Amz-Signature value/,
+    );
     await expect(leak).rejects.not.toThrow(rig.apiKey);
-    await expect(assertNoSecrets({ stdout: "x?X-Amz-Signature=<redacted>", stderr: "", secrets: [rig.apiKey] })).resolves.toBeUndefined();
+    await expect(
+      assertNoSecrets({ stdout: "x?X-Amz-Signature=<redacted>", stderr: "", secrets: [rig.apiKey] }),
+    ).resolves.toBeUndefined();
   });
 });
 
@@ -77,15 +90,24 @@ describe("no secret in the output or the state files", () => {
     const dir = await restoreDir("secrets-expired");
     // The link lives 1 s; the target starts downloading 2.5 s after the request.
     rig.target.faults.add({ method: "PUT", path: RECOVER, latencyMs: 2_500 });
-    const env = rig.env({ QDRANT_S3_LINK_EXPIRY_DURATION: "1", QDRANT_CONCURRENCY: "2", QDRANT_PER_HOST_CONCURRENCY: "2" });
+    const env = rig.env({
+      QDRANT_S3_LINK_EXPIRY_DURATION: "1",
+      QDRANT_CONCURRENCY: "2",
+      QDRANT_PER_HOST_CONCURRENCY: "2",
+    });
     const r = await rig.run(["recover_snap", "--verbose", "--json"], dir, env);
     expectExit(r, 3);
     expectLogLines(r.stderr);
-    expect(r.stderr).toMatch(/Failed to download tar from http:\/\/127\.0\.0\.1:\d+\/[^ ]*\?X-Amz-Algorithm=<redacted>&/);
+    expect(r.stderr).toMatch(
+      /Failed to download tar from http:\/\/127\.0\.0\.1:\d+\/[^ ]*\?X-Amz-Algorithm=<redacted>&/,
+    );
     const summary = parseJsonSummary(r.stdout);
     expect(summary.tasks[0]).toMatchObject({ task: "recover_snap", failed: 2, done: 0 });
     expect(JSON.stringify(summary.tasks[0]?.items)).toContain("X-Amz-Signature=<redacted>");
-    expect(plainLines(await readStateText(dir, "failed_snapshot_recovery")).map((l) => l.split(",")[2])).toEqual(["http-400", "http-400"]);
+    expect(plainLines(await readStateText(dir, "failed_snapshot_recovery")).map((l) => l.split(",")[2])).toEqual([
+      "http-400",
+      "http-400",
+    ]);
   });
 
   it("Qdrant error bodies that echo the API key, the S3 secret and a presigned URL", async () => {

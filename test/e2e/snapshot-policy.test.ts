@@ -39,7 +39,10 @@ async function cli(args: string[], cwd: string, env: Env = {}): Promise<CliResul
 
 async function files(dir: string, sub: string): Promise<string[]> {
   try {
-    return (await readdir(path.join(dir, sub), { recursive: true })).map(String).filter((f) => f.endsWith(".snapshot")).sort();
+    return (await readdir(path.join(dir, sub), { recursive: true }))
+      .map(String)
+      .filter((f) => f.endsWith(".snapshot"))
+      .sort();
   } catch {
     return [];
   }
@@ -82,7 +85,10 @@ describe("the README's nightly policy, 20 nights", () => {
   it("keeps 7 daily, 4 weekly and 6 monthly snapshots of each collection and of the storage, nothing on the node", async () => {
     for (let night = 0; night < NIGHTS; night++) {
       now = FIRST_NIGHT + night * DAY;
-      const r = await cli(["create_snap", "create_full_snap", "get_colla", "prune_snap", "--confirm", "--env-file", envFile], stateDir);
+      const r = await cli(
+        ["create_snap", "create_full_snap", "get_colla", "prune_snap", "--confirm", "--env-file", envFile],
+        stateDir,
+      );
       expectExit(r, 0);
     }
     // 20 nights from 2026-09-20 (a Sunday) to 2026-10-09: 7 dailies (10-03..10-09); the newest of 4 ISO weeks
@@ -90,7 +96,18 @@ describe("the README's nightly policy, 20 nights", () => {
     const articles = await files(backups, "snapshots/articles");
     const full = await files(backups, "full_snapshots");
     const days = (names: string[]) => names.map((n) => /(\d{4}-\d{2}-\d{2})-02-00-00\.snapshot$/.exec(n)?.[1]).sort();
-    const expected = ["2026-09-20", "2026-09-27", "2026-09-30", "2026-10-03", "2026-10-04", "2026-10-05", "2026-10-06", "2026-10-07", "2026-10-08", "2026-10-09"];
+    const expected = [
+      "2026-09-20",
+      "2026-09-27",
+      "2026-09-30",
+      "2026-10-03",
+      "2026-10-04",
+      "2026-10-05",
+      "2026-10-06",
+      "2026-10-07",
+      "2026-10-08",
+      "2026-10-09",
+    ];
     expect(days(articles)).toEqual(expected);
     expect(days(full)).toEqual(expected);
     expect(await files(backups, "snapshots/users")).toHaveLength(expected.length);
@@ -109,9 +126,14 @@ describe("the README's nightly policy, 20 nights", () => {
       QDRANT_SNAPSHOT_DATETIME_FILTER: "2026-10-09",
     });
     expectExit(restore, 0);
-    expect(restore.stdout).toContain("[recover_snap] Snapshots recovered: 2, accepted: 0, already recovered: 0, failed: 0");
+    expect(restore.stdout).toContain(
+      "[recover_snap] Snapshots recovered: 2, accepted: 0, already recovered: 0, failed: 0",
+    );
     const [src = "", dst = ""] = [source.urls[0], target.urls[0]];
-    for (const c of ["articles", "users"]) expect(await readAllPoints(dst, c, apiKey), c).toEqual(await readAllPoints(src, c, apiKey));
-    expect((await listAliases(dst, apiKey)).map((a) => `${a.alias_name}->${a.collection_name}`)).toEqual(["articles-live->articles"]);
+    for (const c of ["articles", "users"])
+      expect(await readAllPoints(dst, c, apiKey), c).toEqual(await readAllPoints(src, c, apiKey));
+    expect((await listAliases(dst, apiKey)).map((a) => `${a.alias_name}->${a.collection_name}`)).toEqual([
+      "articles-live->articles",
+    ]);
   });
 });

@@ -92,11 +92,14 @@ describe("a backup Job, then restore Jobs in fresh pods", () => {
 
     const src = rig.source.urls[0] ?? "";
     const dst = rig.target.urls[0] ?? "";
-    for (const c of COLLECTIONS) expect(await readAllPoints(dst, c, rig.apiKey), c).toEqual(await readAllPoints(src, c, rig.apiKey));
+    for (const c of COLLECTIONS)
+      expect(await readAllPoints(dst, c, rig.apiKey), c).toEqual(await readAllPoints(src, c, rig.apiKey));
     const aliases = (await listAliases(dst, rig.apiKey)).map((a) => `${a.alias_name}->${a.collection_name}`).sort();
     expect(aliases).toEqual(COLLECTIONS.map((c) => `${c}-live->${c}`));
     // The second pod's local history is the bucket's, so a third pod has nothing left to do.
-    expect(await objectText(`${PREFIX}snapshot_recovery_history`)).toBe(await readStateText(second, "snapshot_recovery_history"));
+    expect(await objectText(`${PREFIX}snapshot_recovery_history`)).toBe(
+      await readStateText(second, "snapshot_recovery_history"),
+    );
     const third = await pod("mirror-restore-3");
     const r3 = await rig.run(["recover_snap", "recover_colla"], third, withPrefix(PREFIX));
     expectExit(r3, 0);
@@ -104,7 +107,9 @@ describe("a backup Job, then restore Jobs in fresh pods", () => {
   });
 
   it("no state copy in the bucket holds a secret or a presigned URL's credentials", async () => {
-    const extra = await Promise.all((await keysUnder("state/")).map(async (key) => ({ where: `s3 ${key}`, text: await objectText(key) })));
+    const extra = await Promise.all(
+      (await keysUnder("state/")).map(async (key) => ({ where: `s3 ${key}`, text: await objectText(key) })),
+    );
     expect(extra.length).toBeGreaterThan(0);
     await assertNoSecrets({ stdout: "", stderr: "", secrets: rig.secrets, extra });
   });
@@ -115,7 +120,13 @@ describe("when the bucket refuses the uploads", () => {
     const dir = await pod("mirror-refused");
     const prefix = "state/refused/";
     // The state files' uploads only: the run's lease (<prefix>.lock) is taken, then every state upload fails.
-    await setS3Faults(s3.endpoint, { bucket: rig.bucket, rate: 1, statuses: [500], operations: ["PutObject"], keyPattern: "^state/refused/[^.]" });
+    await setS3Faults(s3.endpoint, {
+      bucket: rig.bucket,
+      rate: 1,
+      statuses: [500],
+      operations: ["PutObject"],
+      keyPattern: "^state/refused/[^.]",
+    });
     try {
       const r = await rig.run(["get_colla", "--json"], dir, { ...withPrefix(prefix), QDRANT_RETRIES: "1" });
       expectExit(r, 4);
@@ -123,7 +134,9 @@ describe("when the bucket refuses the uploads", () => {
       const summary = parseJsonSummary(r.stdout);
       expect(summary.ok).toBe(false);
       expect(summary.exitCode).toBe(4);
-      expect(plainLines(await readStateText(dir, "collection_aliases")).sort()).toEqual(COLLECTIONS.map((c) => `${c},${c}-live`));
+      expect(plainLines(await readStateText(dir, "collection_aliases")).sort()).toEqual(
+        COLLECTIONS.map((c) => `${c},${c}-live`),
+      );
     } finally {
       await clearS3Faults(s3.endpoint, rig.bucket);
     }
@@ -147,7 +160,8 @@ describe("reset clears the mirrored copies too", () => {
     expect(r.stdout).toMatch(/^\[reset\] State files backed up: 2; copies in s3:\/\/[^ ]+\/state\/to-reset\/: 2\n$/);
     const keys = await keysUnder(prefix);
     expect(keys).toHaveLength(2);
-    for (const key of keys) expect(key).toMatch(/^state\/to-reset\/(collections|collection_aliases)-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.bkp$/);
+    for (const key of keys)
+      expect(key).toMatch(/^state\/to-reset\/(collections|collection_aliases)-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.bkp$/);
     const aliasBkp = keys.find((k) => k.includes("collection_aliases")) ?? "";
     expect(await objectText(aliasBkp)).toBe(before);
     expect((await readdir(fresh)).filter((f) => f.endsWith(".bkp"))).toHaveLength(2);
@@ -164,7 +178,9 @@ describe("reset clears the mirrored copies too", () => {
 describe("secret hygiene of the bucket's state", () => {
   // Last in the file: every copy, .bkp copy and lease the runs above left under state/.
   it("no object under state/ holds a secret or a presigned URL's credentials", async () => {
-    const extra = await Promise.all((await keysUnder("state/")).map(async (key) => ({ where: `s3 ${key}`, text: await objectText(key) })));
+    const extra = await Promise.all(
+      (await keysUnder("state/")).map(async (key) => ({ where: `s3 ${key}`, text: await objectText(key) })),
+    );
     expect(extra.length).toBeGreaterThan(0);
     await assertNoSecrets({ stdout: "", stderr: "", secrets: rig.secrets, extra });
   });

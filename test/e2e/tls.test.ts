@@ -75,7 +75,12 @@ async function tempDir(label: string): Promise<string> {
 /** Runs the CLI in `dir` with exactly `e` (plus PATH) and checks its output and state files for secrets. */
 async function run(args: readonly string[], e: Env, dir: string): Promise<CliResult> {
   const r = await runCli(args, { env: e, cwd: dir });
-  await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: dir, secrets: { QDRANT_API_KEY: apiKey, S3_SECRET: s3.secretKey } });
+  await assertNoSecrets({
+    stdout: r.stdout,
+    stderr: r.stderr,
+    stateDir: dir,
+    secrets: { QDRANT_API_KEY: apiKey, S3_SECRET: s3.secretKey },
+  });
   return r;
 }
 
@@ -124,7 +129,9 @@ describe("Qdrant and S3 over https with a private CA", () => {
     expectExit(r, 4);
     expect(source.connections() - before).toBe(1);
     const line = lineWith(r.stderr, sourceUrl());
-    expect(line).toMatch(/TLS certificate is not trusted \(certificate verify failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate\)/);
+    expect(line).toMatch(
+      /TLS certificate is not trusted \(certificate verify failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate\)/,
+    );
     expect(line).toContain("set NODE_EXTRA_CA_CERTS");
     expect(r.stderr).not.toMatch(/retry \d/);
     expectNoStack(r.stderr);
@@ -138,7 +145,9 @@ describe("Qdrant and S3 over https with a private CA", () => {
     expectExit(r, 4);
     expect(misnamed.connections()).toBe(1);
     const line = lineWith(r.stderr, url);
-    expect(line).toMatch(/TLS certificate is not valid for that host name \(ERR_TLS_CERT_ALTNAME_INVALID: Hostname\/IP does not match certificate's altnames: IP: 127\.0\.0\.1 is not in the cert's list\)/);
+    expect(line).toMatch(
+      /TLS certificate is not valid for that host name \(ERR_TLS_CERT_ALTNAME_INVALID: Hostname\/IP does not match certificate's altnames: IP: 127\.0\.0\.1 is not in the cert's list\)/,
+    );
     expectNoStack(r.stderr);
   });
 
@@ -148,7 +157,9 @@ describe("Qdrant and S3 over https with a private CA", () => {
     expectExit(r, 4);
     expect(proxy.connections() - before).toBe(1);
     const line = lineWith(r.stderr, proxy.endpoint);
-    expect(line).toMatch(/S3 .* failed: TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(certificate verify failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+    expect(line).toMatch(
+      /S3 .* failed: TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(certificate verify failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
+    );
     expect(line).toContain("set NODE_EXTRA_CA_CERTS");
     expectNoStack(r.stderr);
   });
@@ -156,11 +167,17 @@ describe("Qdrant and S3 over https with a private CA", () => {
   it("S3's certificate made out for another name: get_snap_s3 exits 4 after one connection, 'not valid for that host name'", async () => {
     const misnamed = await startTlsProxy(s3.endpoint, pki.wrongName);
     cleanups.push(() => misnamed.stop());
-    const r = await run(["get_snap_s3"], env(pki.caFile, { QDRANT_S3_ENDPOINT_URL: misnamed.endpoint }), await tempDir("s3-misnamed"));
+    const r = await run(
+      ["get_snap_s3"],
+      env(pki.caFile, { QDRANT_S3_ENDPOINT_URL: misnamed.endpoint }),
+      await tempDir("s3-misnamed"),
+    );
     expectExit(r, 4);
     expect(misnamed.connections()).toBe(1);
     const line = lineWith(r.stderr, misnamed.endpoint);
-    expect(line).toMatch(/TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not valid for that host name \(ERR_TLS_CERT_ALTNAME_INVALID/);
+    expect(line).toMatch(
+      /TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not valid for that host name \(ERR_TLS_CERT_ALTNAME_INVALID/,
+    );
     expectNoStack(r.stderr);
   });
 });

@@ -45,7 +45,10 @@ async function bucketObject(bucket: string, key: string): Promise<Buffer> {
 /** Every file under `root` as a `/` key, sorted. */
 async function dirKeys(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join("/")).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join("/"))
+    .sort();
 }
 
 /** The snapshot as the node serves it, or its HTTP status when it does not. */
@@ -55,14 +58,24 @@ async function fromNode(url: string, collection: string, name: string): Promise<
 }
 
 /** Runs the CLI in `cwd` and scans its output, its state files and `metadata` texts for secrets. */
-async function cli(args: string[], cwd: string, env: Env, metadata: { where: string; text: string }[] = []): Promise<CliResult> {
+async function cli(
+  args: string[],
+  cwd: string,
+  env: Env,
+  metadata: { where: string; text: string }[] = [],
+): Promise<CliResult> {
   const result = await runCli(args, { env, cwd });
   await assertNoSecrets({ stdout: result.stdout, stderr: result.stderr, stateDir: cwd, secrets, extra: metadata });
   return result;
 }
 
 function sourceEnv(emu: Emulator, extra: Env): Env {
-  return { QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: emu.urls.join(","), QDRANT_SNAPSHOT_TRANSFER: "true", ...extra };
+  return {
+    QDRANT_API_KEY: apiKey,
+    QDRANT_SOURCE_HOSTS: emu.urls.join(","),
+    QDRANT_SNAPSHOT_TRANSFER: "true",
+    ...extra,
+  };
 }
 
 beforeAll(async () => {
@@ -89,30 +102,48 @@ describe("nodes on local disk, QDRANT_SNAPSHOT_TRANSFER=true", () => {
     const r = await cli(["create_snap"], dir, env);
 
     expectExit(r, 0);
-    expect(r.stdout).toBe(`[create_snap] Snapshots created: 3, accepted: 0, failed: 0, transferred to s3://${bucket}\n`);
+    expect(r.stdout).toBe(
+      `[create_snap] Snapshots created: 3, accepted: 0, failed: 0, transferred to s3://${bucket}\n`,
+    );
     expectLogLines(r.stderr);
     const rows = plainLines(await readStateText(dir, "snapshots")).map((l) => l.split(","));
     expect(rows.map((row) => row[1]).sort()).toEqual(["articles", "products", "users"]);
     const metadata: { where: string; text: string }[] = [];
     for (const [host = "", collection = "", name = ""] of rows) {
-      expect(r.stderr).toContain(`Transferred ${name} of ${collection} from ${host} to s3://${bucket}/snapshots/${collection}/${name}`);
+      expect(r.stderr).toContain(
+        `Transferred ${name} of ${collection} from ${host} to s3://${bucket}/snapshots/${collection}/${name}`,
+      );
       const stored = await bucketObject(bucket, `snapshots/${collection}/${name}`);
       const served = await fromNode(host, collection, name);
       expect(Buffer.isBuffer(served), "the node keeps its copy").toBe(true);
       expect(sha256(stored)).toBe(sha256(served as Buffer));
       const text = (await bucketObject(bucket, `backup_metadata/${collection}/${name}.json`)).toString("utf8");
       metadata.push({ where: `metadata of ${collection}`, text });
-      expect(JSON.parse(text)).toMatchObject({ snapshot: name, collection, sha256: sha256(stored), size: stored.length, source: { host } });
+      expect(JSON.parse(text)).toMatchObject({
+        snapshot: name,
+        collection,
+        sha256: sha256(stored),
+        size: stored.length,
+        source: { host },
+      });
     }
-    expect(JSON.parse(metadata.find((m) => m.where.endsWith("articles"))!.text)).toMatchObject({ pointsCount: 120, aliases: ["articles-live"] });
+    expect(JSON.parse(metadata.find((m) => m.where.endsWith("articles"))!.text)).toMatchObject({
+      pointsCount: 120,
+      aliases: ["articles-live"],
+    });
     await assertNoSecrets({ stdout: "", stderr: "", secrets, extra: metadata });
-    expect(await bucketKeys(bucket)).toEqual(rows.flatMap(([, c, n]) => [`backup_metadata/${c}/${n}.json`, `snapshots/${c}/${n}`]).sort());
+    expect(await bucketKeys(bucket)).toEqual(
+      rows.flatMap(([, c, n]) => [`backup_metadata/${c}/${n}.json`, `snapshots/${c}/${n}`]).sort(),
+    );
 
     const listDir = await tempDir("transfer-s3-list");
     const listed = await cli(["get_snap_s3"], listDir, { ...s3Env(s3, bucket) });
     expectExit(listed, 0);
-    expect(plainLines(await readStateText(listDir, "snapshots")).map((l) => l.split(",").slice(1).join(",")).sort())
-      .toEqual(rows.map(([, c, n]) => `${c},${n}`).sort());
+    expect(
+      plainLines(await readStateText(listDir, "snapshots"))
+        .map((l) => l.split(",").slice(1).join(","))
+        .sort(),
+    ).toEqual(rows.map(([, c, n]) => `${c},${n}`).sort());
   });
 
   it("create_snap into a directory with QDRANT_DELETE_AFTER_TRANSFER=true: stored with metadata, the nodes' copies deleted", async () => {
@@ -128,7 +159,9 @@ describe("nodes on local disk, QDRANT_SNAPSHOT_TRANSFER=true", () => {
 
     expectExit(r, 0);
     expect(r.stdout).toBe(`[create_snap] Snapshots created: 1, accepted: 0, failed: 0, transferred to ${backups}\n`);
-    const [[host = "", collection = "", name = ""] = []] = plainLines(await readStateText(dir, "snapshots")).map((l) => l.split(","));
+    const [[host = "", collection = "", name = ""] = []] = plainLines(await readStateText(dir, "snapshots")).map((l) =>
+      l.split(","),
+    );
     expect(collection).toBe("events");
     expect(await dirKeys(backups)).toEqual([`backup_metadata/events/${name}.json`, `snapshots/events/${name}`]);
     const stored = await readFile(path.join(backups, "snapshots", "events", name));
@@ -146,7 +179,11 @@ describe("nodes on local disk, QDRANT_SNAPSHOT_TRANSFER=true", () => {
 
   it.each([
     ["no destination", {}, /no backup destination: set QDRANT_S3_BUCKET_NAME \(S3\) or QDRANT_BACKUP_DIR/],
-    ["QDRANT_WAIT_ON_TASK=false", { QDRANT_BACKUP_DIR: "backups", QDRANT_WAIT_ON_TASK: "false" }, /QDRANT_SNAPSHOT_TRANSFER=true needs QDRANT_WAIT_ON_TASK=true/],
+    [
+      "QDRANT_WAIT_ON_TASK=false",
+      { QDRANT_BACKUP_DIR: "backups", QDRANT_WAIT_ON_TASK: "false" },
+      /QDRANT_SNAPSHOT_TRANSFER=true needs QDRANT_WAIT_ON_TASK=true/,
+    ],
   ])("refuses %s: exit 2 before any request, no state file", async (_label, extra, message) => {
     const dir = await tempDir("transfer-refused");
     local.resetRequests();
@@ -169,15 +206,24 @@ describe("nodes with S3 snapshot storage in the destination bucket, QDRANT_SNAPS
     await seedCollection(emu.urls[0]!, "shared", { points: 15, dim: 2, apiKey });
     const dir = await tempDir("transfer-same");
 
-    const r = await cli(["create_snap"], dir, sourceEnv(emu, { ...s3Env(s3, bucket), QDRANT_DELETE_AFTER_TRANSFER: "true" }));
+    const r = await cli(
+      ["create_snap"],
+      dir,
+      sourceEnv(emu, { ...s3Env(s3, bucket), QDRANT_DELETE_AFTER_TRANSFER: "true" }),
+    );
 
     expectExit(r, 0);
-    expect(r.stderr).toMatch(/stores its snapshots in s3:\/\/\S+ itself: not copied; QDRANT_DELETE_AFTER_TRANSFER is ignored/);
+    expect(r.stderr).toMatch(
+      /stores its snapshots in s3:\/\/\S+ itself: not copied; QDRANT_DELETE_AFTER_TRANSFER is ignored/,
+    );
     const [[, , name = ""] = []] = plainLines(await readStateText(dir, "snapshots")).map((l) => l.split(","));
     expect(await bucketKeys(bucket)).toEqual([`backup_metadata/shared/${name}.json`, `snapshots/shared/${name}`]);
     expect(emu.requests().filter((q) => q.path.startsWith("/collections/shared/snapshots/"))).toEqual([]);
     const text = (await bucketObject(bucket, `backup_metadata/shared/${name}.json`)).toString("utf8");
     await assertNoSecrets({ stdout: "", stderr: "", secrets, extra: [{ where: "metadata", text }] });
-    expect(JSON.parse(text)).toMatchObject({ pointsCount: 15, size: (await bucketObject(bucket, `snapshots/shared/${name}`)).length });
+    expect(JSON.parse(text)).toMatchObject({
+      pointsCount: 15,
+      size: (await bucketObject(bucket, `snapshots/shared/${name}`)).length,
+    });
   });
 });

@@ -18,7 +18,14 @@ import { makeTempDir } from "../support/tmp.js";
 import { expectExit, s3Env, type Env } from "../e2e/harness.js";
 import { randomApiKey, startRig, type Rig } from "../e2e/rig.js";
 import { assertNoSecrets } from "../e2e/secret-scan.js";
-import { filesUnder, partialFileAppears, planKills, readStateStrict, type KillTarget, runKilledAt } from "./crash-helpers.js";
+import {
+  filesUnder,
+  partialFileAppears,
+  planKills,
+  readStateStrict,
+  type KillTarget,
+  runKilledAt,
+} from "./crash-helpers.js";
 
 const SEED = 6201;
 const s3 = inject("s3");
@@ -129,9 +136,14 @@ async function expectRestorable(destEnv: Env, label: string): Promise<string[]> 
   const r = await cli(["recover_snap"], dir, { QDRANT_API_KEY: apiKey, QDRANT_RESTORE_HOSTS: targetUrl, ...destEnv });
   expectExit(r, 0);
   const listed = (await readStateStrict(dir)).snapshots.map((row) => row[2] ?? "");
-  expect(listed.filter((name) => !name.endsWith(".snapshot")), `names listed from the destination (${label})`).toEqual([]);
+  expect(
+    listed.filter((name) => !name.endsWith(".snapshot")),
+    `names listed from the destination (${label})`,
+  ).toEqual([]);
   for (const c of COLLECTIONS) {
-    expect(await readAllPoints(targetUrl, c, apiKey), `${c} restored from the backup (${label})`).toEqual(await readAllPoints(local.urls[0] ?? "", c, apiKey));
+    expect(await readAllPoints(targetUrl, c, apiKey), `${c} restored from the backup (${label})`).toEqual(
+      await readAllPoints(local.urls[0] ?? "", c, apiKey),
+    );
   }
   return listed;
 }
@@ -162,7 +174,12 @@ describe(`create_snap, nodes storing snapshots in the bucket, SIGKILL at seeded 
       await runKilledAt(rig.source, point, () => rig.start(["create_snap"], dir));
       const before = await readStateStrict(dir);
       expectExit(await rig.run(["create_snap"], dir), 0);
-      await expectBackupComplete(dir, before.snapshots.length, { kind: "s3", bucket: rig.bucket }, `${point.title}, seed ${SEED}`);
+      await expectBackupComplete(
+        dir,
+        before.snapshots.length,
+        { kind: "s3", bucket: rig.bucket },
+        `${point.title}, seed ${SEED}`,
+      );
     });
   }
 });
@@ -179,7 +196,9 @@ describe(`create_snap in transfer mode into a directory, SIGKILL at seeded point
         QDRANT_SNAPSHOT_TRANSFER: "true",
         QDRANT_DELETE_AFTER_TRANSFER: "true",
       };
-      await runKilledAt(local, point, () => startScanned(["create_snap"], dir, env), { midBody: () => partialFileAppears(backup) });
+      await runKilledAt(local, point, () => startScanned(["create_snap"], dir, env), {
+        midBody: () => partialFileAppears(backup),
+      });
       const before = await readStateStrict(dir);
       const leftovers = (await filesUnder(backup)).filter((k) => k.includes(".partial-"));
       if (point.target.when === "mid-body") expect(leftovers, "the killed download left its temp file").not.toEqual([]);
@@ -195,7 +214,10 @@ describe(`create_snap in transfer mode into a directory, SIGKILL at seeded point
         const key = temp.slice(0, temp.lastIndexOf(".partial-"));
         if (remaining.includes(key)) expect(remaining, label).not.toContain(temp);
       }
-      expect(listed.filter((name) => name.includes(".partial-")), label).toEqual([]);
+      expect(
+        listed.filter((name) => name.includes(".partial-")),
+        label,
+      ).toEqual([]);
     });
   }
 });
@@ -205,7 +227,12 @@ describe(`create_snap in transfer mode into the bucket, SIGKILL at seeded points
     it(`${point.title}: the re-run exits 0; every recorded snapshot is complete in the bucket and restores`, async () => {
       const dir = await tempDir("crash-transfer-s3");
       const bucket = await createTestBucket(s3, "crash-transfer");
-      const env: Env = { QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: local.urls[0] ?? "", QDRANT_SNAPSHOT_TRANSFER: "true", ...s3Env(s3, bucket) };
+      const env: Env = {
+        QDRANT_API_KEY: apiKey,
+        QDRANT_SOURCE_HOSTS: local.urls[0] ?? "",
+        QDRANT_SNAPSHOT_TRANSFER: "true",
+        ...s3Env(s3, bucket),
+      };
       // Mid-body: the answer takes 1.5 s to send; the kill comes once a part of it is on its way.
       const midBody = () => new Promise<void>((resolve) => setTimeout(resolve, 300));
       await runKilledAt(local, point, () => startScanned(["create_snap"], dir, env), { midBody });

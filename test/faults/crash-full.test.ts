@@ -17,7 +17,16 @@ import { makeTempDir } from "../support/tmp.js";
 import { expectExit, s3Env, type Env } from "../e2e/harness.js";
 import { randomApiKey } from "../e2e/rig.js";
 import { assertNoSecrets } from "../e2e/secret-scan.js";
-import { duplicates, filesUnder, partialFileAppears, planKills, readStateStrict, runKilledAt, sorted, type KillTarget } from "./crash-helpers.js";
+import {
+  duplicates,
+  filesUnder,
+  partialFileAppears,
+  planKills,
+  readStateStrict,
+  runKilledAt,
+  sorted,
+  type KillTarget,
+} from "./crash-helpers.js";
 
 const SEED = 6241;
 const s3 = inject("s3");
@@ -35,7 +44,16 @@ const UPLOAD = /^\/collections\/([^/]+)\/snapshots\/upload$/;
 const CREATE_FULL: KillTarget = { label: "POST full snapshot", method: "POST", path: /^\/snapshots$/, total: SOURCES };
 const DOWNLOAD: KillTarget = { label: "GET download", method: "GET", path: FULL_FILE, total: SOURCES };
 const MID_DOWNLOAD: KillTarget = { ...DOWNLOAD, when: "mid-body" };
-const DIR_KILLS = planKills(SEED, [CREATE_FULL, DOWNLOAD, MID_DOWNLOAD, { label: "DELETE node copy", method: "DELETE", path: FULL_FILE, total: SOURCES }], 4);
+const DIR_KILLS = planKills(
+  SEED,
+  [
+    CREATE_FULL,
+    DOWNLOAD,
+    MID_DOWNLOAD,
+    { label: "DELETE node copy", method: "DELETE", path: FULL_FILE, total: SOURCES },
+  ],
+  4,
+);
 const S3_KILLS = planKills(SEED + 1, [MID_DOWNLOAD, CREATE_FULL, DOWNLOAD], 3);
 const RESTORE_KILLS = planKills(
   SEED + 2,
@@ -114,16 +132,22 @@ const s3Dest = (bucket: string): Dest => ({
 async function expectFullBackupComplete(dir: string, before: string[][], dest: Dest, label: string): Promise<void> {
   const rows = (await readStateStrict(dir)).full_snapshots;
   expect(rows.slice(0, before.length), `rows written before the kill are kept (${label})`).toEqual(before);
-  expect(sorted(rows.slice(before.length).map((r) => r[0] ?? "")), `hosts recorded by the re-run (${label})`).toEqual(sorted(source.urls));
+  expect(sorted(rows.slice(before.length).map((r) => r[0] ?? "")), `hosts recorded by the re-run (${label})`).toEqual(
+    sorted(source.urls),
+  );
   const recorded = new Set(rows.map(([host = "", name = ""]) => `full_snapshots/${new URL(host).host}/${name}`));
   const keys = await dest.keys();
-  for (const key of recorded) expect(keys, `${key}, recorded in full_snapshots (${label}), is in the destination`).toContain(key);
+  for (const key of recorded)
+    expect(keys, `${key}, recorded in full_snapshots (${label}), is in the destination`).toContain(key);
   for (const key of keys.filter((k) => k.startsWith("full_snapshots/") && !k.includes(".partial-"))) {
     const bytes = await dest.read(key);
     const metaText = await dest.read(`backup_metadata/${key}.json`);
     expect(metaText, `metadata of ${key} (${label})`).toBeDefined();
     const meta = JSON.parse(metaText?.toString("utf8") ?? "{}") as Record<string, unknown>;
-    expect({ size: bytes?.length, sha256: bytes && sha256(bytes) }, `${key} is whole (${label})`).toEqual({ size: meta.size, sha256: meta.sha256 });
+    expect({ size: bytes?.length, sha256: bytes && sha256(bytes) }, `${key} is whole (${label})`).toEqual({
+      size: meta.size,
+      sha256: meta.sha256,
+    });
   }
 }
 
@@ -137,9 +161,15 @@ async function expectRecordedWhole(rows: string[][], dest: Dest, label: string):
     const key = `full_snapshots/${new URL(host).host}/${name}`;
     const bytes = await dest.read(key);
     const metaText = await dest.read(`backup_metadata/${key}.json`);
-    expect(bytes && metaText, `${key}, recorded by the killed run (${label}), is stored with its metadata`).toBeTruthy();
+    expect(
+      bytes && metaText,
+      `${key}, recorded by the killed run (${label}), is stored with its metadata`,
+    ).toBeTruthy();
     const meta = JSON.parse(metaText?.toString("utf8") ?? "{}") as Record<string, unknown>;
-    expect({ size: bytes?.length, sha256: bytes && sha256(bytes) }, `${key} is whole (${label})`).toEqual({ size: meta.size, sha256: meta.sha256 });
+    expect({ size: bytes?.length, sha256: bytes && sha256(bytes) }, `${key} is whole (${label})`).toEqual({
+      size: meta.size,
+      sha256: meta.sha256,
+    });
   }
 }
 
@@ -149,13 +179,18 @@ async function expectNoPartialListed(env: Env, label: string): Promise<void> {
   expectExit(await cli(["get_full_snap"], dir, env), 0);
   const names = (await readStateStrict(dir)).full_snapshots.map((r) => r[1] ?? "");
   expect(names.length, `full snapshots listed (${label})`).toBeGreaterThan(0);
-  expect(names.filter((n) => !/^full-snapshot-[\d-]+\.snapshot$/.test(n)), `names listed (${label})`).toEqual([]);
+  expect(
+    names.filter((n) => !/^full-snapshot-[\d-]+\.snapshot$/.test(n)),
+    `names listed (${label})`,
+  ).toEqual([]);
 }
 
 async function wipeTargets(): Promise<void> {
   for (const url of targets.urls) {
     for (const a of await listAliases(url, apiKey)) {
-      await qdrantCall(url, "POST", "/collections/aliases", apiKey, { actions: [{ delete_alias: { alias_name: a.alias_name } }] });
+      await qdrantCall(url, "POST", "/collections/aliases", apiKey, {
+        actions: [{ delete_alias: { alias_name: a.alias_name } }],
+      });
     }
     for (const c of COLLECTIONS) await qdrantCall(url, "DELETE", `/collections/${c}`, apiKey);
   }
@@ -167,11 +202,17 @@ beforeAll(async () => {
   archiveNode = await startEmulator({ nodes: 1, apiKey });
   targets = await startEmulator({ nodes: TARGETS, apiKey });
   for (const [i, c] of COLLECTIONS.entries()) {
-    for (const url of [...source.urls, ...archiveNode.urls]) await seedCollection(url, c, { points: 20 + 6 * i, dim: 4, apiKey });
+    for (const url of [...source.urls, ...archiveNode.urls])
+      await seedCollection(url, c, { points: 20 + 6 * i, dim: 4, apiKey });
   }
   for (const [c, a] of ALIASES) await createAlias(archiveNode.urls[0] ?? "", c, a, apiKey);
   archiveDir = await tempDir("crash-full-archive");
-  const env = { QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: archiveNode.urls[0] ?? "", QDRANT_BACKUP_DIR: archiveDir, QDRANT_SNAPSHOT_TRANSFER: "true" };
+  const env = {
+    QDRANT_API_KEY: apiKey,
+    QDRANT_SOURCE_HOSTS: archiveNode.urls[0] ?? "",
+    QDRANT_BACKUP_DIR: archiveDir,
+    QDRANT_SNAPSHOT_TRANSFER: "true",
+  };
   expectExit(await cli(["create_full_snap"], await tempDir("crash-full-archive-state"), env), 0);
 });
 
@@ -195,10 +236,16 @@ describe(`create_full_snap in transfer mode into a directory, SIGKILL at seeded 
         QDRANT_SNAPSHOT_TRANSFER: "true",
         QDRANT_DELETE_AFTER_TRANSFER: "true",
       };
-      await runKilledAt(source, point, () => startScanned(["create_full_snap"], dir, env), { midBody: () => partialFileAppears(backup) });
+      await runKilledAt(source, point, () => startScanned(["create_full_snap"], dir, env), {
+        midBody: () => partialFileAppears(backup),
+      });
       const before = (await readStateStrict(dir)).full_snapshots;
       await expectRecordedWhole(before, dirDest(backup), `${point.title}, seed ${SEED}`);
-      if (point.target.when === "mid-body") expect((await filesUnder(backup)).filter((k) => k.includes(".partial-")), "the killed download left its temp file").not.toEqual([]);
+      if (point.target.when === "mid-body")
+        expect(
+          (await filesUnder(backup)).filter((k) => k.includes(".partial-")),
+          "the killed download left its temp file",
+        ).not.toEqual([]);
 
       expectExit(await cli(["create_full_snap"], dir, env), 0);
       const label = `${point.title}, seed ${SEED}`;
@@ -213,7 +260,12 @@ describe(`create_full_snap in transfer mode into the bucket, SIGKILL at seeded p
     it(`${point.title}: the re-run exits 0; full_snapshots is whole rows, each naming a whole object; no partial object`, async () => {
       const dir = await tempDir("crash-full-s3");
       const bucket = await createTestBucket(s3, "crash-full");
-      const env: Env = { QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: source.urls.join(","), QDRANT_SNAPSHOT_TRANSFER: "true", ...s3Env(s3, bucket) };
+      const env: Env = {
+        QDRANT_API_KEY: apiKey,
+        QDRANT_SOURCE_HOSTS: source.urls.join(","),
+        QDRANT_SNAPSHOT_TRANSFER: "true",
+        ...s3Env(s3, bucket),
+      };
       // Mid-body: the answer takes 1.5 s to send; the kill comes once a part of it is on its way.
       const midBody = () => new Promise<void>((resolve) => setTimeout(resolve, 300));
       await runKilledAt(source, point, () => startScanned(["create_full_snap"], dir, env), { midBody });
@@ -225,7 +277,9 @@ describe(`create_full_snap in transfer mode into the bucket, SIGKILL at seeded p
         const [, hostPort = "", name = ""] = key.split("/");
         const url = source.urls.find((u) => new URL(u).host === hostPort) ?? "";
         const reply = await fetch(`${url}/snapshots/${name}`, { headers: { "api-key": apiKey } });
-        expect(await s3Dest(bucket).read(key), `${key} left by the killed run is whole (${label})`).toEqual(Buffer.from(await reply.arrayBuffer()));
+        expect(await s3Dest(bucket).read(key), `${key} left by the killed run is whole (${label})`).toEqual(
+          Buffer.from(await reply.arrayBuffer()),
+        );
       }
       expectExit(await cli(["create_full_snap"], dir, env), 0);
       await expectFullBackupComplete(dir, before, s3Dest(bucket), label);
@@ -249,7 +303,9 @@ describe(`recover_full_snap killed with SIGKILL at seeded points (seed ${SEED + 
       await runKilledAt(targets, point, () => startScanned(["recover_full_snap"], dir, env));
       const before = await readStateStrict(dir);
       expect(before.failed_snapshot_recovery, "a kill is no failure of a collection").toEqual([]);
-      const doneBefore = before.snapshot_recovery_history.filter((r) => r[2] === "ok").map(([host, snap]) => `${host}|${snap}`);
+      const doneBefore = before.snapshot_recovery_history
+        .filter((r) => r[2] === "ok")
+        .map(([host, snap]) => `${host}|${snap}`);
       const aliasesBefore = before.alias_recovery_history.map(([, alias, status]) => `${alias}|${status}`);
 
       targets.resetRequests();
@@ -260,24 +316,37 @@ describe(`recover_full_snap killed with SIGKILL at seeded points (seed ${SEED + 
       // History rows name `host|{source host:port}/{archive}/{collection}`; an upload is `host|collection`.
       const redone = uploads
         .map((q) => ({ host: targets.urls[q.node] ?? "", collection: UPLOAD.exec(q.path)?.[1] ?? "?" }))
-        .filter(({ host, collection }) => doneBefore.some((d) => d.startsWith(`${host}|`) && d.endsWith(`/${collection}`)));
+        .filter(({ host, collection }) =>
+          doneBefore.some((d) => d.startsWith(`${host}|`) && d.endsWith(`/${collection}`)),
+        );
       expect(redone, `uploads recorded done before the kill, done again (${label})`).toEqual([]);
       for (const [node, url] of targets.urls.entries()) {
-        const created = targets.requests().filter((q) => q.node === node && q.method === "POST" && q.path === "/collections/aliases").length;
+        const created = targets
+          .requests()
+          .filter((q) => q.node === node && q.method === "POST" && q.path === "/collections/aliases").length;
         const recorded = aliasesBefore.filter((d) => d.endsWith(`|ok@${url}`)).length;
-        expect(created, `alias creations on ${url} in the re-run (${recorded} recorded before the kill, ${label})`).toBe(ALIASES.length - recorded);
+        expect(
+          created,
+          `alias creations on ${url} in the re-run (${recorded} recorded before the kill, ${label})`,
+        ).toBe(ALIASES.length - recorded);
       }
-      const okAfter = after.snapshot_recovery_history.filter((r) => r[2] === "ok").map(([host, snap]) => `${host}|${snap}`);
+      const okAfter = after.snapshot_recovery_history
+        .filter((r) => r[2] === "ok")
+        .map(([host, snap]) => `${host}|${snap}`);
       expect(duplicates(okAfter), "a (host, collection) recorded ok twice").toEqual([]);
-      expect(after.snapshot_recovery_history.slice(0, before.snapshot_recovery_history.length), "rows written before the kill are kept").toEqual(
-        before.snapshot_recovery_history,
-      );
+      expect(
+        after.snapshot_recovery_history.slice(0, before.snapshot_recovery_history.length),
+        "rows written before the kill are kept",
+      ).toEqual(before.snapshot_recovery_history);
       const aliasesAfter = after.alias_recovery_history.map(([, alias, status]) => `${alias}|${status}`);
       expect(sorted(aliasesAfter)).toEqual(sorted(targets.urls.flatMap((u) => ALIASES.map(([, a]) => `${a}|ok@${u}`))));
       expect(after.failed_snapshot_recovery).toEqual([]);
       const src = archiveNode.urls[0] ?? "";
       for (const url of targets.urls) {
-        for (const c of COLLECTIONS) expect(await readAllPoints(url, c, apiKey), `${c} on ${url} (${label})`).toEqual(await readAllPoints(src, c, apiKey));
+        for (const c of COLLECTIONS)
+          expect(await readAllPoints(url, c, apiKey), `${c} on ${url} (${label})`).toEqual(
+            await readAllPoints(src, c, apiKey),
+          );
         expect(await listAliases(url, apiKey), `aliases on ${url} (${label})`).toEqual(await listAliases(src, apiKey));
       }
     });

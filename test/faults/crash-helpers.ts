@@ -77,7 +77,8 @@ export function planKills(seed: number, targets: readonly KillTarget[], count: n
     if (!target) throw new Error("planKills: no targets");
     // Draw again (a bounded number of times) rather than kill twice at the same point.
     let index = 1 + Math.floor(random() * target.total);
-    for (let tries = 0; taken.has(`${i % targets.length}:${index}`) && tries < 20; tries++) index = 1 + Math.floor(random() * target.total);
+    for (let tries = 0; taken.has(`${i % targets.length}:${index}`) && tries < 20; tries++)
+      index = 1 + Math.floor(random() * target.total);
     taken.add(`${i % targets.length}:${index}`);
     const when = target.when === "mid-body" ? " mid-body" : "";
     return { target, index, title: `kill ${i + 1}/${count}: ${target.label} #${index} of ${target.total}${when}` };
@@ -117,7 +118,11 @@ export async function runKilledAt(
   let reached = false;
   let arrivals = 0;
   let pending: Promise<void> = Promise.resolve();
-  const removeCounter = emu.faults.add({ method: target.method, path: target.path, onMatch: ({ count }) => void (arrivals = count) });
+  const removeCounter = emu.faults.add({
+    method: target.method,
+    path: target.path,
+    onMatch: ({ count }) => void (arrivals = count),
+  });
   // The kill rule matches the index-th request only, so a hold or a slow body slows that request and no other.
   const remove = emu.faults.add({
     method: target.method,
@@ -146,7 +151,10 @@ export async function runKilledAt(
     if (signal === "SIGKILL") expect(result.signal, `killed by SIGKILL at ${said}`).toBe("SIGKILL");
     // The emulator logs a request when its connection closes. Wait until every matching request of the killed run is
     // logged, so that a caller who resets the log before the re-run never sees them there.
-    await waitFor(() => (logged() - loggedBefore >= arrivals ? true : undefined), `the emulator to log the killed run's ${arrivals} ${target.label} requests`);
+    await waitFor(
+      () => (logged() - loggedBefore >= arrivals ? true : undefined),
+      `the emulator to log the killed run's ${arrivals} ${target.label} requests`,
+    );
     return { result, arrivals };
   } finally {
     remove();
@@ -181,7 +189,10 @@ class NthMatch extends RegExp {
  * as no rows. Any other file in `dir` whose name starts with a state file's name is reported (e.g. a `.tmp-` left
  * by an interrupted atomic write) unless `allowExtra` matches it.
  */
-export async function readStateStrict(dir: string, allowExtra: (name: string) => boolean = () => false): Promise<StateRows> {
+export async function readStateStrict(
+  dir: string,
+  allowExtra: (name: string) => boolean = () => false,
+): Promise<StateRows> {
   const out = {} as StateRows;
   const names = Object.keys(STATE_COLUMNS) as StateName[];
   for (const name of names) {
@@ -200,7 +211,11 @@ export async function readStateStrict(dir: string, allowExtra: (name: string) =>
     const rows: unknown = parse(text, { relax_column_count: false, skip_empty_lines: false, relax_quotes: false });
     if (!Array.isArray(rows)) throw new Error(`${name}: csv-parse returned no rows`);
     out[name] = rows.map((row, i) => {
-      if (!Array.isArray(row) || row.length !== STATE_COLUMNS[name] || !row.every((f): f is string => typeof f === "string")) {
+      if (
+        !Array.isArray(row) ||
+        row.length !== STATE_COLUMNS[name] ||
+        !row.every((f): f is string => typeof f === "string")
+      ) {
         throw new Error(`${name} row ${i + 1}: expected ${STATE_COLUMNS[name]} fields, got ${JSON.stringify(row)}`);
       }
       return row;

@@ -13,7 +13,16 @@ import { createTestS3Client } from "../support/s3/client.js";
 import { makeTempDir } from "../support/tmp.js";
 import { expectExit, type Env } from "../e2e/harness.js";
 import { startRig, type Rig } from "../e2e/rig.js";
-import { duplicates, planKills, readStateStrict, runKilledAt, sorted, STATE_COLUMNS, type KillTarget, type StateRows } from "./crash-helpers.js";
+import {
+  duplicates,
+  planKills,
+  readStateStrict,
+  runKilledAt,
+  sorted,
+  STATE_COLUMNS,
+  type KillTarget,
+  type StateRows,
+} from "./crash-helpers.js";
 import { startS3Tap, type S3Tap } from "./helpers/s3-tap.js";
 
 const SEED = 6251;
@@ -41,12 +50,18 @@ const mirrorPut = (name: string, total: number): KillTarget => ({
 });
 const CREATE_KILLS = planKills(
   SEED,
-  [mirrorPut("snapshots", MIRROR_PUTS), { label: "POST snapshot", method: "POST", path: /^\/collections\/[^/]+\/snapshots$/, total: COLLECTIONS.length }],
+  [
+    mirrorPut("snapshots", MIRROR_PUTS),
+    { label: "POST snapshot", method: "POST", path: /^\/collections\/[^/]+\/snapshots$/, total: COLLECTIONS.length },
+  ],
   3,
 );
 const RECOVER_KILLS = planKills(
   SEED + 1,
-  [mirrorPut("snapshot_recovery_history", MIRROR_PUTS), { label: "PUT recover", method: "PUT", path: RECOVER, total: COLLECTIONS.length * TARGETS }],
+  [
+    mirrorPut("snapshot_recovery_history", MIRROR_PUTS),
+    { label: "PUT recover", method: "PUT", path: RECOVER, total: COLLECTIONS.length * TARGETS },
+  ],
   3,
 );
 
@@ -63,7 +78,7 @@ async function bucketState(prefix: string): Promise<StateRows> {
   for (const name of Object.keys(STATE_COLUMNS)) {
     try {
       const reply = await client.send(new GetObjectCommand({ Bucket: rig.bucket, Key: `${prefix}${name}` }));
-      await writeFile(path.join(dir, name), await reply.Body?.transformToByteArray() ?? new Uint8Array());
+      await writeFile(path.join(dir, name), (await reply.Body?.transformToByteArray()) ?? new Uint8Array());
     } catch (err) {
       if (!(err instanceof NoSuchKey)) throw err;
     }
@@ -73,18 +88,25 @@ async function bucketState(prefix: string): Promise<StateRows> {
 
 /** The CLI's environment: S3 through the tap, the state mirrored under `prefix`, a 3 s lease. */
 function env(prefix: string, extra: Env = {}): Env {
-  return rig.env({ QDRANT_S3_ENDPOINT_URL: tap.endpoint, QDRANT_STATE_S3_PREFIX: prefix, QDRANT_LOCK_TTL: String(TTL_MS / 1000), ...extra });
+  return rig.env({
+    QDRANT_S3_ENDPOINT_URL: tap.endpoint,
+    QDRANT_STATE_S3_PREFIX: prefix,
+    QDRANT_LOCK_TTL: String(TTL_MS / 1000),
+    ...extra,
+  });
 }
 
 /** The dead pod's lease (renewed last before `killedAt`) expires: no --break-lock, the next pod takes it over. */
-const leaseExpires = (killedAt: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, killedAt + TTL_MS + 300 - Date.now())));
+const leaseExpires = (killedAt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, killedAt + TTL_MS + 300 - Date.now())));
 
 const newPrefix = (label: string) => `crash-mirror/${label}-${++prefixes}/`;
 
 beforeAll(async () => {
   rig = await startRig(s3, { label: "crash-mirror", sourceNodes: 1, targetNodes: TARGETS });
   tap = await startS3Tap(s3.endpoint);
-  for (const [i, c] of COLLECTIONS.entries()) await seedCollection(rig.source.urls[0] ?? "", c, { points: 20 + 5 * i, dim: 4, apiKey: rig.apiKey });
+  for (const [i, c] of COLLECTIONS.entries())
+    await seedCollection(rig.source.urls[0] ?? "", c, { points: 20 + 5 * i, dim: 4, apiKey: rig.apiKey });
   const dir = await pod("crash-mirror-backup");
   expectExit(await rig.run(["create_snap"], dir, env(newPrefix("backup"))), 0);
   backupSnapshots = (await readStateStrict(dir)).snapshots.map((r) => `${r.join(",")}\n`).join("");
@@ -102,24 +124,40 @@ describe(`create_snap with the state mirror, SIGKILL at seeded points, resumed i
     it(`${point.title}: the new pod's run exits 0, keeps the bucket's rows and snapshots every collection; whole rows in the bucket`, async () => {
       const prefix = newPrefix("create");
       const first = await pod("crash-mirror-create-1");
-      await runKilledAt(point.target.label.startsWith("PUT mirror") ? tap : rig.source, point, () => rig.start(["create_snap"], first, env(prefix)));
+      await runKilledAt(point.target.label.startsWith("PUT mirror") ? tap : rig.source, point, () =>
+        rig.start(["create_snap"], first, env(prefix)),
+      );
       const killedAt = Date.now();
       const before = await bucketState(prefix);
       // One file's uploads run one after another: a kill at its 2nd upload comes after the 1st landed, so the bucket
       // holds rows the new pod must keep (the 1st upload, killed in flight, may or may not have landed).
-      if (point.target.label.startsWith("PUT mirror") && point.index >= 2) expect(before.snapshots.length, "rows in the bucket at the kill").toBeGreaterThan(0);
+      if (point.target.label.startsWith("PUT mirror") && point.index >= 2)
+        expect(before.snapshots.length, "rows in the bucket at the kill").toBeGreaterThan(0);
       await leaseExpires(killedAt);
 
       const dir = await pod("crash-mirror-create-2");
       expectExit(await rig.run(["create_snap"], dir, env(prefix)), 0);
       const after = await bucketState(prefix);
       const label = `${point.title}, seed ${SEED}`;
-      expect(after.snapshots.slice(0, before.snapshots.length), `the bucket's rows from the dead pod are kept (${label})`).toEqual(before.snapshots);
-      expect(sorted(after.snapshots.slice(before.snapshots.length).map((r) => r[1] ?? "")), `collections snapshotted by the new pod (${label})`).toEqual(COLLECTIONS);
-      expect((await readStateStrict(dir)).snapshots, "the new pod's local file is the bucket's").toEqual(after.snapshots);
+      expect(
+        after.snapshots.slice(0, before.snapshots.length),
+        `the bucket's rows from the dead pod are kept (${label})`,
+      ).toEqual(before.snapshots);
+      expect(
+        sorted(after.snapshots.slice(before.snapshots.length).map((r) => r[1] ?? "")),
+        `collections snapshotted by the new pod (${label})`,
+      ).toEqual(COLLECTIONS);
+      expect((await readStateStrict(dir)).snapshots, "the new pod's local file is the bucket's").toEqual(
+        after.snapshots,
+      );
       for (const [, collection = "", name = ""] of after.snapshots) {
-        const reply = await client.send(new GetObjectCommand({ Bucket: rig.bucket, Key: `snapshots/${collection}/${name}` })).catch(() => undefined);
-        expect(reply, `snapshots/${collection}/${name}, recorded in the bucket's snapshots (${label}), is stored`).toBeDefined();
+        const reply = await client
+          .send(new GetObjectCommand({ Bucket: rig.bucket, Key: `snapshots/${collection}/${name}` }))
+          .catch(() => undefined);
+        expect(
+          reply,
+          `snapshots/${collection}/${name}, recorded in the bucket's snapshots (${label}), is stored`,
+        ).toBeDefined();
       }
     });
   }
@@ -129,15 +167,21 @@ describe(`recover_snap with the state mirror, SIGKILL at seeded points, resumed 
   for (const point of RECOVER_KILLS) {
     it(`${point.title}: the new pod's run exits 0, redoes no recovery the bucket's history records; targets equal the source`, async () => {
       const prefix = newPrefix("recover");
-      for (const url of rig.target.urls) for (const c of COLLECTIONS) await qdrantCall(url, "DELETE", `/collections/${c}`, rig.apiKey);
+      for (const url of rig.target.urls)
+        for (const c of COLLECTIONS) await qdrantCall(url, "DELETE", `/collections/${c}`, rig.apiKey);
       await client.send(new PutObjectCommand({ Bucket: rig.bucket, Key: `${prefix}snapshots`, Body: backupSnapshots }));
       const first = await pod("crash-mirror-recover-1");
-      await runKilledAt(point.target.label.startsWith("PUT mirror") ? tap : rig.target, point, () => rig.start(["recover_snap"], first, env(prefix)));
+      await runKilledAt(point.target.label.startsWith("PUT mirror") ? tap : rig.target, point, () =>
+        rig.start(["recover_snap"], first, env(prefix)),
+      );
       const killedAt = Date.now();
       const before = await bucketState(prefix);
-      const okBefore = before.snapshot_recovery_history.filter((r) => r[2] === "ok").map(([host, snap]) => `${host}|${snap}`);
+      const okBefore = before.snapshot_recovery_history
+        .filter((r) => r[2] === "ok")
+        .map(([host, snap]) => `${host}|${snap}`);
       // As above: a kill at a history upload leaves recoveries recorded in the bucket, which the new pod must not redo.
-      if (point.target.label.startsWith("PUT mirror") && point.index >= 2) expect(okBefore.length, "recoveries recorded in the bucket at the kill").toBeGreaterThan(0);
+      if (point.target.label.startsWith("PUT mirror") && point.index >= 2)
+        expect(okBefore.length, "recoveries recorded in the bucket at the kill").toBeGreaterThan(0);
       await leaseExpires(killedAt);
 
       rig.target.resetRequests();
@@ -150,17 +194,27 @@ describe(`recover_snap with the state mirror, SIGKILL at seeded points, resumed 
         .requests()
         .filter((q) => q.method === "PUT" && RECOVER.test(q.path))
         .map((q) => `${rig.target.urls[q.node]}|${snapshotOf.get(RECOVER.exec(q.path)?.[1] ?? "") ?? "?"}`);
-      expect(redone.filter((p) => okBefore.includes(p)), `recorded in the bucket before the kill, recovered again (${label})`).toEqual([]);
-      expect(after.snapshot_recovery_history.slice(0, before.snapshot_recovery_history.length), `the bucket's rows are kept (${label})`).toEqual(
-        before.snapshot_recovery_history,
-      );
-      const okAfter = after.snapshot_recovery_history.filter((r) => r[2] === "ok").map(([host, snap]) => `${host}|${snap}`);
+      expect(
+        redone.filter((p) => okBefore.includes(p)),
+        `recorded in the bucket before the kill, recovered again (${label})`,
+      ).toEqual([]);
+      expect(
+        after.snapshot_recovery_history.slice(0, before.snapshot_recovery_history.length),
+        `the bucket's rows are kept (${label})`,
+      ).toEqual(before.snapshot_recovery_history);
+      const okAfter = after.snapshot_recovery_history
+        .filter((r) => r[2] === "ok")
+        .map(([host, snap]) => `${host}|${snap}`);
       expect(duplicates(okAfter), "a (host, snapshot) recorded ok twice").toEqual([]);
-      expect(sorted(okAfter)).toEqual(sorted(rig.target.urls.flatMap((u) => [...snapshotOf.values()].map((s) => `${u}|${s}`))));
+      expect(sorted(okAfter)).toEqual(
+        sorted(rig.target.urls.flatMap((u) => [...snapshotOf.values()].map((s) => `${u}|${s}`))),
+      );
       expect(after.failed_snapshot_recovery).toEqual([]);
       for (const url of rig.target.urls) {
         for (const c of COLLECTIONS) {
-          expect(await readAllPoints(url, c, rig.apiKey), `${c} on ${url} (${label})`).toEqual(await readAllPoints(rig.source.urls[0] ?? "", c, rig.apiKey));
+          expect(await readAllPoints(url, c, rig.apiKey), `${c} on ${url} (${label})`).toEqual(
+            await readAllPoints(rig.source.urls[0] ?? "", c, rig.apiKey),
+          );
         }
       }
     });

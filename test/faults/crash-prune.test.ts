@@ -16,14 +16,29 @@ import { makeTempDir } from "../support/tmp.js";
 import { expectExit, isRecord, parseJsonSummary, s3Env, s3Storage, type Env } from "../e2e/harness.js";
 import { randomApiKey } from "../e2e/rig.js";
 import { assertNoSecrets } from "../e2e/secret-scan.js";
-import { filesUnder, planKills, readStateStrict, runKilledAt, sorted, type KillPoint, type KillTarget } from "./crash-helpers.js";
+import {
+  filesUnder,
+  planKills,
+  readStateStrict,
+  runKilledAt,
+  sorted,
+  type KillPoint,
+  type KillTarget,
+} from "./crash-helpers.js";
 
 const SEED = 6221;
 const s3 = inject("s3");
 const COLLECTIONS = ["c1", "c2"];
 const DAYS = ["02", "05", "08", "11", "14", "17", "19", "20"];
 /** Keeps the 19th and 20th (daily 2) and the 14th (the newest of ISO week 46): 5 of 8 deleted per collection. */
-const POLICY: Env = { QDRANT_KEEP_LAST: "0", QDRANT_KEEP_DAILY: "2", QDRANT_KEEP_WEEKLY: "2", QDRANT_KEEP_MONTHLY: "0", QDRANT_KEEP_YEARLY: "0", QDRANT_PRUNE_MAX_DELETE_PCT: "100" };
+const POLICY: Env = {
+  QDRANT_KEEP_LAST: "0",
+  QDRANT_KEEP_DAILY: "2",
+  QDRANT_KEEP_WEEKLY: "2",
+  QDRANT_KEEP_MONTHLY: "0",
+  QDRANT_KEEP_YEARLY: "0",
+  QDRANT_PRUNE_MAX_DELETE_PCT: "100",
+};
 const CONDEMNED = 5 * COLLECTIONS.length;
 const DELETE_SNAPSHOT = /^\/collections\/[^/]+\/snapshots\/[^/]+\.snapshot$/;
 const TARGETS: KillTarget[] = [{ label: "node DELETE", method: "DELETE", path: DELETE_SNAPSHOT, total: CONDEMNED }];
@@ -75,7 +90,8 @@ async function pruneRig(label: string, dest: "dir" | "s3"): Promise<PruneRig> {
     for (const c of COLLECTIONS) {
       const list = await qdrantCall(url, "GET", `/collections/${c}/snapshots`, apiKey);
       for (const s of Array.isArray(list) ? list : []) {
-        if (isRecord(s) && typeof s["name"] === "string" && s["name"].endsWith(".snapshot")) keys.push(`snapshots/${c}/${s["name"]}`);
+        if (isRecord(s) && typeof s["name"] === "string" && s["name"].endsWith(".snapshot"))
+          keys.push(`snapshots/${c}/${s["name"]}`);
       }
     }
     return keys.sort();
@@ -85,7 +101,10 @@ async function pruneRig(label: string, dest: "dir" | "s3"): Promise<PruneRig> {
     // The transfer-mode layout: a copy of every node snapshot and its metadata.
     for (const key of await nodeKeys()) {
       const [, c = "", name = ""] = key.split("/");
-      for (const [k, from] of [[key, path.join(emu.nodes[0]?.snapshotsDir ?? "", c, name)] as const, [metaOf(key), undefined] as const]) {
+      for (const [k, from] of [
+        [key, path.join(emu.nodes[0]?.snapshotsDir ?? "", c, name)] as const,
+        [metaOf(key), undefined] as const,
+      ]) {
         const file = path.join(backup.dir, ...k.split("/"));
         await mkdir(path.dirname(file), { recursive: true });
         if (from) await copyFile(from, file);
@@ -94,17 +113,28 @@ async function pruneRig(label: string, dest: "dir" | "s3"): Promise<PruneRig> {
     }
     const under = async (prefix: string) => (await filesUnder(backup.dir)).filter((k) => k.startsWith(prefix));
     return {
-      emu, url, apiKey, dir: state.dir, nodeKeys,
+      emu,
+      url,
+      apiKey,
+      dir: state.dir,
+      nodeKeys,
       env: { QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: url, QDRANT_BACKUP_DIR: backup.dir, ...POLICY },
       destKeys: () => under("snapshots/"),
       metadataKeys: () => under("backup_metadata/"),
     };
   }
-  for (const key of await nodeKeys()) await client.send(new PutObjectCommand({ Bucket: bucket, Key: metaOf(key), Body: "{}\n" }));
+  for (const key of await nodeKeys())
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: metaOf(key), Body: "{}\n" }));
   const list = async (prefix: string) =>
-    ((await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key ?? "").sort();
+    ((await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? [])
+      .map((o) => o.Key ?? "")
+      .sort();
   return {
-    emu, url, apiKey, dir: state.dir, nodeKeys,
+    emu,
+    url,
+    apiKey,
+    dir: state.dir,
+    nodeKeys,
     env: { QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: url, ...s3Env(s3, bucket), ...POLICY },
     destKeys: () => list("snapshots/"),
     metadataKeys: () => list("backup_metadata/"),
@@ -113,7 +143,12 @@ async function pruneRig(label: string, dest: "dir" | "s3"): Promise<PruneRig> {
 
 async function cli(rig: PruneRig, args: string[]): Promise<CliResult> {
   const result = await runCli(args, { env: rig.env, cwd: rig.dir });
-  await assertNoSecrets({ stdout: result.stdout, stderr: result.stderr, stateDir: rig.dir, secrets: [rig.apiKey, s3.secretKey] });
+  await assertNoSecrets({
+    stdout: result.stdout,
+    stderr: result.stderr,
+    stateDir: rig.dir,
+    secrets: [rig.apiKey, s3.secretKey],
+  });
   return result;
 }
 
@@ -146,7 +181,12 @@ async function killAndResume(dest: "dir" | "s3", point: KillPoint, seed: number)
       ...child,
       finish: async () => {
         const r = await child.done;
-        await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: rig.dir, secrets: [rig.apiKey, s3.secretKey] });
+        await assertNoSecrets({
+          stdout: r.stdout,
+          stderr: r.stderr,
+          stateDir: rig.dir,
+          secrets: [rig.apiKey, s3.secretKey],
+        });
         return r;
       },
     };
@@ -160,7 +200,10 @@ async function killAndResume(dest: "dir" | "s3", point: KillPoint, seed: number)
   const rerunDeletes = nodeDeletes(rig);
 
   // No snapshot a rule keeps is ever deleted, and everything condemned is gone: exactly the kept set remains.
-  expect([...killedDeletes, ...rerunDeletes].filter((k) => kept.includes(k)), `kept snapshots deleted (${label})`).toEqual([]);
+  expect(
+    [...killedDeletes, ...rerunDeletes].filter((k) => kept.includes(k)),
+    `kept snapshots deleted (${label})`,
+  ).toEqual([]);
   expect(await rig.nodeKeys(), label).toEqual(kept);
   expect(await rig.destKeys(), label).toEqual(kept);
   const metadata = await rig.metadataKeys();
@@ -174,7 +217,10 @@ async function killAndResume(dest: "dir" | "s3", point: KillPoint, seed: number)
   for (const m of orphans) {
     const snapshot = condemned.find((key) => metaOf(key) === m);
     expect(snapshot, `${m} left over (${label})`).toBeDefined();
-    expect(recordedKeys.has(snapshot ?? ""), `${m} left over although its snapshot's deletion is recorded (${label})`).toBe(false);
+    expect(
+      recordedKeys.has(snapshot ?? ""),
+      `${m} left over although its snapshot's deletion is recorded (${label})`,
+    ).toBe(false);
   }
   expect(orphans.length, `metadata left over (${label})`).toBeLessThanOrEqual(COLLECTIONS.length);
 
@@ -184,7 +230,9 @@ async function killAndResume(dest: "dir" | "s3", point: KillPoint, seed: number)
   expect(recorded.length, label).toBe(new Set(recorded).size);
   expect(after.slice(0, before.length), "rows written before the kill are kept as they were").toEqual(before);
   for (const [location = "", key = ""] of after) {
-    const snapshotKey = key.startsWith("backup_metadata/") ? `snapshots/${key.slice("backup_metadata/".length, -".json".length)}` : key;
+    const snapshotKey = key.startsWith("backup_metadata/")
+      ? `snapshots/${key.slice("backup_metadata/".length, -".json".length)}`
+      : key;
     expect(condemned, `${location} ${key} recorded as pruned (${label})`).toContain(snapshotKey);
     if (location === nodeLocation) expect(await rig.nodeKeys()).not.toContain(key);
     else if (key.startsWith("backup_metadata/")) expect(metadata).not.toContain(key);
@@ -192,7 +240,10 @@ async function killAndResume(dest: "dir" | "s3", point: KillPoint, seed: number)
   }
   // Nothing recorded as deleted from the node before the kill is deleted there again.
   const recordedOnNode = before.filter(([location]) => location === nodeLocation).map(([, key = ""]) => key);
-  expect(rerunDeletes.filter((k) => recordedOnNode.includes(k)), `deleted again (${label})`).toEqual([]);
+  expect(
+    rerunDeletes.filter((k) => recordedOnNode.includes(k)),
+    `deleted again (${label})`,
+  ).toEqual([]);
 }
 
 describe(`prune_snap --confirm with a directory destination, SIGKILL at seeded points (seed ${SEED})`, () => {
@@ -208,4 +259,3 @@ describe(`prune_snap --confirm, nodes storing snapshots in the destination bucke
       killAndResume("s3", point, SEED + 1));
   }
 });
-

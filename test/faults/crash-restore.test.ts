@@ -26,9 +26,16 @@ const RECOVER = /^\/collections\/([^/]+)\/snapshots\/recover$/;
 const RECOVER_TARGETS: KillTarget[] = [
   { label: "PUT recover", method: "PUT", path: RECOVER, total: COLLECTIONS.length * TARGETS },
   // Each recovered collection is read at least once per restore host by the health check.
-  { label: "GET collection (verify)", method: "GET", path: /^\/collections\/[^/]+$/, total: COLLECTIONS.length * TARGETS },
+  {
+    label: "GET collection (verify)",
+    method: "GET",
+    path: /^\/collections\/[^/]+$/,
+    total: COLLECTIONS.length * TARGETS,
+  },
 ];
-const ALIAS_TARGETS: KillTarget[] = [{ label: "POST aliases", method: "POST", path: /^\/collections\/aliases$/, total: ALIASES.length * TARGETS }];
+const ALIAS_TARGETS: KillTarget[] = [
+  { label: "POST aliases", method: "POST", path: /^\/collections\/aliases$/, total: ALIASES.length * TARGETS },
+];
 const RECOVER_KILLS = planKills(SEED, RECOVER_TARGETS, 5);
 const ALIAS_KILLS = planKills(SEED + 1, ALIAS_TARGETS, 4);
 
@@ -49,9 +56,12 @@ async function restoreDir(label: string): Promise<string> {
 async function wipeTargets(what: "collections" | "aliases"): Promise<void> {
   for (const url of rig.target.urls) {
     for (const a of await listAliases(url, rig.apiKey)) {
-      await qdrantCall(url, "POST", "/collections/aliases", rig.apiKey, { actions: [{ delete_alias: { alias_name: a.alias_name } }] });
+      await qdrantCall(url, "POST", "/collections/aliases", rig.apiKey, {
+        actions: [{ delete_alias: { alias_name: a.alias_name } }],
+      });
     }
-    if (what === "collections") for (const c of COLLECTIONS) await qdrantCall(url, "DELETE", `/collections/${c}`, rig.apiKey);
+    if (what === "collections")
+      for (const c of COLLECTIONS) await qdrantCall(url, "DELETE", `/collections/${c}`, rig.apiKey);
   }
 }
 
@@ -65,14 +75,18 @@ function recoveries(log: readonly RequestLogEntry[]): string[] {
 async function expectTargetsEqualSource(): Promise<void> {
   const source = rig.source.urls[0] ?? "";
   for (const url of rig.target.urls) {
-    for (const c of COLLECTIONS) expect(await readAllPoints(url, c, rig.apiKey), `${c} on ${url}`).toEqual(await readAllPoints(source, c, rig.apiKey));
+    for (const c of COLLECTIONS)
+      expect(await readAllPoints(url, c, rig.apiKey), `${c} on ${url}`).toEqual(
+        await readAllPoints(source, c, rig.apiKey),
+      );
   }
 }
 
 beforeAll(async () => {
   rig = await startRig(s3, { label: "crash-restore", sourceNodes: 1, targetNodes: TARGETS });
   const source = rig.source.urls[0] ?? "";
-  for (const [i, c] of COLLECTIONS.entries()) await seedCollection(source, c, { points: 30 + 7 * i, dim: 4, apiKey: rig.apiKey });
+  for (const [i, c] of COLLECTIONS.entries())
+    await seedCollection(source, c, { points: 30 + 7 * i, dim: 4, apiKey: rig.apiKey });
   for (const [c, a] of ALIASES) await createAlias(source, c, a, rig.apiKey);
   const t = await makeTempDir("crash-restore-backup");
   temps.push(t.cleanup);
@@ -96,20 +110,30 @@ describe(`recover_snap killed with SIGKILL at seeded points (seed ${SEED})`, () 
       await runKilledAt(rig.target, point, () => rig.start(["recover_snap"], dir));
       const before = await readStateStrict(dir);
       expect(before.failed_snapshot_recovery, "a kill is no failure of a snapshot").toEqual([]);
-      const okBefore = before.snapshot_recovery_history.filter((r) => r[2] === "ok").map(([host, snap]) => `${host}|${snap}`);
+      const okBefore = before.snapshot_recovery_history
+        .filter((r) => r[2] === "ok")
+        .map(([host, snap]) => `${host}|${snap}`);
 
       rig.target.resetRequests();
       const again = await rig.run(["recover_snap"], dir);
       expectExit(again, 0);
       const after = await readStateStrict(dir);
       const redone = recoveries(rig.target.requests());
-      expect(redone.filter((p) => okBefore.includes(p)), `recorded before the kill (${point.title}, seed ${SEED}), recovered again`).toEqual([]);
-      const okAfter = after.snapshot_recovery_history.filter((r) => r[2] === "ok").map(([host, snap]) => `${host}|${snap}`);
+      expect(
+        redone.filter((p) => okBefore.includes(p)),
+        `recorded before the kill (${point.title}, seed ${SEED}), recovered again`,
+      ).toEqual([]);
+      const okAfter = after.snapshot_recovery_history
+        .filter((r) => r[2] === "ok")
+        .map(([host, snap]) => `${host}|${snap}`);
       expect(duplicates(okAfter), "a (host, snapshot) recorded ok twice").toEqual([]);
-      expect(sorted(okAfter)).toEqual(sorted(rig.target.urls.flatMap((u) => [...snapshotOf.values()].map((s) => `${u}|${s}`))));
-      expect(after.snapshot_recovery_history.slice(0, before.snapshot_recovery_history.length), "rows written before the kill are kept as they were").toEqual(
-        before.snapshot_recovery_history,
+      expect(sorted(okAfter)).toEqual(
+        sorted(rig.target.urls.flatMap((u) => [...snapshotOf.values()].map((s) => `${u}|${s}`))),
       );
+      expect(
+        after.snapshot_recovery_history.slice(0, before.snapshot_recovery_history.length),
+        "rows written before the kill are kept as they were",
+      ).toEqual(before.snapshot_recovery_history);
       expect(after.failed_snapshot_recovery).toEqual([]);
       await expectTargetsEqualSource();
     });
@@ -127,7 +151,9 @@ describe(`recover_colla killed with SIGKILL at seeded points (seed ${SEED + 1})`
       await wipeTargets("aliases");
       const dir = await restoreDir("crash-colla");
       // One alias at a time (both hosts in parallel), so a later kill point finds earlier aliases recorded.
-      await runKilledAt(rig.target, point, () => rig.start(["recover_colla"], dir, rig.env({ QDRANT_CONCURRENCY: "1" })));
+      await runKilledAt(rig.target, point, () =>
+        rig.start(["recover_colla"], dir, rig.env({ QDRANT_CONCURRENCY: "1" })),
+      );
       const before = await readStateStrict(dir);
       const doneBefore = before.alias_recovery_history.map(([, alias, status]) => `${alias}|${status}`);
 
@@ -137,9 +163,14 @@ describe(`recover_colla killed with SIGKILL at seeded points (seed ${SEED + 1})`
       const after = await readStateStrict(dir);
       // One create request per (alias, host): a host gets one for each alias not recorded done on it before the kill.
       for (const [node, url] of rig.target.urls.entries()) {
-        const created = rig.target.requests().filter((q) => q.node === node && q.method === "POST" && q.path === "/collections/aliases").length;
+        const created = rig.target
+          .requests()
+          .filter((q) => q.node === node && q.method === "POST" && q.path === "/collections/aliases").length;
         const recorded = doneBefore.filter((d) => d.endsWith(`|ok@${url}`)).length;
-        expect(created, `alias creations on ${url} in the re-run (${recorded} recorded before the kill at ${point.title})`).toBe(ALIASES.length - recorded);
+        expect(
+          created,
+          `alias creations on ${url} in the re-run (${recorded} recorded before the kill at ${point.title})`,
+        ).toBe(ALIASES.length - recorded);
       }
       const doneAfter = after.alias_recovery_history.map(([, alias, status]) => `${alias}|${status}`);
       expect(duplicates(doneAfter), "an alias recorded done twice on one host").toEqual([]);

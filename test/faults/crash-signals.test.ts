@@ -16,7 +16,14 @@ import { makeTempDir } from "../support/tmp.js";
 import { expectExit, expectLogLines, type Env } from "../e2e/harness.js";
 import { startRig, type Rig } from "../e2e/rig.js";
 import { assertNoSecrets } from "../e2e/secret-scan.js";
-import { filesUnder, partialFileAppears, readStateStrict, runKilledAt, sorted, type KillPoint } from "./crash-helpers.js";
+import {
+  filesUnder,
+  partialFileAppears,
+  readStateStrict,
+  runKilledAt,
+  sorted,
+  type KillPoint,
+} from "./crash-helpers.js";
 
 const s3 = inject("s3");
 const COLLECTIONS = ["c1", "c2", "c3", "c4"];
@@ -45,7 +52,10 @@ const point = (label: string, method: string, pathRe: RegExp, index: number, whe
 
 /** Collections named by the matching requests of `emu`'s log, in order, with their statuses. */
 const calls = (emu: Emulator, method: string, re: RegExp) =>
-  emu.requests().filter((q) => q.method === method && re.test(q.path)).map((q) => `${re.exec(q.path)?.[1] ?? "?"} ${q.status}`);
+  emu
+    .requests()
+    .filter((q) => q.method === method && re.test(q.path))
+    .map((q) => `${re.exec(q.path)?.[1] ?? "?"} ${q.status}`);
 
 beforeAll(async () => {
   rig = await startRig(s3, { label: "crash-signals", sourceNodes: 1, targetNodes: 1 });
@@ -71,41 +81,62 @@ describe("SIGINT and SIGTERM stop new work, abandon the in-flight item cleanly, 
     await copyFile(path.join(backupDir, "snapshots"), path.join(dir, "snapshots"));
     const snapshotOf = new Map(rows.map(([, c = "", name = ""]) => [c, name]));
     rig.target.resetRequests();
-    const { result, arrivals } = await runKilledAt(rig.target, point("PUT recover", "PUT", RECOVER, 3), () => rig.start(["recover_snap"], dir, rig.env(ONE_AT_A_TIME)), {
-      signal: "SIGINT",
-      holdMs: HOLD_MS,
-    });
+    const { result, arrivals } = await runKilledAt(
+      rig.target,
+      point("PUT recover", "PUT", RECOVER, 3),
+      () => rig.start(["recover_snap"], dir, rig.env(ONE_AT_A_TIME)),
+      {
+        signal: "SIGINT",
+        holdMs: HOLD_MS,
+      },
+    );
     expectExit(result, 130);
     expect(result.signal).toBeNull();
     expectLogLines(result.stderr);
     expect(result.stderr).toMatch(/interrupted; everything finished before the signal is recorded/);
     expect(arrivals, "recovery calls started, the signalled one included").toBe(3);
-    const answered = calls(rig.target, "PUT", RECOVER).filter((c) => c.endsWith(" 200")).map((c) => c.split(" ")[0] ?? "");
+    const answered = calls(rig.target, "PUT", RECOVER)
+      .filter((c) => c.endsWith(" 200"))
+      .map((c) => c.split(" ")[0] ?? "");
     expect(answered).toHaveLength(2);
     const state = await readStateStrict(dir);
     const target = rig.target.urls[0] ?? "";
-    expect(sorted(state.snapshot_recovery_history.map((r) => r.join(",")))).toEqual(sorted(answered.map((c) => `${target},${snapshotOf.get(c)},ok`)));
+    expect(sorted(state.snapshot_recovery_history.map((r) => r.join(",")))).toEqual(
+      sorted(answered.map((c) => `${target},${snapshotOf.get(c)},ok`)),
+    );
     expect(state.failed_snapshot_recovery, "an abandoned recovery is not a failure").toEqual([]);
 
     rig.target.resetRequests();
     expectExit(await rig.run(["recover_snap"], dir), 0);
-    const redone = calls(rig.target, "PUT", RECOVER).filter((c) => c.endsWith(" 200")).map((c) => c.split(" ")[0] ?? "");
+    const redone = calls(rig.target, "PUT", RECOVER)
+      .filter((c) => c.endsWith(" 200"))
+      .map((c) => c.split(" ")[0] ?? "");
     expect(sorted(redone)).toEqual(sorted(COLLECTIONS.filter((c) => !answered.includes(c))));
-    for (const c of COLLECTIONS) expect(await readAllPoints(target, c, rig.apiKey), c).toEqual(await readAllPoints(rig.source.urls[0] ?? "", c, rig.apiKey));
+    for (const c of COLLECTIONS)
+      expect(await readAllPoints(target, c, rig.apiKey), c).toEqual(
+        await readAllPoints(rig.source.urls[0] ?? "", c, rig.apiKey),
+      );
   });
 
   it("create_snap, SIGINT while the 2nd snapshot is being created: the 1st recorded with its metadata, none created after; the re-run snapshots every collection", async () => {
     const dir = await tempDir("crash-sigint-create");
     rig.source.resetRequests();
-    const { result, arrivals } = await runKilledAt(rig.source, point("POST snapshot", "POST", CREATE, 2), () => rig.start(["create_snap"], dir, rig.env(ONE_AT_A_TIME)), {
-      signal: "SIGINT",
-      holdMs: HOLD_MS,
-    });
+    const { result, arrivals } = await runKilledAt(
+      rig.source,
+      point("POST snapshot", "POST", CREATE, 2),
+      () => rig.start(["create_snap"], dir, rig.env(ONE_AT_A_TIME)),
+      {
+        signal: "SIGINT",
+        holdMs: HOLD_MS,
+      },
+    );
     expectExit(result, 130);
     expectLogLines(result.stderr);
     expect(result.stderr).toMatch(/interrupted; everything finished before the signal is recorded/);
     expect(arrivals).toBe(2);
-    const created = calls(rig.source, "POST", CREATE).filter((c) => c.endsWith(" 200")).map((c) => c.split(" ")[0] ?? "");
+    const created = calls(rig.source, "POST", CREATE)
+      .filter((c) => c.endsWith(" 200"))
+      .map((c) => c.split(" ")[0] ?? "");
     expect(created).toHaveLength(1);
     const rows = (await readStateStrict(dir)).snapshots;
     expect(rows.map((r) => r[1])).toEqual(created);
@@ -118,7 +149,9 @@ describe("SIGINT and SIGTERM stop new work, abandon the in-flight item cleanly, 
     } finally {
       client.destroy();
     }
-    expect(result.stdout, "no summary claims the run finished").not.toMatch(/Snapshots created: \d+, accepted: 0, failed: 0\n$/);
+    expect(result.stdout, "no summary claims the run finished").not.toMatch(
+      /Snapshots created: \d+, accepted: 0, failed: 0\n$/,
+    );
 
     expectExit(await rig.run(["create_snap"], dir), 0);
     const after = (await readStateStrict(dir)).snapshots;
@@ -129,7 +162,13 @@ describe("SIGINT and SIGTERM stop new work, abandon the in-flight item cleanly, 
   it("create_snap in transfer mode, SIGTERM in the middle of the 2nd download: the 1st stored and recorded, no temp file left, nothing started after", async () => {
     const dir = await tempDir("crash-sigterm-transfer");
     const backup = await tempDir("crash-sigterm-transfer-dest");
-    const env: Env = { QDRANT_API_KEY: rig.apiKey, QDRANT_SOURCE_HOSTS: local.urls[0] ?? "", QDRANT_BACKUP_DIR: backup, QDRANT_SNAPSHOT_TRANSFER: "true", ...ONE_AT_A_TIME };
+    const env: Env = {
+      QDRANT_API_KEY: rig.apiKey,
+      QDRANT_SOURCE_HOSTS: local.urls[0] ?? "",
+      QDRANT_BACKUP_DIR: backup,
+      QDRANT_SNAPSHOT_TRANSFER: "true",
+      ...ONE_AT_A_TIME,
+    };
     const secrets = [rig.apiKey, s3.secretKey];
     local.resetRequests();
     const { result, arrivals } = await runKilledAt(
@@ -137,11 +176,14 @@ describe("SIGINT and SIGTERM stop new work, abandon the in-flight item cleanly, 
       point("GET download", "GET", SNAPSHOT_FILE, 2, "mid-body"),
       () => {
         const child = startCli(["create_snap"], { env, cwd: dir });
-        return { ...child, finish: async () => {
-          const r = await child.done;
-          await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: dir, secrets });
-          return r;
-        } };
+        return {
+          ...child,
+          finish: async () => {
+            const r = await child.done;
+            await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: dir, secrets });
+            return r;
+          },
+        };
       },
       { signal: "SIGTERM", slowBodyMs: 3_000, midBody: () => partialFileAppears(backup) },
     );
@@ -151,13 +193,18 @@ describe("SIGINT and SIGTERM stop new work, abandon the in-flight item cleanly, 
     expect(arrivals).toBe(2);
     expect(calls(local, "POST", CREATE), "snapshots created: the signal came during the 2nd").toHaveLength(2);
     const files = await filesUnder(backup);
-    expect(files.filter((f) => f.includes(".partial-")), "the abandoned download's temp file is removed").toEqual([]);
+    expect(
+      files.filter((f) => f.includes(".partial-")),
+      "the abandoned download's temp file is removed",
+    ).toEqual([]);
     const rows = (await readStateStrict(dir)).snapshots;
     expect(rows).toHaveLength(1);
     const [, collection = "", name = ""] = rows[0] ?? [];
     const key = `snapshots/${collection}/${name}`;
     expect(files).toEqual(sorted([key, `backup_metadata/${collection}/${name}.json`]));
-    const meta: unknown = JSON.parse(await readFile(path.join(backup, "backup_metadata", collection, `${name}.json`), "utf8"));
+    const meta: unknown = JSON.parse(
+      await readFile(path.join(backup, "backup_metadata", collection, `${name}.json`), "utf8"),
+    );
     const bytes = await readFile(path.join(backup, ...key.split("/")));
     expect(meta).toMatchObject({ size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") });
 

@@ -19,7 +19,10 @@ import { mountSmallVolume, type SmallVolume } from "./helpers/small-volume.js";
 const s3 = inject("s3");
 const COLLECTIONS = Array.from({ length: 14 }, (_, i) => `collection-${String(i).padStart(2, "0")}`);
 const RECOVER = /^\/collections\/([^/]+)\/snapshots\/recover$/;
-const ALIASES = COLLECTIONS.map((c, i) => [c, `alias-${String(i).padStart(2, "0")}-of-${c}-for-the-full-disk-test-of-get-colla-on-a-small-volume`] as const);
+const ALIASES = COLLECTIONS.map(
+  (c, i) =>
+    [c, `alias-${String(i).padStart(2, "0")}-of-${c}-for-the-full-disk-test-of-get-colla-on-a-small-volume`] as const,
+);
 let rig: Rig;
 /** One node with local snapshot storage, for transfers into a directory and download_snap. */
 let local: Emulator;
@@ -62,11 +65,13 @@ async function prefill(file: string, bytes: number, make: (i: number) => string)
 beforeAll(async () => {
   rig = await startRig(s3, { label: "full-disk", sourceNodes: 1, targetNodes: 1 });
   const source = rig.source.urls[0] ?? "";
-  for (const [i, c] of COLLECTIONS.entries()) await seedCollection(source, c, { points: 10 + i, dim: 4, apiKey: rig.apiKey });
+  for (const [i, c] of COLLECTIONS.entries())
+    await seedCollection(source, c, { points: 10 + i, dim: 4, apiKey: rig.apiKey });
   // More than 1 KiB of alias rows, so that one write of them meets the limit in either kind of small volume.
   for (const a of ALIASES) await createAlias(source, a[0], a[1], rig.apiKey);
   local = await startEmulator({ nodes: 1, apiKey: rig.apiKey });
-  for (const c of COLLECTIONS.slice(0, 3)) await seedCollection(local.urls[0] ?? "", c, { points: 120, dim: 4, apiKey: rig.apiKey });
+  for (const c of COLLECTIONS.slice(0, 3))
+    await seedCollection(local.urls[0] ?? "", c, { points: 120, dim: 4, apiKey: rig.apiKey });
   // A complete backup's `snapshots` file, for the restores.
   const dir = await tempDir("full-disk-backup");
   const backup = await rig.run(["create_snap"], dir);
@@ -92,7 +97,11 @@ describe("the state directory fills up", () => {
     const listed = await v.runCli(["get_coll"], { env, cwd: v.dir });
     expect(listed.code, listed.stderr).toBe(0);
     const host = rig.source.urls[0] ?? "";
-    await prefill(path.join(v.dir, "snapshots"), PAGE - 300, (i) => `${host},${COLLECTIONS[i % COLLECTIONS.length]},earlier-${i}.snapshot`);
+    await prefill(
+      path.join(v.dir, "snapshots"),
+      PAGE - 300,
+      (i) => `${host},${COLLECTIONS[i % COLLECTIONS.length]},earlier-${i}.snapshot`,
+    );
     await v.fill(PAGE);
     const full = await v.runCli(["create_snap"], { env, cwd: v.dir });
     expectFullDiskError(full, v, path.join(v.dir, "snapshots"), 2);
@@ -105,7 +114,12 @@ describe("the state directory fills up", () => {
     expect(again.code, again.stderr).toBe(0);
     const rows = (await readStateStrict(v.dir)).snapshots;
     expect(rows.slice(0, first.length)).toEqual(first);
-    expect(rows.slice(first.length).map((r) => r[1]).sort()).toEqual(COLLECTIONS);
+    expect(
+      rows
+        .slice(first.length)
+        .map((r) => r[1])
+        .sort(),
+    ).toEqual(COLLECTIONS);
   });
 
   it("recover_snap stops with exit 2 naming the history; after freeing space the re-run recovers only what is not recorded", async () => {
@@ -113,7 +127,11 @@ describe("the state directory fills up", () => {
     await copyFile(backupSnapshots, path.join(v.dir, "snapshots"));
     const env = rig.env({ QDRANT_STATE_DIR: v.dir, QDRANT_CONCURRENCY: "1" });
     const target = rig.target.urls[0] ?? "";
-    const earlier = await prefill(path.join(v.dir, "snapshot_recovery_history"), PAGE - 400, (i) => `${target},earlier-${i}.snapshot,ok`);
+    const earlier = await prefill(
+      path.join(v.dir, "snapshot_recovery_history"),
+      PAGE - 400,
+      (i) => `${target},earlier-${i}.snapshot,ok`,
+    );
     await v.fill(PAGE);
     const before = rig.target.requests().length;
     const full = await v.runCli(["recover_snap"], { env, cwd: v.dir });
@@ -131,9 +149,24 @@ describe("the state directory fills up", () => {
     expect(again.code, again.stderr).toBe(0);
     const history = (await readStateStrict(v.dir)).snapshot_recovery_history.slice(all.length - recorded.length);
     expect(history.slice(0, recorded.length)).toEqual(recorded);
-    expect(history.filter((r) => r[2] === "ok").map((r) => r[1]).sort()).toEqual((await readFile(backupSnapshots, "utf8")).trim().split("\n").map((l) => l.split(",")[2]).sort());
+    expect(
+      history
+        .filter((r) => r[2] === "ok")
+        .map((r) => r[1])
+        .sort(),
+    ).toEqual(
+      (await readFile(backupSnapshots, "utf8"))
+        .trim()
+        .split("\n")
+        .map((l) => l.split(",")[2])
+        .sort(),
+    );
     // Nothing recorded by the first run was recovered again.
-    const recoveredAgain = rig.target.requests().slice(mark).filter((q) => q.method === "PUT" && RECOVER.test(q.path)).map((q) => decodeURIComponent(RECOVER.exec(q.path)?.[1] ?? ""));
+    const recoveredAgain = rig.target
+      .requests()
+      .slice(mark)
+      .filter((q) => q.method === "PUT" && RECOVER.test(q.path))
+      .map((q) => decodeURIComponent(RECOVER.exec(q.path)?.[1] ?? ""));
     const recordedCollections = recorded.map((r) => COLLECTIONS.find((c) => (r[1] ?? "").startsWith(`${c}-`)));
     expect(recoveredAgain.filter((c) => recordedCollections.includes(c))).toEqual([]);
     expect(recoveredAgain.length).toBe(COLLECTIONS.length - recordedOk.length);
@@ -193,7 +226,13 @@ describe("the destination fills up", () => {
   it("transfer mode into a full QDRANT_BACKUP_DIR stops with exit 4, leaves no partial file or row; the re-run transfers every collection", async () => {
     const v = await volume("full-backup-dir", 256 * 1024);
     const stateDir = await tempDir("full-backup-dir-state");
-    const env: Env = { ...rig.env({ QDRANT_STATE_DIR: stateDir }), QDRANT_SOURCE_HOSTS: local.urls[0] ?? "", QDRANT_BACKUP_DIR: v.dir, QDRANT_SNAPSHOT_TRANSFER: "true", QDRANT_CONCURRENCY: "1" };
+    const env: Env = {
+      ...rig.env({ QDRANT_STATE_DIR: stateDir }),
+      QDRANT_SOURCE_HOSTS: local.urls[0] ?? "",
+      QDRANT_BACKUP_DIR: v.dir,
+      QDRANT_SNAPSHOT_TRANSFER: "true",
+      QDRANT_CONCURRENCY: "1",
+    };
     delete env["QDRANT_S3_BUCKET_NAME"];
     const listed = await v.runCli(["get_coll"], { env, cwd: stateDir });
     expect(listed.code, listed.stderr).toBe(0);
@@ -217,24 +256,43 @@ describe("the destination fills up", () => {
       if (i < first.length && !stored.includes(`backup_metadata/${c}/${name}.json`)) continue;
       expect(JSON.parse(await readFile(meta, "utf8"))).toMatchObject({ snapshot: name });
     }
-    expect(rows.slice(first.length).map((r) => r[1]).sort()).toEqual(COLLECTIONS.slice(0, 3));
+    expect(
+      rows
+        .slice(first.length)
+        .map((r) => r[1])
+        .sort(),
+    ).toEqual(COLLECTIONS.slice(0, 3));
     expect(stored.filter((f) => f.includes(".partial"))).toEqual([]);
   });
 
   it("download_snap into a full volume exits 3, keeps the torn download out of the final name, and resumes from it once space is freed", async () => {
     const v = await volume("full-download");
-    const created = await qdrantCall(local.urls[0] ?? "", "POST", `/collections/${COLLECTIONS[0]}/snapshots?wait=true`, rig.apiKey);
-    const name = typeof created === "object" && created !== null && !Array.isArray(created) && typeof created["name"] === "string" ? created["name"] : "";
+    const created = await qdrantCall(
+      local.urls[0] ?? "",
+      "POST",
+      `/collections/${COLLECTIONS[0]}/snapshots?wait=true`,
+      rig.apiKey,
+    );
+    const name =
+      typeof created === "object" && created !== null && !Array.isArray(created) && typeof created["name"] === "string"
+        ? created["name"]
+        : "";
     const env: Env = { QDRANT_API_KEY: rig.apiKey, QDRANT_SOURCE_HOSTS: local.urls[0] ?? "" };
     await v.fill(3 * PAGE);
-    const full = await v.runCli(["download_snap", "--collection", COLLECTIONS[0]!, "--snapshot", name], { env, cwd: v.dir });
+    const full = await v.runCli(["download_snap", "--collection", COLLECTIONS[0]!, "--snapshot", name], {
+      env,
+      cwd: v.dir,
+    });
     expect(full.code, full.stderr).toBe(3);
     expect(full.stderr).toContain(`(${v.code})`);
     const names = await readdir(v.dir);
     expect(names).not.toContain(name);
     expect(names.filter((n) => n.startsWith(name) && n.includes(".partial"))).toHaveLength(1);
     await v.free();
-    const again = await v.runCli(["download_snap", "--collection", COLLECTIONS[0]!, "--snapshot", name], { env, cwd: v.dir });
+    const again = await v.runCli(["download_snap", "--collection", COLLECTIONS[0]!, "--snapshot", name], {
+      env,
+      cwd: v.dir,
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(await readdir(v.dir)).toContain(name);
     expect((await readdir(v.dir)).filter((n) => n.includes(".partial"))).toEqual([]);
@@ -260,8 +318,17 @@ describe("a torn last row written by hand", () => {
     expect(copies).toHaveLength(1);
     expect(await readFile(path.join(dir, copies[0]!), "utf8")).toBe(`${kept}${torn}`);
     expect(await readFile(path.join(dir, "snapshots"), "utf8")).toBe(kept);
-    const recovered = rig.target.requests().slice(mark).filter((q) => q.method === "PUT" && RECOVER.test(q.path)).map((q) => decodeURIComponent(RECOVER.exec(q.path)?.[1] ?? ""));
-    expect(recovered.sort()).toEqual(lines.slice(0, 2).map((l) => l.split(",")[1]).sort());
+    const recovered = rig.target
+      .requests()
+      .slice(mark)
+      .filter((q) => q.method === "PUT" && RECOVER.test(q.path))
+      .map((q) => decodeURIComponent(RECOVER.exec(q.path)?.[1] ?? ""));
+    expect(recovered.sort()).toEqual(
+      lines
+        .slice(0, 2)
+        .map((l) => l.split(",")[1])
+        .sort(),
+    );
     const history = (await readStateStrict(dir, (f) => f.startsWith("snapshots.torn-"))).snapshot_recovery_history;
     expect(history.filter((r) => r[2] === "ok")).toHaveLength(2);
     expect(history.filter((r) => r[2] === "verified")).toHaveLength(2);

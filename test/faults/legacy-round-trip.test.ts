@@ -8,7 +8,14 @@ import { createAlias, seedCollection } from "../support/emulator/seed.js";
 import { makeTempDir } from "../support/tmp.js";
 import { expectExit, plainLines, readStateText } from "../e2e/harness.js";
 import { startRig, type Rig } from "../e2e/rig.js";
-import { clearBucketFaults, expectTargetsEqualSources, faulted, injectQdrantFaults, injectS3Faults, reportRetries } from "./helpers/fault-mix.js";
+import {
+  clearBucketFaults,
+  expectTargetsEqualSources,
+  faulted,
+  injectQdrantFaults,
+  injectS3Faults,
+  reportRetries,
+} from "./helpers/fault-mix.js";
 
 const s3 = inject("s3");
 let rig: Rig;
@@ -29,7 +36,8 @@ beforeAll(async () => {
   for (const [i, [collection, node]] of Object.entries(HOME).entries()) {
     await seedCollection(rig.source.urls[node]!, collection, { points: 40 + 15 * i, dim: 4 + (i % 3), apiKey: key });
   }
-  for (const [collection, alias] of ALIASES) await createAlias(rig.source.urls[HOME[collection]!]!, collection, alias, key);
+  for (const [collection, alias] of ALIASES)
+    await createAlias(rig.source.urls[HOME[collection]!]!, collection, alias, key);
 });
 
 afterAll(async () => {
@@ -41,32 +49,36 @@ afterAll(async () => {
 });
 
 describe("legacy tasks under 503s, resets, slow bodies and S3 500/SlowDown", () => {
-  it("create_snap get_colla, then recover_snap recover_colla: exit 0 both times, the targets equal the sources", { timeout: 180_000 }, async () => {
-    const tmp = await makeTempDir("faults-legacy");
-    cleanup = tmp.cleanup;
-    const dir = tmp.dir;
-    // A create or recovery whose answer is lost (a reset, a 503) is resolved by looking: QDRANT_VERIFY_TIMEOUT bounds each look.
-    const env = rig.env({ QDRANT_RETRIES: "6", QDRANT_CONCURRENCY: "3", QDRANT_VERIFY_TIMEOUT: "10" });
-    injectQdrantFaults(rig.source, SEED);
-    injectQdrantFaults(rig.target, SEED + 10);
-    await injectS3Faults(s3.endpoint, rig.bucket, SEED + 20);
+  it(
+    "create_snap get_colla, then recover_snap recover_colla: exit 0 both times, the targets equal the sources",
+    { timeout: 180_000 },
+    async () => {
+      const tmp = await makeTempDir("faults-legacy");
+      cleanup = tmp.cleanup;
+      const dir = tmp.dir;
+      // A create or recovery whose answer is lost (a reset, a 503) is resolved by looking: QDRANT_VERIFY_TIMEOUT bounds each look.
+      const env = rig.env({ QDRANT_RETRIES: "6", QDRANT_CONCURRENCY: "3", QDRANT_VERIFY_TIMEOUT: "10" });
+      injectQdrantFaults(rig.source, SEED);
+      injectQdrantFaults(rig.target, SEED + 10);
+      await injectS3Faults(s3.endpoint, rig.bucket, SEED + 20);
 
-    const backup = await rig.run(["create_snap", "get_colla"], dir, env);
-    expectExit(backup, 0);
-    const restore = await rig.run(["recover_snap", "recover_colla"], dir, env);
-    expectExit(restore, 0);
+      const backup = await rig.run(["create_snap", "get_colla"], dir, env);
+      expectExit(backup, 0);
+      const restore = await rig.run(["recover_snap", "recover_colla"], dir, env);
+      expectExit(restore, 0);
 
-    const injected = { source: faulted(rig.source.requests()), target: faulted(rig.target.requests()) };
-    rig.source.faults.clear();
-    rig.target.faults.clear();
-    await clearBucketFaults(s3.endpoint, rig.bucket);
-    reportRetries("legacy", backup.stderr + restore.stderr);
-    // The mix really fired on both sides (the seeds make it fire; a change of seeds that silenced it fails here).
-    for (const side of [injected.source, injected.target]) expect(side.status503 + side.reset).toBeGreaterThan(0);
+      const injected = { source: faulted(rig.source.requests()), target: faulted(rig.target.requests()) };
+      rig.source.faults.clear();
+      rig.target.faults.clear();
+      await clearBucketFaults(s3.endpoint, rig.bucket);
+      reportRetries("legacy", backup.stderr + restore.stderr);
+      // The mix really fired on both sides (the seeds make it fire; a change of seeds that silenced it fails here).
+      for (const side of [injected.source, injected.target]) expect(side.status503 + side.reset).toBeGreaterThan(0);
 
-    expect(plainLines(await readStateText(dir, "snapshots"))).toHaveLength(5);
-    expect(await readStateText(dir, "failed_snapshot_recovery")).toBeUndefined();
-    const home = Object.fromEntries(Object.entries(HOME).map(([c, n]) => [c, rig.source.urls[n]!]));
-    await expectTargetsEqualSources(rig.source.urls, rig.target.urls, home, rig.apiKey);
-  });
+      expect(plainLines(await readStateText(dir, "snapshots"))).toHaveLength(5);
+      expect(await readStateText(dir, "failed_snapshot_recovery")).toBeUndefined();
+      const home = Object.fromEntries(Object.entries(HOME).map(([c, n]) => [c, rig.source.urls[n]!]));
+      await expectTargetsEqualSources(rig.source.urls, rig.target.urls, home, rig.apiKey);
+    },
+  );
 });

@@ -45,7 +45,13 @@ async function keys(bucket: string): Promise<string[]> {
 async function transfer(bucket: string, limitMs = 40_000) {
   const t = await makeTempDir("multipart-cleanup");
   temps.push(t.cleanup);
-  const env = { QDRANT_API_KEY: apiKey, QDRANT_SOURCE_HOSTS: emu.urls.join(","), QDRANT_SNAPSHOT_TRANSFER: "true", CURL_TIMEOUT: "10", ...s3Env(s3, bucket) };
+  const env = {
+    QDRANT_API_KEY: apiKey,
+    QDRANT_SOURCE_HOSTS: emu.urls.join(","),
+    QDRANT_SNAPSHOT_TRANSFER: "true",
+    CURL_TIMEOUT: "10",
+    ...s3Env(s3, bucket),
+  };
   const run = startCli(["create_snap"], { env, cwd: t.dir });
   const killer = setTimeout(() => run.kill("SIGKILL"), limitMs);
   const result = await run.done.finally(() => clearTimeout(killer));

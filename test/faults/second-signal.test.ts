@@ -47,7 +47,12 @@ describe("a second signal exits now", () => {
     temps.push(t.cleanup);
     const prefix = "state/second-signal/";
     let arrived = false;
-    const release = rig.source.faults.add({ method: "GET", path: "/collections", latencyMs: 30_000, onMatch: () => (arrived = true) });
+    const release = rig.source.faults.add({
+      method: "GET",
+      path: "/collections",
+      latencyMs: 30_000,
+      onMatch: () => (arrived = true),
+    });
     const run = rig.start(["create_snap"], t.dir, rig.env({ QDRANT_STATE_S3_PREFIX: prefix }));
     try {
       await waitFor(() => (arrived ? true : undefined), "the run inside GET /collections", 20_000);
@@ -60,7 +65,9 @@ describe("a second signal exits now", () => {
       const result = await run.finish();
       expect(Date.now() - sent, "exited within the lease deadline").toBeLessThan(8_000);
       expectExit(result, 130);
-      expect(result.stderr).toMatch(/WARNING: second SIG(INT|TERM): exiting now; the lock is released, the state lease within 3 s/);
+      expect(result.stderr).toMatch(
+        /WARNING: second SIG(INT|TERM): exiting now; the lock is released, the state lease within 3 s/,
+      );
     } finally {
       release();
     }

@@ -17,7 +17,8 @@ beforeEach(async () => {
 afterEach(async () => cleanup());
 
 const ROW = { host: "http://a:6333", collection: "c1", snapshot: "c1-111-2026-01-01-00-00-00.snapshot" };
-const enospc = (): NodeJS.ErrnoException => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+const enospc = (): NodeJS.ErrnoException =>
+  Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
 
 /** A write() that writes at most `budget` bytes in all, then fails with `error()`; short writes before that. */
 function failingAfter(budget: number, error: () => NodeJS.ErrnoException = enospc): WriteFd {
@@ -37,7 +38,9 @@ describe("an append that fails part-way", () => {
       await good.append("snapshots", ROW);
       const before = await readFile(good.path("snapshots"));
       await good.close();
-      const store = new StateStore(dir, { write: failingAfter(20, () => Object.assign(new Error(`${code}: failed, write`), { code })) });
+      const store = new StateStore(dir, {
+        write: failingAfter(20, () => Object.assign(new Error(`${code}: failed, write`), { code })),
+      });
       const err = await store.append("snapshots", { ...ROW, collection: "c2" }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StateFileError);
       expect((err as StateFileError).exitCode).toBe(2);
@@ -46,7 +49,9 @@ describe("an append that fails part-way", () => {
       expect(message).toContain(`cannot append`);
       expect(message).toContain(`(${code})`);
       expect(message).toContain("nothing of it was kept");
-      expect(message).toContain(code === "EIO" ? `check the volume that holds ${dir}` : `free space on the volume that holds ${dir}`);
+      expect(message).toContain(
+        code === "EIO" ? `check the volume that holds ${dir}` : `free space on the volume that holds ${dir}`,
+      );
       expect(message).not.toContain("\n");
       expect(await readFile(store.path("snapshots"))).toEqual(before);
       // The next append (space freed) goes on from the whole rows.
@@ -73,13 +78,20 @@ describe("a torn last row", () => {
   it("written by hand is reported, set aside in <file>.torn-<time> and not used; a whole last row without a newline is used", async () => {
     const whole = "http://a:6333,c1,c1-1.snapshot\n";
     await writeFile(join(dir, "snapshots"), `${whole}http://a:6333,c2,c2-1.snap`);
-    await writeFile(join(dir, "snapshot_recovery_history"), "http://b:6333,c1-1.snapshot,ok\nhttp://b:6333,c2-1.snapshot,ok");
+    await writeFile(
+      join(dir, "snapshot_recovery_history"),
+      "http://b:6333,c1-1.snapshot,ok\nhttp://b:6333,c2-1.snapshot,ok",
+    );
     const warnings: string[] = [];
     const store = new StateStore(dir, { warn: (m) => warnings.push(m) });
-    expect(await store.read("snapshots")).toEqual([{ host: "http://a:6333", collection: "c1", snapshot: "c1-1.snapshot" }]);
+    expect(await store.read("snapshots")).toEqual([
+      { host: "http://a:6333", collection: "c1", snapshot: "c1-1.snapshot" },
+    ]);
     expect(await store.read("snapshotRecoveryHistory")).toHaveLength(2);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/snapshots: its last line "http:\/\/a:6333,c2,c2-1\.snap" is not a whole row .*set aside in .*snapshots\.torn-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d and not used/);
+    expect(warnings[0]).toMatch(
+      /snapshots: its last line "http:\/\/a:6333,c2,c2-1\.snap" is not a whole row .*set aside in .*snapshots\.torn-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d and not used/,
+    );
     const copies = (await readdir(dir)).filter((n) => n.startsWith("snapshots.torn-"));
     expect(copies).toHaveLength(1);
     expect(await readFile(join(dir, copies[0]!), "utf8")).toBe(`${whole}http://a:6333,c2,c2-1.snap`);
@@ -105,7 +117,9 @@ describe("a torn last row", () => {
     const warnings: string[] = [];
     const store = new StateStore(dir, { warn: (m) => warnings.push(m) });
     await store.append("snapshots", { host: "http://a:6333", collection: "c3", snapshot: "c3-1.snapshot" });
-    expect(await readFile(join(dir, "snapshots"), "utf8")).toBe("http://a:6333,c1,c1-1.snapshot\nhttp://a:6333,c3,c3-1.snapshot\n");
+    expect(await readFile(join(dir, "snapshots"), "utf8")).toBe(
+      "http://a:6333,c1,c1-1.snapshot\nhttp://a:6333,c3,c3-1.snapshot\n",
+    );
     expect(warnings).toHaveLength(1);
     await store.close();
   });
@@ -113,12 +127,37 @@ describe("a torn last row", () => {
   it.each([
     ["collections", "collections", Buffer.from("h,c\nhttp://a:6333"), "not a row of 2 fields"],
     ["snapshots", "snapshots", Buffer.from('h,c,a.snapshot\nh,c,"c-1.snap'), "not a row of 3 fields"],
-    ["snapshotRecoveryHistory", "snapshot_recovery_history", Buffer.from("h,a.snapshot,ok\nh,b.snapshot,o"), "not a recovery status"],
-    ["failedSnapshotRecovery", "failed_snapshot_recovery", Buffer.from("h,a.snapshot,http-500\nh,b.snapshot,http-5"), "not a failure status"],
-    ["aliasRecoveryHistory", "alias_recovery_history", Buffer.from("c,a,ok@http://b:6333\nc,b,ok@htt"), "whole restore host"],
-    ["prunedSnapshots", "pruned_snapshots", Buffer.from("s3://b,k,2026-01-01T00:00:00.000Z\ns3://b,k2,2026-01-01T00:0"), "not a whole deletion time"],
+    [
+      "snapshotRecoveryHistory",
+      "snapshot_recovery_history",
+      Buffer.from("h,a.snapshot,ok\nh,b.snapshot,o"),
+      "not a recovery status",
+    ],
+    [
+      "failedSnapshotRecovery",
+      "failed_snapshot_recovery",
+      Buffer.from("h,a.snapshot,http-500\nh,b.snapshot,http-5"),
+      "not a failure status",
+    ],
+    [
+      "aliasRecoveryHistory",
+      "alias_recovery_history",
+      Buffer.from("c,a,ok@http://b:6333\nc,b,ok@htt"),
+      "whole restore host",
+    ],
+    [
+      "prunedSnapshots",
+      "pruned_snapshots",
+      Buffer.from("s3://b,k,2026-01-01T00:00:00.000Z\ns3://b,k2,2026-01-01T00:0"),
+      "not a whole deletion time",
+    ],
     ["fullSnapshots", "full_snapshots", Buffer.from("h,full-1.snapshot\nh,full-2.snapsh"), "no .snapshot ending"],
-    ["collectionAliases", "collection_aliases", Buffer.from("c,a\nc,\u00e9").subarray(0, -1), "inside a UTF-8 character"],
+    [
+      "collectionAliases",
+      "collection_aliases",
+      Buffer.from("c,a\nc,\u00e9").subarray(0, -1),
+      "inside a UTF-8 character",
+    ],
   ] as const)("in %s is told from a whole row (%s)", async (kind, name, bytes, reason) => {
     await writeFile(join(dir, name), bytes);
     const warnings: string[] = [];

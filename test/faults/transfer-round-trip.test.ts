@@ -16,7 +16,14 @@ import { makeTempDir } from "../support/tmp.js";
 import { expectExit, plainLines, readStateText, s3Env, type Env } from "../e2e/harness.js";
 import { randomApiKey } from "../e2e/rig.js";
 import { assertNoSecrets } from "../e2e/secret-scan.js";
-import { clearBucketFaults, expectTargetsEqualSources, faulted, injectQdrantFaults, injectS3Faults, reportRetries } from "./helpers/fault-mix.js";
+import {
+  clearBucketFaults,
+  expectTargetsEqualSources,
+  faulted,
+  injectQdrantFaults,
+  injectS3Faults,
+  reportRetries,
+} from "./helpers/fault-mix.js";
 
 const s3 = inject("s3");
 const apiKey = randomApiKey("faults-transfer");
@@ -42,7 +49,8 @@ beforeAll(async () => {
   for (const [i, [collection, node]] of Object.entries(HOME).entries()) {
     await seedCollection(source.urls[node]!, collection, { points: 35 + 20 * i, dim: 3 + (i % 4), apiKey });
   }
-  for (const [collection, alias] of ALIASES) await createAlias(source.urls[HOME[collection]!]!, collection, alias, apiKey);
+  for (const [collection, alias] of ALIASES)
+    await createAlias(source.urls[HOME[collection]!]!, collection, alias, apiKey);
 });
 
 afterAll(async () => {
@@ -50,7 +58,12 @@ afterAll(async () => {
 });
 
 /** Backs up through transfer mode and restores by upload under the fault mix; returns what the runs said. */
-async function roundTrip(label: string, destination: Env, seed: number, bucket?: string): Promise<{ target: Emulator; dir: string; stderr: string }> {
+async function roundTrip(
+  label: string,
+  destination: Env,
+  seed: number,
+  bucket?: string,
+): Promise<{ target: Emulator; dir: string; stderr: string }> {
   const target = await startEmulator({ nodes: 2, apiKey });
   cleanups.push(() => target.stop());
   const dir = await tempDir(label);
@@ -70,7 +83,10 @@ async function roundTrip(label: string, destination: Env, seed: number, bucket?:
   if (bucket) await injectS3Faults(s3.endpoint, bucket, seed + 20);
   let stderr = "";
   try {
-    for (const tasks of [["create_snap", "get_colla"], ["recover_snap", "recover_colla"]]) {
+    for (const tasks of [
+      ["create_snap", "get_colla"],
+      ["recover_snap", "recover_colla"],
+    ]) {
       const r = await runCli(tasks, { env, cwd: dir });
       stderr += r.stderr;
       await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: dir, secrets });
@@ -94,41 +110,55 @@ async function roundTrip(label: string, destination: Env, seed: number, bucket?:
 /** Faults cost no part of the metadata: each names the Qdrant version (GET /, retried) and has the SHA-256 and count. */
 function expectCompleteMetadata(texts: readonly string[]): void {
   for (const text of texts) {
-    expect(JSON.parse(text)).toMatchObject({ qdrantVersion: "1.19.0", sha256: expect.stringMatching(/^[0-9a-f]{64}$/), pointsCount: expect.any(Number) });
+    expect(JSON.parse(text)).toMatchObject({
+      qdrantVersion: "1.19.0",
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      pointsCount: expect.any(Number),
+    });
   }
 }
 
 describe("transfer mode and restore by upload under 503s, resets, slow bodies and S3 500/SlowDown", () => {
-  it("into the local S3: both runs exit 0, the targets equal the sources, no secret in the output, state or metadata", { timeout: 180_000 }, async () => {
-    const bucket = await createTestBucket(s3, "faults-transfer");
-    const { stderr } = await roundTrip("faults-transfer-s3", { ...s3Env(s3, bucket) }, 6101, bucket);
-    reportRetries("transfer-s3", stderr);
+  it(
+    "into the local S3: both runs exit 0, the targets equal the sources, no secret in the output, state or metadata",
+    { timeout: 180_000 },
+    async () => {
+      const bucket = await createTestBucket(s3, "faults-transfer");
+      const { stderr } = await roundTrip("faults-transfer-s3", { ...s3Env(s3, bucket) }, 6101, bucket);
+      reportRetries("transfer-s3", stderr);
 
-    const client = createTestS3Client(s3);
-    try {
-      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "backup_metadata/" }));
-      const keys = (listed.Contents ?? []).map((o) => o.Key ?? "");
-      expect(keys).toHaveLength(Object.keys(HOME).length);
-      const extra = await Promise.all(keys.map(async (key) => {
-        const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return { where: key, text: (await reply.Body?.transformToString("utf8")) ?? "" };
-      }));
+      const client = createTestS3Client(s3);
+      try {
+        const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "backup_metadata/" }));
+        const keys = (listed.Contents ?? []).map((o) => o.Key ?? "");
+        expect(keys).toHaveLength(Object.keys(HOME).length);
+        const extra = await Promise.all(
+          keys.map(async (key) => {
+            const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+            return { where: key, text: (await reply.Body?.transformToString("utf8")) ?? "" };
+          }),
+        );
+        await assertNoSecrets({ stdout: "", stderr: "", secrets, extra });
+        expectCompleteMetadata(extra.map((m) => m.text));
+      } finally {
+        client.destroy();
+      }
+    },
+  );
+
+  it(
+    "into a QDRANT_BACKUP_DIR: both runs exit 0, the targets equal the sources, no secret in the output, state or metadata",
+    { timeout: 180_000 },
+    async () => {
+      const backups = await tempDir("faults-transfer-backups");
+      const { stderr } = await roundTrip("faults-transfer-dir", { QDRANT_BACKUP_DIR: backups }, 6201);
+      reportRetries("transfer-dir", stderr);
+      const metadata = await readdir(path.join(backups, "backup_metadata"), { recursive: true, withFileTypes: true });
+      const files = metadata.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+      expect(files).toHaveLength(Object.keys(HOME).length);
+      const extra = await Promise.all(files.map(async (file) => ({ where: file, text: await readFile(file, "utf8") })));
       await assertNoSecrets({ stdout: "", stderr: "", secrets, extra });
       expectCompleteMetadata(extra.map((m) => m.text));
-    } finally {
-      client.destroy();
-    }
-  });
-
-  it("into a QDRANT_BACKUP_DIR: both runs exit 0, the targets equal the sources, no secret in the output, state or metadata", { timeout: 180_000 }, async () => {
-    const backups = await tempDir("faults-transfer-backups");
-    const { stderr } = await roundTrip("faults-transfer-dir", { QDRANT_BACKUP_DIR: backups }, 6201);
-    reportRetries("transfer-dir", stderr);
-    const metadata = await readdir(path.join(backups, "backup_metadata"), { recursive: true, withFileTypes: true });
-    const files = metadata.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-    expect(files).toHaveLength(Object.keys(HOME).length);
-    const extra = await Promise.all(files.map(async (file) => ({ where: file, text: await readFile(file, "utf8") })));
-    await assertNoSecrets({ stdout: "", stderr: "", secrets, extra });
-    expectCompleteMetadata(extra.map((m) => m.text));
-  });
+    },
+  );
 });

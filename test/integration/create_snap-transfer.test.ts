@@ -9,7 +9,15 @@ import { createAlias, qdrantCall, seedCollection } from "../support/emulator/see
 import { probeOverlap } from "./helpers/probe.js";
 import { manualClock, sortedLines } from "./helpers/rig.js";
 import { startTamperProxy } from "./helpers/tamper-proxy.js";
-import { API_KEY, bucketView, downloadFromNode, parseJsonObject, sha256, startTransferRig, type TransferRig } from "./helpers/transfer-rig.js";
+import {
+  API_KEY,
+  bucketView,
+  downloadFromNode,
+  parseJsonObject,
+  sha256,
+  startTransferRig,
+  type TransferRig,
+} from "./helpers/transfer-rig.js";
 
 const TRANSFER = { QDRANT_SNAPSHOT_TRANSFER: "true" };
 const DOWNLOAD = /^\/collections\/[^/]+\/snapshots\/[^/]+\.snapshot$/;
@@ -47,9 +55,11 @@ describe.each(["s3", "dir"] as const)("transfer mode into %s, nodes on local dis
     expect(summary.message).toMatch(/^Snapshots created: 3, accepted: 0, failed: 0, transferred to /);
     const rows = await rowsByCollection(rig);
     expect([...rows.keys()].sort()).toEqual(["c1", "c2", "c3"]);
-    const expected = { c1: { url: a, node: 0, points: 20, vectors: { size: 4, distance: "Cosine" }, aliases: ["c1-blue", "c1-live"] },
+    const expected = {
+      c1: { url: a, node: 0, points: 20, vectors: { size: 4, distance: "Cosine" }, aliases: ["c1-blue", "c1-live"] },
       c2: { url: a, node: 0, points: 7, vectors: { size: 3, distance: "Dot" }, aliases: [] },
-      c3: { url: b, node: 1, points: 12, vectors: { size: 4, distance: "Cosine" }, aliases: [] } } as const;
+      c3: { url: b, node: 1, points: 12, vectors: { size: 4, distance: "Cosine" }, aliases: [] },
+    } as const;
     const wanted: string[] = [];
     for (const [collection, want] of Object.entries(expected)) {
       const row = rows.get(collection)!;
@@ -64,13 +74,26 @@ describe.each(["s3", "dir"] as const)("transfer mode into %s, nodes on local dis
       expect(digest).toBe(sha256(fromNode!));
       const listed = (await nodeSnapshots(want.url, collection)).find((s) => s.name === row.name);
       expect(listed?.checksum, "Qdrant's own checksum").toBe(digest);
-      expect(summary.items).toContainEqual({ host: want.url, collection, snapshot: row.name, sha256: digest, outcome: "done" });
+      expect(summary.items).toContainEqual({
+        host: want.url,
+        collection,
+        snapshot: row.name,
+        sha256: digest,
+        outcome: "done",
+      });
 
       const meta = parseJsonObject(await rig.dest.read(`backup_metadata/${collection}/${row.name}.json`));
       expect(meta).toMatchObject({
-        format: 1, kind: "collection", snapshot: row.name, collection,
+        format: 1,
+        kind: "collection",
+        snapshot: row.name,
+        collection,
         source: { host: want.url, peerId: rig.emu.nodes[want.node]!.peerId },
-        qdrantVersion: "1.19.0", pointsCount: want.points, aliases: want.aliases, size: stored!.length, sha256: digest,
+        qdrantVersion: "1.19.0",
+        pointsCount: want.points,
+        aliases: want.aliases,
+        size: stored!.length,
+        sha256: digest,
       });
       expect(meta["collectionConfig"]).toMatchObject({ params: { vectors: want.vectors } });
     }
@@ -84,7 +107,10 @@ describe.each(["s3", "dir"] as const)("transfer mode into %s, nodes on local dis
     await seedCollection(a, "c1", { points: 5, dim: 2, apiKey: API_KEY });
     await seedCollection(a, "c2", { points: 6, dim: 2, apiKey: API_KEY });
 
-    const summary = await run({}, rig.deps({ ...TRANSFER, QDRANT_DELETE_AFTER_TRANSFER: "true", QDRANT_SOURCE_HOSTS: a }));
+    const summary = await run(
+      {},
+      rig.deps({ ...TRANSFER, QDRANT_DELETE_AFTER_TRANSFER: "true", QDRANT_SOURCE_HOSTS: a }),
+    );
 
     expect(summary).toMatchObject({ done: 2, failed: 0, exitCode: EXIT.ok });
     const rows = await rowsByCollection(rig);
@@ -118,13 +144,19 @@ describe.each(["s3", "dir"] as const)("transfer mode into %s, nodes on local dis
     const failed = summary.items.find((i) => i["outcome"] === "failed");
     expect(failed).toMatchObject({ host: proxy.url, collection: "bad" });
     expect(failed?.["error"]).toMatch(/SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}/);
-    expect(deps.lines.some((l) => /ERROR: Transfer of snapshot bad-\d+-.* failed \(the node keeps it; nothing is stored\)/.test(l))).toBe(true);
+    expect(
+      deps.lines.some((l) =>
+        /ERROR: Transfer of snapshot bad-\d+-.* failed \(the node keeps it; nothing is stored\)/.test(l),
+      ),
+    ).toBe(true);
     expect([...(await rowsByCollection(rig)).keys()]).toEqual(["good"]);
     expect((await rig.dest.keys()).filter((k) => k.includes("bad"))).toEqual([]);
     const kept = await nodeSnapshots(node, "bad");
     expect(kept).toHaveLength(1);
     expect(sha256((await downloadFromNode(node, "bad", kept[0]!.name))!)).toBe(kept[0]!.checksum);
-    expect(rig.emu.requests().filter((r) => r.method === "DELETE" && r.path.startsWith("/collections/bad/"))).toEqual([]);
+    expect(rig.emu.requests().filter((r) => r.method === "DELETE" && r.path.startsWith("/collections/bad/"))).toEqual(
+      [],
+    );
   });
 
   it("a download that breaks off mid-body is started again; when it keeps breaking, the item fails with nothing stored", async () => {
@@ -136,19 +168,27 @@ describe.each(["s3", "dir"] as const)("transfer mode into %s, nodes on local dis
     onTestFinished(() => proxy.close());
     proxy.add({ path: /^\/collections\/once\/snapshots\/.+/, truncateAfter: 1000, times: 1 });
     proxy.add({ path: /^\/collections\/always\/snapshots\/.+/, truncateAfter: 1000 });
-    const deps = rig.deps({ ...TRANSFER, QDRANT_DELETE_AFTER_TRANSFER: "true", QDRANT_SOURCE_HOSTS: proxy.url, QDRANT_RETRIES: "2" });
+    const deps = rig.deps({
+      ...TRANSFER,
+      QDRANT_DELETE_AFTER_TRANSFER: "true",
+      QDRANT_SOURCE_HOSTS: proxy.url,
+      QDRANT_RETRIES: "2",
+    });
 
     const summary = await run({}, deps);
 
     expect(summary).toMatchObject({ done: 1, failed: 1, exitCode: EXIT.partial });
-    const downloads = (c: string) => rig.emu.requests().filter((r) => r.method === "GET" && r.path.startsWith(`/collections/${c}/snapshots/`)).length;
+    const downloads = (c: string) =>
+      rig.emu.requests().filter((r) => r.method === "GET" && r.path.startsWith(`/collections/${c}/snapshots/`)).length;
     expect(downloads("once")).toBe(2);
     expect(downloads("always")).toBe(3);
     expect(summary.items.find((i) => i["outcome"] === "failed")).toMatchObject({ collection: "always" });
     const rows = await rowsByCollection(rig);
     expect([...rows.keys()]).toEqual(["once"]);
     const once = rows.get("once")!.name;
-    expect(sha256((await rig.dest.read(`snapshots/once/${once}`))!)).toBe(parseJsonObject(await rig.dest.read(`backup_metadata/once/${once}.json`))["sha256"]);
+    expect(sha256((await rig.dest.read(`snapshots/once/${once}`))!)).toBe(
+      parseJsonObject(await rig.dest.read(`backup_metadata/once/${once}.json`))["sha256"],
+    );
     expect((await rig.dest.keys()).filter((k) => k.includes("always"))).toEqual([]);
     expect(await nodeSnapshots(node, "always")).toHaveLength(1);
     expect(await nodeSnapshots(node, "once")).toEqual([]);
@@ -158,8 +198,16 @@ describe.each(["s3", "dir"] as const)("transfer mode into %s, nodes on local dis
 describe("transfer mode settings", () => {
   it.each([
     ["no destination", {}, /no backup destination: set QDRANT_S3_BUCKET_NAME \(S3\) or QDRANT_BACKUP_DIR/],
-    ["both destinations", { QDRANT_BACKUP_DIR: "/tmp/somewhere" }, /QDRANT_S3_BUCKET_NAME and QDRANT_BACKUP_DIR are both set/],
-    ["QDRANT_WAIT_ON_TASK=false", { QDRANT_WAIT_ON_TASK: "false" }, /QDRANT_SNAPSHOT_TRANSFER=true needs QDRANT_WAIT_ON_TASK=true/],
+    [
+      "both destinations",
+      { QDRANT_BACKUP_DIR: "/tmp/somewhere" },
+      /QDRANT_S3_BUCKET_NAME and QDRANT_BACKUP_DIR are both set/,
+    ],
+    [
+      "QDRANT_WAIT_ON_TASK=false",
+      { QDRANT_WAIT_ON_TASK: "false" },
+      /QDRANT_SNAPSHOT_TRANSFER=true needs QDRANT_WAIT_ON_TASK=true/,
+    ],
   ])("refuses %s with a configuration error (exit 2) before any request", async (label, extra, message) => {
     const rig = await startTransferRig("xfer-config", { dest: "s3" });
     await seedCollection(rig.urls[0]!, "c1", { points: 2, dim: 2, apiKey: API_KEY });
@@ -167,7 +215,10 @@ describe("transfer mode settings", () => {
     const env: Record<string, string> = { ...TRANSFER, QDRANT_SOURCE_HOSTS: rig.urls[0]!, ...extra };
     const deps = rig.deps(env, { destination: label !== "no destination" });
 
-    const err: unknown = await run({}, deps).then(() => undefined, (e: unknown) => e);
+    const err: unknown = await run({}, deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).exitCode).toBe(EXIT.usage);
@@ -194,7 +245,11 @@ describe("transfer mode, nodes with S3 snapshot storage", () => {
     const meta = parseJsonObject(await rig.dest.read(`backup_metadata/c1/${name}.json`));
     expect(meta).toMatchObject({ pointsCount: 9, size: stored!.length });
     expect(meta["sha256"], "Qdrant gives no checksum for S3-stored snapshots").toBeUndefined();
-    expect(deps.lines.filter((l) => l.includes("stores its snapshots in") && l.includes("QDRANT_DELETE_AFTER_TRANSFER is ignored"))).toHaveLength(1);
+    expect(
+      deps.lines.filter(
+        (l) => l.includes("stores its snapshots in") && l.includes("QDRANT_DELETE_AFTER_TRANSFER is ignored"),
+      ),
+    ).toHaveLength(1);
   });
 
   it("from a bucket of their own: copied byte for byte and hashed by the tool; deleted from the node's bucket when asked", async () => {
@@ -208,7 +263,10 @@ describe("transfer mode, nodes with S3 snapshot storage", () => {
 
     const kept = await run({}, rig.deps({ ...TRANSFER, QDRANT_SOURCE_HOSTS: node }));
     clock.set("2026-04-01T03:00:00Z");
-    const deleted = await run({}, rig.deps({ ...TRANSFER, QDRANT_DELETE_AFTER_TRANSFER: "true", QDRANT_SOURCE_HOSTS: node }));
+    const deleted = await run(
+      {},
+      rig.deps({ ...TRANSFER, QDRANT_DELETE_AFTER_TRANSFER: "true", QDRANT_SOURCE_HOSTS: node }),
+    );
 
     expect(kept).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
     expect(deleted).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
@@ -222,7 +280,12 @@ describe("transfer mode, nodes with S3 snapshot storage", () => {
     }
     expect(sha256((await rig.dest.read(`snapshots/c1/${first}`))!)).toBe(sha256(original!));
     expect(await nodeBucket.keys("snapshots/")).toEqual([`snapshots/c1/${first}`]);
-    expect(rig.emu.requests().filter((r) => r.path === `/collections/c1/snapshots/${second}`).map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "DELETE 200"]);
+    expect(
+      rig.emu
+        .requests()
+        .filter((r) => r.path === `/collections/c1/snapshots/${second}`)
+        .map((r) => `${r.method} ${r.status}`),
+    ).toEqual(["GET 200", "DELETE 200"]);
   });
 });
 
@@ -250,9 +313,15 @@ describe("transfer mode, a download cut short cleanly from a node without checks
 describe("transfer mode and QDRANT_PER_HOST_CONCURRENCY", () => {
   it("never runs two transfers from one host at once at 1, while hosts transfer in parallel", async () => {
     const rig = await startTransferRig("xfer-per-host", { dest: "dir", nodes: 2 });
-    for (const url of rig.urls) for (const c of ["p1", "p2", "p3"]) await seedCollection(url, c, { points: 3, dim: 2, apiKey: API_KEY });
+    for (const url of rig.urls)
+      for (const c of ["p1", "p2", "p3"]) await seedCollection(url, c, { points: 3, dim: 2, apiKey: API_KEY });
     const probe = probeOverlap(rig.emu, "GET", DOWNLOAD, 150);
-    const deps = rig.deps({ ...TRANSFER, QDRANT_SOURCE_HOSTS: rig.urls.join(","), QDRANT_CONCURRENCY: "4", QDRANT_PER_HOST_CONCURRENCY: "1" });
+    const deps = rig.deps({
+      ...TRANSFER,
+      QDRANT_SOURCE_HOSTS: rig.urls.join(","),
+      QDRANT_CONCURRENCY: "4",
+      QDRANT_PER_HOST_CONCURRENCY: "1",
+    });
 
     const summary = await run({}, deps);
 

@@ -13,7 +13,8 @@ const SNAPSHOT_POST = /^\/collections\/[^/]+\/snapshots$/;
 /** POST …/snapshots answered per node index, for one collection. */
 function snapshotPostsPerNode(rig: Rig, collection: string): number[] {
   const counts = rig.emu.nodes.map(() => 0);
-  for (const r of rig.requests("POST", new RegExp(`^/collections/${collection}/snapshots$`))) counts[r.node] = (counts[r.node] ?? 0) + 1;
+  for (const r of rig.requests("POST", new RegExp(`^/collections/${collection}/snapshots$`)))
+    counts[r.node] = (counts[r.node] ?? 0) + 1;
   return counts;
 }
 
@@ -34,10 +35,19 @@ describe("create_snap", () => {
 
     const summary = await run({}, deps);
 
-    expect(summary).toMatchObject({ task: "create_snap", done: 4, skipped: 0, failed: 0, accepted: 0, exitCode: EXIT.ok });
+    expect(summary).toMatchObject({
+      task: "create_snap",
+      done: 4,
+      skipped: 0,
+      failed: 0,
+      accepted: 0,
+      exitCode: EXIT.ok,
+    });
     expect(await rig.read("collections")).toBe(csv([a, "c1"], [a, "c2"], [b, "c1"], [b, "c2"]));
     const rows = rowsOf(await rig.read("snapshots"));
-    expect(rows.map((r) => `${r.host},${r.collection}`).sort()).toEqual([`${a},c1`, `${a},c2`, `${b},c1`, `${b},c2`].sort());
+    expect(rows.map((r) => `${r.host},${r.collection}`).sort()).toEqual(
+      [`${a},c1`, `${a},c2`, `${b},c1`, `${b},c2`].sort(),
+    );
     for (const row of rows) {
       const node = rig.emu.nodes.find((n) => n.url === row.host);
       expect(row.snapshot).toMatch(new RegExp(`^${row.collection}-${node?.peerId}-\\d{4}(-\\d\\d){5}\\.snapshot$`));
@@ -57,8 +67,12 @@ describe("create_snap", () => {
     const summary = await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}` }));
 
     expect(summary).toMatchObject({ done: 3, skipped: 1, failed: 0, exitCode: EXIT.ok });
-    expect(summary.items.filter((i) => i["outcome"] === "skipped")).toEqual([{ host: a, collection: "onlyb", outcome: "skipped" }]);
-    expect(rowsOf(await rig.read("snapshots")).map((r) => `${r.host},${r.collection}`)).toEqual([`${a},shared`, `${b},onlyb`, `${b},shared`].sort());
+    expect(summary.items.filter((i) => i["outcome"] === "skipped")).toEqual([
+      { host: a, collection: "onlyb", outcome: "skipped" },
+    ]);
+    expect(rowsOf(await rig.read("snapshots")).map((r) => `${r.host},${r.collection}`)).toEqual(
+      [`${a},shared`, `${b},onlyb`, `${b},shared`].sort(),
+    );
     expect(await rig.bucket.keys("snapshots/onlyb/")).toHaveLength(1);
     // get_coll listed both hosts, so a knows it has no "onlyb": it is not even asked.
     expect(rig.emu.requests().filter((r) => r.node === 0 && r.path.startsWith("/collections/onlyb"))).toEqual([]);
@@ -75,10 +89,19 @@ describe("create_snap", () => {
     const summary = await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}` }));
 
     expect(summary).toMatchObject({ done: 3, skipped: 1, failed: 0, exitCode: EXIT.ok });
-    expect(summary.items.filter((i) => i["outcome"] === "skipped")).toEqual([{ host: b, collection: "onlya", outcome: "skipped" }]);
-    expect(rowsOf(await rig.read("snapshots")).map((r) => `${r.host},${r.collection}`)).toEqual([`${a},onlya`, `${a},shared`, `${b},shared`].sort());
+    expect(summary.items.filter((i) => i["outcome"] === "skipped")).toEqual([
+      { host: b, collection: "onlya", outcome: "skipped" },
+    ]);
+    expect(rowsOf(await rig.read("snapshots")).map((r) => `${r.host},${r.collection}`)).toEqual(
+      [`${a},onlya`, `${a},shared`, `${b},shared`].sort(),
+    );
     // b has no rows, so it was asked; its 404 (to the facts read, before any snapshot) skipped it there.
-    expect(rig.emu.requests().filter((r) => r.node === 1 && r.path.startsWith("/collections/onlya")).map((r) => r.status)).toEqual([404]);
+    expect(
+      rig.emu
+        .requests()
+        .filter((r) => r.node === 1 && r.path.startsWith("/collections/onlya"))
+        .map((r) => r.status),
+    ).toEqual([404]);
   });
 
   it("counts a 500 on one collection of one host as failed, records the others, and writes no unknown row", async () => {
@@ -109,7 +132,10 @@ describe("create_snap", () => {
     expect(summary).toMatchObject({ done: 0, accepted: 2, failed: 0, exitCode: EXIT.ok });
     expect(rig.requests("POST", SNAPSHOT_POST).map((r) => r.status)).toEqual([202, 202]);
     expect(await rig.read("snapshots")).toBeUndefined();
-    await waitUntil("both snapshots are in the bucket", async () => (await rig.bucket.keys("snapshots/lazy/")).length === 2);
+    await waitUntil(
+      "both snapshots are in the bucket",
+      async () => (await rig.bucket.keys("snapshots/lazy/")).length === 2,
+    );
   });
 
   describe("with GET_PEERS_FROM_CLUSTER_INFO=true", () => {
@@ -117,7 +143,10 @@ describe("create_snap", () => {
     const peerIds = [300, 200, 100];
 
     it("snapshots each peer holding shards exactly once per collection, even with two remote shards on a peer", async () => {
-      const rig = await startRig("create-snap-cluster", { cluster: { peers: 3, shards: 3, replicationFactor: 2 }, peerIds });
+      const rig = await startRig("create-snap-cluster", {
+        cluster: { peers: 3, shards: 3, replicationFactor: 2 },
+        peerIds,
+      });
       const [first = ""] = rig.urls;
       await seedCollection(first, "rf2", { points: 30, dim: 3 });
       await seedCollection(first, "rf1", { points: 30, dim: 3, shards: 3, rf: 1 });
@@ -128,7 +157,11 @@ describe("create_snap", () => {
       expect(remotePeers).toEqual([100, 100, 200, 200]);
       rig.emu.resetRequests();
       const port = String(rig.emu.nodes[0]?.port);
-      const deps = rig.deps({ QDRANT_SOURCE_HOSTS: first, GET_PEERS_FROM_CLUSTER_INFO: "true", QDRANT_HTTP_PORT: port });
+      const deps = rig.deps({
+        QDRANT_SOURCE_HOSTS: first,
+        GET_PEERS_FROM_CLUSTER_INFO: "true",
+        QDRANT_HTTP_PORT: port,
+      });
 
       const summary = await run({}, deps);
 
@@ -153,12 +186,21 @@ describe("create_snap", () => {
   describe("QDRANT_PER_HOST_CONCURRENCY", () => {
     async function measure(perHost: string): Promise<{ perNode: number[]; overall: number; posts: number }> {
       const rig = await startRig(`create-snap-per-host-${perHost}`, { nodes: 2 });
-      for (const url of rig.urls) for (const c of ["p1", "p2", "p3", "p4"]) await seedCollection(url, c, { points: 2, dim: 2 });
+      for (const url of rig.urls)
+        for (const c of ["p1", "p2", "p3", "p4"]) await seedCollection(url, c, { points: 2, dim: 2 });
       const probe = probeOverlap(rig.emu, "POST", SNAPSHOT_POST, 150);
-      const deps = rig.deps({ QDRANT_SOURCE_HOSTS: rig.urls.join(","), QDRANT_CONCURRENCY: "4", QDRANT_PER_HOST_CONCURRENCY: perHost });
+      const deps = rig.deps({
+        QDRANT_SOURCE_HOSTS: rig.urls.join(","),
+        QDRANT_CONCURRENCY: "4",
+        QDRANT_PER_HOST_CONCURRENCY: perHost,
+      });
       const summary = await run({}, deps);
       expect(summary).toMatchObject({ done: 8, failed: 0 });
-      return { perNode: probe.maxInFlight(), overall: probe.maxInFlightOverall(), posts: rig.requests("POST", SNAPSHOT_POST).length };
+      return {
+        perNode: probe.maxInFlight(),
+        overall: probe.maxInFlightOverall(),
+        posts: rig.requests("POST", SNAPSHOT_POST).length,
+      };
     }
 
     it("never overlaps two snapshot creates on one host at 1, while hosts work in parallel", async () => {

@@ -47,9 +47,15 @@ async function localRig(label: string, nodes = 2): Promise<LocalRig> {
   });
   const [src = "", dst = ""] = emu.urls;
   return {
-    emu, src, dst, dir: tmp.dir,
+    emu,
+    src,
+    dst,
+    dir: tmp.dir,
     deps: (env = {}) => {
-      const deps = createTestDeps({ QDRANT_API_KEY: API_KEY, QDRANT_SOURCE_HOSTS: src, QDRANT_RESTORE_HOSTS: dst, ...env }, { stateDir: tmp.dir });
+      const deps = createTestDeps(
+        { QDRANT_API_KEY: API_KEY, QDRANT_SOURCE_HOSTS: src, QDRANT_RESTORE_HOSTS: dst, ...env },
+        { stateDir: tmp.dir },
+      );
       closers.push(() => deps.close());
       return deps;
     },
@@ -66,7 +72,13 @@ interface Created {
 /** POST `path` (a snapshot-creating route) with wait=true and returns the description. */
 async function createSnapshot(url: string, path: string): Promise<Created> {
   const r = await qdrantCall(url, "POST", `${path}?wait=true`, API_KEY);
-  if (typeof r !== "object" || r === null || Array.isArray(r) || typeof r["name"] !== "string" || typeof r["size"] !== "number") {
+  if (
+    typeof r !== "object" ||
+    r === null ||
+    Array.isArray(r) ||
+    typeof r["name"] !== "string" ||
+    typeof r["size"] !== "number"
+  ) {
     throw new Error(`unexpected snapshot description ${JSON.stringify(r)}`);
   }
   const checksum = typeof r["checksum"] === "string" ? r["checksum"] : undefined;
@@ -81,21 +93,34 @@ async function fetchBytes(url: string, path: string): Promise<Buffer> {
 }
 
 const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
-const exists = (file: string): Promise<boolean> => stat(file).then(() => true, () => false);
+const exists = (file: string): Promise<boolean> =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 /** The size of `file`, or undefined while it does not exist (any other error is thrown). */
 const sizeOf = (file: string): Promise<number | undefined> =>
-  stat(file).then((s) => s.size, (err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? undefined : Promise.reject(err)));
+  stat(file).then(
+    (s) => s.size,
+    (err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? undefined : Promise.reject(err)),
+  );
 
 /**
  * c1 (30 points) on the source node and one snapshot of it; returns its description, bytes and target file.
  * The emulator's request log starts empty afterwards.
  */
-async function sourceSnapshot(rig: { src: string; dir: string; emu: Emulator }): Promise<Created & { bytes: Buffer; file: string; options: TaskOptions }> {
+async function sourceSnapshot(rig: {
+  src: string;
+  dir: string;
+  emu: Emulator;
+}): Promise<Created & { bytes: Buffer; file: string; options: TaskOptions }> {
   await seedCollection(rig.src, "c1", { points: 30, dim: 4, apiKey: API_KEY });
   const snap = await createSnapshot(rig.src, "/collections/c1/snapshots");
   const bytes = await fetchBytes(rig.src, `/collections/c1/snapshots/${snap.name}`);
   // The log entry is written when the server has finished the answer, which may be after the client has it.
-  await waitUntil("the test's own GET is logged", async () => rig.emu.requests().some((r) => r.method === "GET" && DOWNLOAD.test(r.path)));
+  await waitUntil("the test's own GET is logged", async () =>
+    rig.emu.requests().some((r) => r.method === "GET" && DOWNLOAD.test(r.path)),
+  );
   rig.emu.resetRequests();
   const file = join(rig.dir, snap.name);
   return { ...snap, bytes, file, options: { collection: "c1", snapshot: snap.name, file } };
@@ -149,7 +174,15 @@ describe("download_snap from a node with local snapshot storage", () => {
     const got = await download(snap.options, rig.deps());
 
     expect(got).toMatchObject({ task: "download_snap", done: 1, failed: 0, exitCode: EXIT.ok });
-    expect(got.items[0]).toMatchObject({ host: rig.src, snapshot: snap.name, file: snap.file, size: String(snap.size), sha256: snap.checksum, verified: "the node's checksum", resumedFrom: "0" });
+    expect(got.items[0]).toMatchObject({
+      host: rig.src,
+      snapshot: snap.name,
+      file: snap.file,
+      size: String(snap.size),
+      sha256: snap.checksum,
+      verified: "the node's checksum",
+      resumedFrom: "0",
+    });
     expect(await readFile(snap.file)).toEqual(snap.bytes);
     expect(await exists(`${snap.file}.partial`)).toBe(false);
     expect((await logged(rig.emu, "GET", DOWNLOAD, 1)).map((r) => r.status)).toEqual([200]);
@@ -197,7 +230,11 @@ describe("download_snap from a node with local snapshot storage", () => {
     expect(got).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
     expect(got.items[0]).toMatchObject({ resumedFrom: "0", sha256: snap.checksum });
     expect((await logged(rig.emu, "GET", DOWNLOAD, 2)).map((r) => r.status)).toEqual([206, 200]);
-    expect(deps.lines.some((l) => l.includes("SHA-256 mismatch after resuming at byte") && l.includes("downloading again from the start"))).toBe(true);
+    expect(
+      deps.lines.some(
+        (l) => l.includes("SHA-256 mismatch after resuming at byte") && l.includes("downloading again from the start"),
+      ),
+    ).toBe(true);
     expect(await readFile(snap.file)).toEqual(snap.bytes);
   });
 
@@ -220,7 +257,10 @@ describe("download_snap from a node with local snapshot storage", () => {
     const snap = await sourceSnapshot(rig);
     const deps = rig.deps();
 
-    const got = await download(snap.options, { ...deps, qdrant: cutFirstBody(deps.qdrant, Math.floor(snap.bytes.length / 3), `${snap.file}.partial`) });
+    const got = await download(snap.options, {
+      ...deps,
+      qdrant: cutFirstBody(deps.qdrant, Math.floor(snap.bytes.length / 3), `${snap.file}.partial`),
+    });
 
     expect(got).toMatchObject({ done: 1, exitCode: EXIT.ok });
     expect(got.items[0]).toMatchObject({ resumedFrom: "0", sha256: snap.checksum });
@@ -248,7 +288,9 @@ describe("download_snap from a node with local snapshot storage", () => {
     await writeFile(snap.file, "not the snapshot");
 
     await expect(download(snap.options, rig.deps())).rejects.toThrow(ConfigError);
-    await expect(download(snap.options, rig.deps())).rejects.toThrow(/exists already and its SHA-256 [0-9a-f]{64} is not the expected/);
+    await expect(download(snap.options, rig.deps())).rejects.toThrow(
+      /exists already and its SHA-256 [0-9a-f]{64} is not the expected/,
+    );
     expect(await readFile(snap.file, "utf8")).toBe("not the snapshot");
 
     await writeFile(snap.file, snap.bytes);
@@ -299,7 +341,10 @@ describe("download_snap from a node with S3 snapshot storage (no Range, no check
     expect(snap.checksum).toBeUndefined();
     await writeFile(`${snap.file}.partial`, Buffer.concat([snap.bytes.subarray(0, 100), Buffer.alloc(50, 0x41)]));
 
-    const got = await download({ ...snap.options, checksum: sha256(snap.bytes) }, rig.deps({ QDRANT_SOURCE_HOSTS: src, QDRANT_API_KEY: API_KEY }));
+    const got = await download(
+      { ...snap.options, checksum: sha256(snap.bytes) },
+      rig.deps({ QDRANT_SOURCE_HOSTS: src, QDRANT_API_KEY: API_KEY }),
+    );
 
     expect(got).toMatchObject({ done: 1, exitCode: EXIT.ok });
     expect(got.items[0]).toMatchObject({ resumedFrom: "0", verified: "--checksum", sha256: sha256(snap.bytes) });
@@ -307,7 +352,10 @@ describe("download_snap from a node with S3 snapshot storage (no Range, no check
     expect(await readFile(snap.file)).toEqual(snap.bytes);
 
     const dst = rig.urls[1] ?? "";
-    const up = await upload({ collection: "c1", file: snap.file }, rig.deps({ QDRANT_RESTORE_HOSTS: dst, QDRANT_API_KEY: API_KEY }));
+    const up = await upload(
+      { collection: "c1", file: snap.file },
+      rig.deps({ QDRANT_RESTORE_HOSTS: dst, QDRANT_API_KEY: API_KEY }),
+    );
     expect(up).toMatchObject({ done: 1, exitCode: EXIT.ok });
     expect(await readAllPoints(dst, "c1", API_KEY)).toEqual(await readAllPoints(src, "c1", API_KEY));
   });
@@ -336,7 +384,12 @@ describe("download_snap from a node with S3 snapshot storage (no Range, no check
     const got = await download({ ...snap.options, fromStore: true }, rig.deps());
 
     expect(got).toMatchObject({ done: 1, exitCode: EXIT.ok });
-    expect(got.items[0]).toMatchObject({ location: `s3://${rig.bucket.name}`, key: collectionSnapshotKey("c1", snap.name), resumedFrom: String(kept), verified: "no" });
+    expect(got.items[0]).toMatchObject({
+      location: `s3://${rig.bucket.name}`,
+      key: collectionSnapshotKey("c1", snap.name),
+      resumedFrom: String(kept),
+      verified: "no",
+    });
     expect(await readFile(snap.file)).toEqual(snap.bytes);
     expect(rig.emu.requests()).toEqual([]);
   });
@@ -350,20 +403,37 @@ describe("download_snap --from-store with a directory destination", () => {
     const store = createDirStore(backupDir);
     const key = collectionSnapshotKey("c1", snap.name);
     await store.put(key, Readable.from([snap.bytes]));
-    const meta = { format: 1 as const, kind: "collection" as const, snapshot: snap.name, collection: "c1", source: { host: rig.src }, aliases: [], size: snap.size, createdAt: "2026-03-01T08:00:00Z" };
+    const meta = {
+      format: 1 as const,
+      kind: "collection" as const,
+      snapshot: snap.name,
+      collection: "c1",
+      source: { host: rig.src },
+      aliases: [],
+      size: snap.size,
+      createdAt: "2026-03-01T08:00:00Z",
+    };
     await writeMetadata(store, key, { ...meta, sha256: sha256(snap.bytes) });
     await writeFile(`${snap.file}.partial`, snap.bytes.subarray(0, 700));
 
     const got = await download({ ...snap.options, fromStore: true }, rig.deps({ QDRANT_BACKUP_DIR: backupDir }));
 
     expect(got).toMatchObject({ done: 1, exitCode: EXIT.ok });
-    expect(got.items[0]).toMatchObject({ location: backupDir, key, resumedFrom: "700", verified: "the backup metadata" });
+    expect(got.items[0]).toMatchObject({
+      location: backupDir,
+      key,
+      resumedFrom: "700",
+      verified: "the backup metadata",
+    });
     expect(await readFile(snap.file)).toEqual(snap.bytes);
 
     // Metadata that disagrees with the bytes: the download fails the check.
     await writeMetadata(store, key, { ...meta, sha256: "cd".repeat(32) });
     const other = join(rig.dir, "other.snapshot");
-    const bad = await download({ ...snap.options, file: other, fromStore: true }, rig.deps({ QDRANT_BACKUP_DIR: backupDir }));
+    const bad = await download(
+      { ...snap.options, file: other, fromStore: true },
+      rig.deps({ QDRANT_BACKUP_DIR: backupDir }),
+    );
     expect(bad).toMatchObject({ failed: 1, exitCode: EXIT.partial });
     expect(bad.message).toContain(`expected ${"cd".repeat(32)}, got ${sha256(snap.bytes)}`);
     expect(await exists(other)).toBe(false);
@@ -377,7 +447,17 @@ describe("download_snap --from-store with a directory destination", () => {
     await createDirStore(backupDir).put(key, Readable.from([bytes]));
     const file = join(rig.dir, "full.snapshot");
 
-    const got = await download({ full: true, fromStore: true, host: rig.src, snapshot: "full-snapshot-2026-03-01-08-00-00.snapshot", file, checksum: sha256(bytes) }, rig.deps({ QDRANT_BACKUP_DIR: backupDir }));
+    const got = await download(
+      {
+        full: true,
+        fromStore: true,
+        host: rig.src,
+        snapshot: "full-snapshot-2026-03-01-08-00-00.snapshot",
+        file,
+        checksum: sha256(bytes),
+      },
+      rig.deps({ QDRANT_BACKUP_DIR: backupDir }),
+    );
 
     expect(got).toMatchObject({ done: 1, exitCode: EXIT.ok });
     expect(got.items[0]).toMatchObject({ key, verified: "--checksum" });
@@ -388,7 +468,10 @@ describe("download_snap --from-store with a directory destination", () => {
     const rig = await localRig("dl-dir-missing", 1);
     const backupDir = join(rig.dir, "backups");
     await mkdir(backupDir);
-    const got = await download({ collection: "c1", snapshot: "nope.snapshot", file: join(rig.dir, "x"), fromStore: true }, rig.deps({ QDRANT_BACKUP_DIR: backupDir }));
+    const got = await download(
+      { collection: "c1", snapshot: "nope.snapshot", file: join(rig.dir, "x"), fromStore: true },
+      rig.deps({ QDRANT_BACKUP_DIR: backupDir }),
+    );
     expect(got).toMatchObject({ failed: 1, exitCode: EXIT.partial });
     expect(got.message).toContain(`${backupDir}/snapshots/c1/nope.snapshot: no such snapshot`);
   });
@@ -400,10 +483,26 @@ describe("download_snap option errors (exit 2, naming the flags)", () => {
     ["neither --collection nor --full", { snapshot: "s.snapshot" }, /--collection <name> \(or --full/],
     ["--full with --collection", { full: true, collection: "c1", snapshot: "s" }, /--full and --collection contradict/],
     ["--full with --shard", { full: true, shard: 1, snapshot: "s" }, /--full and --shard contradict/],
-    ["--from-store with --host for a collection", { collection: "c1", snapshot: "s", fromStore: true, host: "http://h:6333" }, /--host and --from-store contradict/],
-    ["--from-store --full without --host", { full: true, snapshot: "s", fromStore: true }, /--from-store with --full needs --host/],
-    ["a snapshot name with a slash and no --file", { collection: "c1", snapshot: "../evil" }, /not a plain file name; give --file/],
-    ["--file in a missing directory", { collection: "c1", snapshot: "s", file: "/nonexistent-dir-qbr/s" }, /the directory \/nonexistent-dir-qbr does not exist/],
+    [
+      "--from-store with --host for a collection",
+      { collection: "c1", snapshot: "s", fromStore: true, host: "http://h:6333" },
+      /--host and --from-store contradict/,
+    ],
+    [
+      "--from-store --full without --host",
+      { full: true, snapshot: "s", fromStore: true },
+      /--from-store with --full needs --host/,
+    ],
+    [
+      "a snapshot name with a slash and no --file",
+      { collection: "c1", snapshot: "../evil" },
+      /not a plain file name; give --file/,
+    ],
+    [
+      "--file in a missing directory",
+      { collection: "c1", snapshot: "s", file: "/nonexistent-dir-qbr/s" },
+      /the directory \/nonexistent-dir-qbr does not exist/,
+    ],
   ];
   it.each(cases)("%s", async (_label, options, message) => {
     const rig = await localRig("dl-options", 1);
@@ -418,8 +517,12 @@ describe("download_snap option errors (exit 2, naming the flags)", () => {
     onTestFinished(tmp.cleanup);
     const deps = createTestDeps({}, { stateDir: tmp.dir });
     onTestFinished(() => deps.close());
-    await expect(download({ collection: "c1", snapshot: "s" }, deps)).rejects.toThrow(/--host <url> or QDRANT_SOURCE_HOSTS is needed/);
-    await expect(download({ collection: "c1", snapshot: "s", fromStore: true }, deps)).rejects.toThrow(/no backup destination/);
+    await expect(download({ collection: "c1", snapshot: "s" }, deps)).rejects.toThrow(
+      /--host <url> or QDRANT_SOURCE_HOSTS is needed/,
+    );
+    await expect(download({ collection: "c1", snapshot: "s", fromStore: true }, deps)).rejects.toThrow(
+      /no backup destination/,
+    );
   });
 });
 
@@ -429,13 +532,18 @@ describe("upload_snap", () => {
     const snap = await sourceSnapshot(rig);
     await writeFile(snap.file, snap.bytes);
     const deps = rig.deps();
-    const full = new StateStore(rig.dir, { write: () => Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })) });
+    const full = new StateStore(rig.dir, {
+      write: () =>
+        Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })),
+    });
 
     const err = await upload({ collection: "c1", file: snap.file }, { ...deps, state: full }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(StateFileError);
     expect((err as StateFileError).exitCode).toBe(EXIT.usage);
-    expect((err as Error).message).toMatch(/snapshot_recovery_history: cannot append: no space left on device \(ENOSPC\).*free space on the volume/);
+    expect((err as Error).message).toMatch(
+      /snapshot_recovery_history: cannot append: no space left on device \(ENOSPC\).*free space on the volume/,
+    );
     expect(deps.lines.filter((l) => /Upload of .* failed/.test(l))).toEqual([]);
     expect(await rig.read("failed_snapshot_recovery")).toBeUndefined();
     expect(await rig.read("snapshot_recovery_history")).toBe("");
@@ -451,7 +559,13 @@ describe("upload_snap", () => {
 
     expect(up).toMatchObject({ done: 0, failed: 1, exitCode: EXIT.partial });
     expect(up.items[0]?.["error"]).toMatch(/400 .*Checksum mismatch/);
-    expect(await rig.read("failed_snapshot_recovery")).toBe(csv([rig.dst, uploadKey({ file: snap.name, collection: "c1", shard: undefined, sha256: "ef".repeat(32) }), "http-400"]));
+    expect(await rig.read("failed_snapshot_recovery")).toBe(
+      csv([
+        rig.dst,
+        uploadKey({ file: snap.name, collection: "c1", shard: undefined, sha256: "ef".repeat(32) }),
+        "http-400",
+      ]),
+    );
     expect(await rig.read("snapshot_recovery_history")).toBeUndefined();
     await expect(readAllPoints(rig.dst, "c1", API_KEY)).rejects.toThrow(/404/);
   });
@@ -475,7 +589,8 @@ describe("upload_snap", () => {
     const second = await upload({ collection: "c1", file: snap.file }, rig.deps(env));
     expect(second).toMatchObject({ done: 1, skipped: 1, failed: 0, exitCode: EXIT.ok });
     expect((await logged(rig.emu, "POST", UPLOAD, 1)).map((r) => r.node)).toEqual([2]);
-    for (const t of [t1, t2]) expect(await readAllPoints(t, "c1", API_KEY)).toEqual(await readAllPoints(rig.src, "c1", API_KEY));
+    for (const t of [t1, t2])
+      expect(await readAllPoints(t, "c1", API_KEY)).toEqual(await readAllPoints(rig.src, "c1", API_KEY));
 
     rig.emu.resetRequests();
     const forced = await upload({ collection: "c1", file: snap.file, force: true }, rig.deps(env));
@@ -487,25 +602,40 @@ describe("upload_snap", () => {
     const rig = await localRig("up-key");
     const snap = await sourceSnapshot(rig);
     await writeFile(snap.file, snap.bytes);
-    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({ done: 1, exitCode: EXIT.ok });
+    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({
+      done: 1,
+      exitCode: EXIT.ok,
+    });
 
     rig.emu.resetRequests();
     const other = await upload({ collection: "c1-copy", file: snap.file }, rig.deps());
     expect(other).toMatchObject({ done: 1, skipped: 0, exitCode: EXIT.ok });
-    expect((await logged(rig.emu, "POST", UPLOAD, 1)).map((r) => r.path)).toEqual(["/collections/c1-copy/snapshots/upload"]);
+    expect((await logged(rig.emu, "POST", UPLOAD, 1)).map((r) => r.path)).toEqual([
+      "/collections/c1-copy/snapshots/upload",
+    ]);
     expect(await readAllPoints(rig.dst, "c1-copy", API_KEY)).toEqual(await readAllPoints(rig.src, "c1", API_KEY));
 
     // Another snapshot of c1 under the same file name (other bytes): recovered too.
-    await qdrantCall(rig.src, "PUT", "/collections/c1/points?wait=true", API_KEY, { points: [{ id: 9001, vector: [1, 2, 3, 4], payload: {} }] });
+    await qdrantCall(rig.src, "PUT", "/collections/c1/points?wait=true", API_KEY, {
+      points: [{ id: 9001, vector: [1, 2, 3, 4], payload: {} }],
+    });
     const newer = await createSnapshot(rig.src, "/collections/c1/snapshots");
     await writeFile(snap.file, await fetchBytes(rig.src, `/collections/c1/snapshots/${newer.name}`));
     rig.emu.resetRequests();
-    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({ done: 1, skipped: 0, exitCode: EXIT.ok });
+    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({
+      done: 1,
+      skipped: 0,
+      exitCode: EXIT.ok,
+    });
     expect(await readAllPoints(rig.dst, "c1", API_KEY)).toEqual(await readAllPoints(rig.src, "c1", API_KEY));
 
     // The same bytes into the same collection: skipped.
     rig.emu.resetRequests();
-    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({ done: 0, skipped: 1, exitCode: EXIT.ok });
+    expect(await upload({ collection: "c1", file: snap.file }, rig.deps())).toMatchObject({
+      done: 0,
+      skipped: 1,
+      exitCode: EXIT.ok,
+    });
     expect(rig.emu.requests().filter((r) => UPLOAD.test(r.path))).toEqual([]);
   });
 
@@ -534,9 +664,13 @@ describe("upload_snap", () => {
   it("refuses a missing file, a missing --collection and --full (exit 2) before any request", async () => {
     const rig = await localRig("up-options");
     const deps = rig.deps();
-    await expect(upload({ collection: "c1", file: join(rig.dir, "missing.snapshot") }, deps)).rejects.toThrow(/--file .*missing\.snapshot: no such file/);
+    await expect(upload({ collection: "c1", file: join(rig.dir, "missing.snapshot") }, deps)).rejects.toThrow(
+      /--file .*missing\.snapshot: no such file/,
+    );
     await expect(upload({ file: join(rig.dir, "x") }, deps)).rejects.toThrow(/--collection <name> is required/);
-    await expect(upload({ collection: "c1", full: true, file: join(rig.dir, "x") }, deps)).rejects.toThrow(/--full: a full-storage snapshot cannot be uploaded/);
+    await expect(upload({ collection: "c1", full: true, file: join(rig.dir, "x") }, deps)).rejects.toThrow(
+      /--full: a full-storage snapshot cannot be uploaded/,
+    );
     await expect(upload({ collection: "c1" }, deps)).rejects.toThrow(ConfigError);
     expect(rig.emu.requests()).toEqual([]);
   });

@@ -50,11 +50,23 @@ let cluster: Emulator;
 
 function toolClient(): { qdrant: QdrantClient; http: QdrantHttp } {
   const log = createLogger({ level: "normal", sink: () => undefined, redactor: new Redactor() });
-  const http = new QdrantHttp({ apiKey: undefined, timeoutMs: 10_000, retries: 0, signal: new AbortController().signal, log });
+  const http = new QdrantHttp({
+    apiKey: undefined,
+    timeoutMs: 10_000,
+    retries: 0,
+    signal: new AbortController().signal,
+    log,
+  });
   return { qdrant: new QdrantClient(http), http };
 }
 
-const asAnswer = (a: AnswerRecord): Answer => ({ method: a.method, path: a.path, status: a.status, contentType: a.headers["content-type"] ?? "", body: a.body });
+const asAnswer = (a: AnswerRecord): Answer => ({
+  method: a.method,
+  path: a.path,
+  status: a.status,
+  contentType: a.headers["content-type"] ?? "",
+  body: a.body,
+});
 
 async function bytesOf(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -64,7 +76,10 @@ async function bytesOf(body: Readable): Promise<Buffer> {
 
 /** Runs `call` expecting a QdrantError (an error answer is an answer too: it must have the documented shape). */
 async function failing(call: Promise<unknown>): Promise<QdrantError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(QdrantError);
   return err as QdrantError;
 }
@@ -109,9 +124,21 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
       const tail = await qdrant.downloadSnapshot(a, ref, { start: 512 });
       expect((await bytesOf(tail.body)).length).toBe(snap.size - 512);
       const location = `${a}/collections/c1/snapshots/${encodeURIComponent(snap.name)}`;
-      expect(await qdrant.recoverSnapshot(b, "c1", { location, priority: "snapshot", checksum: snap.checksum ?? undefined }, true)).toBe("ok");
+      expect(
+        await qdrant.recoverSnapshot(
+          b,
+          "c1",
+          { location, priority: "snapshot", checksum: snap.checksum ?? undefined },
+          true,
+        ),
+      ).toBe("ok");
       expect(await qdrant.recoverSnapshot(b, "c1-later", { location }, false)).toBe("accepted");
-      const upload = { filename: snap.name, size: whole.length, wait: true, ...(snap.checksum ? { checksum: snap.checksum } : {}) };
+      const upload = {
+        filename: snap.name,
+        size: whole.length,
+        wait: true,
+        ...(snap.checksum ? { checksum: snap.checksum } : {}),
+      };
       expect(await qdrant.uploadSnapshot(b, { collection: "c2" }, Readable.from([whole]), upload)).toBe("ok");
       expect(await qdrant.deleteSnapshot(a, ref, true)).toBe("ok");
       expect((await qdrant.createSnapshot(b, "c2", false)).status).toBe("accepted");
@@ -123,11 +150,18 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
       expect((await bytesOf((await qdrant.downloadSnapshot(a, fullRef)).body)).length).toBe(full.snapshot.size);
       expect(await qdrant.deleteSnapshot(a, fullRef, false)).toBe("accepted");
 
-      const shardSnap = (await qdrantCall(a, "POST", "/collections/c1/shards/0/snapshots?wait=true")) as { name: string };
+      const shardSnap = (await qdrantCall(a, "POST", "/collections/c1/shards/0/snapshots?wait=true")) as {
+        name: string;
+      };
       expect((await qdrant.listShardSnapshots(a, "c1", 0)).map((s) => s.name)).toContain(shardSnap.name);
       const shardRef = { kind: "shard", collection: "c1", shard: 0, name: shardSnap.name } as const;
       const shardBytes = await bytesOf((await qdrant.downloadSnapshot(a, shardRef)).body);
-      expect(await qdrant.uploadSnapshot(a, { collection: "c1", shard: 0 }, Readable.from([shardBytes]), { filename: shardSnap.name, wait: true })).toBe("ok");
+      expect(
+        await qdrant.uploadSnapshot(a, { collection: "c1", shard: 0 }, Readable.from([shardBytes]), {
+          filename: shardSnap.name,
+          wait: true,
+        }),
+      ).toBe("ok");
       expect(await qdrant.deleteSnapshot(a, shardRef, true)).toBe("ok");
 
       const enabled = await qdrant.getCluster(cluster.urls[0]!);
@@ -146,33 +180,71 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
     }
 
     const verdicts = answers.map((x) => ({ answer: x, ...schema.check(asAnswer(x)) }));
-    const problems = verdicts.flatMap((v) => v.problems.map((p) => `${v.answer.method} ${v.answer.path}${v.answer.query} → ${v.answer.status}: ${p}`));
+    const problems = verdicts.flatMap((v) =>
+      v.problems.map((p) => `${v.answer.method} ${v.answer.path}${v.answer.query} → ${v.answer.status}: ${p}`),
+    );
     expect(problems).toEqual([]);
     // The answers really went through the schema: the recorded collection info with one invented field fails it.
-    const info = verdicts.find((v) => v.operation === "GET /collections/{collection_name}" && v.answer.status === 200)!.answer;
+    const info = verdicts.find(
+      (v) => v.operation === "GET /collections/{collection_name}" && v.answer.status === 200,
+    )!.answer;
     const invented = { ...(JSON.parse(String(info.body)) as Record<string, Record<string, unknown>>) };
     invented["result"] = { ...invented["result"], invented_field: 1 };
-    expect(schema.check({ ...asAnswer(info), body: Buffer.from(JSON.stringify(invented)) }).problems.join()).toMatch(/additional/);
+    expect(schema.check({ ...asAnswer(info), body: Buffer.from(JSON.stringify(invented)) }).problems.join()).toMatch(
+      /additional/,
+    );
     const seen = new Set(verdicts.map((v) => v.operation));
-    expect(TOOL_OPERATIONS.filter((op) => !seen.has(op)), "operations of the client not exercised").toEqual([]);
+    expect(
+      TOOL_OPERATIONS.filter((op) => !seen.has(op)),
+      "operations of the client not exercised",
+    ).toEqual([]);
     expect(verdicts.some((v) => v.answer.status === 202) && verdicts.some((v) => v.answer.status === 404)).toBe(true);
   });
 
   it("finds the answers the document does not allow: a missing field, a wrong type, an unknown status, a wrong media type", () => {
     const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
-    const snapshots = { method: "GET", path: "/collections/c1/snapshots", status: 200, contentType: "application/json" };
+    const snapshots = {
+      method: "GET",
+      path: "/collections/c1/snapshots",
+      status: 200,
+      contentType: "application/json",
+    };
     const good = { name: "c1-1.snapshot", creation_time: "2026-01-01T00:00:00", size: 10, checksum: "ab" };
-    expect(schema.check({ ...snapshots, body: json({ result: [good], status: "ok", time: 0.1 }) }).problems).toEqual([]);
+    expect(schema.check({ ...snapshots, body: json({ result: [good], status: "ok", time: 0.1 }) }).problems).toEqual(
+      [],
+    );
     const { size: _size, ...sizeless } = good;
-    expect(schema.check({ ...snapshots, body: json({ result: [sizeless], status: "ok", time: 0.1 }) }).problems.join()).toMatch(/size/);
-    expect(schema.check({ ...snapshots, body: json({ result: [{ ...good, size: "10" }], status: "ok", time: 0.1 }) }).problems.join()).toMatch(/number|integer/);
-    expect(schema.check({ ...snapshots, body: json({ result: [{ ...good, size: -1 }], status: "ok", time: 0.1 }) }).problems.join()).toMatch(/format/);
+    expect(
+      schema.check({ ...snapshots, body: json({ result: [sizeless], status: "ok", time: 0.1 }) }).problems.join(),
+    ).toMatch(/size/);
+    expect(
+      schema
+        .check({ ...snapshots, body: json({ result: [{ ...good, size: "10" }], status: "ok", time: 0.1 }) })
+        .problems.join(),
+    ).toMatch(/number|integer/);
+    expect(
+      schema
+        .check({ ...snapshots, body: json({ result: [{ ...good, size: -1 }], status: "ok", time: 0.1 }) })
+        .problems.join(),
+    ).toMatch(/format/);
     const info = { method: "GET", path: "/collections/c1", status: 200, contentType: "application/json" };
-    expect(schema.check({ ...info, body: json({ result: { status: "blue" }, status: "ok", time: 0.1 }) }).problems.length).toBeGreaterThan(0);
-    expect(schema.check({ ...snapshots, status: 200, contentType: "text/html", body: Buffer.from("<html>") }).problems.join()).toMatch(/content type/);
-    expect(schema.check({ method: "GET", path: "/nowhere/at/all", status: 200, contentType: "application/json", body: json({}) }).problems).toEqual([
-      "no such operation in the OpenAPI document",
-    ]);
+    expect(
+      schema.check({ ...info, body: json({ result: { status: "blue" }, status: "ok", time: 0.1 }) }).problems.length,
+    ).toBeGreaterThan(0);
+    expect(
+      schema
+        .check({ ...snapshots, status: 200, contentType: "text/html", body: Buffer.from("<html>") })
+        .problems.join(),
+    ).toMatch(/content type/);
+    expect(
+      schema.check({
+        method: "GET",
+        path: "/nowhere/at/all",
+        status: 200,
+        contentType: "application/json",
+        body: json({}),
+      }).problems,
+    ).toEqual(["no such operation in the OpenAPI document"]);
     expect(schema.operationOf("POST", "/collections/aliases")).toBe("/collections/aliases");
     expect(schema.operationOf("GET", "/collections/aliases")).toBe("/collections/{collection_name}");
   });

@@ -16,10 +16,12 @@ import { seedCollection } from "../support/emulator/seed.js";
 import { API_KEY, readLocalSnapshot, seedSource, startFullRig, untar } from "./helpers/full-snap.js";
 import { csv, sortedLines } from "./helpers/rig.js";
 
-
 /** A fault path pattern that runs `onArrival` synchronously when a matching request arrives. */
 class ArrivalHook extends RegExp {
-  constructor(source: string, private readonly onArrival: () => void) {
+  constructor(
+    source: string,
+    private readonly onArrival: () => void,
+  ) {
     super(source);
   }
   override test(text: string): boolean {
@@ -45,10 +47,23 @@ describe("create_full_snap", () => {
     expect(sortedLines(await rig.read("full_snapshots"))).toEqual([`${a},${name}`, `${b},${name}`].sort());
     // The archive really is A's whole storage: its config.json maps both collections and lists the aliases.
     const entries = await untar(await readLocalSnapshot(rig, 0, name));
-    const config = JSON.parse(entries.find((e) => e.name === "config.json")?.body.toString() ?? "{}") as Record<string, Record<string, string>>;
+    const config = JSON.parse(entries.find((e) => e.name === "config.json")?.body.toString() ?? "{}") as Record<
+      string,
+      Record<string, string>
+    >;
     expect(Object.keys(config["collections_mapping"] ?? {}).sort()).toEqual(["docs-2024-7", "notes"]);
-    expect(config["collections_aliases"]).toEqual({ "docs-live": "docs-2024-7", "docs-old": "docs-2024-7", "notes-live": "notes" });
-    expect(rig.emu.requests().filter((r) => r.method === "POST" && r.path === "/snapshots").map((r) => r.node).sort()).toEqual([0, 1]);
+    expect(config["collections_aliases"]).toEqual({
+      "docs-live": "docs-2024-7",
+      "docs-old": "docs-2024-7",
+      "notes-live": "notes",
+    });
+    expect(
+      rig.emu
+        .requests()
+        .filter((r) => r.method === "POST" && r.path === "/snapshots")
+        .map((r) => r.node)
+        .sort(),
+    ).toEqual([0, 1]);
   });
 
   it("transfer mode into a directory: streamed, SHA-256 equal to Qdrant's checksum, metadata beside it", async () => {
@@ -56,7 +71,11 @@ describe("create_full_snap", () => {
     const [a = ""] = rig.urls;
     await seedSource(a);
     const name = "full-snapshot-2026-04-01-02-00-00.snapshot";
-    const deps = rig.deps({ QDRANT_SOURCE_HOSTS: a, QDRANT_BACKUP_DIR: rig.backupDir, QDRANT_SNAPSHOT_TRANSFER: "true" });
+    const deps = rig.deps({
+      QDRANT_SOURCE_HOSTS: a,
+      QDRANT_BACKUP_DIR: rig.backupDir,
+      QDRANT_SNAPSHOT_TRANSFER: "true",
+    });
 
     const summary = await createFullSnap({}, deps);
 
@@ -67,8 +86,19 @@ describe("create_full_snap", () => {
     expect(checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(sha256(stored)).toBe(checksum);
     expect(stored.equals(await readLocalSnapshot(rig, 0, name))).toBe(true);
-    const meta = parseMetadata(JSON.parse(await readFile(join(rig.backupDir, "backup_metadata", "full_snapshots", hostDir, `${name}.json`), "utf8")));
-    expect(meta).toMatchObject({ kind: "full", snapshot: name, source: { host: a }, qdrantVersion: "1.19.0", size: stored.length, sha256: checksum });
+    const meta = parseMetadata(
+      JSON.parse(
+        await readFile(join(rig.backupDir, "backup_metadata", "full_snapshots", hostDir, `${name}.json`), "utf8"),
+      ),
+    );
+    expect(meta).toMatchObject({
+      kind: "full",
+      snapshot: name,
+      source: { host: a },
+      qdrantVersion: "1.19.0",
+      size: stored.length,
+      sha256: checksum,
+    });
     expect(meta.aliases).toEqual(["docs-live -> docs-2024-7", "docs-old -> docs-2024-7", "notes-live -> notes"]);
     expect(await rig.read("full_snapshots")).toBe(csv([a, name]));
     expect(rig.emu.requests().some((r) => r.method === "DELETE")).toBe(false);
@@ -79,11 +109,16 @@ describe("create_full_snap", () => {
     const [a = ""] = rig.urls;
     await seedSource(a);
     const name = "full-snapshot-2026-04-01-02-00-00.snapshot";
-    const deps = rig.deps({ QDRANT_SOURCE_HOSTS: a, QDRANT_BACKUP_DIR: rig.backupDir, QDRANT_SNAPSHOT_TRANSFER: "true", QDRANT_DELETE_AFTER_TRANSFER: "true" });
+    const deps = rig.deps({
+      QDRANT_SOURCE_HOSTS: a,
+      QDRANT_BACKUP_DIR: rig.backupDir,
+      QDRANT_SNAPSHOT_TRANSFER: "true",
+      QDRANT_DELETE_AFTER_TRANSFER: "true",
+    });
 
     expect(await createFullSnap({}, deps)).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
 
-    expect((await readdir(join(rig.backupDir, "full_snapshots", new URL(a).host)))).toEqual([name]);
+    expect(await readdir(join(rig.backupDir, "full_snapshots", new URL(a).host))).toEqual([name]);
     const deletes = rig.emu.requests().filter((r) => r.method === "DELETE");
     expect(deletes).toEqual([expect.objectContaining({ path: `/snapshots/${name}`, status: 200 })]);
     expect((await readdir(rig.emu.nodes[0]?.snapshotsDir ?? "")).filter((f) => f.endsWith(".snapshot"))).toEqual([]);
@@ -98,14 +133,23 @@ describe("create_full_snap", () => {
     const file = join(rig.emu.nodes[0]?.snapshotsDir ?? "", name);
     // Flip one byte of the archive on the node's disk as the download arrives (after Qdrant computed its checksum).
     let flipped = false;
-    rig.emu.faults.add({ method: "GET", path: new ArrivalHook(`^/snapshots/${name}$`, () => {
-      if (flipped) return;
-      flipped = true;
-      const bytes = readFileSync(file);
-      bytes[100] = (bytes[100] ?? 0) ^ 0xff;
-      writeFileSync(file, bytes);
-    }), latencyMs: 1 });
-    const deps = rig.deps({ QDRANT_SOURCE_HOSTS: a, QDRANT_BACKUP_DIR: rig.backupDir, QDRANT_SNAPSHOT_TRANSFER: "true", QDRANT_DELETE_AFTER_TRANSFER: "true" });
+    rig.emu.faults.add({
+      method: "GET",
+      path: new ArrivalHook(`^/snapshots/${name}$`, () => {
+        if (flipped) return;
+        flipped = true;
+        const bytes = readFileSync(file);
+        bytes[100] = (bytes[100] ?? 0) ^ 0xff;
+        writeFileSync(file, bytes);
+      }),
+      latencyMs: 1,
+    });
+    const deps = rig.deps({
+      QDRANT_SOURCE_HOSTS: a,
+      QDRANT_BACKUP_DIR: rig.backupDir,
+      QDRANT_SNAPSHOT_TRANSFER: "true",
+      QDRANT_DELETE_AFTER_TRANSFER: "true",
+    });
 
     const summary = await createFullSnap({}, deps);
 
@@ -132,7 +176,12 @@ describe("create_full_snap", () => {
     expect(await rig.bucket.has(`snapshots/${name}`)).toBe(true); // kept: no QDRANT_DELETE_AFTER_TRANSFER
     const client = createTestS3Client(inject("s3"));
     try {
-      const get = async (k: string) => Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: rig.bucket.name, Key: k }))).Body!.transformToByteArray());
+      const get = async (k: string) =>
+        Buffer.from(
+          await (
+            await client.send(new GetObjectCommand({ Bucket: rig.bucket.name, Key: k }))
+          ).Body!.transformToByteArray(),
+        );
       const copy = await get(key);
       expect(copy.equals(await get(`snapshots/${name}`))).toBe(true);
       const meta = parseMetadata(JSON.parse((await get(`backup_metadata/${key}.json`)).toString("utf8")));
@@ -140,7 +189,9 @@ describe("create_full_snap", () => {
     } finally {
       client.destroy();
     }
-    expect(summary.items).toEqual([expect.objectContaining({ host: a, snapshot: name, key, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+    expect(summary.items).toEqual([
+      expect.objectContaining({ host: a, snapshot: name, key, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+    ]);
   });
 
   it("a host answering 500 fails alone (exit 3, no row); a failed transfer leaves no row and no object", async () => {
@@ -149,12 +200,21 @@ describe("create_full_snap", () => {
     for (const url of rig.urls) await seedCollection(url, "c", { points: 2, dim: 2, apiKey: API_KEY });
     rig.emu.faults.add({ node: 1, method: "POST", path: "/snapshots", status: 500 });
     rig.emu.faults.add({ node: 2, method: "GET", path: /^\/snapshots\/full-/, status: 500 });
-    const deps = rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b},${c}`, QDRANT_BACKUP_DIR: rig.backupDir, QDRANT_SNAPSHOT_TRANSFER: "true" });
+    const deps = rig.deps({
+      QDRANT_SOURCE_HOSTS: `${a},${b},${c}`,
+      QDRANT_BACKUP_DIR: rig.backupDir,
+      QDRANT_SNAPSHOT_TRANSFER: "true",
+    });
 
     const summary = await createFullSnap({}, deps);
 
     expect(summary).toMatchObject({ done: 1, failed: 2, exitCode: EXIT.partial });
-    expect(summary.items.filter((i) => i["outcome"] === "failed").map((i) => i["host"]).sort()).toEqual([b, c].sort());
+    expect(
+      summary.items
+        .filter((i) => i["outcome"] === "failed")
+        .map((i) => i["host"])
+        .sort(),
+    ).toEqual([b, c].sort());
     expect(await rig.read("full_snapshots")).toBe(csv([a, "full-snapshot-2026-04-01-02-00-00.snapshot"]));
     expect(await readdir(join(rig.backupDir, "full_snapshots"))).toEqual([new URL(a).host]);
     expect(deps.lines.some((l) => l.includes("ERROR") && l.includes(c) && l.includes("stays on the node"))).toBe(true);
@@ -183,10 +243,16 @@ describe("get_full_snap", () => {
     expect(await createFullSnap({}, rig.deps({ QDRANT_SOURCE_HOSTS: b }))).toMatchObject({ done: 1 });
     await rig.deps().state.reset({ bkp: false, now: new Date() });
 
-    const filtered = await getFullSnap({}, rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}`, QDRANT_SNAPSHOT_DATETIME_FILTER: "2026-04-0[23]" }));
+    const filtered = await getFullSnap(
+      {},
+      rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}`, QDRANT_SNAPSHOT_DATETIME_FILTER: "2026-04-0[23]" }),
+    );
     expect(filtered).toMatchObject({ done: 0, exitCode: EXIT.ok }); // `[` is literal, as in get_snap
 
-    const summary = await getFullSnap({}, rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}`, QDRANT_SNAPSHOT_DATETIME_FILTER: "2026-04-02" }));
+    const summary = await getFullSnap(
+      {},
+      rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}`, QDRANT_SNAPSHOT_DATETIME_FILTER: "2026-04-02" }),
+    );
     expect(summary).toMatchObject({ done: 2, skipped: 0, exitCode: EXIT.ok });
     const again = await getFullSnap({}, rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}` }));
     expect(again).toMatchObject({ done: 2, skipped: 2, exitCode: EXIT.ok });
@@ -195,8 +261,13 @@ describe("get_full_snap", () => {
     expect(new Set(rows).size).toBe(4);
     // Oldest first within the rows the second listing added for host A.
     const added = rows.slice(2).filter((r) => r.startsWith(`${a},`));
-    expect(added).toEqual([`${a},full-snapshot-2026-04-01-02-00-00.snapshot`, `${a},full-snapshot-2026-04-03-02-00-00.snapshot`]);
-    expect(rows.slice(0, 2).sort()).toEqual([`${a},full-snapshot-2026-04-02-02-00-00.snapshot`, `${b},full-snapshot-2026-04-02-05-00-00.snapshot`].sort());
+    expect(added).toEqual([
+      `${a},full-snapshot-2026-04-01-02-00-00.snapshot`,
+      `${a},full-snapshot-2026-04-03-02-00-00.snapshot`,
+    ]);
+    expect(rows.slice(0, 2).sort()).toEqual(
+      [`${a},full-snapshot-2026-04-02-02-00-00.snapshot`, `${b},full-snapshot-2026-04-02-05-00-00.snapshot`].sort(),
+    );
   });
 
   it("S3 storage: Qdrant lists every snapshot object under snapshots/; only full snapshots become rows", async () => {
@@ -220,7 +291,12 @@ describe("get_full_snap", () => {
     const rig = await startFullRig("full-get-transfer", { nodes: 1, storage: "local" });
     const [a = ""] = rig.urls;
     await seedSource(a);
-    const env = { QDRANT_SOURCE_HOSTS: a, QDRANT_BACKUP_DIR: rig.backupDir, QDRANT_SNAPSHOT_TRANSFER: "true", QDRANT_DELETE_AFTER_TRANSFER: "true" };
+    const env = {
+      QDRANT_SOURCE_HOSTS: a,
+      QDRANT_BACKUP_DIR: rig.backupDir,
+      QDRANT_SNAPSHOT_TRANSFER: "true",
+      QDRANT_DELETE_AFTER_TRANSFER: "true",
+    };
     expect(await createFullSnap({}, rig.deps(env))).toMatchObject({ done: 1 });
     await rig.deps().state.reset({ bkp: false, now: new Date() });
 

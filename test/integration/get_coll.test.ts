@@ -6,7 +6,6 @@ import { EXIT, ToolError } from "../../src/errors.js";
 import { seedCollection } from "../support/emulator/seed.js";
 import { csv, startRig } from "./helpers/rig.js";
 
-
 describe("get_coll", () => {
   it("lists the collections of every source host, one host,collection row each", async () => {
     const rig = await startRig("get-coll-all", { nodes: 2 });
@@ -28,7 +27,12 @@ describe("get_coll", () => {
       { host: b, collection: "beta" },
       { host: b, collection: "gamma" },
     ]);
-    expect(rig.requests("GET", /^\/collections$/).map((r) => r.node).sort()).toEqual([0, 1]);
+    expect(
+      rig
+        .requests("GET", /^\/collections$/)
+        .map((r) => r.node)
+        .sort(),
+    ).toEqual([0, 1]);
     for (const name of ["snapshots", "collection_aliases"] as const) expect(await rig.read(name)).toBeUndefined();
   });
 

@@ -34,7 +34,12 @@ describe("get_colla", () => {
       { collection: "c1", alias: "shared" },
       { collection: "c2", alias: "b1" },
     ]);
-    expect(rig.requests("GET", /^\/aliases$/).map((r) => r.node).sort()).toEqual([0, 1]);
+    expect(
+      rig
+        .requests("GET", /^\/aliases$/)
+        .map((r) => r.node)
+        .sort(),
+    ).toEqual([0, 1]);
   });
 
   it("writes nothing new on a re-run, and only the new alias after one is added", async () => {
@@ -85,16 +90,24 @@ describe("get_colla", () => {
     const [, target = ""] = rig.urls;
     await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: a }));
     expect(await rig.read("collection_aliases")).toBe(csv(["c1", "a1"], ["c1", "shared"]));
-    await qdrantCall(a, "POST", "/collections/aliases", undefined, { actions: [{ delete_alias: { alias_name: "a1" } }] });
+    await qdrantCall(a, "POST", "/collections/aliases", undefined, {
+      actions: [{ delete_alias: { alias_name: "a1" } }],
+    });
 
     const d = rig.deps({ QDRANT_SOURCE_HOSTS: a });
     const again = await run({}, d);
 
     expect(again.message).toBe("Aliases saved: 0 new, 1 already saved, 1 removed at the source");
-    expect(d.lines.some((l) => l.includes("Aliases removed at the source since the last listing (no longer restored): a1"))).toBe(true);
+    expect(
+      d.lines.some((l) => l.includes("Aliases removed at the source since the last listing (no longer restored): a1")),
+    ).toBe(true);
     expect(await rig.read("collection_aliases")).toBe(csv(["c1", "shared"]));
     // The second node (which has c1 too) as the restore host: only `shared` is created there, not a1.
-    expect(await recoverColla({}, rig.deps({ QDRANT_RESTORE_HOSTS: target }))).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
+    expect(await recoverColla({}, rig.deps({ QDRANT_RESTORE_HOSTS: target }))).toMatchObject({
+      done: 1,
+      failed: 0,
+      exitCode: EXIT.ok,
+    });
     expect((await listAliases(target)).map((x) => x.alias_name).sort()).toEqual(["b1", "shared"]);
   });
 
@@ -102,7 +115,9 @@ describe("get_colla", () => {
     const { rig, a, b } = await twoSources("get-colla-down");
     rig.emu.faults.add({ node: 1, method: "GET", path: "/aliases", status: 503 });
 
-    await expect(run({}, rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}` }))).rejects.toMatchObject({ exitCode: EXIT.upstream });
+    await expect(run({}, rig.deps({ QDRANT_SOURCE_HOSTS: `${a},${b}` }))).rejects.toMatchObject({
+      exitCode: EXIT.upstream,
+    });
 
     expect(await rig.read("collection_aliases")).toBeUndefined();
     // 503 is transient: retried (QDRANT_RETRIES=2 in test deps) before giving up.

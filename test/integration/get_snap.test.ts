@@ -10,7 +10,12 @@ const MATCH = "2026-01-29T11:44:10Z";
 const LATER = "2026-01-29T11:45:00Z";
 
 /** Creates a collection snapshot on `url` at the clock's `iso` time and returns its name. */
-async function snapshotAt(url: string, collection: string, clock: ReturnType<typeof manualClock>, iso: string): Promise<string> {
+async function snapshotAt(
+  url: string,
+  collection: string,
+  clock: ReturnType<typeof manualClock>,
+  iso: string,
+): Promise<string> {
   clock.set(iso);
   const result = await qdrantCall(url, "POST", `/collections/${collection}/snapshots`);
   if (typeof result !== "object" || result === null || Array.isArray(result) || typeof result["name"] !== "string") {
@@ -40,7 +45,9 @@ describe("get_snap", () => {
 
     expect(summary).toMatchObject({ task: "get_snap", done: 1, failed: 0, exitCode: EXIT.ok });
     expect(await rig.read("snapshots")).toBe(csv([url, "docs", "docs-7-2026-01-29-11-44-10.snapshot"]));
-    expect(await deps.state.read("snapshots")).toEqual([{ host: url, collection: "docs", snapshot: "docs-7-2026-01-29-11-44-10.snapshot" }]);
+    expect(await deps.state.read("snapshots")).toEqual([
+      { host: url, collection: "docs", snapshot: "docs-7-2026-01-29-11-44-10.snapshot" },
+    ]);
   });
 
   it("treats a filter with * as a glob over the whole name, and writes oldest first", async () => {

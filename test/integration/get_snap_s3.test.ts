@@ -19,7 +19,11 @@ async function bucketWithSnapshots(label: string): Promise<{ rig: Rig; url: stri
   await qdrantCall(url, "POST", "/collections/docs/snapshots");
   const docs = ["docs-5-2026-02-01-10-00-00.snapshot", "docs-5-2026-02-02-10-00-00.snapshot"];
   const other = "other-5-2026-02-01-10-00-00.snapshot";
-  expect(await rig.bucket.keys()).toEqual([`snapshots/docs/${docs[0]}`, `snapshots/docs/${docs[1]}`, `snapshots/other/${other}`]);
+  expect(await rig.bucket.keys()).toEqual([
+    `snapshots/docs/${docs[0]}`,
+    `snapshots/docs/${docs[1]}`,
+    `snapshots/other/${other}`,
+  ]);
   rig.emu.resetRequests();
   return { rig, url, docs, other };
 }
@@ -45,7 +49,9 @@ describe("get_snap_s3", () => {
     const summary = await run({}, deps);
 
     expect(summary).toMatchObject({ done: 3, exitCode: EXIT.ok });
-    expect(await rig.read("snapshots")).toBe(csv(["", "docs", docs[0] ?? ""], ["", "docs", docs[1] ?? ""], ["", "other", other]));
+    expect(await rig.read("snapshots")).toBe(
+      csv(["", "docs", docs[0] ?? ""], ["", "docs", docs[1] ?? ""], ["", "other", other]),
+    );
     expect(await deps.state.read("snapshots")).toEqual([
       { host: "", collection: "docs", snapshot: docs[0] },
       { host: "", collection: "docs", snapshot: docs[1] },
@@ -68,7 +74,9 @@ describe("get_snap_s3", () => {
     const summary = await run({}, rig.deps({ QDRANT_CONCURRENCY: "1" }));
 
     expect(summary).toMatchObject({ done: 3, exitCode: EXIT.ok });
-    expect(await rig.read("snapshots")).toBe(csv(["", "docs", docs[0] ?? ""], ["", "docs", docs[1] ?? ""], ["", "other", other]));
+    expect(await rig.read("snapshots")).toBe(
+      csv(["", "docs", docs[0] ?? ""], ["", "docs", docs[1] ?? ""], ["", "other", other]),
+    );
   });
 
   it("writes nothing new when run twice", async () => {
@@ -105,8 +113,14 @@ describe("get_snap_s3", () => {
 
   it("finds every object past the first 1,000 under one collection prefix", async () => {
     const rig = await startRig("get-snap-s3-many", { nodes: 1 });
-    const names = Array.from({ length: 1_100 }, (_, i) => `big-${String(i).padStart(4, "0")}-2026-01-01-00-00-00.snapshot`);
-    await rig.bucket.put(names.map((n) => `snapshots/big/${n}`), 32);
+    const names = Array.from(
+      { length: 1_100 },
+      (_, i) => `big-${String(i).padStart(4, "0")}-2026-01-01-00-00-00.snapshot`,
+    );
+    await rig.bucket.put(
+      names.map((n) => `snapshots/big/${n}`),
+      32,
+    );
     await rig.write("collections", csv(["http://src:6333", "big"]));
 
     const summary = await run({}, rig.deps());

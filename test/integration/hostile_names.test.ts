@@ -45,22 +45,32 @@ async function roundTrip(label: string, names: Names): Promise<void> {
   expect(await getColla({}, deps)).toMatchObject({ done: names.aliases.length, exitCode: EXIT.ok });
   const expectedAliases = names.aliases.map(([alias, c]) => ({ alias_name: alias, collection_name: c }));
   const byAlias = (a: { alias_name: string }, b: { alias_name: string }) => (a.alias_name < b.alias_name ? -1 : 1);
-  expect((await deps.state.read("collectionAliases")).map((r) => ({ alias_name: r.alias, collection_name: r.collection })).sort(byAlias)).toEqual(
-    [...expectedAliases].sort(byAlias),
-  );
+  expect(
+    (await deps.state.read("collectionAliases"))
+      .map((r) => ({ alias_name: r.alias, collection_name: r.collection }))
+      .sort(byAlias),
+  ).toEqual([...expectedAliases].sort(byAlias));
   const aliasRows = [...expectedAliases].sort(byAlias);
-  expect(await rig.read("collection_aliases")).toBe(aliasRows.map((a) => rfc4180(a.collection_name, a.alias_name)).join(""));
+  expect(await rig.read("collection_aliases")).toBe(
+    aliasRows.map((a) => rfc4180(a.collection_name, a.alias_name)).join(""),
+  );
 
   expect(await recoverSnap({}, deps)).toMatchObject({ done: names.collections.length, failed: 0, exitCode: EXIT.ok });
   expect(await rig.read("failed_snapshot_recovery")).toBeUndefined();
   // Each recovery's `ok`, and the `verified` of its passing check (in completion order).
-  const recovered = (await deps.state.read("snapshotRecoveryHistory")).map((r) => `${r.host} ${r.snapshot} ${r.status}`).sort();
-  expect(recovered).toEqual(snapshots.flatMap((r) => [`${target} ${r.snapshot} ok`, `${target} ${r.snapshot} verified`]).sort());
+  const recovered = (await deps.state.read("snapshotRecoveryHistory"))
+    .map((r) => `${r.host} ${r.snapshot} ${r.status}`)
+    .sort();
+  expect(recovered).toEqual(
+    snapshots.flatMap((r) => [`${target} ${r.snapshot} ok`, `${target} ${r.snapshot} verified`]).sort(),
+  );
   for (const c of names.collections) expect(await readAllPoints(target, c)).toEqual(await readAllPoints(src, c));
 
   expect(await recoverColla({}, deps)).toMatchObject({ done: names.aliases.length, failed: 0, exitCode: EXIT.ok });
   expect(await listAliases(target)).toEqual(await listAliases(src));
-  expect(await rig.read("alias_recovery_history")).toBe(aliasRows.map((a) => rfc4180(a.collection_name, a.alias_name, `ok@${target}`)).join(""));
+  expect(await rig.read("alias_recovery_history")).toBe(
+    aliasRows.map((a) => rfc4180(a.collection_name, a.alias_name, `ok@${target}`)).join(""),
+  );
   const history = await deps.state.read("aliasRecoveryHistory");
   expect(history.map((r) => r.alias).sort()).toEqual(names.aliases.map(([a]) => a).sort());
   expect(history.every((r) => r.status === `ok@${target}`)).toBe(true);
@@ -87,7 +97,10 @@ describe("hostile names", () => {
   });
 
   it("unicode names survive a backup and restore", async () => {
-    await roundTrip("hostile-unicode", { collections: ["ünïcødé-日本-😀"], aliases: [["псевдоним", "ünïcødé-日本-😀"]] });
+    await roundTrip("hostile-unicode", {
+      collections: ["ünïcødé-日本-😀"],
+      aliases: [["псевдоним", "ünïcødé-日本-😀"]],
+    });
   });
 
   it("names the object store percent-encodes come back from the bucket's listing decoded", async () => {
@@ -95,7 +108,10 @@ describe("hostile names", () => {
     const [src = "", target = ""] = rig.urls;
     const names = ["tmp#1 [v2]~{x}^%`", "line\nbreak", "ünïcødé-日本", "a,b c"];
     for (const c of names) await seedCollection(src, c, { points: 3, dim: 2 });
-    expect(await createSnap({}, rig.deps({ QDRANT_SOURCE_HOSTS: src }))).toMatchObject({ done: names.length, exitCode: EXIT.ok });
+    expect(await createSnap({}, rig.deps({ QDRANT_SOURCE_HOSTS: src }))).toMatchObject({
+      done: names.length,
+      exitCode: EXIT.ok,
+    });
     const created = await rig.deps().state.read("snapshots");
     // Qdrant's object store percent-encodes these characters in each key segment; the tool must decode them.
     const escaped = "tmp%231 %5Bv2%5D%7E%7Bx%7D%5E%25%60";
@@ -109,7 +125,9 @@ describe("hostile names", () => {
 
     expect(summary).toMatchObject({ done: names.length, failed: 0, exitCode: EXIT.ok });
     const listed = await rig.deps().state.read("snapshots");
-    expect(listed.map((r) => [r.host, r.collection, r.snapshot]).sort()).toEqual(created.map((r) => ["", r.collection, r.snapshot]).sort());
+    expect(listed.map((r) => [r.host, r.collection, r.snapshot]).sort()).toEqual(
+      created.map((r) => ["", r.collection, r.snapshot]).sort(),
+    );
     for (const c of names) expect(await readAllPoints(target, c)).toEqual(await readAllPoints(src, c));
   });
 

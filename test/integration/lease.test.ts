@@ -1,7 +1,13 @@
 // The state lease (src/state/lease.ts) against the local S3 server's conditional writes: create, refusal while
 // held, takeover once expired (exactly one of two racers), renewal, a lost lease, release of our own only, S3 errors.
 // Time is the lease's injected clock, never the wall clock (except the one test of the renewal timer).
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3ServiceException,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { EXIT, LockedError, UpstreamError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
@@ -128,7 +134,11 @@ describe("state lease", () => {
     const b = run(prefix, 2002);
     b.now = T0 + TTL + 1;
     const lease = await StateLease.acquire(b.opts);
-    expect(b.warnings).toEqual([expect.stringContaining(`taking over the expired state lease s3://${bucket}/${prefix}.lock: pid 1001 on host host-1001`) as string]);
+    expect(b.warnings).toEqual([
+      expect.stringContaining(
+        `taking over the expired state lease s3://${bucket}/${prefix}.lock: pid 1001 on host host-1001`,
+      ) as string,
+    ]);
     expect((await remote(`${prefix}.lock`))?.pid).toBe(2002);
     a.now = T0 + TTL + 2;
     await old.renew();
@@ -178,7 +188,12 @@ describe("state lease", () => {
 
   it("renews itself on a timer every TTL/3 while the run lasts", async () => {
     const prefix = freshPrefix();
-    const lease = await StateLease.acquire({ ...run(prefix, 1001).opts, clock: undefined, ttlMs: 600, autoRenew: true });
+    const lease = await StateLease.acquire({
+      ...run(prefix, 1001).opts,
+      clock: undefined,
+      ttlMs: 600,
+      autoRenew: true,
+    });
     const first = lease.current.expiresAt;
     const renewed = await waitFor(async () => {
       const body = await remote(`${prefix}.lock`);
@@ -205,7 +220,11 @@ describe("state lease", () => {
     const old = await StateLease.acquire(a.opts);
     const b = run(prefix, 2002, { breakLock: true });
     const lease = await StateLease.acquire(b.opts);
-    expect(b.warnings).toEqual([expect.stringContaining(`--break-lock: removed the state lease s3://${bucket}/${prefix}.lock, held by pid 1001 on host host-1001`) as string]);
+    expect(b.warnings).toEqual([
+      expect.stringContaining(
+        `--break-lock: removed the state lease s3://${bucket}/${prefix}.lock, held by pid 1001 on host host-1001`,
+      ) as string,
+    ]);
     await old.renew();
     expect(a.lost).toHaveLength(1);
     await lease.release();
@@ -223,29 +242,36 @@ describe("state lease", () => {
     await lease.release();
   });
 
-  itWithS3Faults("S3 errors: acquiring fails with exit 4; a renewal failure is a warning until the lease expires, then the lease is lost", async () => {
-    const prefix = freshPrefix();
-    const a = run(prefix, 1001);
-    const lease = await StateLease.acquire(a.opts);
-    await setS3Faults(info.endpoint, { bucket, rate: 1, statuses: [503], seed: 1 });
-    try {
-      const err = await rejection(StateLease.acquire(run(freshPrefix(), 2002).opts));
-      expect(err).toBeInstanceOf(UpstreamError);
-      expect((err as UpstreamError).exitCode).toBe(EXIT.upstream);
-      expect((err as Error).message).toContain("(state lease)");
-      a.now = T0 + 30_000;
-      await lease.renew();
-      expect(a.lost).toEqual([]);
-      expect(a.warnings).toEqual([expect.stringContaining(`cannot renew the state lease s3://${bucket}/${prefix}.lock`) as string]);
-      a.now = T0 + TTL;
-      await lease.renew();
-      expect(a.lost.map((e) => e.message)).toEqual([expect.stringContaining(`not renewed in time: it expires at ${new Date(T0 + TTL).toISOString()}`) as string]);
-    } finally {
-      await clearS3Faults(info.endpoint, bucket);
-    }
-    await lease.release(); // lost: it leaves the object for whoever takes it over
-    expect((await remote(`${prefix}.lock`))?.pid).toBe(1001);
-  });
+  itWithS3Faults(
+    "S3 errors: acquiring fails with exit 4; a renewal failure is a warning until the lease expires, then the lease is lost",
+    async () => {
+      const prefix = freshPrefix();
+      const a = run(prefix, 1001);
+      const lease = await StateLease.acquire(a.opts);
+      await setS3Faults(info.endpoint, { bucket, rate: 1, statuses: [503], seed: 1 });
+      try {
+        const err = await rejection(StateLease.acquire(run(freshPrefix(), 2002).opts));
+        expect(err).toBeInstanceOf(UpstreamError);
+        expect((err as UpstreamError).exitCode).toBe(EXIT.upstream);
+        expect((err as Error).message).toContain("(state lease)");
+        a.now = T0 + 30_000;
+        await lease.renew();
+        expect(a.lost).toEqual([]);
+        expect(a.warnings).toEqual([
+          expect.stringContaining(`cannot renew the state lease s3://${bucket}/${prefix}.lock`) as string,
+        ]);
+        a.now = T0 + TTL;
+        await lease.renew();
+        expect(a.lost.map((e) => e.message)).toEqual([
+          expect.stringContaining(`not renewed in time: it expires at ${new Date(T0 + TTL).toISOString()}`) as string,
+        ]);
+      } finally {
+        await clearS3Faults(info.endpoint, bucket);
+      }
+      await lease.release(); // lost: it leaves the object for whoever takes it over
+      expect((await remote(`${prefix}.lock`))?.pid).toBe(1001);
+    },
+  );
 
   it("a renewal that hangs is cut off: the next renewal still runs, and release() is not held up by one in flight", async () => {
     const prefix = freshPrefix();
@@ -268,14 +294,22 @@ describe("state lease", () => {
     const first = lease.current.expiresAt;
     await waitFor(() => (hung.length > 0 ? true : undefined), "a hung renewal", 5_000);
     hang = false;
-    const renewed = await waitFor(async () => {
-      const body = await remote(`${prefix}.lock`);
-      return body && body.expiresAt !== first ? body : undefined;
-    }, "a renewal after the hung one", 5_000);
+    const renewed = await waitFor(
+      async () => {
+        const body = await remote(`${prefix}.lock`);
+        return body && body.expiresAt !== first ? body : undefined;
+      },
+      "a renewal after the hung one",
+      5_000,
+    );
     expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.parse(first));
     expect(a.lost).toEqual([]);
     // The hung renewal is cut off at the latest when the lease would have been given up; the lease lives on.
-    await waitFor(() => (a.warnings.some((w) => /cannot renew the state lease .*no answer within/.test(w)) ? true : undefined), "the hung renewal cut off", 5_000);
+    await waitFor(
+      () => (a.warnings.some((w) => /cannot renew the state lease .*no answer within/.test(w)) ? true : undefined),
+      "the hung renewal cut off",
+      5_000,
+    );
     expect(a.lost).toEqual([]);
 
     hang = true;
@@ -296,7 +330,13 @@ describe("state lease", () => {
         args[2] !== undefined && "ifMatch" in args[2] ? new Promise<never>(() => undefined) : real.putIf(...args),
     };
     const lostAt: number[] = [];
-    const a = run(prefix, 1001, { objects, clock: undefined, ttlMs: 3_000, autoRenew: true, onLost: () => lostAt.push(Date.now()) });
+    const a = run(prefix, 1001, {
+      objects,
+      clock: undefined,
+      ttlMs: 3_000,
+      autoRenew: true,
+      onLost: () => lostAt.push(Date.now()),
+    });
     const lease = await StateLease.acquire(a.opts);
     const expiresAt = Date.parse(lease.current.expiresAt);
     await waitFor(() => lease.lost, "the lease to be lost", 5_000);
@@ -305,7 +345,9 @@ describe("state lease", () => {
     expect(lease.lost?.exitCode).toBe(EXIT.locked);
     expect(lease.lost?.message).toContain(`not renewed in time: it expires at ${lease.current.expiresAt}`);
     // Another run is still refused until the expiry, then takes it over.
-    expect(await rejection(StateLease.acquire(run(prefix, 2002, { clock: undefined }).opts))).toBeInstanceOf(LockedError);
+    expect(await rejection(StateLease.acquire(run(prefix, 2002, { clock: undefined }).opts))).toBeInstanceOf(
+      LockedError,
+    );
     await lease.release();
   });
 
@@ -315,7 +357,13 @@ describe("state lease", () => {
     const t = await makeTempDir("lease-mirror");
     try {
       const state = new StateStore(t.dir);
-      const log: Logger = { level: "quiet", info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+      const log: Logger = {
+        level: "quiet",
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+        debug: () => undefined,
+      };
       const mirror = new StateMirror(state, createObjectStore(client, bucket), prefix, log, () => new Date(T0));
       await state.append("collections", { host: "http://q:6333", collection: "c" });
       expect(await mirror.pull()).toEqual({ downloaded: 0, uploaded: 1 });

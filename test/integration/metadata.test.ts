@@ -19,10 +19,12 @@ import { API_KEY, downloadFromNode, parseJsonObject, sha256, startTransferRig } 
 
 /** `collection → snapshot name` from the snapshots file. */
 function namesOf(text: string | undefined): Map<string, string> {
-  return new Map(sortedLines(text).map((l) => {
-    const [, collection = "", name = ""] = l.split(",");
-    return [collection, name];
-  }));
+  return new Map(
+    sortedLines(text).map((l) => {
+      const [, collection = "", name = ""] = l.split(",");
+      return [collection, name];
+    }),
+  );
 }
 
 describe("backup metadata, nodes storing snapshots in the destination bucket (S3 snapshot storage)", () => {
@@ -41,7 +43,13 @@ describe("backup metadata, nodes storing snapshots in the destination bucket (S3
     expect(summary).toMatchObject({ done: 2, failed: 0, exitCode: EXIT.ok });
     const names = namesOf(await rig.read("snapshots"));
     const want = {
-      docs: { host: a, node: 0, points: 37, vectors: { size: 6, distance: "Euclid" }, aliases: ["archive", "docs-live"] },
+      docs: {
+        host: a,
+        node: 0,
+        points: 37,
+        vectors: { size: 6, distance: "Euclid" },
+        aliases: ["archive", "docs-live"],
+      },
       users: { host: b, node: 1, points: 11, vectors: { size: 2, distance: "Cosine" }, aliases: ["people"] },
     };
     for (const [collection, w] of Object.entries(want)) {
@@ -52,9 +60,15 @@ describe("backup metadata, nodes storing snapshots in the destination bucket (S3
       const meta = await readMetadata(deps.store(), collectionSnapshotKey(collection, name));
       const size = (await deps.store().head(`snapshots/${collection}/${name}`))?.size;
       expect(meta).toMatchObject({
-        format: 1, kind: "collection", snapshot: name, collection,
+        format: 1,
+        kind: "collection",
+        snapshot: name,
+        collection,
         source: { host: w.host, peerId: rig.emu.nodes[w.node]!.peerId },
-        qdrantVersion: "1.19.4", pointsCount: w.points, aliases: w.aliases, size,
+        qdrantVersion: "1.19.4",
+        pointsCount: w.points,
+        aliases: w.aliases,
+        size,
       });
       expect(meta?.sha256, "Qdrant gives no checksum for S3-stored snapshots").toBeUndefined();
       expect(meta?.collectionConfig).toMatchObject({ params: { vectors: w.vectors } });
@@ -75,20 +89,32 @@ describe("backup metadata, nodes storing snapshots in the destination bucket (S3
 
     expect(summary).toMatchObject({ done: 4, failed: 0 });
     for (const node of [0, 1]) {
-      const seen = rig.emu.requests().filter((r) => r.node === node).map((r) => `${r.method} ${r.path}`);
+      const seen = rig.emu
+        .requests()
+        .filter((r) => r.node === node)
+        .map((r) => `${r.method} ${r.path}`);
       for (const c of ["o1", "o2"]) {
         const snap = seen.indexOf(`POST /collections/${c}/snapshots`);
         expect(snap).toBeGreaterThan(0);
-        expect(seen[snap - 1], `node ${node}: the request before the snapshot of ${c}`).toBe(`POST /collections/${c}/points/count`);
+        expect(seen[snap - 1], `node ${node}: the request before the snapshot of ${c}`).toBe(
+          `POST /collections/${c}/points/count`,
+        );
       }
     }
   });
 
   it("in a cluster: one object per peer's snapshot, naming that peer; the count is the whole collection's", async () => {
-    const rig = await startRig("meta-cluster", { cluster: { peers: 3, shards: 3, replicationFactor: 1 }, peerIds: [30, 20, 10] });
+    const rig = await startRig("meta-cluster", {
+      cluster: { peers: 3, shards: 3, replicationFactor: 1 },
+      peerIds: [30, 20, 10],
+    });
     const [first = ""] = rig.urls;
     await seedCollection(first, "spread", { points: 40, dim: 3 });
-    const deps = rig.deps({ QDRANT_SOURCE_HOSTS: first, GET_PEERS_FROM_CLUSTER_INFO: "true", QDRANT_HTTP_PORT: String(rig.emu.nodes[0]!.port) });
+    const deps = rig.deps({
+      QDRANT_SOURCE_HOSTS: first,
+      GET_PEERS_FROM_CLUSTER_INFO: "true",
+      QDRANT_HTTP_PORT: String(rig.emu.nodes[0]!.port),
+    });
 
     const summary = await run({}, deps);
 
@@ -102,24 +128,35 @@ describe("backup metadata, nodes storing snapshots in the destination bucket (S3
     }
   });
 
-  itWithS3Faults("when a metadata write fails: every snapshot is still taken and recorded, each item fails, exit 3", async () => {
-    const rig = await startRig("meta-put-fails", { nodes: 1 });
-    const [a = ""] = rig.urls;
-    await seedCollection(a, "m1", { points: 2, dim: 2 });
-    await seedCollection(a, "m2", { points: 2, dim: 2 });
-    // Only the tool's single-part writes: Qdrant's own snapshot uploads are multipart.
-    await setS3Faults(rig.s3info.endpoint, { rate: 1, statuses: [500], operations: ["PutObject"], bucket: rig.bucket.name });
-    onTestFinished(() => clearS3Faults(rig.s3info.endpoint, rig.bucket.name));
-    const deps = rig.deps({ QDRANT_SOURCE_HOSTS: a });
+  itWithS3Faults(
+    "when a metadata write fails: every snapshot is still taken and recorded, each item fails, exit 3",
+    async () => {
+      const rig = await startRig("meta-put-fails", { nodes: 1 });
+      const [a = ""] = rig.urls;
+      await seedCollection(a, "m1", { points: 2, dim: 2 });
+      await seedCollection(a, "m2", { points: 2, dim: 2 });
+      // Only the tool's single-part writes: Qdrant's own snapshot uploads are multipart.
+      await setS3Faults(rig.s3info.endpoint, {
+        rate: 1,
+        statuses: [500],
+        operations: ["PutObject"],
+        bucket: rig.bucket.name,
+      });
+      onTestFinished(() => clearS3Faults(rig.s3info.endpoint, rig.bucket.name));
+      const deps = rig.deps({ QDRANT_SOURCE_HOSTS: a });
 
-    const summary = await run({}, deps);
+      const summary = await run({}, deps);
 
-    expect(summary).toMatchObject({ done: 0, failed: 2, exitCode: EXIT.partial });
-    expect([...namesOf(await rig.read("snapshots")).keys()]).toEqual(["m1", "m2"]);
-    expect(await rig.bucket.keys("snapshots/")).toHaveLength(2);
-    for (const item of summary.items) expect(item["error"]).toMatch(/^no backup metadata was written: S3 upload to s3:\/\/.*backup_metadata\/m\d\//);
-    expect(deps.lines.filter((l) => /ERROR: Snapshot m\d-.* is recorded, but no backup metadata was written/.test(l))).toHaveLength(2);
-  });
+      expect(summary).toMatchObject({ done: 0, failed: 2, exitCode: EXIT.partial });
+      expect([...namesOf(await rig.read("snapshots")).keys()]).toEqual(["m1", "m2"]);
+      expect(await rig.bucket.keys("snapshots/")).toHaveLength(2);
+      for (const item of summary.items)
+        expect(item["error"]).toMatch(/^no backup metadata was written: S3 upload to s3:\/\/.*backup_metadata\/m\d\//);
+      expect(
+        deps.lines.filter((l) => /ERROR: Snapshot m\d-.* is recorded, but no backup metadata was written/.test(l)),
+      ).toHaveLength(2);
+    },
+  );
 
   it("when the facts cannot be read (count fails): the snapshot is still taken and recorded, the item fails, no object", async () => {
     const rig = await startRig("meta-count-fails", { nodes: 1 });
@@ -132,7 +169,10 @@ describe("backup metadata, nodes storing snapshots in the destination bucket (S3
     const summary = await run({}, deps);
 
     expect(summary).toMatchObject({ done: 1, failed: 1, exitCode: EXIT.partial });
-    expect(summary.items.find((i) => i["outcome"] === "failed")).toMatchObject({ collection: "f1", error: expect.stringMatching(/^no backup metadata was written: .*points\/count: 500/) });
+    expect(summary.items.find((i) => i["outcome"] === "failed")).toMatchObject({
+      collection: "f1",
+      error: expect.stringMatching(/^no backup metadata was written: .*points\/count: 500/),
+    });
     const names = namesOf(await rig.read("snapshots"));
     expect([...names.keys()]).toEqual(["f1", "f2"]);
     expect(await rig.bucket.keys("backup_metadata/")).toEqual([`backup_metadata/f2/${names.get("f2")}.json`]);
@@ -164,7 +204,12 @@ describe("backup metadata, nodes on local disk with QDRANT_BACKUP_DIR", () => {
     expect(await rig.dest.keys()).toEqual([`backup_metadata/local/${name}.json`]);
     const meta = parseMetadata(parseJsonObject(await rig.dest.read(`backup_metadata/local/${name}.json`)));
     const bytes = (await downloadFromNode(a, "local", name))!;
-    expect(meta).toMatchObject({ pointsCount: 25, size: bytes.length, sha256: sha256(bytes), source: { host: a, peerId: rig.emu.nodes[0]!.peerId } });
+    expect(meta).toMatchObject({
+      pointsCount: 25,
+      size: bytes.length,
+      sha256: sha256(bytes),
+      source: { host: a, peerId: rig.emu.nodes[0]!.peerId },
+    });
   });
 
   it("a destination that cannot be written fails each item after its row (exit 3), instead of stopping the backup", async () => {
@@ -181,14 +226,18 @@ describe("backup metadata, nodes on local disk with QDRANT_BACKUP_DIR", () => {
 
     expect(summary).toMatchObject({ done: 0, failed: 2, exitCode: EXIT.partial });
     expect([...namesOf(await rig.read("snapshots")).keys()]).toEqual(["d1", "d2"]);
-    for (const item of summary.items) expect(item["error"]).toMatch(/no backup metadata was written: backup directory .*backups: cannot write .*backup_metadata/);
+    for (const item of summary.items)
+      expect(item["error"]).toMatch(
+        /no backup metadata was written: backup directory .*backups: cannot write .*backup_metadata/,
+      );
   });
 });
 
 describe("backup metadata settings", () => {
   it("without a destination the bash-compatible create_snap runs as before, with one notice and no store access", async () => {
     const rig = await startTransferRig("meta-none", { dest: "dir", nodes: 2 });
-    for (const url of rig.urls) for (const c of ["n1", "n2"]) await seedCollection(url, c, { points: 2, dim: 2, apiKey: API_KEY });
+    for (const url of rig.urls)
+      for (const c of ["n1", "n2"]) await seedCollection(url, c, { points: 2, dim: 2, apiKey: API_KEY });
     // Test deps throw on store() when neither destination variable is set: any use would fail the items.
     const deps = rig.deps({ QDRANT_SOURCE_HOSTS: rig.urls.join(",") }, { destination: false });
 
@@ -205,16 +254,26 @@ describe("backup metadata settings", () => {
     const tmp = await makeTempDir("meta-both");
     onTestFinished(tmp.cleanup);
     const deps = createTestDeps(
-      { QDRANT_SOURCE_HOSTS: "http://127.0.0.1:9", QDRANT_S3_BUCKET_NAME: "some-bucket", QDRANT_S3_ENDPOINT_URL: s3.endpoint, QDRANT_BACKUP_DIR: tmp.dir },
+      {
+        QDRANT_SOURCE_HOSTS: "http://127.0.0.1:9",
+        QDRANT_S3_BUCKET_NAME: "some-bucket",
+        QDRANT_S3_ENDPOINT_URL: s3.endpoint,
+        QDRANT_BACKUP_DIR: tmp.dir,
+      },
       { stateDir: tmp.dir },
     );
     onTestFinished(() => deps.close());
 
-    const err: unknown = await run({}, deps).then(() => undefined, (e: unknown) => e);
+    const err: unknown = await run({}, deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).exitCode).toBe(EXIT.usage);
-    expect((err as ConfigError).message).toMatch(/create_snap: QDRANT_S3_BUCKET_NAME and QDRANT_BACKUP_DIR are both set/);
+    expect((err as ConfigError).message).toMatch(
+      /create_snap: QDRANT_S3_BUCKET_NAME and QDRANT_BACKUP_DIR are both set/,
+    );
   });
 });
 
@@ -230,13 +289,24 @@ describe("metadata helpers", () => {
 
   it("builds objects the tool's own parser accepts, without the fields it does not know", () => {
     const meta = buildCollectionMetadata({
-      host: "http://q:6333", collection: "c", snapshot: "c-9-2026-03-01-08-00-00.snapshot",
+      host: "http://q:6333",
+      collection: "c",
+      snapshot: "c-9-2026-03-01-08-00-00.snapshot",
       facts: { qdrantVersion: undefined, status: "green", pointsCount: 0, collectionConfig: undefined, aliases: [] },
-      size: 10, sha256: "AB".repeat(32), createdAt: new Date("2026-03-01T08:00:01Z"),
+      size: 10,
+      sha256: "AB".repeat(32),
+      createdAt: new Date("2026-03-01T08:00:01Z"),
     });
     expect(meta).toEqual({
-      format: 1, kind: "collection", snapshot: "c-9-2026-03-01-08-00-00.snapshot", collection: "c",
-      source: { host: "http://q:6333", peerId: 9 }, pointsCount: 0, aliases: [], size: 10, sha256: "ab".repeat(32),
+      format: 1,
+      kind: "collection",
+      snapshot: "c-9-2026-03-01-08-00-00.snapshot",
+      collection: "c",
+      source: { host: "http://q:6333", peerId: 9 },
+      pointsCount: 0,
+      aliases: [],
+      size: 10,
+      sha256: "ab".repeat(32),
       createdAt: "2026-03-01T08:00:01.000Z",
     });
     expect(parseMetadata(JSON.parse(JSON.stringify(meta)))).toEqual(meta);

@@ -12,15 +12,20 @@ async function backupAndRestore(label: string, concurrency: { all: string; perHo
   const [s1 = "", s2 = "", t1 = "", t2 = ""] = rig.urls;
   for (let i = 0; i < 6; i++) await seedCollection(i % 2 ? s2 : s1, `col-${i}`, { points: 5 + i, dim: 3 });
   const env = {
-    QDRANT_SOURCE_HOSTS: `${s1},${s2}`, QDRANT_RESTORE_HOSTS: `${t1},${t2}`,
-    QDRANT_CONCURRENCY: concurrency.all, QDRANT_PER_HOST_CONCURRENCY: concurrency.perHost,
+    QDRANT_SOURCE_HOSTS: `${s1},${s2}`,
+    QDRANT_RESTORE_HOSTS: `${t1},${t2}`,
+    QDRANT_CONCURRENCY: concurrency.all,
+    QDRANT_PER_HOST_CONCURRENCY: concurrency.perHost,
   };
   expect(await createSnap({}, rig.deps(env))).toMatchObject({ done: 6, exitCode: EXIT.ok });
   expect(await recoverSnap({}, rig.deps(env))).toMatchObject({ done: 12, exitCode: EXIT.ok });
   // Host URLs differ between rigs (free ports): name them by position so the two runs compare.
   const byPosition = (text: string | undefined) =>
     sortedLines(rig.urls.reduce((t, url, i) => t.split(url).join(`host${i}`), text ?? ""));
-  return { snapshots: byPosition(await rig.read("snapshots")), history: byPosition(await rig.read("snapshot_recovery_history")) };
+  return {
+    snapshots: byPosition(await rig.read("snapshots")),
+    history: byPosition(await rig.read("snapshot_recovery_history")),
+  };
 }
 
 describe("parallelism", () => {
@@ -37,7 +42,11 @@ describe("parallelism", () => {
     const [source = "", fast1 = "", fast2 = "", slow = ""] = rig.urls;
     const collections = Array.from({ length: 8 }, (_, i) => `col-${i}`);
     for (const c of collections) await seedCollection(source, c, { points: 3, dim: 2 });
-    const env = { QDRANT_SOURCE_HOSTS: source, QDRANT_RESTORE_HOSTS: `${fast1},${fast2},${slow}`, QDRANT_VERIFY_AFTER_RECOVER: "false" };
+    const env = {
+      QDRANT_SOURCE_HOSTS: source,
+      QDRANT_RESTORE_HOSTS: `${fast1},${fast2},${slow}`,
+      QDRANT_VERIFY_AFTER_RECOVER: "false",
+    };
     expect(await createSnap({}, rig.deps(env))).toMatchObject({ done: 8, exitCode: EXIT.ok });
     rig.emu.faults.add({ node: 3, method: "PUT", path: /\/snapshots\/recover$/, latencyMs: 300 });
     rig.emu.resetRequests();

@@ -17,12 +17,21 @@ import { manualClock, readStateFile, startRig, type Rig } from "./helpers/rig.js
 
 const DAY = 86_400_000;
 /** daily 3, weekly 2, no limit on the share deleted. */
-const POLICY = { QDRANT_KEEP_LAST: "0", QDRANT_KEEP_DAILY: "3", QDRANT_KEEP_WEEKLY: "2", QDRANT_KEEP_MONTHLY: "0", QDRANT_KEEP_YEARLY: "0", QDRANT_PRUNE_MAX_DELETE_PCT: "100" };
+const POLICY = {
+  QDRANT_KEEP_LAST: "0",
+  QDRANT_KEEP_DAILY: "3",
+  QDRANT_KEEP_WEEKLY: "2",
+  QDRANT_KEEP_MONTHLY: "0",
+  QDRANT_KEEP_YEARLY: "0",
+  QDRANT_PRUNE_MAX_DELETE_PCT: "100",
+};
 const ZERO = { ...POLICY, QDRANT_KEEP_DAILY: "0", QDRANT_KEEP_WEEKLY: "0" };
 
 /** `YYYY-MM-DD-HH-MM-SS` (UTC) of `n` times one day apart, the newest (`newest`) first. */
 function stamps(newest: string, n: number): string[] {
-  return Array.from({ length: n }, (_, i) => new Date(Date.parse(newest) - i * DAY).toISOString().slice(0, 19).replace(/[T:]/g, "-"));
+  return Array.from({ length: n }, (_, i) =>
+    new Date(Date.parse(newest) - i * DAY).toISOString().slice(0, 19).replace(/[T:]/g, "-"),
+  );
 }
 
 /**
@@ -48,7 +57,12 @@ function synthetic() {
   ];
   const deleted = [...c1.filter((k) => !/-11-(20|19|18|15)-/.test(k)), ...shard.slice(3), ...full.slice(3)];
   const metadata = [...c1, ...full].map(meta);
-  return { all: [...c1, ...peer2, ...shard, ...full, ...metadata, ...foreign], deleted, deletedMeta: deleted.filter((k) => !k.includes("shard")).map(meta), foreign };
+  return {
+    all: [...c1, ...peer2, ...shard, ...full, ...metadata, ...foreign],
+    deleted,
+    deletedMeta: deleted.filter((k) => !k.includes("shard")).map(meta),
+    foreign,
+  };
 }
 
 interface Destination {
@@ -60,10 +74,21 @@ interface Destination {
   rig?: Rig;
 }
 
-async function startDestination(kind: "s3" | "dir", label: string, emulator: Omit<EmulatorOptions, "storage"> = {}): Promise<Destination> {
+async function startDestination(
+  kind: "s3" | "dir",
+  label: string,
+  emulator: Omit<EmulatorOptions, "storage"> = {},
+): Promise<Destination> {
   if (kind === "s3") {
     const rig = await startRig(label, emulator);
-    return { rig, location: `s3://${rig.bucket.name}`, put: (keys) => rig.bucket.put(keys), keys: () => rig.bucket.keys(), deps: (env = {}) => rig.deps(env), pruned: () => readStateFile(rig.dir, "pruned_snapshots") };
+    return {
+      rig,
+      location: `s3://${rig.bucket.name}`,
+      put: (keys) => rig.bucket.put(keys),
+      keys: () => rig.bucket.keys(),
+      deps: (env = {}) => rig.deps(env),
+      pruned: () => readStateFile(rig.dir, "pruned_snapshots"),
+    };
   }
   const [state, backup] = [await makeTempDir(`${label}-state`), await makeTempDir(`${label}-dest`)];
   const closers: (() => Promise<void>)[] = [];
@@ -81,7 +106,11 @@ async function startDestination(kind: "s3" | "dir", label: string, emulator: Omi
         if (mtime) await utimes(file, mtime, mtime);
       }
     },
-    keys: async () => (await readdir(backup.dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(backup.dir, path.join(e.parentPath, e.name)).split(path.sep).join("/")).sort(),
+    keys: async () =>
+      (await readdir(backup.dir, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(backup.dir, path.join(e.parentPath, e.name)).split(path.sep).join("/"))
+        .sort(),
     deps: (env = {}) => {
       const deps = createTestDeps({ QDRANT_BACKUP_DIR: backup.dir, ...env }, { stateDir: state.dir });
       closers.push(() => deps.close());
@@ -98,17 +127,25 @@ async function startNodes(opts: EmulatorOptions): Promise<Emulator> {
 }
 
 const keysOf = (s: TaskSummary, action: string, outcome?: string) =>
-  s.items.filter((i) => i["action"] === action && (outcome === undefined || i["outcome"] === outcome)).map((i) => i["key"] ?? "").sort();
+  s.items
+    .filter((i) => i["action"] === action && (outcome === undefined || i["outcome"] === outcome))
+    .map((i) => i["key"] ?? "")
+    .sort();
 const minus = (a: readonly string[], b: readonly string[]) => a.filter((k) => !b.includes(k));
 /** pruned_snapshots as `location key` lines, sorted, after checking every deleted_at is an ISO time. */
 function prunedLines(text: string | undefined): string[] {
-  const rows = (text ?? "").split("\n").filter((l) => l !== "").map((l) => l.split(","));
+  const rows = (text ?? "")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => l.split(","));
   for (const row of rows) expect(row[2]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   return rows.map((r) => `${r[0]} ${r[1]}`).sort();
 }
 const names = async (url: string, route: string) => {
   const list = await qdrantCall(url, "GET", route);
-  return (Array.isArray(list) ? list : []).map((s: unknown) => (typeof s === "object" && s !== null && "name" in s ? String(s.name) : "")).sort();
+  return (Array.isArray(list) ? list : [])
+    .map((s: unknown) => (typeof s === "object" && s !== null && "name" in s ? String(s.name) : ""))
+    .sort();
 };
 
 describe.each(["s3", "dir"] as const)("prune_snap on a %s destination", (kind) => {
@@ -121,15 +158,27 @@ describe.each(["s3", "dir"] as const)("prune_snap on a %s destination", (kind) =
     const dry = await run({}, deps);
 
     expect(dry).toMatchObject({ done: 0, skipped: 31, failed: 0, exitCode: EXIT.ok });
-    expect(dry.message).toBe("Dry run: 19 of 31 snapshots in 4 groups would be deleted, 12 kept; --confirm deletes them");
+    expect(dry.message).toBe(
+      "Dry run: 19 of 31 snapshots in 4 groups would be deleted, 12 kept; --confirm deletes them",
+    );
     expect(keysOf(dry, "delete")).toEqual([...data.deleted].sort());
-    const rules = Object.fromEntries(dry.items.filter((i) => i["action"] === "keep").map((i) => [i["key"], i["rules"]]));
+    const rules = Object.fromEntries(
+      dry.items.filter((i) => i["action"] === "keep").map((i) => [i["key"], i["rules"]]),
+    );
     expect(rules["snapshots/c1/c1-1-2026-11-20-02-00-00.snapshot"]).toBe("daily 2026-11-20, weekly 2026-W47");
     expect(rules["snapshots/c1/c1-1-2026-11-15-02-00-00.snapshot"]).toBe("weekly 2026-W46");
     expect(rules["full_snapshots/h1:6333/full-snapshot-2026-11-18-05-00-00.snapshot"]).toBe("daily 2026-11-18");
-    expect(dry.items.find((i) => i["key"] === "snapshots/c1/c1-1-2026-11-01-02-00-00.snapshot")).toMatchObject({ group: "collection c1 peer 1", places: dest.location, time: "2026-11-01T02:00:00.000Z" });
-    expect(deps.lines.some((l) => l.includes("would delete snapshots/c1/c1-1-2026-11-01-02-00-00.snapshot"))).toBe(true);
-    expect(deps.lines.some((l) => /keep snapshots\/c1\/c1-2-2026-11-19-03-00-00\.snapshot .*daily 2026-11-19/.test(l))).toBe(true);
+    expect(dry.items.find((i) => i["key"] === "snapshots/c1/c1-1-2026-11-01-02-00-00.snapshot")).toMatchObject({
+      group: "collection c1 peer 1",
+      places: dest.location,
+      time: "2026-11-01T02:00:00.000Z",
+    });
+    expect(deps.lines.some((l) => l.includes("would delete snapshots/c1/c1-1-2026-11-01-02-00-00.snapshot"))).toBe(
+      true,
+    );
+    expect(
+      deps.lines.some((l) => /keep snapshots\/c1\/c1-2-2026-11-19-03-00-00\.snapshot .*daily 2026-11-19/.test(l)),
+    ).toBe(true);
     expect(await dest.keys()).toEqual([...data.all].sort());
     expect(await dest.pruned()).toBeUndefined();
 
@@ -140,10 +189,14 @@ describe.each(["s3", "dir"] as const)("prune_snap on a %s destination", (kind) =
     expect(keysOf(confirmed, "delete", "done")).toEqual(keysOf(dry, "delete"));
     expect(await dest.keys()).toEqual(minus(data.all, [...data.deleted, ...data.deletedMeta]).sort());
     for (const key of data.foreign) expect(await dest.keys()).toContain(key);
-    expect(prunedLines(await dest.pruned())).toEqual([...data.deleted, ...data.deletedMeta].map((k) => `${dest.location} ${k}`).sort());
+    expect(prunedLines(await dest.pruned())).toEqual(
+      [...data.deleted, ...data.deletedMeta].map((k) => `${dest.location} ${k}`).sort(),
+    );
 
     const again = await run({}, dest.deps(POLICY));
-    expect(again.message).toBe("Dry run: 0 of 12 snapshots in 4 groups would be deleted, 12 kept; --confirm deletes them");
+    expect(again.message).toBe(
+      "Dry run: 0 of 12 snapshots in 4 groups would be deleted, 12 kept; --confirm deletes them",
+    );
   });
 
   it("with every count 0 keeps the newest snapshot of each group, and nothing outside the layout", async () => {
@@ -161,7 +214,12 @@ describe.each(["s3", "dir"] as const)("prune_snap on a %s destination", (kind) =
       "snapshots/c1/c1-2-2026-11-20-03-00-00.snapshot",
       "snapshots/c1/shards/0/c1-shard-0-2026-11-20-04-00-00.snapshot",
     ]);
-    expect(summary.items.filter((i) => i["action"] === "keep").map((i) => i["rules"])).toEqual(["newest", "newest", "newest", "newest"]);
+    expect(summary.items.filter((i) => i["action"] === "keep").map((i) => i["rules"])).toEqual([
+      "newest",
+      "newest",
+      "newest",
+      "newest",
+    ]);
     for (const key of data.foreign) expect(await dest.keys()).toContain(key);
   });
 
@@ -182,8 +240,15 @@ describe.each(["s3", "dir"] as const)("prune_snap on a %s destination", (kind) =
 
     // c1 peer 1 would lose 16 of 20 (80%): left alone; shard (2 of 5) and full (1 of 4) are pruned.
     expect(refused).toMatchObject({ done: 3, failed: 1, exitCode: EXIT.partial });
-    expect(refused.items.find((i) => i["outcome"] === "failed")).toMatchObject({ group: "collection c1 peer 1", action: "refused" });
-    expect(deps.lines.some((l) => l.includes("WARNING: collection c1 peer 1: refused: would delete 16 of 20 snapshots (80%)"))).toBe(true);
+    expect(refused.items.find((i) => i["outcome"] === "failed")).toMatchObject({
+      group: "collection c1 peer 1",
+      action: "refused",
+    });
+    expect(
+      deps.lines.some((l) =>
+        l.includes("WARNING: collection c1 peer 1: refused: would delete 16 of 20 snapshots (80%)"),
+      ),
+    ).toBe(true);
     for (const key of c1Deleted) expect(await dest.keys()).toContain(key);
     expect(await dest.keys()).not.toContain("snapshots/c1/shards/0/c1-shard-0-2026-11-16-04-00-00.snapshot");
 
@@ -198,8 +263,13 @@ describe("prune_snap: configuration", () => {
     const state = await makeTempDir("prune-config");
     onTestFinished(() => state.cleanup());
     const deps = (env: Record<string, string>) => createTestDeps(env, { stateDir: state.dir });
-    await expect(run({}, deps({}))).rejects.toMatchObject({ exitCode: EXIT.usage, message: expect.stringMatching(/^prune_snap: nothing to prune: set QDRANT_S3_BUCKET_NAME or QDRANT_BACKUP_DIR/) });
-    await expect(run({}, deps({ QDRANT_S3_BUCKET_NAME: "some-bucket", QDRANT_BACKUP_DIR: state.dir }))).rejects.toMatchObject({
+    await expect(run({}, deps({}))).rejects.toMatchObject({
+      exitCode: EXIT.usage,
+      message: expect.stringMatching(/^prune_snap: nothing to prune: set QDRANT_S3_BUCKET_NAME or QDRANT_BACKUP_DIR/),
+    });
+    await expect(
+      run({}, deps({ QDRANT_S3_BUCKET_NAME: "some-bucket", QDRANT_BACKUP_DIR: state.dir })),
+    ).rejects.toMatchObject({
       exitCode: EXIT.usage,
       message: expect.stringContaining("both set; choose one backup destination"),
     });
@@ -213,7 +283,13 @@ describe("prune_snap: listing failures refuse to act", () => {
     await dest.put(data.all);
     const rig = dest.rig!;
     // No SDK retries, and only the first listing of the three (snapshots/, full_snapshots/, backup_metadata/) fails.
-    await setS3Faults(rig.s3info.endpoint, { rate: 1, statuses: [500], operations: ["ListObjectsV2"], bucket: rig.bucket.name, limit: 1 });
+    await setS3Faults(rig.s3info.endpoint, {
+      rate: 1,
+      statuses: [500],
+      operations: ["ListObjectsV2"],
+      bucket: rig.bucket.name,
+      limit: 1,
+    });
     onTestFinished(() => clearS3Faults(rig.s3info.endpoint, rig.bucket.name));
 
     const failed = run({ confirm: true, force: true }, dest.deps({ ...ZERO, QDRANT_RETRIES: "0" }));
@@ -240,7 +316,9 @@ describe("prune_snap: listing failures refuse to act", () => {
 
     const failed = run({ confirm: true, force: true }, dest.deps({ ...ZERO, QDRANT_SOURCE_HOSTS: emu.urls.join(",") }));
 
-    await expect(failed).rejects.toThrow(/^prune_snap: cannot list the snapshots of n1 on http:\/\/127\.0\.0\.1:\d+: .*500.*nothing was deleted$/);
+    await expect(failed).rejects.toThrow(
+      /^prune_snap: cannot list the snapshots of n1 on http:\/\/127\.0\.0\.1:\d+: .*500.*nothing was deleted$/,
+    );
     expect(emu.requests().filter((r) => r.method === "DELETE")).toEqual([]);
     expect(await names(emu.urls[0] ?? "", "/collections/n0/snapshots")).toHaveLength(3);
     expect(await dest.keys()).toEqual(before);
@@ -257,7 +335,13 @@ describe("prune_snap: times and nodes", () => {
     const summary = await run({ confirm: true }, dest.deps({ ...ZERO, QDRANT_KEEP_MONTHLY: "1" }));
 
     expect(summary.items.map((i) => [i["key"], i["group"], i["time"], i["action"], i["rules"]])).toEqual([
-      ["snapshots/c9/manual-new.snapshot", "collection c9 (no peer in name)", "2026-03-01T10:00:00.000Z", "keep", "monthly 2026-03"],
+      [
+        "snapshots/c9/manual-new.snapshot",
+        "collection c9 (no peer in name)",
+        "2026-03-01T10:00:00.000Z",
+        "keep",
+        "monthly 2026-03",
+      ],
       ["snapshots/c9/manual-old.snapshot", "collection c9 (no peer in name)", "2026-01-01T10:00:00.000Z", "delete", ""],
     ]);
     expect(await dest.keys()).toEqual(["snapshots/c9/manual-new.snapshot"]);
@@ -281,23 +365,49 @@ describe("prune_snap: times and nodes", () => {
     const copied = ["15", "16", "20"].map((d) => `snapshots/c1/c1-11-2026-11-${d}-02-00-00.snapshot`);
     const fullCopy = `full_snapshots/${host0}/full-snapshot-2026-11-18-03-00-00.snapshot`;
     await dest.put([...copied, "backup_metadata/c1/c1-11-2026-11-15-02-00-00.snapshot.json", fullCopy]);
-    emu.faults.add({ node: 1, method: "DELETE", path: "/collections/c2/snapshots/c2-12-2026-11-17-02-00-00.snapshot", status: 500 });
+    emu.faults.add({
+      node: 1,
+      method: "DELETE",
+      path: "/collections/c2/snapshots/c2-12-2026-11-17-02-00-00.snapshot",
+      status: 500,
+    });
     const env = { ...ZERO, QDRANT_KEEP_DAILY: "2", QDRANT_SOURCE_HOSTS: emu.urls.join(",") };
 
     const dry = await run({}, dest.deps(env));
     expect(dry.message).toBe("Dry run: 9 of 15 snapshots in 3 groups would be deleted, 6 kept; --confirm deletes them");
-    expect(dry.items.find((i) => i["key"] === copied[0])).toMatchObject({ places: `${dest.location}, ${n0}`, action: "delete" });
+    expect(dry.items.find((i) => i["key"] === copied[0])).toMatchObject({
+      places: `${dest.location}, ${n0}`,
+      action: "delete",
+    });
     expect(emu.requests().filter((r) => r.method === "DELETE")).toEqual([]);
 
     const deps = dest.deps(env);
     const summary = await run({ confirm: true }, deps);
 
     expect(summary).toMatchObject({ done: 8, failed: 1, exitCode: EXIT.partial });
-    expect(summary.items.find((i) => i["outcome"] === "failed")).toMatchObject({ key: "snapshots/c2/c2-12-2026-11-17-02-00-00.snapshot" });
-    expect(deps.lines.some((l) => /ERROR: Cannot delete snapshots\/c2\/c2-12-2026-11-17-02-00-00\.snapshot .*http:\/\/127\.0\.0\.1:\d+: DELETE .* 500/.test(l))).toBe(true);
-    expect(await names(n0, "/collections/c1/snapshots")).toEqual(["c1-11-2026-11-19-02-00-00.snapshot", "c1-11-2026-11-20-02-00-00.snapshot"]);
-    expect(await names(n1, "/collections/c2/snapshots")).toEqual(["c2-12-2026-11-17-02-00-00.snapshot", "c2-12-2026-11-19-02-00-00.snapshot", "c2-12-2026-11-20-02-00-00.snapshot"]);
-    expect(await names(n0, "/snapshots")).toEqual(["full-snapshot-2026-11-19-03-00-00.snapshot", "full-snapshot-2026-11-20-03-00-00.snapshot"]);
+    expect(summary.items.find((i) => i["outcome"] === "failed")).toMatchObject({
+      key: "snapshots/c2/c2-12-2026-11-17-02-00-00.snapshot",
+    });
+    expect(
+      deps.lines.some((l) =>
+        /ERROR: Cannot delete snapshots\/c2\/c2-12-2026-11-17-02-00-00\.snapshot .*http:\/\/127\.0\.0\.1:\d+: DELETE .* 500/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
+    expect(await names(n0, "/collections/c1/snapshots")).toEqual([
+      "c1-11-2026-11-19-02-00-00.snapshot",
+      "c1-11-2026-11-20-02-00-00.snapshot",
+    ]);
+    expect(await names(n1, "/collections/c2/snapshots")).toEqual([
+      "c2-12-2026-11-17-02-00-00.snapshot",
+      "c2-12-2026-11-19-02-00-00.snapshot",
+      "c2-12-2026-11-20-02-00-00.snapshot",
+    ]);
+    expect(await names(n0, "/snapshots")).toEqual([
+      "full-snapshot-2026-11-19-03-00-00.snapshot",
+      "full-snapshot-2026-11-20-03-00-00.snapshot",
+    ]);
     expect(await dest.keys()).toEqual([copied[2]]);
     const c1 = (d: string) => `snapshots/c1/c1-11-2026-11-${d}-02-00-00.snapshot`;
     const c2 = (d: string) => `snapshots/c2/c2-12-2026-11-${d}-02-00-00.snapshot`;
@@ -336,7 +446,9 @@ describe("prune_snap: times and nodes", () => {
     const keys = summary.items.map((i) => i["key"]);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toHaveLength(14);
-    expect(summary.items.find((i) => i["key"] === "snapshots/c1/c1-7-2026-11-17-02-00-00.snapshot")?.["places"]).toBe(`${dest.location}, ${node}`);
+    expect(summary.items.find((i) => i["key"] === "snapshots/c1/c1-7-2026-11-17-02-00-00.snapshot")?.["places"]).toBe(
+      `${dest.location}, ${node}`,
+    );
     expect(await dest.keys()).toEqual([
       "snapshots/c1/c1-7-2026-11-19-03-00-00.snapshot",
       "snapshots/c1/c1-7-2026-11-20-03-00-00.snapshot",
@@ -347,13 +459,26 @@ describe("prune_snap: times and nodes", () => {
     ]);
     const deletes = dest.rig?.requests("DELETE", /./) ?? [];
     // The full snapshot goes through the node's API; no collection snapshot is ever deleted as a full one.
-    expect(deletes.filter((r) => r.path.startsWith("/snapshots/"))).toEqual([{ node: 0, method: "DELETE", path: "/snapshots/full-snapshot-2026-11-18-03-00-00.snapshot", status: 200, ms: expect.any(Number), arrivedAt: expect.any(Number) }]);
+    expect(deletes.filter((r) => r.path.startsWith("/snapshots/"))).toEqual([
+      {
+        node: 0,
+        method: "DELETE",
+        path: "/snapshots/full-snapshot-2026-11-18-03-00-00.snapshot",
+        status: 200,
+        ms: expect.any(Number),
+        arrivedAt: expect.any(Number),
+      },
+    ]);
     // The node's copy of a collection snapshot is the bucket object the destination already deleted: 404, not a failure.
-    expect(deletes.filter((r) => r.path.startsWith("/collections/")).map((r) => r.status)).toEqual([404, 404, 404, 404, 404]);
+    expect(deletes.filter((r) => r.path.startsWith("/collections/")).map((r) => r.status)).toEqual([
+      404, 404, 404, 404, 404,
+    ]);
     const host = new URL(node).host;
     expect(prunedLines(await dest.pruned())).toEqual(
       [
-        ...["17-02", "18-02", "19-02", "20-02", "18-03"].map((t) => `${dest.location} snapshots/c1/c1-7-2026-11-${t}-00-00.snapshot`),
+        ...["17-02", "18-02", "19-02", "20-02", "18-03"].map(
+          (t) => `${dest.location} snapshots/c1/c1-7-2026-11-${t}-00-00.snapshot`,
+        ),
         ...["17", "18"].map((d) => `${dest.location} snapshots/c1/shards/0/c1-shard-0-2026-11-${d}-02-00-00.snapshot`),
         `${node} full_snapshots/${host}/full-snapshot-2026-11-18-03-00-00.snapshot`,
       ].sort(),
@@ -370,7 +495,12 @@ describe("prune_snap: times and nodes", () => {
       for (const url of emu.urls) await qdrantCall(url, "POST", "/collections/c1/snapshots");
     }
     const dest = await startDestination("dir", "prune-cluster");
-    const env = { ...ZERO, QDRANT_SOURCE_HOSTS: p0, GET_PEERS_FROM_CLUSTER_INFO: "true", QDRANT_HTTP_PORT: String(emu.nodes[0]?.port) };
+    const env = {
+      ...ZERO,
+      QDRANT_SOURCE_HOSTS: p0,
+      GET_PEERS_FROM_CLUSTER_INFO: "true",
+      QDRANT_HTTP_PORT: String(emu.nodes[0]?.port),
+    };
 
     const summary = await run({ confirm: true }, dest.deps(env));
 
@@ -398,7 +528,9 @@ describe("prune_snap: leftovers of killed writes in a directory destination", ()
     const dry = createTestDeps({ QDRANT_BACKUP_DIR: backup.dir }, { stateDir: state.dir });
     onTestFinished(() => dry.close());
     expect((await run({}, dry)).exitCode).toBe(EXIT.ok);
-    expect(dry.lines.join("\n")).toContain(`would remove 1 temporary file of interrupted writes, older than a day, in ${backup.dir}: snapshots/c1/${old}`);
+    expect(dry.lines.join("\n")).toContain(
+      `would remove 1 temporary file of interrupted writes, older than a day, in ${backup.dir}: snapshots/c1/${old}`,
+    );
     expect((await readdir(dir)).sort()).toEqual([old, young, notOurs].sort());
 
     const real = createTestDeps({ QDRANT_BACKUP_DIR: backup.dir }, { stateDir: state.dir });

@@ -17,14 +17,21 @@ function client(opts: { retries?: number; timeoutMs?: number; signal?: AbortSign
   const lines: string[] = [];
   const log = createLogger({ level: "verbose", sink: (l) => lines.push(l), redactor: new Redactor() });
   const http = new QdrantHttp({
-    apiKey: opts.key ?? apiKey, timeoutMs: opts.timeoutMs ?? 5000, retries: opts.retries ?? 3,
-    signal: opts.signal ?? new AbortController().signal, log, retryBaseDelayMs: 1,
+    apiKey: opts.key ?? apiKey,
+    timeoutMs: opts.timeoutMs ?? 5000,
+    retries: opts.retries ?? 3,
+    signal: opts.signal ?? new AbortController().signal,
+    log,
+    retryBaseDelayMs: 1,
   });
   return { qdrant: new QdrantClient(http), http, lines };
 }
 
 async function failure(p: Promise<unknown>): Promise<QdrantError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(QdrantError);
   return err as QdrantError;
 }

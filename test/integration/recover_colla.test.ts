@@ -45,7 +45,12 @@ describe("recover_colla", () => {
     );
     expect(await listAliases(t1)).toEqual(A1_A2);
     expect(await listAliases(t2)).toEqual(A1_A2);
-    expect(rig.requests("POST", ALIAS_POST).map((r) => r.node).sort()).toEqual([1, 1, 2, 2]);
+    expect(
+      rig
+        .requests("POST", ALIAS_POST)
+        .map((r) => r.node)
+        .sort(),
+    ).toEqual([1, 1, 2, 2]);
     expect(await listAliases(src)).toEqual(A1_A2);
   });
 
@@ -87,7 +92,9 @@ describe("recover_colla", () => {
 
     expect(summary).toMatchObject({ done: 2, exitCode: EXIT.ok });
     for (const t of [t1, t2]) expect(await listAliases(t)).toEqual([{ alias_name: "moving", collection_name: "c2" }]);
-    expect(sortedLines(await rig.read("alias_recovery_history"))).toEqual([`c2,moving,ok@${t1}`, `c2,moving,ok@${t2}`].sort());
+    expect(sortedLines(await rig.read("alias_recovery_history"))).toEqual(
+      [`c2,moving,ok@${t1}`, `c2,moving,ok@${t2}`].sort(),
+    );
   });
 
   it("follows an alias switched back to an earlier collection (blue/green) to its last row", async () => {

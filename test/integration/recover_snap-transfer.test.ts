@@ -9,7 +9,19 @@ import { collectionSnapshotKey, metadataKeyOf } from "../../src/core/keys.js";
 import type { SnapshotStore } from "../../src/store/types.js";
 import { readAllPoints } from "../support/emulator/seed.js";
 import { csv, okAndVerified, sortedLines } from "./helpers/rig.js";
-import { API_KEY, C1, C2, digestOf, otherArchiveOfC1, RECOVER, replaceObject, stagedBackup, UPLOAD, type Staged, type StagedOptions } from "./helpers/restore.js";
+import {
+  API_KEY,
+  C1,
+  C2,
+  digestOf,
+  otherArchiveOfC1,
+  RECOVER,
+  replaceObject,
+  stagedBackup,
+  UPLOAD,
+  type Staged,
+  type StagedOptions,
+} from "./helpers/restore.js";
 import type { TestDeps } from "../support/deps.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -78,8 +90,12 @@ describe.each(URL_MODES)("QDRANT_RECOVER_VIA=url (emulator storage $emuStorage, 
     const summary = await run({}, s.deps());
 
     expect(summary).toMatchObject({ done: 2, failed: 2, exitCode: EXIT.partial });
-    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([`${s.t1},${C1},checksum`, `${s.t2},${C1},checksum`].sort());
-    expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(okAndVerified([`${s.t1},${C2},ok`, `${s.t2},${C2},ok`]));
+    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual(
+      [`${s.t1},${C1},checksum`, `${s.t2},${C1},checksum`].sort(),
+    );
+    expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(
+      okAndVerified([`${s.t1},${C2},ok`, `${s.t2},${C2},ok`]),
+    );
     expect(summary.items.find((i) => i["outcome"] === "failed")?.["error"]).toMatch(/Snapshot checksum mismatch/);
     // Refused before anything changed: the collection was never created.
     await expect(readAllPoints(s.t1, "c1", API_KEY)).rejects.toThrow(/404/);
@@ -118,10 +134,16 @@ describe.each(UPLOAD_MODES)("QDRANT_RECOVER_VIA=upload (emulator storage $emuSto
     expect(summary).toMatchObject({ done: 4, failed: 0, exitCode: EXIT.ok });
     expect(summary.items.every((i) => i["verified"] === "full")).toBe(true);
     // Collections are listed in parallel, so the rows' order between collections is not fixed.
-    if (mode.dest === "dir") expect(sortedLines(await s.read("snapshots"))).toEqual(sortedLines(csv(["", "c1", C1], ["", "c2", C2])));
+    if (mode.dest === "dir")
+      expect(sortedLines(await s.read("snapshots"))).toEqual(sortedLines(csv(["", "c1", C1], ["", "c2", C2])));
     expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(allOk(s));
     expect(s.requests("PUT", RECOVER)).toEqual([]);
-    expect(s.requests("POST", UPLOAD).map((r) => `${r.node} ${r.path} ${r.status}`).sort()).toEqual([
+    expect(
+      s
+        .requests("POST", UPLOAD)
+        .map((r) => `${r.node} ${r.path} ${r.status}`)
+        .sort(),
+    ).toEqual([
       "1 /collections/c1/snapshots/upload 200",
       "1 /collections/c2/snapshots/upload 200",
       "2 /collections/c1/snapshots/upload 200",
@@ -131,7 +153,8 @@ describe.each(UPLOAD_MODES)("QDRANT_RECOVER_VIA=upload (emulator storage $emuSto
     expect(gets.filter((k) => k === KEY1)).toHaveLength(2);
     expect(gets.filter((k) => k === metadataKeyOf(KEY1))).toHaveLength(1);
     // Qdrant keeps an upload under its file name: the snapshot's name.
-    for (const node of [s.emu.nodes[1], s.emu.nodes[2]]) expect(existsSync(join(node?.snapshotsDir ?? "", "c1", C1))).toBe(true);
+    for (const node of [s.emu.nodes[1], s.emu.nodes[2]])
+      expect(existsSync(join(node?.snapshotsDir ?? "", "c1", C1))).toBe(true);
     await expectRestored(s, [s.t1, s.t2]);
   });
 });
@@ -145,7 +168,9 @@ describe("QDRANT_RECOVER_VIA=upload failures", () => {
     const first = await run({}, s.deps());
 
     expect(first).toMatchObject({ done: 2, failed: 2, exitCode: EXIT.partial });
-    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([`${s.t1},${C1},checksum`, `${s.t2},${C1},checksum`].sort());
+    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual(
+      [`${s.t1},${C1},checksum`, `${s.t2},${C1},checksum`].sort(),
+    );
     expect(first.items.find((i) => i["outcome"] === "failed")?.["error"]).toMatch(/Checksum mismatch/);
 
     await replaceObject(s.store(), KEY1, original);
@@ -154,7 +179,10 @@ describe("QDRANT_RECOVER_VIA=upload failures", () => {
     const second = await run({}, s.deps());
 
     expect(second).toMatchObject({ done: 2, skipped: 2, failed: 0, exitCode: EXIT.ok });
-    expect(s.requests("POST", UPLOAD).map((r) => r.path)).toEqual(["/collections/c1/snapshots/upload", "/collections/c1/snapshots/upload"]);
+    expect(s.requests("POST", UPLOAD).map((r) => r.path)).toEqual([
+      "/collections/c1/snapshots/upload",
+      "/collections/c1/snapshots/upload",
+    ]);
     expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(allOk(s));
     await expectRestored(s, [s.t1, s.t2]);
   });
@@ -169,7 +197,9 @@ describe("QDRANT_RECOVER_VIA=upload failures", () => {
     const first = await run({}, s.deps(env));
 
     expect(first).toMatchObject({ done: 2, failed: 2, exitCode: EXIT.partial });
-    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([`${s.t1},${C1},transport`, `${s.t2},${C2},http-500`].sort());
+    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual(
+      [`${s.t1},${C1},transport`, `${s.t2},${C2},http-500`].sort(),
+    );
 
     refuse();
     drop();
@@ -187,7 +217,9 @@ describe("QDRANT_RECOVER_VIA=upload failures", () => {
     const summary = await run({}, s.deps());
 
     expect(summary).toMatchObject({ done: 2, failed: 2, exitCode: EXIT.partial });
-    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([`${s.t1},${C1},missing`, `${s.t2},${C1},missing`].sort());
+    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual(
+      [`${s.t1},${C1},missing`, `${s.t2},${C1},missing`].sort(),
+    );
     expect(summary.items.find((i) => i["outcome"] === "failed")?.["error"]).toContain(`/${KEY1} does not exist`);
     expect(s.requests("POST", /\/collections\/c1\//)).toEqual([]);
   });
@@ -226,7 +258,9 @@ describe("QDRANT_RECOVER_VIA=upload failures", () => {
     const summary = await run({}, s.deps({ QDRANT_WAIT_ON_TASK: "false" }));
 
     expect(summary).toMatchObject({ done: 0, accepted: 4, failed: 0, exitCode: EXIT.ok });
-    expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual([`${s.t1},${C1},accepted`, `${s.t1},${C2},accepted`, `${s.t2},${C1},accepted`, `${s.t2},${C2},accepted`].sort());
+    expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(
+      [`${s.t1},${C1},accepted`, `${s.t1},${C2},accepted`, `${s.t2},${C1},accepted`, `${s.t2},${C2},accepted`].sort(),
+    );
     expect(s.requests("GET", /^\/collections\/c\d$/)).toEqual([]);
     expect(s.requests("POST", /\/points\/(count|scroll)$/)).toEqual([]);
   });

@@ -9,20 +9,31 @@ import { qdrantCall, readAllPoints } from "../support/emulator/seed.js";
 import { API_KEY, backedUp, C1, C2, expectSamePoints, RECOVER, type Backup } from "./helpers/backup.js";
 import { csv, okAndVerified, sortedLines, waitUntil, STATE_FILE_NAMES } from "./helpers/rig.js";
 
-
 describe("recover_snap", () => {
   it("recovers every snapshot on every restore host, with history host,snapshot,ok", async () => {
     const { rig, src, t1, t2, env } = await backedUp("recover-snap-all");
 
     const summary = await run({}, rig.deps(env));
 
-    expect(summary).toMatchObject({ task: "recover_snap", done: 4, skipped: 0, failed: 0, accepted: 0, exitCode: EXIT.ok });
+    expect(summary).toMatchObject({
+      task: "recover_snap",
+      done: 4,
+      skipped: 0,
+      failed: 0,
+      accepted: 0,
+      exitCode: EXIT.ok,
+    });
     expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual(
       okAndVerified([`${t1},${C1},ok`, `${t1},${C2},ok`, `${t2},${C1},ok`, `${t2},${C2},ok`]),
     );
     expect(await rig.read("failed_snapshot_recovery")).toBeUndefined();
     for (const target of [t1, t2]) for (const c of ["c1", "c2"]) await expectSamePoints(src, target, c);
-    expect(rig.requests("PUT", RECOVER).map((r) => r.node).sort()).toEqual([1, 1, 2, 2]);
+    expect(
+      rig
+        .requests("PUT", RECOVER)
+        .map((r) => r.node)
+        .sort(),
+    ).toEqual([1, 1, 2, 2]);
   });
 
   it("does nothing on a re-run: every item skipped, no recover request", async () => {
@@ -58,20 +69,36 @@ describe("recover_snap", () => {
 
   it("records a failure on one target (exit 3), and a re-run recovers only the missing item", async () => {
     const { rig, src, t1, t2, env } = await backedUp("recover-snap-fail");
-    const removeFault = rig.emu.faults.add({ node: 2, method: "PUT", path: "/collections/c2/snapshots/recover", status: 500 });
+    const removeFault = rig.emu.faults.add({
+      node: 2,
+      method: "PUT",
+      path: "/collections/c2/snapshots/recover",
+      status: 500,
+    });
 
     const first = await run({}, rig.deps(env));
 
     expect(first).toMatchObject({ done: 3, failed: 1, exitCode: EXIT.partial });
     expect(await rig.read("failed_snapshot_recovery")).toBe(csv([t2, C2, "http-500"]));
-    expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual(okAndVerified([`${t1},${C1},ok`, `${t1},${C2},ok`, `${t2},${C1},ok`]));
+    expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual(
+      okAndVerified([`${t1},${C1},ok`, `${t1},${C2},ok`, `${t2},${C1},ok`]),
+    );
 
     removeFault();
     rig.emu.resetRequests();
     const second = await run({}, rig.deps(env));
 
     expect(second).toMatchObject({ done: 1, skipped: 3, failed: 0, exitCode: EXIT.ok });
-    expect(rig.requests("PUT", RECOVER)).toEqual([{ node: 2, method: "PUT", path: "/collections/c2/snapshots/recover", status: 200, ms: expect.any(Number), arrivedAt: expect.any(Number) }]);
+    expect(rig.requests("PUT", RECOVER)).toEqual([
+      {
+        node: 2,
+        method: "PUT",
+        path: "/collections/c2/snapshots/recover",
+        status: 200,
+        ms: expect.any(Number),
+        arrivedAt: expect.any(Number),
+      },
+    ]);
     expect(sortedLines(await rig.read("snapshot_recovery_history"))).toContain(`${t2},${C2},ok`);
     expect(await rig.read("failed_snapshot_recovery")).toBe(csv([t2, C2, "http-500"]));
     await expectSamePoints(src, t2, "c2");
@@ -104,15 +131,23 @@ describe("recover_snap", () => {
     const summary = await run({}, rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY }));
 
     expect(summary).toMatchObject({ done: 2, exitCode: EXIT.ok });
-    expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual(okAndVerified([`${t1},${C1},ok`, `${t1},${C2},ok`]));
+    expect(sortedLines(await rig.read("snapshot_recovery_history"))).toEqual(
+      okAndVerified([`${t1},${C1},ok`, `${t1},${C2},ok`]),
+    );
     for (const c of ["c1", "c2"]) await expectSamePoints(src, t1, c);
   });
 
   it("recovers a snapshot listed under several hosts once per target, and honours the filter", async () => {
     const { rig, t1 } = await backedUp("recover-snap-dedupe-filter");
-    await rig.write("snapshots", csv(["http://a:6333", "c1", C1], ["http://b:6333", "c1", C1], ["http://a:6333", "c2", C2]));
+    await rig.write(
+      "snapshots",
+      csv(["http://a:6333", "c1", C1], ["http://b:6333", "c1", C1], ["http://a:6333", "c2", C2]),
+    );
 
-    const summary = await run({}, rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY, QDRANT_SNAPSHOT_DATETIME_FILTER: "c1-*" }));
+    const summary = await run(
+      {},
+      rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY, QDRANT_SNAPSHOT_DATETIME_FILTER: "c1-*" }),
+    );
 
     expect(summary).toMatchObject({ done: 1, skipped: 0, failed: 0, exitCode: EXIT.ok });
     expect(await rig.read("snapshot_recovery_history")).toBe(csv([t1, C1, "ok"], [t1, C1, "verified"]));
@@ -121,7 +156,10 @@ describe("recover_snap", () => {
 
   it("does not try to recover the bash tool's `unknown`/`null` rows (failed or unconfirmed snapshots)", async () => {
     const { rig, src, t1 } = await backedUp("recover-snap-bash-unknown");
-    await rig.write("snapshots", `${src},c1,${C1}\nhttp://old-source:6333,c2,unknown\nhttp://old-source:6333,c1,null\n${src},c2,${C2}\n`);
+    await rig.write(
+      "snapshots",
+      `${src},c1,${C1}\nhttp://old-source:6333,c2,unknown\nhttp://old-source:6333,c1,null\n${src},c2,${C2}\n`,
+    );
 
     const summary = await run({}, rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY }));
 
@@ -135,13 +173,24 @@ describe("recover_snap", () => {
     rig.emu.faults.add({ node: 1, method: "PUT", path: RECOVER, latencyMs: 300 });
     const controller = new AbortController();
     // Without checks: a passing check's `verified` row could land before the abort.
-    const deps = rig.deps({ QDRANT_RESTORE_HOSTS: t1, QDRANT_API_KEY: API_KEY, QDRANT_CONCURRENCY: "1", QDRANT_VERIFY_AFTER_RECOVER: "false" }, { signal: controller.signal });
+    const deps = rig.deps(
+      {
+        QDRANT_RESTORE_HOSTS: t1,
+        QDRANT_API_KEY: API_KEY,
+        QDRANT_CONCURRENCY: "1",
+        QDRANT_VERIFY_AFTER_RECOVER: "false",
+      },
+      { signal: controller.signal },
+    );
 
     const running = run({}, deps).then(
       () => undefined,
       (err: unknown) => err,
     );
-    await waitUntil("the first recovery is recorded", async () => (await rig.read("snapshot_recovery_history"))?.endsWith(",ok\n") === true);
+    await waitUntil(
+      "the first recovery is recorded",
+      async () => (await rig.read("snapshot_recovery_history"))?.endsWith(",ok\n") === true,
+    );
     controller.abort(new InterruptedError("interrupted by SIGTERM")); // as cli.ts does
     const failure = await running;
 
@@ -176,7 +225,9 @@ describe("recover_snap", () => {
     const logged = deps.lines.join("\n");
     const failure = deps.lines.find((l) => l.includes("Failed to download tar from"));
     expect(failure).toBeDefined();
-    expect(failure).toContain(`${rig.s3info.endpoint}/${rig.bucket.name}/snapshots/c1/${C1}?X-Amz-Algorithm=<redacted>&X-Amz-Content-Sha256=<redacted>&X-Amz-Credential=<redacted>`);
+    expect(failure).toContain(
+      `${rig.s3info.endpoint}/${rig.bucket.name}/snapshots/c1/${C1}?X-Amz-Algorithm=<redacted>&X-Amz-Content-Sha256=<redacted>&X-Amz-Credential=<redacted>`,
+    );
     expect(failure).toContain("403 Forbidden");
     expect(logged).not.toMatch(/X-Amz-(Signature|Credential|Date|Expires)=(?!<redacted>)/i);
     expect(logged).not.toContain(rig.s3info.secretKey);
@@ -197,7 +248,9 @@ describe("recover_snap", () => {
       await rig.write("snapshots", csv([src, "c1", C1]));
       await rig.write("collections", csv([src, "c1"]));
       const points = [1, 2, 3].map((id) => ({ id, vector: [0.5, 0.5, 0.5, id], payload: { generation: 2 } }));
-      await qdrantCall(src, "PUT", "/collections/c1/points?wait=true", API_KEY, { points: [...points, { id: 999, vector: [1, 0, 0, 0], payload: {} }] });
+      await qdrantCall(src, "PUT", "/collections/c1/points?wait=true", API_KEY, {
+        points: [...points, { id: 999, vector: [1, 0, 0, 0], payload: {} }],
+      });
       clock.set("2026-03-01T09:00:00Z");
       await createSnap({}, rig.deps({ QDRANT_SOURCE_HOSTS: src, QDRANT_API_KEY: API_KEY }));
       const older = `${src},c1,${C1}\n`;

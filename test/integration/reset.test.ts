@@ -39,7 +39,13 @@ describe("reset", () => {
 
     const summary = await run({}, rig.deps());
 
-    expect(summary).toMatchObject({ task: "reset", done: 6, failed: 0, exitCode: EXIT.ok, message: "State files removed: 6" });
+    expect(summary).toMatchObject({
+      task: "reset",
+      done: 6,
+      failed: 0,
+      exitCode: EXIT.ok,
+      message: "State files removed: 6",
+    });
     expect(await readdir(rig.dir)).toEqual(["notes.txt"]);
   });
 
@@ -52,7 +58,8 @@ describe("reset", () => {
     expect(summary).toMatchObject({ done: 6, exitCode: EXIT.ok, message: "State files backed up: 6" });
     const names = (await readdir(rig.dir)).sort();
     expect(names).toEqual([...STATE_FILE_NAMES.map((n) => `${n}-2026-01-29_11-44-05.bkp`), "notes.txt"].sort());
-    for (const [name, text] of contents) expect(await readStateFile(rig.dir, `${name}-2026-01-29_11-44-05.bkp`)).toBe(text);
+    for (const [name, text] of contents)
+      expect(await readStateFile(rig.dir, `${name}-2026-01-29_11-44-05.bkp`)).toBe(text);
   });
 
   it("never overwrites an earlier backup taken in the same second", async () => {

@@ -41,19 +41,19 @@ describe("conditional writes and ETags (ObjectStore)", () => {
   it("ETags come back without quotes, and If-Match with the current one takes the write; a stale one conflicts", async () => {
     const store = createObjectStore(client, bucket);
     const key = freshKey();
-    const first = await store.putIf(key, bytes("{\"v\":1}"), { ifNoneMatch: "*" });
+    const first = await store.putIf(key, bytes('{"v":1}'), { ifNoneMatch: "*" });
     expect(first).not.toBe("conflict");
     expect(first).not.toMatch(/"/);
     const read = await store.getTagged(key);
     expect(read?.etag).toBe(first);
-    const second = await store.putIf(key, bytes("{\"v\":2}"), { ifMatch: first });
+    const second = await store.putIf(key, bytes('{"v":2}'), { ifMatch: first });
     expect(second).not.toBe("conflict");
     expect(second).not.toBe(first);
     // The quoted form (as S3 writes ETags) is the same ETag: accepted too.
-    const third = await store.putIf(key, bytes("{\"v\":3}"), { ifMatch: `"${second}"` });
+    const third = await store.putIf(key, bytes('{"v":3}'), { ifMatch: `"${second}"` });
     expect(third).not.toBe("conflict");
-    expect(await store.putIf(key, bytes("{\"v\":4}"), { ifMatch: first })).toBe("conflict");
-    expect(Buffer.from((await store.get(key)) ?? new Uint8Array()).toString()).toBe("{\"v\":3}");
+    expect(await store.putIf(key, bytes('{"v":4}'), { ifMatch: first })).toBe("conflict");
+    expect(Buffer.from((await store.get(key)) ?? new Uint8Array()).toString()).toBe('{"v":3}');
   });
 
   it("If-None-Match: * creates once; If-Match on a missing key is a conflict (S3 answers 404, the gateway 412)", async () => {
@@ -82,8 +82,8 @@ describe("conditional writes and ETags (ObjectStore)", () => {
   });
 
   it("unquoteEtag strips the quotes and a weak prefix, and leaves a bare ETag alone", () => {
-    expect(unquoteEtag("\"abc-2\"")).toBe("abc-2");
-    expect(unquoteEtag("W/\"abc\"")).toBe("abc");
+    expect(unquoteEtag('"abc-2"')).toBe("abc-2");
+    expect(unquoteEtag('W/"abc"')).toBe("abc");
     expect(unquoteEtag("abc")).toBe("abc");
   });
 });
@@ -96,7 +96,14 @@ describe("the tool's own S3 client, with no AWS_*_CHECKSUM_* variable set", () =
       const tool = createS3Client(config());
       try {
         const body = randomBytes(64 * 1024);
-        await tool.send(new PutObjectCommand({ Bucket: bucket, Key: "compat/streamed.bin", Body: Readable.from([body]), ContentLength: body.length }));
+        await tool.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: "compat/streamed.bin",
+            Body: Readable.from([body]),
+            ContentLength: body.length,
+          }),
+        );
         const back = await createObjectStore(client, bucket).get("compat/streamed.bin");
         expect(Buffer.from(back ?? new Uint8Array()).equals(body)).toBe(true);
       } finally {
@@ -114,7 +121,9 @@ describe("the tool's own S3 client, with no AWS_*_CHECKSUM_* variable set", () =
         const chunks = Array.from({ length: 20 }, (_, i) => Buffer.concat([chunk.subarray(i), chunk.subarray(0, i)]));
         const want = createHash("sha256");
         for (const c of chunks) want.update(c);
-        expect(await store.put("compat/big.snapshot", Readable.from(chunks), { size: 20 * 1024 * 1024 })).toBe(20 * 1024 * 1024);
+        expect(await store.put("compat/big.snapshot", Readable.from(chunks), { size: 20 * 1024 * 1024 })).toBe(
+          20 * 1024 * 1024,
+        );
         const got = await store.get("compat/big.snapshot");
         const hash = createHash("sha256");
         for await (const c of got!.body) hash.update(c as Buffer);

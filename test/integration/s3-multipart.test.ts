@@ -26,7 +26,10 @@ const uploadIds: string[] = [];
 
 beforeAll(async () => {
   bucket = await createTestBucket(info, "s3-multipart");
-  const config = buildConfig({ ...s3Env(info, bucket), QDRANT_RETRIES: "0", CURL_TIMEOUT: "30" }, { cwd: process.cwd() });
+  const config = buildConfig(
+    { ...s3Env(info, bucket), QDRANT_RETRIES: "0", CURL_TIMEOUT: "30" },
+    { cwd: process.cwd() },
+  );
   client = createS3Client(config);
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -75,16 +78,27 @@ function source(size: number, cutAfter?: number): Readable {
 async function expectCleanFailure(key: string, body: Readable): Promise<void> {
   sent.length = 0;
   uploadIds.length = 0;
-  const err = await store.put(key, body, { size: SIZE }).then(() => undefined, (e: unknown) => e);
+  const err = await store.put(key, body, { size: SIZE }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UpstreamError);
   expect((err as UpstreamError).exitCode).toBe(EXIT.upstream);
   expect((err as Error).message).toContain(`s3://${bucket}/${key}`);
   expect(body.destroyed, "the source stream is destroyed").toBe(true);
   expect(uploadIds).toHaveLength(1);
-  expect(sent.filter((s) => s.command === "AbortMultipartUploadCommand").some((s) => s.ok), JSON.stringify(sent)).toBe(true);
+  expect(
+    sent.filter((s) => s.command === "AbortMultipartUploadCommand").some((s) => s.ok),
+    JSON.stringify(sent),
+  ).toBe(true);
   expect(await store.head(key), "no object").toBeUndefined();
   // Gone: a second abort of the same upload id finds no such upload.
-  const again = await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadIds[0] })).then(() => undefined, (e: unknown) => e);
+  const again = await client
+    .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadIds[0] }))
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(again).toBeInstanceOf(S3ServiceException);
   expect((again as S3ServiceException).name).toBe("NoSuchUpload");
 }
@@ -111,7 +125,10 @@ describe("multipart puts that fail leave nothing behind", () => {
 
   it("a source that breaks off in the middle of the second part: the upload is aborted, no object", async () => {
     await expectCleanFailure("snapshots/c/cut-mid-part.snapshot", source(SIZE, 12 * MIB));
-    expect(sent.filter((s) => s.command === "UploadPartCommand" && s.ok).length, "only the first part went up").toBeLessThanOrEqual(1);
+    expect(
+      sent.filter((s) => s.command === "UploadPartCommand" && s.ok).length,
+      "only the first part went up",
+    ).toBeLessThanOrEqual(1);
   });
 
   it("the same body with S3 healthy is stored whole in three parts", async () => {

@@ -28,7 +28,9 @@ describe("snapshot names from Qdrant's listing, S3 snapshot storage", () => {
     expect(await d.state.read("snapshots")).toEqual([{ host: url, collection: COLLECTION, snapshot: name }]);
     const [first] = await d.qdrant.listSnapshots(url, COLLECTION);
     expect(first?.name).toBe(name);
-    const res = await fetch(`${url}/collections/${encodeURIComponent(COLLECTION)}/snapshots/${encodeURIComponent(name)}`);
+    const res = await fetch(
+      `${url}/collections/${encodeURIComponent(COLLECTION)}/snapshots/${encodeURIComponent(name)}`,
+    );
     expect(res.status).toBe(200);
     await res.body?.cancel();
   });
@@ -37,7 +39,9 @@ describe("snapshot names from Qdrant's listing, S3 snapshot storage", () => {
 describe("rawSnapshotName", () => {
   it("keeps a name that starts with the collection's, decodes one whose decoded form does, and leaves others alone", () => {
     expect(rawSnapshotName("docs", "docs-1-2026-01-01-00-00-00.snapshot")).toBe("docs-1-2026-01-01-00-00-00.snapshot");
-    expect(rawSnapshotName("a ü", "a %C3%BC-1-2026-01-01-00-00-00.snapshot")).toBe("a ü-1-2026-01-01-00-00-00.snapshot");
+    expect(rawSnapshotName("a ü", "a %C3%BC-1-2026-01-01-00-00-00.snapshot")).toBe(
+      "a ü-1-2026-01-01-00-00-00.snapshot",
+    );
     // A raw name with a literal % (local storage) is not decoded.
     expect(rawSnapshotName("100%25", "100%25-1-t.snapshot")).toBe("100%25-1-t.snapshot");
     expect(rawSnapshotName("a%b", "a%25b-1-t.snapshot")).toBe("a%b-1-t.snapshot");

@@ -129,7 +129,13 @@ async function fixture(
 }
 
 function createQuietLog(): Logger {
-  return { level: "normal", info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+  return {
+    level: "normal",
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    debug: () => undefined,
+  };
 }
 
 /** Every key in the bucket outside `prefix` and the keys a test put there itself: the mirror must not touch them. */
@@ -137,7 +143,8 @@ async function keysOutside(prefix: string): Promise<string[]> {
   return (await view.keys()).filter((key) => !key.startsWith(prefix));
 }
 
-const HOSTILE = 'http://a:6333,"c,1",c1-1.snapshot\r\nhttp://a:6333,"say ""hi""",x.snapshot\nhttp://b:6333,ünï😀,"multi\nline"\n';
+const HOSTILE =
+  'http://a:6333,"c,1",c1-1.snapshot\r\nhttp://a:6333,"say ""hi""",x.snapshot\nhttp://b:6333,ünï😀,"multi\nline"\n';
 
 describe("StateMirror.pull", () => {
   it("uploads a local file the bucket has no copy of, byte for byte", async () => {
@@ -251,7 +258,10 @@ describe("StateMirror.pull", () => {
     const f = await fixture("pull/no-bucket/", { bucket: missing });
     await f.writeLocal("collections", "h,c1\n");
 
-    const err: unknown = await f.mirror.pull().then(() => undefined, (e: unknown) => e);
+    const err: unknown = await f.mirror.pull().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).exitCode).toBe(4);
@@ -262,7 +272,11 @@ describe("StateMirror.pull", () => {
 });
 
 describe("StateMirror uploads", () => {
-  const row = (i: number) => ({ host: "http://a:6333", collection: `c${i}`, snapshot: i % 7 === 0 ? `s "${i}",\n😀` : `s${i}` });
+  const row = (i: number) => ({
+    host: "http://a:6333",
+    collection: `c${i}`,
+    snapshot: i % 7 === 0 ? `s "${i}",\n😀` : `s${i}`,
+  });
 
   it("coalesces bursts of appends into few whole-file uploads, ending equal to the local files", async () => {
     const f = await fixture("uploads/burst/");
@@ -272,7 +286,9 @@ describe("StateMirror uploads", () => {
     // 100 appends at once over two files: each file's first upload starts after all of its queued appends.
     await Promise.all([
       ...Array.from({ length: 60 }, (_, i) => f.state.append("snapshots", row(i))),
-      ...Array.from({ length: 40 }, (_, i) => f.state.append("collections", { host: "http://a:6333", collection: `c${i}` })),
+      ...Array.from({ length: 40 }, (_, i) =>
+        f.state.append("collections", { host: "http://a:6333", collection: `c${i}` }),
+      ),
     ]);
     await f.mirror.flush();
     const afterBurst = f.objects.puts.length;
@@ -327,36 +343,44 @@ describe("StateMirror uploads", () => {
     }
   });
 
-  itWithS3Faults("keeps appending when uploads fail, remembers the failed file and uploads it once S3 is back", async () => {
-    const f = await fixture("uploads/failing/");
-    await f.putRemote("collections", "h,c0\n");
-    await f.mirror.pull();
-    f.state.onChange((kind) => f.mirror.notify(kind));
-    await setS3Faults(info.endpoint, { rate: 1, statuses: [500, 503], operations: ["PutObject"], bucket });
-    onTestFinished(() => clearS3Faults(info.endpoint, bucket));
+  itWithS3Faults(
+    "keeps appending when uploads fail, remembers the failed file and uploads it once S3 is back",
+    async () => {
+      const f = await fixture("uploads/failing/");
+      await f.putRemote("collections", "h,c0\n");
+      await f.mirror.pull();
+      f.state.onChange((kind) => f.mirror.notify(kind));
+      await setS3Faults(info.endpoint, { rate: 1, statuses: [500, 503], operations: ["PutObject"], bucket });
+      onTestFinished(() => clearS3Faults(info.endpoint, bucket));
 
-    await Promise.all(Array.from({ length: 5 }, (_, i) => f.state.append("collections", { host: "h", collection: `c${i + 1}` })));
-    const err: unknown = await f.mirror.flush().then(() => undefined, (e: unknown) => e);
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) => f.state.append("collections", { host: "h", collection: `c${i + 1}` })),
+      );
+      const err: unknown = await f.mirror.flush().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
-    expect(await f.local("collections")).toBe("h,c0\nh,c1\nh,c2\nh,c3\nh,c4\nh,c5\n");
-    expect(err).toBeInstanceOf(UpstreamError);
-    expect((err as UpstreamError).exitCode).toBe(4);
-    expect((err as UpstreamError).message).toContain(`s3://${bucket}/uploads/failing/collections`);
-    expect(f.warnings.length).toBeGreaterThanOrEqual(1);
-    expect(f.warnings[0]).toMatch(/^state mirror: S3 PUT s3:\/\/.*\/uploads\/failing\/collections failed: .*retried/);
-    expect(await f.remote("collections")).toBe("h,c0\n");
-    // Still failing: a second flush throws again (the file is still remembered).
-    await expect(f.mirror.flush()).rejects.toBeInstanceOf(UpstreamError);
+      expect(await f.local("collections")).toBe("h,c0\nh,c1\nh,c2\nh,c3\nh,c4\nh,c5\n");
+      expect(err).toBeInstanceOf(UpstreamError);
+      expect((err as UpstreamError).exitCode).toBe(4);
+      expect((err as UpstreamError).message).toContain(`s3://${bucket}/uploads/failing/collections`);
+      expect(f.warnings.length).toBeGreaterThanOrEqual(1);
+      expect(f.warnings[0]).toMatch(/^state mirror: S3 PUT s3:\/\/.*\/uploads\/failing\/collections failed: .*retried/);
+      expect(await f.remote("collections")).toBe("h,c0\n");
+      // Still failing: a second flush throws again (the file is still remembered).
+      await expect(f.mirror.flush()).rejects.toBeInstanceOf(UpstreamError);
 
-    await clearS3Faults(info.endpoint, bucket);
-    await f.mirror.flush(); // no change since: only the remembered failure makes it upload
+      await clearS3Faults(info.endpoint, bucket);
+      await f.mirror.flush(); // no change since: only the remembered failure makes it upload
 
-    expect(await f.remote("collections")).toBe(await f.local("collections"));
-    const puts = f.objects.puts.length;
-    await f.mirror.flush();
-    expect(f.objects.puts).toHaveLength(puts); // nothing left to retry
-    expect(await view.keys("uploads/failing/")).toEqual(["uploads/failing/collections"]);
-  });
+      expect(await f.remote("collections")).toBe(await f.local("collections"));
+      const puts = f.objects.puts.length;
+      await f.mirror.flush();
+      expect(f.objects.puts).toHaveLength(puts); // nothing left to retry
+      expect(await view.keys("uploads/failing/")).toEqual(["uploads/failing/collections"]);
+    },
+  );
 
   itWithS3Faults("absorbs a few transient PUT faults in the SDK's retries, and more in the next flush", async () => {
     const client = createTestS3Client(info, { maxAttempts: 3 });
@@ -427,16 +451,25 @@ describe("StateMirror.reset", () => {
     const result = await f.mirror.reset({ bkp: true, now: AT });
 
     expect(result.removed).toEqual([]);
-    const names = { collections: "collections", snapshots: "snapshots", aliasRecoveryHistory: "alias_recovery_history" };
+    const names = {
+      collections: "collections",
+      snapshots: "snapshots",
+      aliasRecoveryHistory: "alias_recovery_history",
+    };
     expect([...result.backedUp].sort()).toEqual(
-      Object.values(names).map((name) => `s3://${bucket}/${prefix}${name}-${STAMP}.bkp`).sort(),
+      Object.values(names)
+        .map((name) => `s3://${bucket}/${prefix}${name}-${STAMP}.bkp`)
+        .sort(),
     );
     for (const [kind, name] of Object.entries(names)) {
       expect(await remoteText(`${prefix}${name}-${STAMP}.bkp`)).toBe(texts[kind as keyof typeof texts]);
       expect(await remoteText(`${prefix}${name}`)).toBeUndefined();
     }
     expect(await view.keys(prefix)).toEqual(
-      [...others.filter((key) => key.startsWith(prefix)), ...Object.values(names).map((n) => `${prefix}${n}-${STAMP}.bkp`)].sort(),
+      [
+        ...others.filter((key) => key.startsWith(prefix)),
+        ...Object.values(names).map((n) => `${prefix}${n}-${STAMP}.bkp`),
+      ].sort(),
     );
     for (const key of others) expect(await remoteText(key)).toBe(`other ${key}`);
     expect(await keysOutside(prefix)).toEqual(outside);
@@ -462,9 +495,17 @@ describe("StateMirror.reset", () => {
   it("deletes nothing when the server cannot copy a key it has just listed", async () => {
     const f = await fixture("reset/copy-refused/");
     await f.putRemote("snapshots", "h,c,kept.snapshot\n");
-    const refusing = new StateMirror(f.state, { ...f.objects, copy: async () => false }, f.prefix, createQuietLog(), () => AT);
+    const refusing = new StateMirror(
+      f.state,
+      { ...f.objects, copy: async () => false },
+      f.prefix,
+      createQuietLog(),
+      () => AT,
+    );
 
-    await expect(refusing.reset({ bkp: true, now: AT })).rejects.toThrow(/answered NoSuchKey although the key was just listed; nothing deleted/);
+    await expect(refusing.reset({ bkp: true, now: AT })).rejects.toThrow(
+      /answered NoSuchKey although the key was just listed; nothing deleted/,
+    );
 
     expect(await f.remote("snapshots")).toBe("h,c,kept.snapshot\n");
   });

@@ -63,8 +63,20 @@ describe("Qdrant over https", () => {
     const q = err as QdrantError;
     expect(secure.connections() - before).toBe(1);
     expect(secure.requests()).toEqual([]);
-    expect({ kind: q.kind, code: q.code, retryable: q.retryable, refused: q.refused, fatal: isFatal(q), exit: q.exitCode }).toEqual({
-      kind: "tls", code: "tls", retryable: false, refused: true, fatal: true, exit: EXIT.upstream,
+    expect({
+      kind: q.kind,
+      code: q.code,
+      retryable: q.retryable,
+      refused: q.refused,
+      fatal: isFatal(q),
+      exit: q.exitCode,
+    }).toEqual({
+      kind: "tls",
+      code: "tls",
+      retryable: false,
+      refused: true,
+      fatal: true,
+      exit: EXIT.upstream,
     });
     expect(q.message).toBe(
       `GET ${url}/collections: TLS certificate is not trusted (certificate verify failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE: ` +
@@ -77,7 +89,9 @@ describe("Qdrant over https", () => {
     const d = deps();
     const url = secure.urls[0] ?? "";
     const before = secure.connections();
-    const err = await rejection(d.qdrant.downloadSnapshot(url, { kind: "collection", collection: "c", name: "s.snapshot" }));
+    const err = await rejection(
+      d.qdrant.downloadSnapshot(url, { kind: "collection", collection: "c", name: "s.snapshot" }),
+    );
     expect(err).toBeInstanceOf(QdrantError);
     expect((err as QdrantError).kind).toBe("tls");
     expect(secure.connections() - before).toBe(1);
@@ -90,7 +104,9 @@ describe("Qdrant over https", () => {
     const err = await rejection(d.qdrant.listCollections(url));
     expect(err).toBeInstanceOf(QdrantError);
     expect((err as QdrantError).kind).toBe("tls");
-    expect((err as QdrantError).message).toMatch(/TLS handshake failed \(ERR_SSL_WRONG_VERSION_NUMBER: .*\): the port does not speak TLS; use http:\/\/ or the TLS port$/);
+    expect((err as QdrantError).message).toMatch(
+      /TLS handshake failed \(ERR_SSL_WRONG_VERSION_NUMBER: .*\): the port does not speak TLS; use http:\/\/ or the TLS port$/,
+    );
     expect(plain.connections() - before).toBe(1);
   });
 });
@@ -119,10 +135,13 @@ describe("S3 over https", () => {
 });
 
 describe("describeTlsError", () => {
-  const coded = (code: string, message: string, cause?: unknown) => Object.assign(new Error(message, { cause }), { code });
+  const coded = (code: string, message: string, cause?: unknown) =>
+    Object.assign(new Error(message, { cause }), { code });
 
   it("finds the code in the cause chain and words each kind of failure with its cure", () => {
-    const wrapped = new TypeError("fetch failed", { cause: coded("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate in certificate chain") });
+    const wrapped = new TypeError("fetch failed", {
+      cause: coded("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate in certificate chain"),
+    });
     expect(describeTlsError(wrapped, "https://q:6333")).toBe(
       "TLS certificate of https://q:6333 is not trusted (certificate verify failed: SELF_SIGNED_CERT_IN_CHAIN: self-signed certificate in " +
         "certificate chain); if a private CA signed it, set NODE_EXTRA_CA_CERTS to a PEM file with that CA's certificate",
@@ -130,7 +149,14 @@ describe("describeTlsError", () => {
     expect(describeTlsError(coded("CERT_HAS_EXPIRED", "certificate has expired"))).toBe(
       "TLS certificate is out of date (CERT_HAS_EXPIRED: certificate has expired); renew it, or check this machine's clock",
     );
-    expect(describeTlsError(coded("ERR_TLS_CERT_ALTNAME_INVALID", "Hostname/IP does not match certificate's altnames: Host: q. is not in the cert's list: a, b"))).toBe(
+    expect(
+      describeTlsError(
+        coded(
+          "ERR_TLS_CERT_ALTNAME_INVALID",
+          "Hostname/IP does not match certificate's altnames: Host: q. is not in the cert's list: a, b",
+        ),
+      ),
+    ).toBe(
       "TLS certificate is not valid for that host name (ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: " +
         "Host: q. is not in the cert's list: a, b); use a host name the certificate lists",
     );

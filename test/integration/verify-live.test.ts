@@ -24,8 +24,19 @@ function points(from: number, n: number): StoredPoint[] {
 async function liveBackup(rig: Rig): Promise<{ src: string; target: string; snapshot: string }> {
   const [src = "", target = ""] = rig.urls;
   await seedCollection(src, "c1", { points: 20, dim: 4 });
-  rig.emu.faults.add({ node: 0, method: "POST", path: "/collections/c1/snapshots", times: 1, onMatch: () => rig.emu.upsert(0, "c1", points(1000, 3)) });
-  rig.emu.faults.add({ node: 0, method: "POST", path: "/collections/c1/points/count", onMatch: ({ count }) => count === 2 && rig.emu.upsert(0, "c1", points(2000, 4)) });
+  rig.emu.faults.add({
+    node: 0,
+    method: "POST",
+    path: "/collections/c1/snapshots",
+    times: 1,
+    onMatch: () => rig.emu.upsert(0, "c1", points(1000, 3)),
+  });
+  rig.emu.faults.add({
+    node: 0,
+    method: "POST",
+    path: "/collections/c1/points/count",
+    onMatch: ({ count }) => count === 2 && rig.emu.upsert(0, "c1", points(2000, 4)),
+  });
   const created = await createSnap({}, rig.deps({ QDRANT_SOURCE_HOSTS: src }));
   expect(created).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
   rig.emu.faults.clear();
@@ -38,7 +49,10 @@ describe("a restore of a collection written to during its backup", () => {
     const rig = await startRig("verify-live", { nodes: 2 });
     const { target, snapshot } = await liveBackup(rig);
     const store = rig.deps().store();
-    expect(await readMetadata(store, collectionSnapshotKey("c1", snapshot))).toMatchObject({ pointsCount: 20, pointsCountAfter: 27 });
+    expect(await readMetadata(store, collectionSnapshotKey("c1", snapshot))).toMatchObject({
+      pointsCount: 20,
+      pointsCountAfter: 27,
+    });
 
     const d = rig.deps({ QDRANT_RESTORE_HOSTS: target });
     const summary = await recoverSnap({}, d);
@@ -46,7 +60,9 @@ describe("a restore of a collection written to during its backup", () => {
     expect(summary).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
     expect(summary.items[0]).toMatchObject({ verified: "full" });
     expect(d.lines.some((l) => l.includes(`Verified c1 on ${target}: green, 23 points`))).toBe(true);
-    expect(await rig.read("snapshot_recovery_history")).toBe(csv([target, snapshot, "ok"], [target, snapshot, "verified"]));
+    expect(await rig.read("snapshot_recovery_history")).toBe(
+      csv([target, snapshot, "ok"], [target, snapshot, "verified"]),
+    );
     expect(await rig.read("failed_snapshot_recovery")).toBeUndefined();
   });
 
@@ -59,7 +75,10 @@ describe("a restore of a collection written to during its backup", () => {
     // The snapshot holds 23; metadata that says 10 before and 12 after leaves it outside even 10 % wider (9 to 14).
     await writeMetadata(store, key, { ...meta, pointsCount: 10, pointsCountAfter: 12 });
 
-    const summary = await recoverSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: target, QDRANT_VERIFY_TOLERANCE_PCT: "10" }));
+    const summary = await recoverSnap(
+      {},
+      rig.deps({ QDRANT_RESTORE_HOSTS: target, QDRANT_VERIFY_TOLERANCE_PCT: "10" }),
+    );
 
     expect(summary).toMatchObject({ done: 0, failed: 1, exitCode: EXIT.partial });
     expect(summary.items[0]?.["error"]).toBe(
@@ -80,9 +99,14 @@ describe("a restore of a collection written to during its backup", () => {
 
     const strict = await recoverSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: target }));
     expect(strict).toMatchObject({ failed: 1, exitCode: EXIT.partial });
-    expect(strict.items[0]?.["error"]).toMatch(/holds 23 points; .* expected 24 to 30 \(QDRANT_VERIFY_TOLERANCE_PCT=0\)$/);
+    expect(strict.items[0]?.["error"]).toMatch(
+      /holds 23 points; .* expected 24 to 30 \(QDRANT_VERIFY_TOLERANCE_PCT=0\)$/,
+    );
 
-    const tolerant = await recoverSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: target, QDRANT_VERIFY_TOLERANCE_PCT: "5" }));
+    const tolerant = await recoverSnap(
+      {},
+      rig.deps({ QDRANT_RESTORE_HOSTS: target, QDRANT_VERIFY_TOLERANCE_PCT: "5" }),
+    );
     expect(tolerant).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
     expect(tolerant.message).toContain("(1 verified again)");
   });
@@ -95,10 +119,15 @@ describe("a restore of a collection written to during its backup", () => {
     const meta = (await readMetadata(store, key))!;
     await writeMetadata(store, key, { ...meta, pointsCount: 22, pointsCountAfter: 22 });
 
-    const summary = await recoverSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: target, QDRANT_VERIFY_TOLERANCE_PCT: "50" }));
+    const summary = await recoverSnap(
+      {},
+      rig.deps({ QDRANT_RESTORE_HOSTS: target, QDRANT_VERIFY_TOLERANCE_PCT: "50" }),
+    );
 
     expect(summary).toMatchObject({ failed: 1, exitCode: EXIT.partial });
-    expect(summary.items[0]?.["error"]).toBe(`c1 on ${target} holds 23 points; the backup metadata of ${snapshot} says 22`);
+    expect(summary.items[0]?.["error"]).toBe(
+      `c1 on ${target} holds 23 points; the backup metadata of ${snapshot} says 22`,
+    );
   });
 });
 
@@ -108,8 +137,17 @@ describe("a run stopped between a recovery and its check", () => {
     const { target, snapshot } = await liveBackup(rig);
     // Interrupted as the check's first request arrives (the recovery is recorded by then).
     const controller = new AbortController();
-    rig.emu.faults.add({ node: 1, method: "GET", path: "/collections/c1", times: 1, onMatch: () => controller.abort(new InterruptedError("interrupted by SIGTERM")) });
-    const first = await recoverSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: target }, { signal: controller.signal })).then(() => undefined, (err: unknown) => err);
+    rig.emu.faults.add({
+      node: 1,
+      method: "GET",
+      path: "/collections/c1",
+      times: 1,
+      onMatch: () => controller.abort(new InterruptedError("interrupted by SIGTERM")),
+    });
+    const first = await recoverSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: target }, { signal: controller.signal })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(first).toMatchObject({ exitCode: EXIT.interrupted });
     expect(await rig.read("snapshot_recovery_history")).toBe(csv([target, snapshot, "ok"]));
 
@@ -121,12 +159,24 @@ describe("a run stopped between a recovery and its check", () => {
     expect(second).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
     expect(rig.requests("PUT", /\/snapshots\/recover$/)).toEqual([]);
     expect(rig.requests("POST", /^\/collections\/c1\/points\/count$/)).toHaveLength(1);
-    expect(d.lines.some((l) => l.includes(`Verified c1 on ${target} (recovered by an earlier run that stopped before its check): green, 23 points`))).toBe(true);
-    expect(await rig.read("snapshot_recovery_history")).toBe(csv([target, snapshot, "ok"], [target, snapshot, "verified"]));
+    expect(
+      d.lines.some((l) =>
+        l.includes(
+          `Verified c1 on ${target} (recovered by an earlier run that stopped before its check): green, 23 points`,
+        ),
+      ),
+    ).toBe(true);
+    expect(await rig.read("snapshot_recovery_history")).toBe(
+      csv([target, snapshot, "ok"], [target, snapshot, "verified"]),
+    );
 
     // Checked once: a third run does nothing.
     rig.emu.resetRequests();
-    expect(await recoverSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: target }))).toMatchObject({ done: 0, skipped: 1, exitCode: EXIT.ok });
+    expect(await recoverSnap({}, rig.deps({ QDRANT_RESTORE_HOSTS: target }))).toMatchObject({
+      done: 0,
+      skipped: 1,
+      exitCode: EXIT.ok,
+    });
     expect(rig.emu.requests()).toEqual([]);
   });
 });

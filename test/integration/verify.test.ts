@@ -24,7 +24,10 @@ const ONE = (s: Staged) => ({ QDRANT_RESTORE_HOSTS: s.t1 });
 
 /** The check requests (status, count, scroll, optimizers) against node `node`, as `METHOD path`. */
 function checks(s: Staged, node: number): string[] {
-  return s.emu.requests().filter((r) => r.node === node && CHECKS.test(r.path)).map((r) => `${r.method} ${r.path}`);
+  return s.emu
+    .requests()
+    .filter((r) => r.node === node && CHECKS.test(r.path))
+    .map((r) => `${r.method} ${r.path}`);
 }
 
 describe.each(["local", "s3"] as const)("a recovery that passes its check (emulator storage %s)", (emuStorage) => {
@@ -41,7 +44,11 @@ describe.each(["local", "s3"] as const)("a recovery that passes its check (emula
       "POST /collections/c1/points/count",
       "POST /collections/c1/points/scroll",
     ]);
-    expect(d.lines.filter((l) => /Verified c1 on .*: green, 20 points, vectors config as backed up, payloads readable$/.test(l))).toHaveLength(2);
+    expect(
+      d.lines.filter((l) =>
+        /Verified c1 on .*: green, 20 points, vectors config as backed up, payloads readable$/.test(l),
+      ),
+    ).toHaveLength(2);
     expect(d.lines.filter((l) => /Verified c2 on .*: green, 10 points/.test(l))).toHaveLength(2);
     expect(await s.read("failed_snapshot_recovery")).toBeUndefined();
   });
@@ -65,19 +72,32 @@ describe("grey and yellow after recovery", () => {
       "POST /collections/c1/points/count",
       "POST /collections/c1/points/scroll",
     ]);
-    expect(d.lines.filter((l) => l.includes("is grey (optimizations pending); triggered its optimizers"))).toHaveLength(2);
+    expect(d.lines.filter((l) => l.includes("is grey (optimizations pending); triggered its optimizers"))).toHaveLength(
+      2,
+    );
   });
 });
 
 describe("each kind of failed check is recorded as verify-<reason> after the recovery's ok (exit 3)", () => {
-  async function expectOneFailure(s: Staged, env: Record<string, string>, status: string, message: RegExp): Promise<void> {
+  async function expectOneFailure(
+    s: Staged,
+    env: Record<string, string>,
+    status: string,
+    message: RegExp,
+  ): Promise<void> {
     const summary = await run({}, s.deps({ ...ONE(s), ...env }));
     expect(summary).toMatchObject({ done: 1, failed: 1, exitCode: EXIT.partial });
     expect(summary.message).toContain("(1 failed verification after recovery)");
     // c1 and c2 are recovered in parallel: their rows come in completion order. Only c2's check passed.
-    expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(sortedLines(csv([s.t1, C1, "ok"], [s.t1, C2, "ok"], [s.t1, C2, "verified"])));
+    expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(
+      sortedLines(csv([s.t1, C1, "ok"], [s.t1, C2, "ok"], [s.t1, C2, "verified"])),
+    );
     expect(await s.read("failed_snapshot_recovery")).toBe(csv([s.t1, C1, status]));
-    expect(summary.items.find((i) => i["outcome"] === "failed")).toMatchObject({ collection: "c1", status, error: expect.stringMatching(message) });
+    expect(summary.items.find((i) => i["outcome"] === "failed")).toMatchObject({
+      collection: "c1",
+      status,
+      error: expect.stringMatching(message),
+    });
   }
 
   it("verify-count: the point count differs from the metadata's", async () => {
@@ -94,13 +114,27 @@ describe("each kind of failed check is recorded as verify-<reason> after the rec
 
   it("verify-vectors: the vectors config differs from the metadata's", async () => {
     const s = await stagedBackup("verify-vectors", { emuStorage: "s3", dest: "s3" });
-    await s.editMetadata("c1", (m) => ({ ...m, collectionConfig: { ...m.collectionConfig, params: { vectors: { size: 8, distance: "Cosine" } } } }));
-    await expectOneFailure(s, {}, "verify-vectors", /has vectors config \{"size":4,"distance":"Cosine"\}; the backup metadata of .* says \{"size":8/);
+    await s.editMetadata("c1", (m) => ({
+      ...m,
+      collectionConfig: { ...m.collectionConfig, params: { vectors: { size: 8, distance: "Cosine" } } },
+    }));
+    await expectOneFailure(
+      s,
+      {},
+      "verify-vectors",
+      /has vectors config \{"size":4,"distance":"Cosine"\}; the backup metadata of .* says \{"size":8/,
+    );
   });
 
   it("verify-scroll: the payload scroll fails", async () => {
     const s = await stagedBackup("verify-scroll", { emuStorage: "local", dest: "s3" });
-    s.emu.faults.add({ node: 1, method: "POST", path: "/collections/c1/points/scroll", status: 500, error: "Service internal error: payload storage is corrupted" });
+    s.emu.faults.add({
+      node: 1,
+      method: "POST",
+      path: "/collections/c1/points/scroll",
+      status: 500,
+      error: "Service internal error: payload storage is corrupted",
+    });
     await expectOneFailure(s, {}, "verify-scroll", /scroll check failed: .*payload storage is corrupted/);
   });
 
@@ -110,11 +144,14 @@ describe("each kind of failed check is recorded as verify-<reason> after the rec
     // No emulator state counts points it cannot scroll: the client answers an empty page for c1, as a collection
     // whose payload storage lost its records would.
     const qdrant = Object.create(d.qdrant) as typeof d.qdrant;
-    qdrant.scrollPoints = async (host, collection, limit) => (collection === "c1" ? [] : d.qdrant.scrollPoints(host, collection, limit));
+    qdrant.scrollPoints = async (host, collection, limit) =>
+      collection === "c1" ? [] : d.qdrant.scrollPoints(host, collection, limit);
     const summary = await run({}, { ...d, qdrant });
     expect(summary).toMatchObject({ done: 1, failed: 1, exitCode: EXIT.partial });
     expect(await s.read("failed_snapshot_recovery")).toBe(csv([s.t1, C1, "verify-scroll"]));
-    expect(summary.items.find((i) => i["outcome"] === "failed")?.["error"]).toMatch(/a scroll with payloads returned no points, though it counts 20$/);
+    expect(summary.items.find((i) => i["outcome"] === "failed")?.["error"]).toMatch(
+      /a scroll with payloads returned no points, though it counts 20$/,
+    );
   });
 
   it("verify-status: the collection is red", async () => {
@@ -122,7 +159,10 @@ describe("each kind of failed check is recorded as verify-<reason> after the rec
     s.emu.faults.afterRecover({ error: "Service internal error: No space left on device" });
     const summary = await run({}, s.deps(ONE(s)));
     expect(summary).toMatchObject({ done: 0, failed: 2, exitCode: EXIT.partial });
-    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([`${s.t1},${C1},verify-status`, `${s.t1},${C2},verify-status`]);
+    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([
+      `${s.t1},${C1},verify-status`,
+      `${s.t1},${C2},verify-status`,
+    ]);
     expect(summary.items[0]?.["error"]).toMatch(/c\d on .* is red/);
   });
 
@@ -131,7 +171,10 @@ describe("each kind of failed check is recorded as verify-<reason> after the rec
     s.emu.faults.afterRecover({ yellowPolls: Infinity });
     const summary = await run({}, s.deps({ ...ONE(s), QDRANT_VERIFY_TIMEOUT: "1", QDRANT_CONCURRENCY: "1" }));
     expect(summary).toMatchObject({ done: 0, failed: 2, exitCode: EXIT.partial });
-    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([`${s.t1},${C1},verify-timeout`, `${s.t1},${C2},verify-timeout`]);
+    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([
+      `${s.t1},${C1},verify-timeout`,
+      `${s.t1},${C2},verify-timeout`,
+    ]);
     expect(summary.items[0]?.["error"]).toMatch(/is still yellow, not green, after 1 s \(QDRANT_VERIFY_TIMEOUT\)/);
     // Polled more than once, and never past the status: no count or scroll of a collection that is not ready.
     expect(checks(s, 1).filter((c) => c === "GET /collections/c1").length).toBeGreaterThan(1);
@@ -157,8 +200,14 @@ describe("snapshots without metadata (taken by the bash tool)", () => {
     const summary = await run({}, d);
 
     expect(summary).toMatchObject({ done: 4, failed: 0, exitCode: EXIT.ok });
-    expect(summary.items.map((i) => i["verified"])).toEqual(["status-only", "status-only", "status-only", "status-only"]);
-    for (const name of [C1, C2]) expect(d.lines.filter((l) => l.includes(`No backup metadata for ${name}`))).toHaveLength(1);
+    expect(summary.items.map((i) => i["verified"])).toEqual([
+      "status-only",
+      "status-only",
+      "status-only",
+      "status-only",
+    ]);
+    for (const name of [C1, C2])
+      expect(d.lines.filter((l) => l.includes(`No backup metadata for ${name}`))).toHaveLength(1);
     for (const node of [1, 2]) expect(checks(s, node).sort()).toEqual(["GET /collections/c1", "GET /collections/c2"]);
   });
 
@@ -167,7 +216,10 @@ describe("snapshots without metadata (taken by the bash tool)", () => {
     s.emu.faults.afterRecover({ error: "Service internal error: broken segment" });
     const summary = await run({}, s.deps(ONE(s)));
     expect(summary).toMatchObject({ failed: 2, exitCode: EXIT.partial });
-    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([`${s.t1},${C1},verify-status`, `${s.t1},${C2},verify-status`]);
+    expect(sortedLines(await s.read("failed_snapshot_recovery"))).toEqual([
+      `${s.t1},${C1},verify-status`,
+      `${s.t1},${C2},verify-status`,
+    ]);
   });
 });
 
@@ -199,8 +251,12 @@ describe("re-runs after a failed check", () => {
     await s.editMetadata("c1", (m) => ({ ...m, pointsCount: 20 }));
     const fixed = await run({}, s.deps(ONE(s)));
     expect(fixed).toMatchObject({ done: 1, skipped: 1, failed: 0, exitCode: EXIT.ok });
-    expect(fixed.message).toBe("Snapshots recovered: 0, accepted: 0, already recovered: 1, failed: 0 (1 verified again)");
-    expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(sortedLines(csv([s.t1, C1, "ok"], [s.t1, C2, "ok"], [s.t1, C2, "verified"], [s.t1, C1, "verified"])));
+    expect(fixed.message).toBe(
+      "Snapshots recovered: 0, accepted: 0, already recovered: 1, failed: 0 (1 verified again)",
+    );
+    expect(sortedLines(await s.read("snapshot_recovery_history"))).toEqual(
+      sortedLines(csv([s.t1, C1, "ok"], [s.t1, C2, "ok"], [s.t1, C2, "verified"], [s.t1, C1, "verified"])),
+    );
 
     s.emu.resetRequests();
     const quiet = await run({}, s.deps(ONE(s)));
@@ -222,7 +278,11 @@ describe("re-runs after a failed check", () => {
     const second = await run({}, d2);
     // The newer snapshot is recovered and checked (it has no metadata: status only); C1's data is gone, so is its check.
     expect(second).toMatchObject({ done: 1, skipped: 1, failed: 0, exitCode: EXIT.ok });
-    expect(d2.lines.some((l) => l.includes(`Not checking ${C1} on ${s.t1} again: c1 was recovered there from ${newer} since`))).toBe(true);
+    expect(
+      d2.lines.some((l) =>
+        l.includes(`Not checking ${C1} on ${s.t1} again: c1 was recovered there from ${newer} since`),
+      ),
+    ).toBe(true);
     expect(await s.read("failed_snapshot_recovery")).toBe(csv([s.t1, C1, "verify-count"]));
 
     s.emu.resetRequests();
@@ -231,7 +291,11 @@ describe("re-runs after a failed check", () => {
     expect(third).toMatchObject({ done: 0, skipped: 2, failed: 0, exitCode: EXIT.ok });
     expect(s.requests("GET", /^\/collections\/c1$/)).toEqual([]);
     expect(s.requests("PUT", RECOVER)).toEqual([]);
-    expect(d.lines.some((l) => l.includes(`Not checking ${C1} on ${s.t1} again: a newer snapshot of c1 was recovered there since`))).toBe(true);
+    expect(
+      d.lines.some((l) =>
+        l.includes(`Not checking ${C1} on ${s.t1} again: a newer snapshot of c1 was recovered there since`),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -270,7 +334,9 @@ describe("several snapshots of one collection", () => {
   it("are all recovered first; the host is then checked once, against the last one (the others are `covered`)", async () => {
     const s = await stagedBackup("verify-generations", { emuStorage: "s3", dest: "s3" });
     // A second generation of c1 with its own metadata (23 points); the first one's metadata (20) no longer applies.
-    await qdrantCall(s.src, "PUT", "/collections/c1/points?wait=true", API_KEY, { points: [1, 2, 3].map((i) => ({ id: 100 + i, vector: [i, 0, 0, 1], payload: {} })) });
+    await qdrantCall(s.src, "PUT", "/collections/c1/points?wait=true", API_KEY, {
+      points: [1, 2, 3].map((i) => ({ id: 100 + i, vector: [i, 0, 0, 1], payload: {} })),
+    });
     s.clock.set("2026-03-01T10:00:00Z");
     await qdrantCall(s.src, "POST", "/collections/c1/snapshots?wait=true", API_KEY);
     const newer = "c1-1-2026-03-01-10-00-00.snapshot";
@@ -282,7 +348,11 @@ describe("several snapshots of one collection", () => {
 
     expect(summary).toMatchObject({ done: 2, failed: 0, exitCode: EXIT.ok });
     expect(summary.items.map((i) => `${i["snapshot"]} ${i["verified"]}`)).toEqual([`${C1} covered`, `${newer} full`]);
-    expect(checks(s, 1)).toEqual(["GET /collections/c1", "POST /collections/c1/points/count", "POST /collections/c1/points/scroll"]);
+    expect(checks(s, 1)).toEqual([
+      "GET /collections/c1",
+      "POST /collections/c1/points/count",
+      "POST /collections/c1/points/scroll",
+    ]);
   });
 });
 
@@ -290,7 +360,14 @@ describe("restore hosts that are the peers of one cluster", () => {
   it("recover every peer's snapshot on every peer, then check each peer once the collection is complete", async () => {
     const s3info = inject("s3");
     const bucket = await createTestBucket(s3info, "verify-cluster");
-    const storage = { kind: "s3" as const, endpoint: s3info.endpoint, bucket, accessKey: s3info.accessKey, secretKey: s3info.secretKey, region: s3info.region };
+    const storage = {
+      kind: "s3" as const,
+      endpoint: s3info.endpoint,
+      bucket,
+      accessKey: s3info.accessKey,
+      secretKey: s3info.secretKey,
+      region: s3info.region,
+    };
     const source = await startEmulator({ cluster: { peers: 3, shards: 3, replicationFactor: 2 }, storage });
     const target = await startEmulator({ cluster: { peers: 3, shards: 3, replicationFactor: 2 }, storage });
     const tmp = await makeTempDir("verify-cluster");
@@ -300,8 +377,11 @@ describe("restore hosts that are the peers of one cluster", () => {
     });
     await seedCollection(source.urls[0] ?? "", "docs", { points: 60, dim: 4, shards: 3, rf: 2 });
     const env = {
-      ...s3Env(s3info, bucket), QDRANT_VERIFY_TIMEOUT: "20",
-      QDRANT_SOURCE_HOSTS: source.urls[0] ?? "", GET_PEERS_FROM_CLUSTER_INFO: "true", QDRANT_HTTP_PORT: String(source.nodes[0]?.port),
+      ...s3Env(s3info, bucket),
+      QDRANT_VERIFY_TIMEOUT: "20",
+      QDRANT_SOURCE_HOSTS: source.urls[0] ?? "",
+      GET_PEERS_FROM_CLUSTER_INFO: "true",
+      QDRANT_HTTP_PORT: String(source.nodes[0]?.port),
       QDRANT_RESTORE_HOSTS: target.urls.join(","),
     };
     const d = createTestDeps(env, { stateDir: tmp.dir });

@@ -4,7 +4,13 @@ import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { createAlias, readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { readTar } from "../support/emulator/tar.js";
 import { call } from "../support/emulator/test-http.js";
-import { assertCollectionClusterInfo, assertSnapshotDescription, assertSnapshotList, expectError, expectOk } from "../support/emulator/validators.js";
+import {
+  assertCollectionClusterInfo,
+  assertSnapshotDescription,
+  assertSnapshotList,
+  expectError,
+  expectOk,
+} from "../support/emulator/validators.js";
 
 const PEER = 77;
 let emu: Emulator;
@@ -44,7 +50,11 @@ describe("collection snapshot", () => {
       uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     for (const shard of ["0", "1"]) {
-      expect(jsonOf(m, `${shard}/replica_state.json`)).toEqual({ is_local: true, this_peer_id: PEER, peers: { [PEER]: "Active" } });
+      expect(jsonOf(m, `${shard}/replica_state.json`)).toEqual({
+        is_local: true,
+        this_peer_id: PEER,
+        peers: { [PEER]: "Active" },
+      });
       expect(jsonOf(m, `${shard}/shard_config.json`)).toEqual({ type: "ReplicaSet" });
       const segments = [...m.keys()].filter((k) => k.startsWith(`${shard}/segments/`) && k.endsWith(".tar"));
       expect(segments).toHaveLength(1);
@@ -107,7 +117,9 @@ describe("shard snapshots", () => {
     assertCollectionClusterInfo(cluster);
     const shard1 = cluster.local_shards.find((s) => s.shard_id === 1)?.points_count;
     await call(url, "POST", "/collections/arc/points/delete?wait=true", { body: { filter: {} } });
-    expect((await call(url, "PUT", "/collections/arc/shards/1/snapshots/recover", { body: { location: d.name } })).status).toBe(200);
+    expect(
+      (await call(url, "PUT", "/collections/arc/shards/1/snapshots/recover", { body: { location: d.name } })).status,
+    ).toBe(200);
     const after = await readAllPoints(url, "arc");
     expect(after.length).toBe(shard1);
     expect(after.every((p) => before.some((q) => JSON.stringify(q) === JSON.stringify(p)))).toBe(true);
@@ -120,10 +132,16 @@ describe("shard snapshots", () => {
     const r = await call(url, "GET", "/collections/arc/shards/7/snapshots");
     expect(r.status).toBe(404);
     expect(expectError(r.json)).toBe("Not found: shard 7 not found");
-    const f = await call(url, "PUT", "/collections/arc/shards/0/snapshots/recover", { body: { location: "file:///etc/passwd" } });
+    const f = await call(url, "PUT", "/collections/arc/shards/0/snapshots/recover", {
+      body: { location: "file:///etc/passwd" },
+    });
     expect(f.status).toBe(400);
-    expect(expectError(f.json)).toBe("Wrong input: Invalid snapshot URL file:///etc/passwd: URLs with file scheme are not supported");
-    const missing = await call(url, "PUT", "/collections/arc/shards/0/snapshots/recover", { body: { location: "nope.snapshot" } });
+    expect(expectError(f.json)).toBe(
+      "Wrong input: Invalid snapshot URL file:///etc/passwd: URLs with file scheme are not supported",
+    );
+    const missing = await call(url, "PUT", "/collections/arc/shards/0/snapshots/recover", {
+      body: { location: "nope.snapshot" },
+    });
     expect(missing.status).toBe(404);
   });
 

@@ -4,7 +4,13 @@ import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { readTar } from "../support/emulator/tar.js";
 import { call } from "../support/emulator/test-http.js";
-import { assertClusterStatus, assertCollectionClusterInfo, assertSnapshotDescription, expectError, expectOk } from "../support/emulator/validators.js";
+import {
+  assertClusterStatus,
+  assertCollectionClusterInfo,
+  assertSnapshotDescription,
+  expectError,
+  expectOk,
+} from "../support/emulator/validators.js";
 
 let emu: Emulator;
 let standalone: Emulator;
@@ -20,7 +26,11 @@ async function placement(collection: string): Promise<Map<number, number[]>> {
   const out = new Map<number, number[]>();
   for (const url of emu.urls) {
     const info = await clusterInfo(url, collection);
-    for (const s of info.local_shards) out.set(s.shard_id, [...(out.get(s.shard_id) ?? []), info.peer_id].sort((x, y) => x - y));
+    for (const s of info.local_shards)
+      out.set(
+        s.shard_id,
+        [...(out.get(s.shard_id) ?? []), info.peer_id].sort((x, y) => x - y),
+      );
   }
   return out;
 }
@@ -55,7 +65,9 @@ describe("topology", () => {
     const url = standalone.urls[0] ?? "";
     expect(expectOk((await call(url, "GET", "/cluster")).json)).toEqual({ status: "disabled" });
     await seedCollection(url, "s", { points: 1, dim: 2 });
-    const r = await call(url, "POST", "/collections/s/cluster", { body: { drop_replica: { shard_id: 0, peer_id: 1 } } });
+    const r = await call(url, "POST", "/collections/s/cluster", {
+      body: { drop_replica: { shard_id: 0, peer_id: 1 } },
+    });
     expect(r.status).toBe(405);
     expect(expectError(r.json)).toBe("Qdrant is running in standalone mode");
   });
@@ -63,7 +75,8 @@ describe("topology", () => {
 
 describe("placement", () => {
   it("creates the collection cluster-wide with RF replicas of every shard", async () => {
-    for (const url of emu.urls) expect(expectOk((await call(url, "GET", "/collections/clu/exists")).json)).toEqual({ exists: true });
+    for (const url of emu.urls)
+      expect(expectOk((await call(url, "GET", "/collections/clu/exists")).json)).toEqual({ exists: true });
     const p = await placement("clu");
     expect([...p.keys()].sort()).toEqual([0, 1, 2]);
     for (const peers of p.values()) expect(peers).toHaveLength(2);
@@ -78,7 +91,9 @@ describe("placement", () => {
       expect(info.local_shards.length + info.remote_shards.length).toBe(6);
     }
     const counts = new Map<number, Set<number>>();
-    for (const url of emu.urls) for (const s of (await clusterInfo(url, "clu")).local_shards) counts.set(s.shard_id, (counts.get(s.shard_id) ?? new Set()).add(s.points_count));
+    for (const url of emu.urls)
+      for (const s of (await clusterInfo(url, "clu")).local_shards)
+        counts.set(s.shard_id, (counts.get(s.shard_id) ?? new Set()).add(s.points_count));
     for (const c of counts.values()) {
       expect(c.size).toBe(1);
       total += [...c][0] ?? 0;
@@ -91,12 +106,18 @@ describe("placement", () => {
     await seedCollection(emu.urls[0] ?? "", "drop", { points: 10, dim: 2, shards: 1, rf: 2 });
     const holders = (await placement("drop")).get(0) ?? [];
     const [keep, gone] = holders;
-    const r = await call(emu.urls[0] ?? "", "POST", "/collections/drop/cluster", { body: { drop_replica: { shard_id: 0, peer_id: gone } } });
+    const r = await call(emu.urls[0] ?? "", "POST", "/collections/drop/cluster", {
+      body: { drop_replica: { shard_id: 0, peer_id: gone } },
+    });
     expect(expectOk(r.json)).toBe(true);
     expect((await placement("drop")).get(0)).toEqual([keep]);
-    const last = await call(emu.urls[0] ?? "", "POST", "/collections/drop/cluster", { body: { drop_replica: { shard_id: 0, peer_id: keep } } });
+    const last = await call(emu.urls[0] ?? "", "POST", "/collections/drop/cluster", {
+      body: { drop_replica: { shard_id: 0, peer_id: keep } },
+    });
     expect(last.status).toBe(400);
-    const bad = await call(emu.urls[0] ?? "", "POST", "/collections/drop/cluster", { body: { drop_replica: { shard_id: 5, peer_id: keep } } });
+    const bad = await call(emu.urls[0] ?? "", "POST", "/collections/drop/cluster", {
+      body: { drop_replica: { shard_id: 5, peer_id: keep } },
+    });
     expect(expectError(bad.json)).toBe("Bad request: Shard 5 of drop does not exist");
   });
 });
@@ -133,14 +154,17 @@ describe("per-peer snapshots", () => {
     const d = expectOk((await call(url, "POST", "/collections/clu/snapshots")).json);
     assertSnapshotDescription(d);
     await call(url, "POST", "/collections/clu/points/delete?wait=true", { body: { filter: {} } });
-    const r = await call(url, "PUT", "/collections/clu/snapshots/recover", { body: { location: `${url}/collections/clu/snapshots/${d.name}` } });
+    const r = await call(url, "PUT", "/collections/clu/snapshots/recover", {
+      body: { location: `${url}/collections/clu/snapshots/${d.name}` },
+    });
     expect(r.status).toBe(200);
     const local = new Set((await clusterInfo(url, "clu")).local_shards.map((s) => s.shard_id));
     const restored = await readAllPoints(emu.urls[0] ?? "", "clu");
     expect(restored.length).toBeGreaterThan(0);
     expect(restored.length).toBeLessThan(before.length);
     for (const peerUrl of emu.urls) {
-      for (const s of (await clusterInfo(peerUrl, "clu")).local_shards) if (local.has(s.shard_id)) expect(s.points_count).toBeGreaterThan(0);
+      for (const s of (await clusterInfo(peerUrl, "clu")).local_shards)
+        if (local.has(s.shard_id)) expect(s.points_count).toBeGreaterThan(0);
     }
   });
 
@@ -154,7 +178,8 @@ describe("per-peer snapshots", () => {
     const body = { location: `${url}/collections/ns/snapshots/${d.name}`, priority: "no_sync" };
     expect((await call(url, "PUT", "/collections/ns/snapshots/recover", { body })).status).toBe(200);
     const counts = [];
-    for (const peer of emu.urls) counts.push(...(await clusterInfo(peer, "ns")).local_shards.map((s) => s.points_count));
+    for (const peer of emu.urls)
+      counts.push(...(await clusterInfo(peer, "ns")).local_shards.map((s) => s.points_count));
     expect(counts.sort()).toEqual([0, 20]);
   });
 
@@ -162,8 +187,12 @@ describe("per-peer snapshots", () => {
     const node = emu.nodes[0];
     const d = expectOk((await call(node?.url ?? "", "POST", "/collections/clu/snapshots")).json);
     assertSnapshotDescription(d);
-    const r = await call(standalone.urls[0] ?? "", "PUT", "/collections/clu/snapshots/recover", { body: { location: `${node?.url}/collections/clu/snapshots/${d.name}` } });
+    const r = await call(standalone.urls[0] ?? "", "PUT", "/collections/clu/snapshots/recover", {
+      body: { location: `${node?.url}/collections/clu/snapshots/${d.name}` },
+    });
     expect(r.status).toBe(500);
-    expect(expectError(r.json)).toMatch(/^Service internal error: Can't restore snapshot in local mode with missing data at shard: /);
+    expect(expectError(r.json)).toMatch(
+      /^Service internal error: Can't restore snapshot in local mode with missing data at shard: /,
+    );
   });
 });

@@ -4,7 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { seedCollection } from "../support/emulator/seed.js";
 import { call, multipartBody } from "../support/emulator/test-http.js";
-import { assertCollectionInfo, assertSnapshotDescription, expectError, expectOk } from "../support/emulator/validators.js";
+import {
+  assertCollectionInfo,
+  assertSnapshotDescription,
+  expectError,
+  expectOk,
+} from "../support/emulator/validators.js";
 
 const KEY = "k";
 let emu: Emulator;
@@ -31,7 +36,10 @@ async function statuses(url: string, collection: string, reads: number): Promise
 }
 
 async function recoverByUrl(url: string, collection: string): Promise<void> {
-  const r = await call(url, "PUT", `/collections/${collection}/snapshots/recover`, { apiKey: KEY, body: { location: snapUrl, api_key: KEY } });
+  const r = await call(url, "PUT", `/collections/${collection}/snapshots/recover`, {
+    apiKey: KEY,
+    body: { location: snapUrl, api_key: KEY },
+  });
   expect(r.status).toBe(200);
   expect(expectOk(r.json)).toBe(true);
 }
@@ -61,9 +69,17 @@ describe("PATCH /collections/{name}", () => {
     expect(r.status).toBe(200);
     expect(expectOk(r.json)).toBe(true);
     const after = await info(a, "tune");
-    expect(after.config.optimizer_config).toEqual({ ...before.config.optimizer_config, indexing_threshold: 0, deleted_threshold: 0.5 });
+    expect(after.config.optimizer_config).toEqual({
+      ...before.config.optimizer_config,
+      indexing_threshold: 0,
+      deleted_threshold: 0.5,
+    });
     expect(after.config.hnsw_config).toEqual({ ...before.config.hnsw_config, m: 32 });
-    expect(after.config.params).toMatchObject({ on_disk_payload: false, replication_factor: 2, vectors: before.config.params.vectors });
+    expect(after.config.params).toMatchObject({
+      on_disk_payload: false,
+      replication_factor: 2,
+      vectors: before.config.params.vectors,
+    });
     expect(after.config.metadata).toEqual({ team: "search", gone: 1 });
     expect(expectOk((await patch(a, "tune", { metadata: { gone: null } })).json)).toBe(true);
     expect((await info(a, "tune")).config.metadata).toEqual({ team: "search" });
@@ -88,10 +104,16 @@ describe("PATCH /collections/{name}", () => {
     const before = await info(a, "src");
     const bad = await patch(a, "src", { hnsw_config: { m: 64 }, optimizers_config: { deleted_threshold: "lots" } });
     expect(bad.status).toBe(400);
-    expect(expectError(bad.json)).toMatch(/^Format error in JSON body: optimizers_config\.deleted_threshold: invalid type/);
+    expect(expectError(bad.json)).toMatch(
+      /^Format error in JSON body: optimizers_config\.deleted_threshold: invalid type/,
+    );
     expect((await info(a, "src")).config).toEqual(before.config);
 
-    const notJson = await call(a, "PATCH", "/collections/src", { apiKey: KEY, raw: Buffer.from("{"), headers: { "content-type": "application/json" } });
+    const notJson = await call(a, "PATCH", "/collections/src", {
+      apiKey: KEY,
+      raw: Buffer.from("{"),
+      headers: { "content-type": "application/json" },
+    });
     expect(notJson.status).toBe(400);
     const zero = await patch(a, "src", { params: { replication_factor: 0 } });
     expect(zero.status).toBe(422);
@@ -126,7 +148,11 @@ describe("collection status after a recovery (faults.afterRecover)", () => {
   it("applies to recoveries by upload too, and leaves other collections green", async () => {
     emu.faults.afterRecover({ yellowPolls: 1 });
     const form = multipartBody("snapshot", "up.snapshot", snapBytes);
-    const r = await call(b, "POST", "/collections/uploaded/snapshots/upload", { apiKey: KEY, raw: form.raw, headers: form.headers });
+    const r = await call(b, "POST", "/collections/uploaded/snapshots/upload", {
+      apiKey: KEY,
+      raw: form.raw,
+      headers: form.headers,
+    });
     expect(expectOk(r.json)).toBe(true);
     expect(await statuses(b, "uploaded", 2)).toEqual(["yellow", "green"]);
     expect((await info(a, "src")).status).toBe("green");
@@ -136,7 +162,10 @@ describe("collection status after a recovery (faults.afterRecover)", () => {
     emu.faults.afterRecover({ error: "Service internal error: No space left on device" });
     await recoverByUrl(b, "broken");
     const red = await info(b, "broken");
-    expect(red).toMatchObject({ status: "red", optimizer_status: { error: "Service internal error: No space left on device" } });
+    expect(red).toMatchObject({
+      status: "red",
+      optimizer_status: { error: "Service internal error: No space left on device" },
+    });
     expect(expectOk((await patch(b, "broken", { optimizers_config: {} })).json)).toBe(true);
     expect((await info(b, "broken")).status).toBe("red");
     emu.faults.afterRecover({});

@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { createAlias, listAliases, seedCollection } from "../support/emulator/seed.js";
 import { call } from "../support/emulator/test-http.js";
-import { assertAliases, assertCollectionInfo, assertSnapshotDescription, assertSnapshotList, expectError, expectOk } from "../support/emulator/validators.js";
+import {
+  assertAliases,
+  assertCollectionInfo,
+  assertSnapshotDescription,
+  assertSnapshotList,
+  expectError,
+  expectOk,
+} from "../support/emulator/validators.js";
 
 let emu: Emulator;
 let url = "";
@@ -21,7 +28,12 @@ afterAll(() => emu.stop());
 
 describe("collections", () => {
   it("create accepts config diffs and reports them", async () => {
-    const body = { vectors: { img: { size: 8, distance: "Dot" }, txt: { size: 4, distance: "Euclid" } }, shard_number: 2, hnsw_config: { m: 32 }, optimizers_config: { indexing_threshold: 0 } };
+    const body = {
+      vectors: { img: { size: 8, distance: "Dot" }, txt: { size: 4, distance: "Euclid" } },
+      shard_number: 2,
+      hnsw_config: { m: 32 },
+      optimizers_config: { indexing_threshold: 0 },
+    };
     expect(expectOk((await call(url, "PUT", "/collections/multi", { body })).json)).toBe(true);
     const info = expectOk((await call(url, "GET", "/collections/multi")).json);
     assertCollectionInfo(info);
@@ -40,7 +52,9 @@ describe("collections", () => {
   it("refuses to create a collection named like an alias", async () => {
     const r = await call(url, "PUT", "/collections/library", { body: { vectors: { size: 3, distance: "Dot" } } });
     expect(r.status).toBe(400);
-    expect(expectError(r.json)).toBe("Wrong input: Can't create collection with name library. Alias with the same name already exists");
+    expect(expectError(r.json)).toBe(
+      "Wrong input: Can't create collection with name library. Alias with the same name already exists",
+    );
   });
 
   it("delete drops the collection's aliases but keeps its snapshot files", async () => {
@@ -71,7 +85,9 @@ describe("aliases", () => {
   });
 
   it("create re-points silently, 404s for a missing collection, 409s on a collection name", async () => {
-    expect((await aliasActions({ create_alias: { collection_name: "films", alias_name: "library" } })).status).toBe(200);
+    expect((await aliasActions({ create_alias: { collection_name: "films", alias_name: "library" } })).status).toBe(
+      200,
+    );
     expect((await listAliases(url)).find((a) => a.alias_name === "library")?.collection_name).toBe("films");
     const missing = await aliasActions({ create_alias: { collection_name: "ghost", alias_name: "x" } });
     expect(missing.status).toBe(404);
@@ -81,7 +97,9 @@ describe("aliases", () => {
   });
 
   it("rename moves an alias; renaming a missing one is 404; delete of a missing one is fine", async () => {
-    expect((await aliasActions({ rename_alias: { old_alias_name: "library", new_alias_name: "cinema" } })).status).toBe(200);
+    expect((await aliasActions({ rename_alias: { old_alias_name: "library", new_alias_name: "cinema" } })).status).toBe(
+      200,
+    );
     expect((await listAliases(url)).map((a) => a.alias_name)).toContain("cinema");
     const r = await aliasActions({ rename_alias: { old_alias_name: "nope", new_alias_name: "x" } });
     expect(r.status).toBe(404);
@@ -91,7 +109,10 @@ describe("aliases", () => {
 
   it("applies a batch atomically: a failing action leaves everything as it was", async () => {
     const before = await listAliases(url);
-    const r = await aliasActions({ delete_alias: { alias_name: "cinema" } }, { create_alias: { collection_name: "ghost", alias_name: "y" } });
+    const r = await aliasActions(
+      { delete_alias: { alias_name: "cinema" } },
+      { create_alias: { collection_name: "ghost", alias_name: "y" } },
+    );
     expect(r.status).toBe(404);
     expect(await listAliases(url)).toEqual(before);
   });

@@ -41,7 +41,13 @@ describe("faults", () => {
 
   it("answers a status N times with a Qdrant error envelope, without doing the work", async () => {
     const before = emu.faults.hits();
-    emu.faults.add({ method: "POST", path: /\/snapshots$/, status: 500, error: "Service internal error: boom", times: 2 });
+    emu.faults.add({
+      method: "POST",
+      path: /\/snapshots$/,
+      status: 500,
+      error: "Service internal error: boom",
+      times: 2,
+    });
     for (let i = 0; i < 2; i++) {
       const r = await call(a, "POST", "/collections/f/snapshots");
       expect(r.status).toBe(500);
@@ -112,8 +118,22 @@ describe("request log", () => {
     // The server logs when the response closes, which can trail the client by a moment.
     const log = await eventually(async () => (emu.requests().length === 2 ? emu.requests() : undefined));
     expect(log).toEqual([
-      { node: 0, method: "GET", path: "/collections/f", status: 200, ms: expect.any(Number), arrivedAt: expect.any(Number) },
-      { node: 1, method: "GET", path: "/collections/missing", status: 404, ms: expect.any(Number), arrivedAt: expect.any(Number) },
+      {
+        node: 0,
+        method: "GET",
+        path: "/collections/f",
+        status: 200,
+        ms: expect.any(Number),
+        arrivedAt: expect.any(Number),
+      },
+      {
+        node: 1,
+        method: "GET",
+        path: "/collections/missing",
+        status: 404,
+        ms: expect.any(Number),
+        arrivedAt: expect.any(Number),
+      },
     ]);
     expect(log?.[1]?.ms, "the injected latency is part of the duration").toBeGreaterThanOrEqual(49);
     emu.resetRequests();

@@ -24,7 +24,10 @@ async function withEmulator(args: string[], use: (nodes: string[]) => Promise<vo
     });
     const parsed: unknown = JSON.parse(line);
     expect(parsed).toEqual({ nodes: expect.any(Array) });
-    const nodes = typeof parsed === "object" && parsed !== null && "nodes" in parsed && Array.isArray(parsed.nodes) ? parsed.nodes.map(String) : [];
+    const nodes =
+      typeof parsed === "object" && parsed !== null && "nodes" in parsed && Array.isArray(parsed.nodes)
+        ? parsed.nodes.map(String)
+        : [];
     await use(nodes);
   } finally {
     if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGTERM");
@@ -47,7 +50,25 @@ describe("main.ts", () => {
   it("starts a cluster with --cluster, creating a missing S3 bucket", async () => {
     const info = inject("s3");
     const bucket = `t-main-${randomBytes(4).toString("hex")}`;
-    const args = ["--nodes", "3", "--cluster", "--shards", "2", "--rf", "2", "--s3-endpoint", info.endpoint, "--s3-bucket", bucket, "--s3-access-key", info.accessKey, "--s3-secret-key", info.secretKey, "--s3-region", info.region];
+    const args = [
+      "--nodes",
+      "3",
+      "--cluster",
+      "--shards",
+      "2",
+      "--rf",
+      "2",
+      "--s3-endpoint",
+      info.endpoint,
+      "--s3-bucket",
+      bucket,
+      "--s3-access-key",
+      info.accessKey,
+      "--s3-secret-key",
+      info.secretKey,
+      "--s3-region",
+      info.region,
+    ];
     const code = await withEmulator(args, async (nodes) => {
       expect(nodes.map((u) => new URL(u).hostname)).toEqual(["127.0.0.2", "127.0.0.3", "127.0.0.4"]);
       expect(expectOk((await call(nodes[0] ?? "", "GET", "/cluster")).json)).toMatchObject({ status: "enabled" });

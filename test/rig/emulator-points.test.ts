@@ -14,15 +14,34 @@ beforeAll(async () => {
   emu = await startEmulator();
   url = emu.urls[0] ?? "";
   await call(url, "PUT", "/collections/pts", { body: { vectors: { size: 2, distance: "Cosine" } } });
-  await call(url, "PUT", "/collections/named", { body: { vectors: { a: { size: 2, distance: "Dot" }, b: { size: 3, distance: "Euclid" } } } });
+  await call(url, "PUT", "/collections/named", {
+    body: { vectors: { a: { size: 2, distance: "Dot" }, b: { size: 3, distance: "Euclid" } } },
+  });
 });
 afterAll(() => emu.stop());
 
 describe("upsert", () => {
   it("acknowledges without wait and completes with wait=true", async () => {
-    const ack = expectOk((await call(url, "PUT", "/collections/pts/points", { body: { points: [{ id: 10, vector: [3, 4], payload: { k: "v" } }] } })).json);
+    const ack = expectOk(
+      (
+        await call(url, "PUT", "/collections/pts/points", {
+          body: { points: [{ id: 10, vector: [3, 4], payload: { k: "v" } }] },
+        })
+      ).json,
+    );
     expect(ack).toMatchObject({ status: "acknowledged", operation_id: expect.any(Number) });
-    const batch = { batch: { ids: [2, UUID_B, UUID_A, 1], vectors: [[1, 0], [0, 2], [1, 1], [0, 1]], payloads: [{ n: 2 }, null, { n: 3 }, { n: 1 }] } };
+    const batch = {
+      batch: {
+        ids: [2, UUID_B, UUID_A, 1],
+        vectors: [
+          [1, 0],
+          [0, 2],
+          [1, 1],
+          [0, 1],
+        ],
+        payloads: [{ n: 2 }, null, { n: 3 }, { n: 1 }],
+      },
+    };
     const done = expectOk((await call(url, "PUT", "/collections/pts/points?wait=true", { body: batch })).json);
     expect(done).toMatchObject({ status: "completed" });
   });
@@ -33,9 +52,13 @@ describe("upsert", () => {
   });
 
   it("accepts named vectors and rejects unknown names", async () => {
-    const ok = await call(url, "PUT", "/collections/named/points?wait=true", { body: { points: [{ id: 1, vector: { a: [1, 2], b: [1, 2, 3] } }] } });
+    const ok = await call(url, "PUT", "/collections/named/points?wait=true", {
+      body: { points: [{ id: 1, vector: { a: [1, 2], b: [1, 2, 3] } }] },
+    });
     expect(ok.status).toBe(200);
-    const bad = await call(url, "PUT", "/collections/named/points?wait=true", { body: { points: [{ id: 2, vector: { c: [1] } }] } });
+    const bad = await call(url, "PUT", "/collections/named/points?wait=true", {
+      body: { points: [{ id: 2, vector: { c: [1] } }] },
+    });
     expect(bad.status).toBe(400);
     expect(expectError(bad.json)).toBe("Wrong input: Not existing vector name error: c");
     expect((await readAllPoints(url, "named"))[0]).toEqual({ id: 1, vector: { a: [1, 2], b: [1, 2, 3] }, payload: {} });
@@ -44,8 +67,12 @@ describe("upsert", () => {
 
 describe("count and scroll", () => {
   it("counts exactly, with or without a filter", async () => {
-    expect(expectOk((await call(url, "POST", "/collections/pts/points/count", { body: { exact: true } })).json)).toEqual({ count: 5 });
-    const filtered = await call(url, "POST", "/collections/pts/points/count", { body: { filter: { must: [{ key: "n", range: { gte: 2 } }] } } });
+    expect(
+      expectOk((await call(url, "POST", "/collections/pts/points/count", { body: { exact: true } })).json),
+    ).toEqual({ count: 5 });
+    const filtered = await call(url, "POST", "/collections/pts/points/count", {
+      body: { filter: { must: [{ key: "n", range: { gte: 2 } }] } },
+    });
     expect(expectOk(filtered.json)).toEqual({ count: 2 });
   });
 
@@ -64,9 +91,23 @@ describe("count and scroll", () => {
   });
 
   it("pages with limit/offset and next_page_offset", async () => {
-    const first = expectOk((await call(url, "POST", "/collections/pts/points/scroll", { body: { limit: 2, with_payload: false } })).json);
-    expect(first).toEqual({ points: [{ id: 1, payload: null, vector: null }, { id: 2, payload: null, vector: null }], next_page_offset: 10 });
-    const second = expectOk((await call(url, "POST", "/collections/pts/points/scroll", { body: { limit: 2, offset: 10, with_payload: false } })).json);
+    const first = expectOk(
+      (await call(url, "POST", "/collections/pts/points/scroll", { body: { limit: 2, with_payload: false } })).json,
+    );
+    expect(first).toEqual({
+      points: [
+        { id: 1, payload: null, vector: null },
+        { id: 2, payload: null, vector: null },
+      ],
+      next_page_offset: 10,
+    });
+    const second = expectOk(
+      (
+        await call(url, "POST", "/collections/pts/points/scroll", {
+          body: { limit: 2, offset: 10, with_payload: false },
+        })
+      ).json,
+    );
     expect(second).toMatchObject({ points: [{ id: 10 }, { id: UUID_A }], next_page_offset: UUID_B.toLowerCase() });
   });
 

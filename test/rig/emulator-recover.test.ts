@@ -22,7 +22,10 @@ beforeAll(async () => {
   emu = await startEmulator({ nodes: 2, apiKey: "k" });
   [a, b] = [emu.urls[0] ?? "", emu.urls[1] ?? ""];
   await seedCollection(a, "src", { points: 50, dim: 8, apiKey: "k" });
-  await call(a, "PUT", "/collections/src/index", { apiKey: "k", body: { field_name: "group", field_schema: "keyword" } });
+  await call(a, "PUT", "/collections/src/index", {
+    apiKey: "k",
+    body: { field_name: "group", field_schema: "keyword" },
+  });
   const d = expectOk((await call(a, "POST", "/collections/src/snapshots", { apiKey: "k" })).json);
   assertSnapshotDescription(d);
   snapUrl = `${a}/collections/src/snapshots/${d.name}`;
@@ -47,24 +50,36 @@ describe("recover by URL", () => {
     expect(expectOk(r.json)).toBe(true);
     expect(await readAllPoints(b, "copy", "k")).toEqual(await readAllPoints(a, "src", "k"));
     const info = expectOk((await call(b, "GET", "/collections/copy", { apiKey: "k" })).json);
-    expect(info).toMatchObject({ config: { params: { vectors: { size: 8, distance: "Cosine" } } }, payload_schema: { group: { data_type: "keyword" } } });
+    expect(info).toMatchObject({
+      config: { params: { vectors: { size: 8, distance: "Cosine" } } },
+      payload_schema: { group: { data_type: "keyword" } },
+    });
   });
 
   it("replaces all points of an existing compatible collection", async () => {
-    await call(b, "PUT", "/collections/copy/points?wait=true", { apiKey: "k", body: { points: [{ id: 999, vector: [1, 1, 1, 1, 1, 1, 1, 1] }] } });
+    await call(b, "PUT", "/collections/copy/points?wait=true", {
+      apiKey: "k",
+      body: { points: [{ id: 999, vector: [1, 1, 1, 1, 1, 1, 1, 1] }] },
+    });
     expect((await recover(b, "copy", { location: snapUrl, api_key: "k" })).status).toBe(200);
     expect(await readAllPoints(b, "copy", "k")).toEqual(await readAllPoints(a, "src", "k"));
   });
 
   it("leaves aliases alone", async () => {
-    await call(b, "POST", "/collections/aliases", { apiKey: "k", body: { actions: [{ create_alias: { collection_name: "copy", alias_name: "copy-live" } }] } });
+    await call(b, "POST", "/collections/aliases", {
+      apiKey: "k",
+      body: { actions: [{ create_alias: { collection_name: "copy", alias_name: "copy-live" } }] },
+    });
     expect((await recover(b, "copy", { location: snapUrl, api_key: "k" })).status).toBe(200);
     const aliases = expectOk((await call(b, "GET", "/aliases", { apiKey: "k" })).json);
     expect(aliases).toEqual({ aliases: [{ alias_name: "copy-live", collection_name: "copy" }] });
   });
 
   it("wait=false answers 202 even when the recovery is going to fail", async () => {
-    const r = await call(b, "PUT", "/collections/x/snapshots/recover?wait=false", { apiKey: "k", body: { location: junkUrl } });
+    const r = await call(b, "PUT", "/collections/x/snapshots/recover?wait=false", {
+      apiKey: "k",
+      body: { location: junkUrl },
+    });
     expect(r.status).toBe(202);
     expectAccepted(r.json);
   });
@@ -72,9 +87,13 @@ describe("recover by URL", () => {
   it("400 for a non-2xx download, with the status line", async () => {
     const r = await recover(b, "x", { location: `${a}/collections/src/snapshots/missing.snapshot`, api_key: "k" });
     expect(r.status).toBe(400);
-    expect(expectError(r.json)).toBe(`Wrong input: Failed to download tar from ${a}/collections/src/snapshots/missing.snapshot: status - 404 Not Found`);
+    expect(expectError(r.json)).toBe(
+      `Wrong input: Failed to download tar from ${a}/collections/src/snapshots/missing.snapshot: status - 404 Not Found`,
+    );
     const noKey = await recover(b, "x", { location: snapUrl });
-    expect(expectError(noKey.json)).toBe(`Wrong input: Failed to download tar from ${snapUrl}: status - 401 Unauthorized`);
+    expect(expectError(noKey.json)).toBe(
+      `Wrong input: Failed to download tar from ${snapUrl}: status - 401 Unauthorized`,
+    );
   });
 
   it("500 when the body is not a tar archive", async () => {
@@ -88,7 +107,9 @@ describe("recover by URL", () => {
     const r = await recover(b, "never", { location: snapUrl, api_key: "k", checksum: wrong });
     expect(r.status).toBe(400);
     expect(expectError(r.json)).toBe(`Wrong input: Snapshot checksum mismatch: expected ${wrong}, got ${checksum}`);
-    expect(expectOk((await call(b, "GET", "/collections/never/exists", { apiKey: "k" })).json)).toEqual({ exists: false });
+    expect(expectOk((await call(b, "GET", "/collections/never/exists", { apiKey: "k" })).json)).toEqual({
+      exists: false,
+    });
   });
 
   it("422 for a checksum that is not 64 hex digits", async () => {
@@ -99,14 +120,20 @@ describe("recover by URL", () => {
     await seedCollection(b, "other", { points: 1, dim: 3, apiKey: "k" });
     const r = await recover(b, "other", { location: snapUrl, api_key: "k" });
     expect(r.status).toBe(400);
-    expect(expectError(r.json)).toMatch(/^Wrong input: Snapshot is not compatible with existing collection: Collection vectors: /);
+    expect(expectError(r.json)).toMatch(
+      /^Wrong input: Snapshot is not compatible with existing collection: Collection vectors: /,
+    );
   });
 
   it("applies the file:// and scheme rules", async () => {
     const inside = join(emu.nodes[1]?.snapshotsDir ?? "", "copy");
     const missing = await recover(b, "x", { location: `file://${inside}/absent.snapshot` });
     expect(expectError(missing.json)).toBe(`Bad request: Snapshot file "${inside}/absent.snapshot" does not exist`);
-    const outside = join(emu.nodes[0]?.snapshotsDir ?? "", "src", (await readdir(join(emu.nodes[0]?.snapshotsDir ?? "", "src")))[0] ?? "");
+    const outside = join(
+      emu.nodes[0]?.snapshotsDir ?? "",
+      "src",
+      (await readdir(join(emu.nodes[0]?.snapshotsDir ?? "", "src")))[0] ?? "",
+    );
     expect((await recover(b, "x", { location: `file://${outside}` })).status).toBe(403);
     expect((await recover(b, "x", { location: "file://relative/path.snapshot" })).status).toBe(400);
     const s3 = await recover(b, "x", { location: "s3://bucket/key.snapshot" });
@@ -126,7 +153,11 @@ describe("recover by URL", () => {
 describe("upload", () => {
   it("recovers a multipart upload and leaves the file in the collection's snapshot dir", async () => {
     const { raw, headers } = multipartBody("snapshot", "uploaded.snapshot", snapBytes);
-    const r = await call(b, "POST", `/collections/up/snapshots/upload?priority=snapshot&checksum=${checksum}`, { apiKey: "k", raw, headers });
+    const r = await call(b, "POST", `/collections/up/snapshots/upload?priority=snapshot&checksum=${checksum}`, {
+      apiKey: "k",
+      raw,
+      headers,
+    });
     expect(r.status).toBe(200);
     expect(await readAllPoints(b, "up", "k")).toEqual(await readAllPoints(a, "src", "k"));
     const list = expectOk((await call(b, "GET", "/collections/up/snapshots", { apiKey: "k" })).json);
@@ -136,7 +167,11 @@ describe("upload", () => {
   it("checks the checksum first, with Qdrant's swapped labels", async () => {
     const { raw, headers } = multipartBody("snapshot", "bad.snapshot", snapBytes);
     const wrong = "f".repeat(64);
-    const r = await call(b, "POST", `/collections/up2/snapshots/upload?checksum=${wrong}`, { apiKey: "k", raw, headers });
+    const r = await call(b, "POST", `/collections/up2/snapshots/upload?checksum=${wrong}`, {
+      apiKey: "k",
+      raw,
+      headers,
+    });
     expect(r.status).toBe(400);
     expect(expectError(r.json)).toBe(`Checksum mismatch: expected ${checksum}, actual ${wrong}`);
   });

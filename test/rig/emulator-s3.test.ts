@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { call } from "../support/emulator/test-http.js";
-import { assertSnapshotDescription, assertSnapshotList, expectError, expectOk } from "../support/emulator/validators.js";
+import {
+  assertSnapshotDescription,
+  assertSnapshotList,
+  expectError,
+  expectOk,
+} from "../support/emulator/validators.js";
 import { createTestBucket, createTestS3Client } from "../support/s3/client.js";
 
 const info = inject("s3");
@@ -26,7 +31,17 @@ async function keys(prefix = ""): Promise<string[]> {
 beforeAll(async () => {
   s3 = createTestS3Client(info);
   bucket = await createTestBucket(info, "emulator-s3");
-  emu = await startEmulator({ nodes: 2, storage: { kind: "s3", endpoint: info.endpoint, bucket, accessKey: info.accessKey, secretKey: info.secretKey, region: info.region } });
+  emu = await startEmulator({
+    nodes: 2,
+    storage: {
+      kind: "s3",
+      endpoint: info.endpoint,
+      bucket,
+      accessKey: info.accessKey,
+      secretKey: info.secretKey,
+      region: info.region,
+    },
+  });
   [a, b] = [emu.urls[0] ?? "", emu.urls[1] ?? ""];
   await seedCollection(a, "docs", { points: 40, dim: 6, shards: 2 });
 });
@@ -62,8 +77,12 @@ describe("S3 storage", () => {
     const list = expectOk((await call(a, "GET", "/collections/docs/shards/1/snapshots")).json);
     assertSnapshotList(list);
     const name = list[0]?.name ?? "";
-    expect((await call(a, "PUT", "/collections/docs/shards/1/snapshots/recover", { body: { location: name } })).status).toBe(200);
-    const withSum = await call(a, "PUT", "/collections/docs/shards/1/snapshots/recover", { body: { location: name, checksum: "a".repeat(64) } });
+    expect(
+      (await call(a, "PUT", "/collections/docs/shards/1/snapshots/recover", { body: { location: name } })).status,
+    ).toBe(200);
+    const withSum = await call(a, "PUT", "/collections/docs/shards/1/snapshots/recover", {
+      body: { location: name, checksum: "a".repeat(64) },
+    });
     expect(withSum.status).toBe(500);
     expect((await readAllPoints(a, "docs")).length).toBe(40);
   });
@@ -84,19 +103,30 @@ describe("S3 storage", () => {
     expect(r.headers.get("content-type")).toBe("application/octet-stream");
     expect(r.headers.get("content-disposition")).toBeNull();
     const obj = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `snapshots/docs/${collectionSnap}` }));
-    expect(r.bytes.equals(Buffer.from(await obj.Body?.transformToByteArray() ?? []))).toBe(true);
+    expect(r.bytes.equals(Buffer.from((await obj.Body?.transformToByteArray()) ?? []))).toBe(true);
   });
 
   it("recovers on another node from a presigned URL with identical points", async () => {
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: `snapshots/docs/${collectionSnap}` }), { expiresIn: 300 });
+    const url = await getSignedUrl(
+      s3,
+      new GetObjectCommand({ Bucket: bucket, Key: `snapshots/docs/${collectionSnap}` }),
+      { expiresIn: 300 },
+    );
     const r = await call(b, "PUT", "/collections/docs/snapshots/recover", { body: { location: url } });
     expect(r.status).toBe(200);
     expect(await readAllPoints(b, "docs")).toEqual(await readAllPoints(a, "docs"));
   });
 
   it("fails a tampered presigned URL with 400 Failed to download tar from", async () => {
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: `snapshots/docs/${collectionSnap}` }), { expiresIn: 300 });
-    const tampered = url.replace(/X-Amz-Signature=([0-9a-f])/, (_m, c: string) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
+    const url = await getSignedUrl(
+      s3,
+      new GetObjectCommand({ Bucket: bucket, Key: `snapshots/docs/${collectionSnap}` }),
+      { expiresIn: 300 },
+    );
+    const tampered = url.replace(
+      /X-Amz-Signature=([0-9a-f])/,
+      (_m, c: string) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`,
+    );
     const r = await call(b, "PUT", "/collections/tampered/snapshots/recover", { body: { location: tampered } });
     expect(r.status).toBe(400);
     expect(expectError(r.json)).toMatch(/^Wrong input: Failed to download tar from .*: status - 403 Forbidden$/);
@@ -110,7 +140,16 @@ describe("S3 storage", () => {
   });
 
   it("honours snapshotsPath as the key prefix", async () => {
-    const other = await startEmulator({ storage: { kind: "s3", endpoint: info.endpoint, bucket, accessKey: info.accessKey, secretKey: info.secretKey, snapshotsPath: "/qdrant/snapshots" } });
+    const other = await startEmulator({
+      storage: {
+        kind: "s3",
+        endpoint: info.endpoint,
+        bucket,
+        accessKey: info.accessKey,
+        secretKey: info.secretKey,
+        snapshotsPath: "/qdrant/snapshots",
+      },
+    });
     try {
       const url = other.urls[0] ?? "";
       await seedCollection(url, "p", { points: 1, dim: 2 });

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { seedCollection } from "../support/emulator/seed.js";
 import { call, eventually } from "../support/emulator/test-http.js";
-import { assertSnapshotDescription, assertSnapshotList, expectAccepted, expectError, expectOk } from "../support/emulator/validators.js";
+import {
+  assertSnapshotDescription,
+  assertSnapshotList,
+  expectAccepted,
+  expectError,
+  expectOk,
+} from "../support/emulator/validators.js";
 
 const PEER = 4242424242;
 let now = new Date("2026-08-04T10:49:10.500Z");
@@ -80,7 +86,10 @@ describe("list, download, delete", () => {
   it("lists only regular .snapshot files", async () => {
     const list = expectOk((await call(url, "GET", "/collections/col/snapshots")).json);
     assertSnapshotList(list);
-    expect(list.map((s) => s.name).sort()).toEqual([`col-${PEER}-2026-08-04-10-49-10.snapshot`, `col-${PEER}-2026-08-04-11-00-00.snapshot`]);
+    expect(list.map((s) => s.name).sort()).toEqual([
+      `col-${PEER}-2026-08-04-10-49-10.snapshot`,
+      `col-${PEER}-2026-08-04-11-00-00.snapshot`,
+    ]);
   });
 
   it("downloads raw bytes like actix NamedFile, with Range support", async () => {

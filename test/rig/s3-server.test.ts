@@ -18,7 +18,10 @@ afterAll(() => client.destroy());
 
 /** The S3 error a call failed with (fails the test when it succeeds). */
 async function captureError(call: Promise<unknown>): Promise<s3.S3ServiceException> {
-  const err: unknown = await call.then(() => undefined, (e: unknown) => e);
+  const err: unknown = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof s3.S3ServiceException)) throw new Error(`expected an S3 error, got ${String(err)}`);
   return err;
 }
@@ -44,11 +47,13 @@ describe("SigV4 on bucket-level path-style calls", () => {
   });
 
   it("signs and lists keys with characters that need escaping (' ( ) ! * & < > \" space)", async () => {
-    const keys = ["odd/&amp; literal", "odd/it's (1) !*~ & <b> \"q\"/a b.snapshot", "odd/ü+=%20"];
+    const keys = ["odd/&amp; literal", 'odd/it\'s (1) !*~ & <b> "q"/a b.snapshot', "odd/ü+=%20"];
     for (const key of keys) await put(key, key);
     const listed = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: "odd/it's (1) !*~ & <b>" }));
     expect(listed.Contents?.map((o) => o.Key)).toEqual([keys[1]]);
-    const all = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: "odd/", StartAfter: "odd/!'" }));
+    const all = await client.send(
+      new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: "odd/", StartAfter: "odd/!'" }),
+    );
     expect(all.Contents?.map((o) => o.Key)).toEqual(keys);
     const deleted = await client.send(
       new s3.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
@@ -115,7 +120,9 @@ describe("multipart uploads", () => {
     const { UploadId } = await client.send(new s3.CreateMultipartUploadCommand({ Bucket: bucket, Key }));
     const uploaded = [];
     for (const [i, Body] of parts.entries()) {
-      const part = await client.send(new s3.UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: i + 1, Body }));
+      const part = await client.send(
+        new s3.UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: i + 1, Body }),
+      );
       uploaded.push({ PartNumber: i + 1, ETag: part.ETag });
     }
     const done = await client.send(
@@ -135,14 +142,18 @@ describe("multipart uploads", () => {
     const Key = "multi/conditional";
     await put(Key, "existing");
     const { UploadId } = await client.send(new s3.CreateMultipartUploadCommand({ Bucket: bucket, Key }));
-    const { ETag } = await client.send(new s3.UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: 1, Body: "x" }));
+    const { ETag } = await client.send(
+      new s3.UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: 1, Body: "x" }),
+    );
     const complete = new s3.CompleteMultipartUploadCommand({
       ...{ Bucket: bucket, Key, UploadId, IfNoneMatch: "*" },
       MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] },
     });
     expect((await captureError(client.send(complete))).$metadata.httpStatusCode).toBe(412);
     await client.send(new s3.AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
-    const again = await captureError(client.send(new s3.AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId })));
+    const again = await captureError(
+      client.send(new s3.AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId })),
+    );
     expect(again.name).toBe("NoSuchUpload");
   });
 });
@@ -168,7 +179,10 @@ describe("authentication", () => {
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe("hello");
 
-    const tampered = url.replace(/(X-Amz-Signature=)([0-9a-f])/, (_, p: string, c: string) => p + (c === "0" ? "1" : "0"));
+    const tampered = url.replace(
+      /(X-Amz-Signature=)([0-9a-f])/,
+      (_, p: string, c: string) => p + (c === "0" ? "1" : "0"),
+    );
     expect(tampered).not.toBe(url);
     const wrongClient = createTestS3Client({ ...info, secretKey: "not-the-secret" });
     const wrongSecret = await getSignedUrl(wrongClient, command, { expiresIn: 60 });

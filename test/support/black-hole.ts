@@ -34,7 +34,13 @@ export async function startBlackHole(mode: "silent" | "stall", contentType = "ap
       if (answered || !request.includes("\r\n\r\n")) return;
       answered = true;
       const head = `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\nContent-Length: 4096\r\n\r\n`;
-      socket.write(head + (contentType.includes("xml") ? `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult>` : `{"result":[`).padEnd(100, " "));
+      socket.write(
+        head +
+          (contentType.includes("xml")
+            ? `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult>`
+            : `{"result":[`
+          ).padEnd(100, " "),
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -22,7 +22,8 @@ export const CLI_NODE = selectNode(process.env["QBR_TEST_NODE"]);
 export function selectNode(given: string | undefined): string {
   if (given === undefined || given === "") return process.execPath;
   if (!path.isAbsolute(given)) throw new Error(`QBR_TEST_NODE=${given}: give the absolute path of a node binary`);
-  if (!existsSync(given)) throw new Error(`QBR_TEST_NODE=${given}: no such file (run npm run test:node24, which installs it)`);
+  if (!existsSync(given))
+    throw new Error(`QBR_TEST_NODE=${given}: no such file (run npm run test:node24, which installs it)`);
   return given;
 }
 
@@ -66,7 +67,11 @@ export function startCli(args: readonly string[], opts: { env: Record<string, st
     child.on("close", (code, signal) => {
       // Every run of every test: an exit code outside the table (e.g. Node's 13 for a run left waiting) is a failure.
       if (code !== null && !EXIT_CODES.has(code)) {
-        reject(new Error(`the CLI exited with ${code}, outside the exit-code table (${[...EXIT_CODES].join(", ")})\n--- stderr ---\n${stderr}`));
+        reject(
+          new Error(
+            `the CLI exited with ${code}, outside the exit-code table (${[...EXIT_CODES].join(", ")})\n--- stderr ---\n${stderr}`,
+          ),
+        );
         return;
       }
       resolve({ code, signal, stdout, stderr });
@@ -91,6 +96,9 @@ function killWhenTestEnds(child: ReturnType<typeof spawn>): void {
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: readonly string[], opts: { env: Record<string, string>; cwd: string }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  opts: { env: Record<string, string>; cwd: string },
+): Promise<CliResult> {
   return startCli(args, opts).done;
 }

@@ -17,7 +17,10 @@ export interface TestDeps extends Deps {
 }
 
 /** Builds a config from `env` (as the CLI would) and real clients; retries back off in a few ms. */
-export function createTestDeps(env: Record<string, string>, opts: { stateDir: string; signal?: AbortSignal }): TestDeps {
+export function createTestDeps(
+  env: Record<string, string>,
+  opts: { stateDir: string; signal?: AbortSignal },
+): TestDeps {
   const config: Config = buildConfig({ QDRANT_RETRIES: "2", ...env }, { cwd: opts.stateDir, stateDir: opts.stateDir });
   const redactor = new Redactor();
   redactor.addSecret(config.apiKey);
@@ -25,10 +28,20 @@ export function createTestDeps(env: Record<string, string>, opts: { stateDir: st
   const lines: string[] = [];
   const log = createLogger({ level: "verbose", sink: (l) => lines.push(l), redactor });
   const signal = opts.signal ?? new AbortController().signal;
-  const http = new QdrantHttp({ apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs, retries: config.retries, signal, log, retryBaseDelayMs: 5 });
+  const http = new QdrantHttp({
+    apiKey: config.apiKey,
+    timeoutMs: config.requestTimeoutMs,
+    retries: config.retries,
+    signal,
+    log,
+    retryBaseDelayMs: 5,
+  });
   const s3client = config.s3.bucket ? createS3Client(config) : undefined;
   return {
-    config, log, signal, lines,
+    config,
+    log,
+    signal,
+    lines,
     clock: () => new Date(),
     qdrant: new QdrantClient(http),
     state: new StateStore(config.stateDir),

@@ -8,7 +8,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
 
-const DOC_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/qdrant/openapi/qdrant-openapi.json");
+const DOC_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../src/qdrant/openapi/qdrant-openapi.json",
+);
 const DOC_ID = "qdrant-openapi";
 
 type Json = Record<string, unknown>;
@@ -68,7 +71,10 @@ export class OpenApiAnswers {
     // OpenAPI 3.0 schemas are JSON Schema plus `nullable` (rewritten by strictSchemas) and `example` (ignored: strict off).
     this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
     for (const [name, [min, max]] of Object.entries(INTEGER_FORMATS)) {
-      this.ajv.addFormat(name, { type: "number", validate: (n: number) => Number.isInteger(n) && n >= min && n <= max });
+      this.ajv.addFormat(name, {
+        type: "number",
+        validate: (n: number) => Number.isInteger(n) && n >= min && n <= max,
+      });
     }
     this.ajv.addFormat("float", { type: "number", validate: Number.isFinite });
     this.ajv.addFormat("double", { type: "number", validate: Number.isFinite });
@@ -81,8 +87,14 @@ export class OpenApiAnswers {
     const paths = this.doc["paths"];
     if (!isObject(paths)) throw new Error(`${DOC_FILE} has no paths`);
     this.templates = Object.keys(paths).map((template) => {
-      const parts = template.split("/").map((p) => (p.startsWith("{") ? "[^/]+" : p.replace(/[.*+?^$()|[\]\\]/g, "\\$&")));
-      return { template, pattern: new RegExp(`^${parts.join("/")}$`), literals: template.split("/").filter((p) => p && !p.startsWith("{")).length };
+      const parts = template
+        .split("/")
+        .map((p) => (p.startsWith("{") ? "[^/]+" : p.replace(/[.*+?^$()|[\]\\]/g, "\\$&")));
+      return {
+        template,
+        pattern: new RegExp(`^${parts.join("/")}$`),
+        literals: template.split("/").filter((p) => p && !p.startsWith("{")).length,
+      };
     });
   }
 
@@ -99,17 +111,29 @@ export class OpenApiAnswers {
   /** Checks one answer; an operation the document lacks is itself a problem. */
   check(a: Answer): Verdict {
     const template = this.operationOf(a.method, a.path);
-    if (template === undefined) return { operation: `${a.method} ${a.path}`, problems: ["no such operation in the OpenAPI document"] };
+    if (template === undefined)
+      return { operation: `${a.method} ${a.path}`, problems: ["no such operation in the OpenAPI document"] };
     const operation = `${a.method} ${template}`;
-    const responses = (((this.doc["paths"] as Json)[template] as Json)[a.method.toLowerCase()] as Json)["responses"] as Json;
+    const responses = (((this.doc["paths"] as Json)[template] as Json)[a.method.toLowerCase()] as Json)[
+      "responses"
+    ] as Json;
     // A 206 (a Range request) is part of the 200 representation; the document lists only 200.
     const status = a.status === 206 ? 200 : a.status;
     const statusKey = [String(status), `${String(status)[0]}XX`, "default"].find((k) => k in responses);
-    if (statusKey === undefined) return { operation, problems: [`status ${a.status} is not among the responses (${Object.keys(responses).join(", ")})`] };
+    if (statusKey === undefined)
+      return {
+        operation,
+        problems: [`status ${a.status} is not among the responses (${Object.keys(responses).join(", ")})`],
+      };
     const content = (responses[statusKey] as Json)["content"];
     const media = a.contentType.split(";")[0]!.trim().toLowerCase();
     if (!isObject(content) || !(media in content)) {
-      return { operation, problems: [`content type "${media || "none"}" for ${a.status} is not among ${isObject(content) ? Object.keys(content).join(", ") || "none" : "none"}`] };
+      return {
+        operation,
+        problems: [
+          `content type "${media || "none"}" for ${a.status} is not among ${isObject(content) ? Object.keys(content).join(", ") || "none" : "none"}`,
+        ],
+      };
     }
     if (a.body === undefined || media !== "application/json") return { operation, problems: [] };
     let value: unknown;
@@ -120,7 +144,12 @@ export class OpenApiAnswers {
     }
     const validate = this.validator(template, a.method.toLowerCase(), statusKey);
     if (validate(value)) return { operation, problems: [] };
-    return { operation, problems: (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"} ${e.params ? JSON.stringify(e.params) : ""}`.trim()) };
+    return {
+      operation,
+      problems: (validate.errors ?? []).map((e) =>
+        `${e.instancePath || "/"} ${e.message ?? "is invalid"} ${e.params ? JSON.stringify(e.params) : ""}`.trim(),
+      ),
+    };
   }
 
   private validator(template: string, method: string, statusKey: string): ValidateFunction {

@@ -51,14 +51,47 @@ async function issue(dir: string, name: string, commonName: string, altNames: st
   const ext = path.join(dir, `${name}.ext`);
   await writeFile(
     ext,
-    [`subjectAltName=${altNames}`, "basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth", ""].join("\n"),
+    [
+      `subjectAltName=${altNames}`,
+      "basicConstraints=critical,CA:FALSE",
+      "keyUsage=critical,digitalSignature",
+      "extendedKeyUsage=serverAuth",
+      "",
+    ].join("\n"),
   );
-  await openssl(dir, ["req", "-new", ...EC, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${commonName}`]);
   await openssl(dir, [
-    "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-days", "2",
-    "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-extfile", ext, "-out", `${name}.pem`,
+    "req",
+    "-new",
+    ...EC,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${commonName}`,
   ]);
-  return { key: await readFile(path.join(dir, `${name}.key`), "utf8"), cert: await readFile(path.join(dir, `${name}.pem`), "utf8") };
+  await openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-days",
+    "2",
+    "-set_serial",
+    `0x${randomBytes(8).toString("hex")}`,
+    "-extfile",
+    ext,
+    "-out",
+    `${name}.pem`,
+  ]);
+  return {
+    key: await readFile(path.join(dir, `${name}.key`), "utf8"),
+    cert: await readFile(path.join(dir, `${name}.pem`), "utf8"),
+  };
 }
 
 /** Creates a fresh CA and its server certificates in a temp dir (removed by `cleanup`). */
@@ -67,9 +100,21 @@ export async function createTestPki(label = "tls"): Promise<TestPki> {
   const dir = tmp.dir;
   try {
     await openssl(dir, [
-      "req", "-x509", ...EC, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-      "-subj", `/CN=qdrant-backup-restore test CA ${label}`,
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+      "req",
+      "-x509",
+      ...EC,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      `/CN=qdrant-backup-restore test CA ${label}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
     ]);
     const server = await issue(dir, "server", "127.0.0.1", "IP:127.0.0.1,DNS:localhost");
     const wrongName = await issue(dir, "wrong-name", "wrong-host.invalid", "DNS:wrong-host.invalid");

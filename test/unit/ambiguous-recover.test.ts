@@ -34,45 +34,72 @@ function scriptedNode(script: { state: string; count: number }[]) {
 function deps(node: ReturnType<typeof scriptedNode>, verifyTimeout = "2") {
   const warnings: string[] = [];
   const config = buildConfig({ QDRANT_VERIFY_TIMEOUT: verifyTimeout, QDRANT_RETRIES: "2" }, { cwd: "/tmp" });
-  const log = createLogger({ level: "normal", sink: (line) => void (line.includes("WARNING: ") && warnings.push(line)), redactor: new Redactor() });
+  const log = createLogger({
+    level: "normal",
+    sink: (line) => void (line.includes("WARNING: ") && warnings.push(line)),
+    redactor: new Redactor(),
+  });
   return { warnings, d: { config, log, signal: new AbortController().signal, qdrant: node.qdrant } };
 }
 
 const meta: BackupMetadata = {
-  format: METADATA_FORMAT, kind: "collection", snapshot: "c-1.snapshot", collection: "c", source: { host: "http://src:6333" },
-  pointsCount: 40, aliases: [], size: 1, createdAt: "2026-03-01T10:00:00.000Z",
+  format: METADATA_FORMAT,
+  kind: "collection",
+  snapshot: "c-1.snapshot",
+  collection: "c",
+  source: { host: "http://src:6333" },
+  pointsCount: 40,
+  aliases: [],
+  size: 1,
+  createdAt: "2026-03-01T10:00:00.000Z",
 };
 
 describe("a recovery whose answer was lost", () => {
   it("is adopted, not sent again, once the collection has finished recovering with the backup's point count", async () => {
-    const node = scriptedNode([{ state: "Partial", count: 0 }, { state: "Partial", count: 10 }, { state: "Active", count: 40 }]);
+    const node = scriptedNode([
+      { state: "Partial", count: 0 },
+      { state: "Partial", count: 10 },
+      { state: "Active", count: 40 },
+    ]);
     const { d, warnings } = deps(node);
     let sent = 0;
-    const out = await recoverResolved(d, HOST, "c", meta, () => (++sent === 1 ? Promise.reject(lost()) : Promise.resolve("ok")));
+    const out = await recoverResolved(d, HOST, "c", meta, () =>
+      ++sent === 1 ? Promise.reject(lost()) : Promise.resolve("ok"),
+    );
     expect(out).toBe("ok");
     expect(sent).toBe(1);
     expect(node.polls()).toBe(3);
-    expect(warnings.at(-1)).toContain("c on http://q:6333 settled with 40 points, as the backup metadata of c-1.snapshot says: the recovery whose answer was lost is adopted, not sent again");
+    expect(warnings.at(-1)).toContain(
+      "c on http://q:6333 settled with 40 points, as the backup metadata of c-1.snapshot says: the recovery whose answer was lost is adopted, not sent again",
+    );
   });
 
   it("is not sent again while a shard is still recovering at QDRANT_VERIFY_TIMEOUT: the item fails, naming the state", async () => {
     const node = scriptedNode([{ state: "Partial", count: 0 }]);
     const { d } = deps(node, "1");
     let sent = 0;
-    const err: unknown = await recoverResolved(d, HOST, "c", meta, () => (++sent, Promise.reject(lost()))).catch((e: unknown) => e);
+    const err: unknown = await recoverResolved(d, HOST, "c", meta, () => (++sent, Promise.reject(lost()))).catch(
+      (e: unknown) => e,
+    );
     expect(sent).toBe(1);
     expect(err).toBeInstanceOf(QdrantError);
-    expect((err as QdrantError).message).toMatch(/504 Gateway Time-out; c on http:\/\/q:6333 is still recovering \(local shards 0:Partial\) after 1 s \(QDRANT_VERIFY_TIMEOUT\), so the recovery is not sent again now/);
+    expect((err as QdrantError).message).toMatch(
+      /504 Gateway Time-out; c on http:\/\/q:6333 is still recovering \(local shards 0:Partial\) after 1 s \(QDRANT_VERIFY_TIMEOUT\), so the recovery is not sent again now/,
+    );
   });
 
   it("is sent again once the collection settled without matching the backup metadata (and only then)", async () => {
     const node = scriptedNode([{ state: "Active", count: 7 }]);
     const { d, warnings } = deps(node, "1");
     let sent = 0;
-    const out = await recoverResolved(d, HOST, "c", meta, () => (++sent === 1 ? Promise.reject(lost()) : Promise.resolve("ok")));
+    const out = await recoverResolved(d, HOST, "c", meta, () =>
+      ++sent === 1 ? Promise.reject(lost()) : Promise.resolve("ok"),
+    );
     expect(out).toBe("ok");
     expect(sent).toBe(2);
-    expect(warnings.at(-1)).toContain("settled (green, 7 points, local shards 0:Active) without matching the backup metadata: recovering it again (retry 1 of 2)");
+    expect(warnings.at(-1)).toContain(
+      "settled (green, 7 points, local shards 0:Active) without matching the backup metadata: recovering it again (retry 1 of 2)",
+    );
   });
 
   it("a failure that is not ambiguous (500) is thrown at once, without looking", async () => {

@@ -2,7 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { IN_SLOT, slotLowerBound, type LoggedCall } from "../../bench/lower-bound.js";
 
-const recover = (node: number, ms: number): LoggedCall => ({ node, method: "PUT", path: "/collections/c/snapshots/recover", ms });
+const recover = (node: number, ms: number): LoggedCall => ({
+  node,
+  method: "PUT",
+  path: "/collections/c/snapshots/recover",
+  ms,
+});
 const check = (node: number, ms: number): LoggedCall => ({ node, method: "GET", path: "/collections/c", ms });
 
 describe("slotLowerBound", () => {
@@ -24,7 +29,11 @@ describe("slotLowerBound", () => {
   });
 
   it("is zero with no in-slot call, and refuses a slot count that is not a positive whole number", () => {
-    expect(slotLowerBound([check(0, 100)], IN_SLOT["recover_snap"]!, 1)).toEqual({ seconds: 0, calls: 0, node: undefined });
+    expect(slotLowerBound([check(0, 100)], IN_SLOT["recover_snap"]!, 1)).toEqual({
+      seconds: 0,
+      calls: 0,
+      node: undefined,
+    });
     expect(() => slotLowerBound([], IN_SLOT["recover_snap"]!, 0)).toThrow(/positive whole number/);
   });
 });

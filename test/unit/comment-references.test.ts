@@ -22,20 +22,24 @@ function commentOf(line: string): string | undefined {
 
 /** A named .ts or .md file resolves from the repository root, from src/, or from the commenting file's folder. */
 function resolves(file: string, name: string): boolean {
-  return [root, path.join(root, "src"), path.join(root, path.dirname(file))].some((base) => existsSync(path.join(base, name)));
+  return [root, path.join(root, "src"), path.join(root, path.dirname(file))].some((base) =>
+    existsSync(path.join(base, name)),
+  );
 }
 
 describe("comments", () => {
   it("name only .ts and .md files that exist in the repository (src/, bench/)", () => {
     const dangling: string[] = [];
     for (const file of [...sources("src"), ...sources("bench")]) {
-      readFileSync(path.join(root, file), "utf8").split("\n").forEach((line, i) => {
-        const comment = commentOf(line);
-        if (comment === undefined) return;
-        for (const [name] of comment.matchAll(/(?<![\w./-])[\w][\w./-]*\.(?:ts|md)\b/g)) {
-          if (!resolves(file, name)) dangling.push(`${file}:${i + 1}: ${name}`);
-        }
-      });
+      readFileSync(path.join(root, file), "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          const comment = commentOf(line);
+          if (comment === undefined) return;
+          for (const [name] of comment.matchAll(/(?<![\w./-])[\w][\w./-]*\.(?:ts|md)\b/g)) {
+            if (!resolves(file, name)) dangling.push(`${file}:${i + 1}: ${name}`);
+          }
+        });
     }
     expect(dangling).toEqual([]);
   });

@@ -17,28 +17,41 @@ describe("buildConfig", () => {
   it("applies the bash tool's defaults", () => {
     const c = buildConfig({}, { cwd });
     expect(c).toMatchObject({
-      apiKey: undefined, sourceHosts: [], restoreHosts: [], discoverPeers: false, requestTimeoutMs: 1_800_000,
-      waitOnTask: true, linkExpirySeconds: 3600, snapshotFilter: "", httpPort: 6333, stateDir: cwd,
-      concurrency: 8, perHostConcurrency: 1, retries: 3,
+      apiKey: undefined,
+      sourceHosts: [],
+      restoreHosts: [],
+      discoverPeers: false,
+      requestTimeoutMs: 1_800_000,
+      waitOnTask: true,
+      linkExpirySeconds: 3600,
+      snapshotFilter: "",
+      httpPort: 6333,
+      stateDir: cwd,
+      concurrency: 8,
+      perHostConcurrency: 1,
+      retries: 3,
     });
     expect(c.s3.region).toBe("us-east-1");
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it("parses hosts, booleans, numbers and durations", () => {
-    const c = buildConfig({
-      QDRANT_SOURCE_HOSTS: " http://a:6333/ , https://b:6333",
-      QDRANT_RESTORE_HOSTS: "http://c:6333",
-      GET_PEERS_FROM_CLUSTER_INFO: "TRUE",
-      QDRANT_WAIT_ON_TASK: "false",
-      CURL_TIMEOUT: "30m",
-      QDRANT_S3_LINK_EXPIRY_DURATION: "3600s",
-      QDRANT_HTTP_PORT: "7333",
-      QDRANT_STATE_DIR: "state",
-      QDRANT_CONCURRENCY: "8",
-      QDRANT_RETRIES: "0",
-      MC_CONFIG_DIR: "/ignored",
-    }, { cwd });
+    const c = buildConfig(
+      {
+        QDRANT_SOURCE_HOSTS: " http://a:6333/ , https://b:6333",
+        QDRANT_RESTORE_HOSTS: "http://c:6333",
+        GET_PEERS_FROM_CLUSTER_INFO: "TRUE",
+        QDRANT_WAIT_ON_TASK: "false",
+        CURL_TIMEOUT: "30m",
+        QDRANT_S3_LINK_EXPIRY_DURATION: "3600s",
+        QDRANT_HTTP_PORT: "7333",
+        QDRANT_STATE_DIR: "state",
+        QDRANT_CONCURRENCY: "8",
+        QDRANT_RETRIES: "0",
+        MC_CONFIG_DIR: "/ignored",
+      },
+      { cwd },
+    );
     expect(c.sourceHosts).toEqual(["http://a:6333", "https://b:6333"]);
     expect(c.discoverPeers).toBe(true);
     expect(c.waitOnTask).toBe(false);
@@ -65,20 +78,40 @@ describe("buildConfig", () => {
       QDRANT_S3_BUCKET_NAME: "Bad_Bucket",
       QDRANT_S3_ACCESS_KEY_ID: "only-the-id",
     });
-    const named = ["QDRANT_SOURCE_HOSTS", "QDRANT_RESTORE_HOSTS", "GET_PEERS_FROM_CLUSTER_INFO", "CURL_TIMEOUT", "QDRANT_HTTP_PORT",
-      "QDRANT_CONCURRENCY", "QDRANT_RETRIES", "QDRANT_S3_LINK_EXPIRY_DURATION", "QDRANT_S3_BUCKET_NAME", "QDRANT_S3_ACCESS_KEY_ID"];
-    for (const n of named) expect(problems.some((p) => p.startsWith(n)), n).toBe(true);
+    const named = [
+      "QDRANT_SOURCE_HOSTS",
+      "QDRANT_RESTORE_HOSTS",
+      "GET_PEERS_FROM_CLUSTER_INFO",
+      "CURL_TIMEOUT",
+      "QDRANT_HTTP_PORT",
+      "QDRANT_CONCURRENCY",
+      "QDRANT_RETRIES",
+      "QDRANT_S3_LINK_EXPIRY_DURATION",
+      "QDRANT_S3_BUCKET_NAME",
+      "QDRANT_S3_ACCESS_KEY_ID",
+    ];
+    for (const n of named)
+      expect(
+        problems.some((p) => p.startsWith(n)),
+        n,
+      ).toBe(true);
     expect(problems.filter((p) => p.startsWith("QDRANT_SOURCE_HOSTS"))).toHaveLength(2);
   });
 
   it("never echoes the S3 secret or the API key", () => {
-    const problems = problemsOf({ QDRANT_S3_SECRET_ACCESS_KEY: "s3cr3t-value", QDRANT_API_KEY: "k3y-value", QDRANT_HTTP_PORT: "x" });
+    const problems = problemsOf({
+      QDRANT_S3_SECRET_ACCESS_KEY: "s3cr3t-value",
+      QDRANT_API_KEY: "k3y-value",
+      QDRANT_HTTP_PORT: "x",
+    });
     expect(problems.join("\n")).not.toMatch(/s3cr3t-value|k3y-value/);
     expect(problems.some((p) => p.includes("QDRANT_S3_ACCESS_KEY_ID and QDRANT_S3_SECRET_ACCESS_KEY"))).toBe(true);
   });
 
   it("rejects URLs that carry credentials or a query", () => {
-    expect(problemsOf({ QDRANT_SOURCE_HOSTS: "http://user:pw@a:6333" })[0]).toMatch(/^QDRANT_SOURCE_HOSTS: .*credentials/);
+    expect(problemsOf({ QDRANT_SOURCE_HOSTS: "http://user:pw@a:6333" })[0]).toMatch(
+      /^QDRANT_SOURCE_HOSTS: .*credentials/,
+    );
     expect(problemsOf({ QDRANT_SOURCE_HOSTS: "http://user:pw@a:6333" })[0]).not.toContain("pw");
     expect(problemsOf({ QDRANT_S3_ENDPOINT_URL: "http://s3?x=1" })[0]).toMatch(/^QDRANT_S3_ENDPOINT_URL/);
   });
@@ -94,7 +127,9 @@ describe("QDRANT_VERIFY_TOLERANCE_PCT", () => {
 
   it("refuses a negative number, a unit or text, naming the variable", () => {
     for (const bad of ["-1", "5%", "abc", "1e3", "NaN"]) {
-      expect(() => buildConfig({ QDRANT_VERIFY_TOLERANCE_PCT: bad }, { cwd }), bad).toThrow(/QDRANT_VERIFY_TOLERANCE_PCT: expected a number >= 0/);
+      expect(() => buildConfig({ QDRANT_VERIFY_TOLERANCE_PCT: bad }, { cwd }), bad).toThrow(
+        /QDRANT_VERIFY_TOLERANCE_PCT: expected a number >= 0/,
+      );
     }
   });
 });
@@ -174,13 +209,18 @@ describe("QDRANT_STATE_S3_PREFIX", () => {
       QDRANT_S3_BUCKET_NAME: "Bad_Bucket",
     });
     for (const n of ["QDRANT_STATE_S3_PREFIX", "QDRANT_HTTP_PORT", "QDRANT_S3_BUCKET_NAME"]) {
-      expect(problems.some((p) => p.startsWith(`${n}:`)), n).toBe(true);
+      expect(
+        problems.some((p) => p.startsWith(`${n}:`)),
+        n,
+      ).toBe(true);
     }
     const missingBucket = problemsOf({ QDRANT_STATE_S3_PREFIX: "state", QDRANT_RETRIES: "x" });
-    expect(missingBucket).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^QDRANT_STATE_S3_PREFIX: .*QDRANT_S3_BUCKET_NAME/),
-      expect.stringMatching(/^QDRANT_RETRIES: /),
-    ]));
+    expect(missingBucket).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^QDRANT_STATE_S3_PREFIX: .*QDRANT_S3_BUCKET_NAME/),
+        expect.stringMatching(/^QDRANT_RETRIES: /),
+      ]),
+    );
     expect(missingBucket).toHaveLength(2);
   });
 });

@@ -26,7 +26,10 @@ function buildStageOf(name: string | undefined): Stage {
 describe("Dockerfile stages", () => {
   it("has a build stage and a runtime stage", () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(builders.every((s) => s.name !== undefined), "every stage but the last is named").toBe(true);
+    expect(
+      builders.every((s) => s.name !== undefined),
+      "every stage but the last is named",
+    ).toBe(true);
   });
 
   it("pins every base image to a full x.y.z tag (never latest), optionally with a digest", () => {
@@ -71,7 +74,10 @@ describe("Dockerfile runtime stage", () => {
       expect(c.from, "COPY --from a build stage").toBeDefined();
       const build = buildStageOf(c.from);
       expect(builders).toContain(build);
-      expect(Object.keys(c.flags).filter((f) => f !== "from" && f !== "chmod"), "no --chown, --link, …").toEqual([]);
+      expect(
+        Object.keys(c.flags).filter((f) => f !== "from" && f !== "chmod"),
+        "no --chown, --link, …",
+      ).toEqual([]);
       for (const src of c.sources) {
         const rel = path.posix.relative(build.workdir ?? "/", src);
         expect(["dist/cli.js", "dist/cli.js.map"], `COPY --from=${String(c.from)} ${src}`).toContain(rel);
@@ -100,7 +106,8 @@ describe("Dockerfile runtime stage", () => {
 
   it("ENTRYPOINT runs the bundle with node in exec form, with `--` so node leaves --env-file to the CLI", () => {
     const ep = runtime.entrypoint;
-    if (ep === undefined || !("exec" in ep)) throw new Error(`ENTRYPOINT must be in exec form, got ${JSON.stringify(ep)}`);
+    if (ep === undefined || !("exec" in ep))
+      throw new Error(`ENTRYPOINT must be in exec form, got ${JSON.stringify(ep)}`);
     const [node, dashes, script, ...rest] = ep.exec;
     expect(node).toBe("node");
     expect(dashes).toBe("--");

@@ -18,18 +18,26 @@ async function packTar(entries: readonly { name: string; body: Buffer; type?: "d
     for await (const chunk of pack) parts.push(chunk);
   })();
   for (const e of entries) {
-    const header = e.type === "directory" ? { name: e.name, type: "directory" as const } : { name: e.name, size: e.body.length };
-    await new Promise<void>((resolve, reject) => pack.entry(header, e.type === "directory" ? undefined : e.body, (err) => (err ? reject(err) : resolve())));
+    const header =
+      e.type === "directory" ? { name: e.name, type: "directory" as const } : { name: e.name, size: e.body.length };
+    await new Promise<void>((resolve, reject) =>
+      pack.entry(header, e.type === "directory" ? undefined : e.body, (err) => (err ? reject(err) : resolve())),
+    );
   }
   pack.finalize();
   await collected;
   return Buffer.concat(parts);
 }
 
-const CONFIG = Buffer.from(JSON.stringify({ collections_mapping: { a: "a-1-2026-01-01-00-00-00.snapshot" }, collections_aliases: { x: "a" } }));
+const CONFIG = Buffer.from(
+  JSON.stringify({ collections_mapping: { a: "a-1-2026-01-01-00-00-00.snapshot" }, collections_aliases: { x: "a" } }),
+);
 const big = (n: number, fill: number) => Buffer.alloc(n, fill);
 /** `bytes` as a stream of 16 KiB chunks, as a download delivers them. */
-const chunked = (bytes: Buffer) => Readable.from(Array.from({ length: Math.ceil(bytes.length / 16384) }, (_, i) => bytes.subarray(i * 16384, (i + 1) * 16384)));
+const chunked = (bytes: Buffer) =>
+  Readable.from(
+    Array.from({ length: Math.ceil(bytes.length / 16384) }, (_, i) => bytes.subarray(i * 16384, (i + 1) * 16384)),
+  );
 
 describe("full snapshot names", () => {
   it("recognises Qdrant's full snapshot names only", () => {
@@ -48,7 +56,10 @@ describe("full snapshot names", () => {
   });
 
   it("parses config.json strictly; aliases default to none", () => {
-    expect(parseFullSnapshotConfig('{"collections_mapping":{"a":"f"}}')).toEqual({ collections: new Map([["a", "f"]]), aliases: new Map() });
+    expect(parseFullSnapshotConfig('{"collections_mapping":{"a":"f"}}')).toEqual({
+      collections: new Map([["a", "f"]]),
+      aliases: new Map(),
+    });
     expect(() => parseFullSnapshotConfig('{"collections_aliases":{}}')).toThrow(/collections_mapping/);
     expect(() => parseFullSnapshotConfig('{"collections_mapping":{"a":1}}')).toThrow(/collections_mapping\.a/);
     expect(() => parseFullSnapshotConfig("[]")).toThrow(/not a JSON object/);
@@ -116,7 +127,10 @@ describe("readFullArchive", () => {
   });
 
   it("a truncated archive fails the body in flight and the read with an ArchiveError", async () => {
-    const bytes = await packTar([{ name: "a-1-2026-01-01-00-00-00.snapshot", body: big(100_000, 1) }, { name: "config.json", body: CONFIG }]);
+    const bytes = await packTar([
+      { name: "a-1-2026-01-01-00-00-00.snapshot", body: big(100_000, 1) },
+      { name: "config.json", body: CONFIG },
+    ]);
     let bodyError: unknown;
     let failure: unknown;
     const read = readFullArchive(Readable.from([bytes.subarray(0, 50_000)]), "cut.snapshot", {
@@ -137,13 +151,33 @@ describe("readFullArchive", () => {
   });
 
   it("garbage, oversize and invalid config.json are ArchiveErrors; handler errors pass through unchanged", async () => {
-    await expect(readFullArchive(Readable.from([Buffer.alloc(1024, 0x41)]), "x", { onConfig: () => undefined, onSnapshot: async () => undefined })).rejects.toBeInstanceOf(ArchiveError);
+    await expect(
+      readFullArchive(Readable.from([Buffer.alloc(1024, 0x41)]), "x", {
+        onConfig: () => undefined,
+        onSnapshot: async () => undefined,
+      }),
+    ).rejects.toBeInstanceOf(ArchiveError);
     const badConfig = await packTar([{ name: "config.json", body: Buffer.from("{") }]);
-    await expect(readFullArchive(Readable.from([badConfig]), "x", { onConfig: () => undefined, onSnapshot: async () => undefined })).rejects.toBeInstanceOf(ArchiveError);
+    await expect(
+      readFullArchive(Readable.from([badConfig]), "x", {
+        onConfig: () => undefined,
+        onSnapshot: async () => undefined,
+      }),
+    ).rejects.toBeInstanceOf(ArchiveError);
     const hugeConfig = await packTar([{ name: "config.json", body: Buffer.alloc(16 * 1024 * 1024 + 1, 0x20) }]);
-    await expect(readFullArchive(Readable.from([hugeConfig]), "x", { onConfig: () => undefined, onSnapshot: async () => undefined })).rejects.toThrow(/config\.json is larger than/);
+    await expect(
+      readFullArchive(Readable.from([hugeConfig]), "x", {
+        onConfig: () => undefined,
+        onSnapshot: async () => undefined,
+      }),
+    ).rejects.toThrow(/config\.json is larger than/);
     const good = await packTar([{ name: "a-1-2026-01-01-00-00-00.snapshot", body: big(10, 1) }]);
     const boom = new Error("state file full");
-    await expect(readFullArchive(Readable.from([good]), "x", { onConfig: () => undefined, onSnapshot: async () => Promise.reject(boom) })).rejects.toBe(boom);
+    await expect(
+      readFullArchive(Readable.from([good]), "x", {
+        onConfig: () => undefined,
+        onSnapshot: async () => Promise.reject(boom),
+      }),
+    ).rejects.toBe(boom);
   });
 });

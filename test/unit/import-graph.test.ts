@@ -21,7 +21,8 @@ const LAYERS: readonly { name: string; files: RegExp }[] = [
 
 function layerOf(file: string): number {
   const i = LAYERS.findIndex((l) => l.files.test(file));
-  if (i < 0) throw new Error(`${file}: in no layer of the import-graph test; add its folder to LAYERS and ARCHITECTURE.md`);
+  if (i < 0)
+    throw new Error(`${file}: in no layer of the import-graph test; add its folder to LAYERS and ARCHITECTURE.md`);
   return i;
 }
 
@@ -38,13 +39,15 @@ const files = sourceFiles(SRC);
 /** The relative import specifiers of a file, resolved to paths under src/ (`.ts`, or `.d.ts` for generated types). */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(SRC, file), "utf8");
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/g), ...text.matchAll(/import\("(\.[^"]+)"\)/g)];
+  const specs = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/g),
+    ...text.matchAll(/import\("(\.[^"]+)"\)/g),
+  ];
   return specs.map((m) => {
     const target = relative(SRC, resolve(dirname(join(SRC, file)), m[1]!.replace(/\.js$/, "")));
     return files.includes(`${target}.d.ts`) ? `${target}.d.ts` : `${target}.ts`;
   });
 }
-
 
 describe("the import graph of src/", () => {
   it("sees every file of src/ in a layer", () => {
@@ -57,7 +60,8 @@ describe("the import graph of src/", () => {
     for (const from of files) {
       for (const to of importsOf(from)) {
         if (!files.includes(to)) throw new Error(`${from} imports ${to}, which does not exist`);
-        if (layerOf(to) < layerOf(from)) upward.push(`${from} -> ${to} (${LAYERS[layerOf(from)]!.name} -> ${LAYERS[layerOf(to)]!.name})`);
+        if (layerOf(to) < layerOf(from))
+          upward.push(`${from} -> ${to} (${LAYERS[layerOf(from)]!.name} -> ${LAYERS[layerOf(to)]!.name})`);
       }
     }
     expect(upward).toEqual([]);
@@ -75,7 +79,9 @@ describe("ARCHITECTURE.md", () => {
   });
 
   it("names every folder of src/ in its table of layers", () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     for (const f of folders) expect(doc, f).toContain(`src/${f}/`);
   });
 });

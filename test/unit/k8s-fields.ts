@@ -49,7 +49,8 @@ export function createFieldChecker(root: string): FieldChecker {
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
   const fileExists = host.fileExists.bind(host);
-  host.getSourceFile = (name, lang, ...rest) => (name === file ? ts.createSourceFile(name, text, lang) : getSourceFile(name, lang, ...rest));
+  host.getSourceFile = (name, lang, ...rest) =>
+    name === file ? ts.createSourceFile(name, text, lang) : getSourceFile(name, lang, ...rest);
   host.fileExists = (name) => name === file || fileExists(name);
   const program = ts.createProgram([file], options, host);
   const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
@@ -62,8 +63,11 @@ export function createFieldChecker(root: string): FieldChecker {
   const kinds = checker.getDeclaredTypeOfSymbol(kindsSymbol);
 
   const objectMembers = (type: ts.Type): ts.Type[] =>
-    (type.isUnion() ? type.types : [type]).filter((t) => (t.flags & ts.TypeFlags.Object) !== 0 && !checker.isArrayType(t));
-  const arrayMember = (type: ts.Type): ts.Type | undefined => (type.isUnion() ? type.types : [type]).find((t) => checker.isArrayType(t));
+    (type.isUnion() ? type.types : [type]).filter(
+      (t) => (t.flags & ts.TypeFlags.Object) !== 0 && !checker.isArrayType(t),
+    );
+  const arrayMember = (type: ts.Type): ts.Type | undefined =>
+    (type.isUnion() ? type.types : [type]).find((t) => checker.isArrayType(t));
 
   const walk = (value: unknown, declared: ts.Type, at: string, out: string[]): void => {
     if (value === null || value === undefined) return;

@@ -52,7 +52,8 @@ function loadDocs(file: string): Doc[] {
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
   return list.flatMap((doc, i): Doc[] => {
-    if (doc.errors.length > 0 || doc.warnings.length > 0) throw new Error(`${file} document ${i + 1}: ${[...doc.errors, ...doc.warnings].join("; ")}`);
+    if (doc.errors.length > 0 || doc.warnings.length > 0)
+      throw new Error(`${file} document ${i + 1}: ${[...doc.errors, ...doc.warnings].join("; ")}`);
     const value: unknown = doc.toJS();
     if (value === null) return []; // an empty document (e.g. a trailing ---)
     if (!isRecord(value)) throw new Error(`${file} document ${i + 1} is not a mapping`);
@@ -95,7 +96,11 @@ interface Workload {
 }
 
 const workloads: Workload[] = [
-  ...cronJobs.map((c) => ({ where: `CronJob ${String(c.metadata?.name)}`, name: c.metadata?.name ?? "", job: c.spec?.jobTemplate.spec })),
+  ...cronJobs.map((c) => ({
+    where: `CronJob ${String(c.metadata?.name)}`,
+    name: c.metadata?.name ?? "",
+    job: c.spec?.jobTemplate.spec,
+  })),
   ...jobs.map((j) => ({ where: `Job ${String(j.metadata?.name)}`, name: j.metadata?.name ?? "", job: j.spec })),
 ].map((w) => {
   if (w.job === undefined) throw new Error(`${w.where}: no job spec`);
@@ -103,7 +108,11 @@ const workloads: Workload[] = [
   return { ...w, job: w.job, pod: w.job.template.spec };
 });
 const containers = workloads.flatMap((w) =>
-  [...(w.pod.initContainers ?? []), ...w.pod.containers].map((c) => ({ where: `${w.where} container ${c.name}`, c, pod: w.pod })),
+  [...(w.pod.initContainers ?? []), ...w.pod.containers].map((c) => ({
+    where: `${w.where} container ${c.name}`,
+    c,
+    pod: w.pod,
+  })),
 );
 
 const kustomization: unknown = parseYaml(readFileSync(path.join(K8S, KUSTOMIZATION), "utf8"), { uniqueKeys: true });
@@ -115,7 +124,9 @@ describe("k8s manifests: schema", () => {
       expect(Object.keys(KIND_TYPES), doc.where).toContain(doc.key);
       expect(() => toModel(doc).validate(), doc.where).not.toThrow();
     }
-    expect(docs).toHaveLength(cronJobs.length + jobs.length + configMaps.length + secrets.length + serviceAccounts.length);
+    expect(docs).toHaveLength(
+      cronJobs.length + jobs.length + configMaps.length + secrets.length + serviceAccounts.length,
+    );
   });
 
   const fields = createFieldChecker(ROOT);
@@ -124,14 +135,31 @@ describe("k8s manifests: schema", () => {
     const cron = docs.find((d) => d.key === "batch/v1/CronJob");
     if (cron === undefined) throw new Error("no CronJob");
     const broken: unknown = JSON.parse(JSON.stringify(cron.value));
-    if (!isRecord(broken) || !isRecord(broken["spec"]) || !isRecord(broken["spec"]["jobTemplate"]) || !isRecord(broken["spec"]["jobTemplate"]["spec"])) {
+    if (
+      !isRecord(broken) ||
+      !isRecord(broken["spec"]) ||
+      !isRecord(broken["spec"]["jobTemplate"]) ||
+      !isRecord(broken["spec"]["jobTemplate"]["spec"])
+    ) {
       throw new Error("unexpected CronJob shape");
     }
     broken["spec"]["jobTemplate"]["spec"]["backofLimit"] = 0;
     broken["spec"]["extra"] = { a: 1 };
-    expect(fields.unknownFields("batch/v1/CronJob", broken)).toEqual(["spec.jobTemplate.spec.backofLimit: unknown field", "spec.extra: unknown field"]);
-    expect(fields.unknownFields("v1/ConfigMap", { apiVersion: "v1", kind: "ConfigMap", metadata: { labels: { any: "label" } }, data: { ANY: "x" } })).toEqual([]);
-    expect(fields.unknownFields("v1/ConfigMap", { metadata: { name: "x", label: {} } })).toEqual(["metadata.label: unknown field"]);
+    expect(fields.unknownFields("batch/v1/CronJob", broken)).toEqual([
+      "spec.jobTemplate.spec.backofLimit: unknown field",
+      "spec.extra: unknown field",
+    ]);
+    expect(
+      fields.unknownFields("v1/ConfigMap", {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { labels: { any: "label" } },
+        data: { ANY: "x" },
+      }),
+    ).toEqual([]);
+    expect(fields.unknownFields("v1/ConfigMap", { metadata: { name: "x", label: {} } })).toEqual([
+      "metadata.label: unknown field",
+    ]);
   });
 
   it("no document has a field its schema does not define (what kubectl's strict validation rejects)", () => {
@@ -139,7 +167,9 @@ describe("k8s manifests: schema", () => {
   });
 
   it("names are unique per kind", () => {
-    const seen = docs.map((d) => `${d.key} ${String(isRecord(d.value["metadata"]) ? d.value["metadata"]["name"] : "")}`);
+    const seen = docs.map(
+      (d) => `${d.key} ${String(isRecord(d.value["metadata"]) ? d.value["metadata"]["name"] : "")}`,
+    );
     expect(new Set(seen).size).toBe(seen.length);
   });
 });
@@ -151,7 +181,16 @@ describe("k8s/kustomization.yaml", () => {
   it("is a Kustomization with only fields this setup uses", () => {
     expect(k["apiVersion"]).toBe("kustomize.config.k8s.io/v1beta1");
     expect(k["kind"]).toBe("Kustomization");
-    const allowed = ["apiVersion", "kind", "namespace", "resources", "labels", "commonLabels", "commonAnnotations", "images"];
+    const allowed = [
+      "apiVersion",
+      "kind",
+      "namespace",
+      "resources",
+      "labels",
+      "commonLabels",
+      "commonAnnotations",
+      "images",
+    ];
     for (const key of Object.keys(k)) expect(allowed, key).toContain(key);
   });
 
@@ -181,7 +220,10 @@ describe("k8s/kustomization.yaml", () => {
     const labels = k["labels"];
     const common = k["commonLabels"];
     const pairs = Array.isArray(labels)
-      ? labels.filter(isRecord).filter((l) => l["includeSelectors"] !== true).map((l) => l["pairs"])
+      ? labels
+          .filter(isRecord)
+          .filter((l) => l["includeSelectors"] !== true)
+          .map((l) => l["pairs"])
       : [common];
     expect(pairs).toContainEqual(expect.objectContaining({ "app.kubernetes.io/name": "qdrant-backup-restore" }));
   });
@@ -276,7 +318,8 @@ describe("k8s: pod security", () => {
   it("containers request and limit CPU and memory, and pull the image only when missing", () => {
     for (const { where, c } of containers) {
       for (const kind of ["requests", "limits"] as const) {
-        for (const res of ["cpu", "memory"]) expect(c.resources?.[kind]?.[res], `${where} ${kind}.${res}`).toBeDefined();
+        for (const res of ["cpu", "memory"])
+          expect(c.resources?.[kind]?.[res], `${where} ${kind}.${res}`).toBeDefined();
       }
       expect(c.imagePullPolicy, where).toBe("IfNotPresent");
     }
@@ -296,7 +339,11 @@ describe("k8s: pod security", () => {
       expect(c.workingDir ?? image.workdir, where).toBe("/state");
       // Paths the image points its ENV at (HOME) must be writable too.
       for (const [name, value] of Object.entries(image.env)) {
-        if (value.startsWith("/")) expect(["/state", "/tmp"].some((p) => value === p || value.startsWith(`${p}/`)), `${where} ${name}=${value}`).toBe(true);
+        if (value.startsWith("/"))
+          expect(
+            ["/state", "/tmp"].some((p) => value === p || value.startsWith(`${p}/`)),
+            `${where} ${name}=${value}`,
+          ).toBe(true);
       }
     }
   });
@@ -311,9 +358,12 @@ describe("k8s: configuration and secrets", () => {
   };
 
   it("every env name, ConfigMap key and Secret key is a variable the CLI knows", () => {
-    for (const { where, c } of containers) for (const e of c.env ?? []) expect(VARIABLE_NAMES.has(e.name), `${where} env ${e.name}`).toBe(true);
-    for (const m of configMaps) for (const key of Object.keys(m.data ?? {})) expect(VARIABLE_NAMES.has(key), `ConfigMap ${key}`).toBe(true);
-    for (const s of secrets) for (const key of secretKeys(s.metadata?.name)) expect(VARIABLE_NAMES.has(key), `Secret ${key}`).toBe(true);
+    for (const { where, c } of containers)
+      for (const e of c.env ?? []) expect(VARIABLE_NAMES.has(e.name), `${where} env ${e.name}`).toBe(true);
+    for (const m of configMaps)
+      for (const key of Object.keys(m.data ?? {})) expect(VARIABLE_NAMES.has(key), `ConfigMap ${key}`).toBe(true);
+    for (const s of secrets)
+      for (const key of secretKeys(s.metadata?.name)) expect(VARIABLE_NAMES.has(key), `Secret ${key}`).toBe(true);
     expect(configMaps.every((m) => m.binaryData === undefined)).toBe(true);
   });
 
@@ -328,7 +378,8 @@ describe("k8s: configuration and secrets", () => {
   });
 
   it("the ConfigMap holds no secret; the Secret holds the secrets, as placeholders only", () => {
-    for (const m of configMaps) for (const key of Object.keys(m.data ?? {})) expect(SECRET_VARS.has(key), `ConfigMap ${key}`).toBe(false);
+    for (const m of configMaps)
+      for (const key of Object.keys(m.data ?? {})) expect(SECRET_VARS.has(key), `ConfigMap ${key}`).toBe(false);
     expect(secrets).toHaveLength(1);
     const s = secrets[0]!;
     expect(s.data, "stringData only: no base64 values to decode and leak").toBeUndefined();
@@ -346,7 +397,8 @@ describe("k8s: configuration and secrets", () => {
       for (const from of c.envFrom ?? []) {
         expect((from.configMapRef ? 1 : 0) + (from.secretRef ? 1 : 0), where).toBe(1);
         expect(from.prefix, `${where}: a prefix would rename the variables`).toBeUndefined();
-        if (from.configMapRef) expect(configMapNames.has(from.configMapRef.name), `${where} ${from.configMapRef.name}`).toBe(true);
+        if (from.configMapRef)
+          expect(configMapNames.has(from.configMapRef.name), `${where} ${from.configMapRef.name}`).toBe(true);
         if (from.secretRef) expect(secretNames.has(from.secretRef.name), `${where} ${from.secretRef.name}`).toBe(true);
       }
       const fromSecret = new Set([
@@ -370,7 +422,8 @@ describe("k8s: configuration and secrets", () => {
   }
 
   it("the configuration is valid for the CLI once the Secret is filled, and keeps the state in S3 and in /state", () => {
-    const filled = (key: string) => (key === "QDRANT_S3_BUCKET_NAME" ? "qdrant-snapshots" : `value-of-${key.toLowerCase()}`);
+    const filled = (key: string) =>
+      key === "QDRANT_S3_BUCKET_NAME" ? "qdrant-snapshots" : `value-of-${key.toLowerCase()}`;
     for (const { where, c } of containers) {
       const env = containerEnv(c, filled);
       const config = buildConfig(env, { cwd: image.workdir ?? "/" });
@@ -378,7 +431,9 @@ describe("k8s: configuration and secrets", () => {
       expect(config.restoreHosts.length, where).toBeGreaterThan(0);
       expect(config.s3.bucket, where).toBe("qdrant-snapshots");
       expect(config.stateDir, `${where}: state files in the emptyDir at the WORKDIR`).toBe("/state");
-      expect(config.stateS3Prefix, `${where}: a fresh pod resumes from the state in S3`).toMatch(/^[a-z0-9][a-z0-9._/-]*\/$/);
+      expect(config.stateS3Prefix, `${where}: a fresh pod resumes from the state in S3`).toMatch(
+        /^[a-z0-9][a-z0-9._/-]*\/$/,
+      );
     }
   });
 
@@ -393,7 +448,9 @@ describe("k8s: configuration and secrets", () => {
         error = e;
       }
       expect(error, where).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems.join("\n"), where).toMatch(/QDRANT_S3_BUCKET_NAME: "CHANGE-ME" is not a valid bucket name/);
+      expect((error as ConfigError).problems.join("\n"), where).toMatch(
+        /QDRANT_S3_BUCKET_NAME: "CHANGE-ME" is not a valid bucket name/,
+      );
     }
   });
 });

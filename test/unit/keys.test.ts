@@ -1,13 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
-  collectionFromPrefix, collectionSnapshotKey, collectionSnapshotsPrefix, decodeKeySegment, encodeKeySegment,
-  isShardSnapshotName, snapshotNameFromKey,
+  collectionFromPrefix,
+  collectionSnapshotKey,
+  collectionSnapshotsPrefix,
+  decodeKeySegment,
+  encodeKeySegment,
+  isShardSnapshotName,
+  snapshotNameFromKey,
 } from "../../src/core/keys.js";
 
 describe("S3 key layout", () => {
   it("builds Qdrant's default keys", () => {
-    expect(collectionSnapshotKey("my-collection", "my-collection-1-2026-08-04-10-49-10.snapshot"))
-      .toBe("snapshots/my-collection/my-collection-1-2026-08-04-10-49-10.snapshot");
+    expect(collectionSnapshotKey("my-collection", "my-collection-1-2026-08-04-10-49-10.snapshot")).toBe(
+      "snapshots/my-collection/my-collection-1-2026-08-04-10-49-10.snapshot",
+    );
   });
 
   it("percent-encodes like Qdrant's object store", () => {
@@ -29,7 +35,9 @@ describe("S3 key layout", () => {
 
   it("finds collection snapshots directly under the prefix only", () => {
     const prefix = collectionSnapshotsPrefix("c");
-    expect(snapshotNameFromKey("snapshots/c/c-1-2026-01-01-00-00-00.snapshot", prefix)).toBe("c-1-2026-01-01-00-00-00.snapshot");
+    expect(snapshotNameFromKey("snapshots/c/c-1-2026-01-01-00-00-00.snapshot", prefix)).toBe(
+      "c-1-2026-01-01-00-00-00.snapshot",
+    );
     expect(snapshotNameFromKey("snapshots/c/shards/0/c-shard-0-2026-01-01-00-00-00.snapshot", prefix)).toBeUndefined();
     expect(snapshotNameFromKey("snapshots/c/c-1.snapshot.checksum", prefix)).toBeUndefined();
     expect(snapshotNameFromKey("snapshots/c2/c2-1-2026-01-01-00-00-00.snapshot", prefix)).toBeUndefined();

@@ -102,9 +102,9 @@ describe("mapPool", () => {
     const controller = new AbortController();
     controller.abort("stop");
     let calls = 0;
-    await expect(
-      mapPool([1, 2, 3], 2, async () => calls++, controller.signal),
-    ).rejects.toBeInstanceOf(InterruptedError);
+    await expect(mapPool([1, 2, 3], 2, async () => calls++, controller.signal)).rejects.toBeInstanceOf(
+      InterruptedError,
+    );
     expect(calls).toBe(0);
   });
 
@@ -142,7 +142,11 @@ describe("createHostScheduler", () => {
   it("does not let a slow host hold back another host's queued work, even with the overall limit reached", async () => {
     const scheduler = createHostScheduler({ perHost: 1, total: 2 });
     let releaseSlow: () => void = () => {};
-    const slow = scheduler.run("http://slow:6333", 0, () => new Promise<string>((resolve) => (releaseSlow = () => resolve("slow"))));
+    const slow = scheduler.run(
+      "http://slow:6333",
+      0,
+      () => new Promise<string>((resolve) => (releaseSlow = () => resolve("slow"))),
+    );
     // Queued first, behind the slow one: it must not take the second overall slot while it waits.
     const queuedBehindSlow = scheduler.run("http://slow:6333", 0, async () => "slow-2");
     const started = Date.now();
@@ -170,7 +174,11 @@ describe("createHostScheduler", () => {
     const scheduler = createHostScheduler({ perHost: 1, total: 1 });
     const order: string[] = [];
     const blocker = scheduler.run("x", 0, () => tick(10));
-    const jobs = [scheduler.run("b", 2, async () => void order.push("b2")), scheduler.run("a", 1, async () => void order.push("a1")), scheduler.run("c", 3, async () => void order.push("c3"))];
+    const jobs = [
+      scheduler.run("b", 2, async () => void order.push("b2")),
+      scheduler.run("a", 1, async () => void order.push("a1")),
+      scheduler.run("c", 3, async () => void order.push("c3")),
+    ];
     await Promise.all([blocker, ...jobs]);
     expect(order).toEqual(["a1", "b2", "c3"]);
   });
@@ -197,7 +205,10 @@ describe("createHostScheduler", () => {
     const queued = scheduler.run("h", 1, async () => void started.push("queued"));
     const cause = new Error("disk full");
     scheduler.stop(cause);
-    const skipped = await queued.then(() => undefined, (e: unknown) => e);
+    const skipped = await queued.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(skipped).toBeInstanceOf(SkippedError);
     expect((skipped as SkippedError).cause).toBe(cause);
     await running; // already running when the failure came: it finishes
@@ -206,7 +217,11 @@ describe("createHostScheduler", () => {
   });
 
   it("a rejection that `fatal` classifies as fatal stops the batch before the next task gets the slot", async () => {
-    const scheduler = createHostScheduler({ perHost: 1, total: 1, fatal: (e) => e instanceof Error && e.message === "key refused" });
+    const scheduler = createHostScheduler({
+      perHost: 1,
+      total: 1,
+      fatal: (e) => e instanceof Error && e.message === "key refused",
+    });
     const started: string[] = [];
     const first = scheduler.run("h", 0, async () => {
       started.push("first");
@@ -222,10 +237,12 @@ describe("createHostScheduler", () => {
     const scheduler = createHostScheduler({ perHost: 8, total: 8 });
     const g = gauge();
     const order: number[] = [];
-    await runAdmitted([0, 1, 2, 3, 4, 5, 6], scheduler, 3, (n) => g.run(async () => {
-      order.push(n);
-      await scheduler.run("h", n, () => tick(3));
-    }));
+    await runAdmitted([0, 1, 2, 3, 4, 5, 6], scheduler, 3, (n) =>
+      g.run(async () => {
+        order.push(n);
+        await scheduler.run("h", n, () => tick(3));
+      }),
+    );
     expect(g.max).toBe(3);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
@@ -255,7 +272,10 @@ describe("createHostScheduler", () => {
     });
     const queued = scheduler.run("h", 1, async () => "never");
     controller.abort(new InterruptedError());
-    const skipped = await queued.then(() => undefined, (e: unknown) => e);
+    const skipped = await queued.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(skipped).toBeInstanceOf(SkippedError);
     expect((skipped as SkippedError).cause).toBeInstanceOf(InterruptedError);
     await running;
@@ -274,10 +294,16 @@ describe("createLimiter", () => {
     const limit = createLimiter(2);
     const g = gauge();
     const order: number[] = [];
-    await Promise.all([0, 1, 2, 3, 4].map((n) => limit(() => g.run(async () => {
-      order.push(n);
-      await tick(5);
-    }))));
+    await Promise.all(
+      [0, 1, 2, 3, 4].map((n) =>
+        limit(() =>
+          g.run(async () => {
+            order.push(n);
+            await tick(5);
+          }),
+        ),
+      ),
+    );
     expect(g.max).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4]);
   });

@@ -7,7 +7,21 @@ import { STATE_FILES } from "../../src/state/files.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const readme = readFileSync(path.join(root, "README.md"), "utf8");
-const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+const NUMBERS = [
+  "zero",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+  "ten",
+  "eleven",
+  "twelve",
+];
 
 /** The folders under test/ that hold test files (what `vitest run` runs: test/**\/*.test.ts). */
 function testFolders(): string[] {
@@ -41,6 +55,7 @@ describe("README.md facts", () => {
     const said = [...readme.matchAll(/\bthe (\w+) state files\b/g)].map((m) => m[1]!);
     expect(said.length).toBeGreaterThan(0);
     for (const word of said) expect(word).toBe(NUMBERS[count]);
-    for (const f of Object.values(STATE_FILES)) expect(readme, f.name).toMatch(new RegExp(`^\\| \`${f.name}\` \\| `, "m"));
+    for (const f of Object.values(STATE_FILES))
+      expect(readme, f.name).toMatch(new RegExp(`^\\| \`${f.name}\` \\| `, "m"));
   });
 });

@@ -33,13 +33,19 @@ describe("RELIABILITY.md", () => {
     expect(cited.length).toBeGreaterThan(20);
   });
 
-  it.each(cited.map((c) => [c.title === undefined ? c.file : `${c.file} › ${c.title}`, c] as const))("%s exists", (_name, c) => {
-    const file = path.join(root, c.file);
-    expect(existsSync(file), `${c.file} does not exist`).toBe(true);
-    if (c.title !== undefined) {
-      const source = readFileSync(file, "utf8");
-      const quoted = [`"${c.title}"`, `'${c.title}'`, `\`${c.title}\``];
-      expect(quoted.some((q) => source.includes(q)), `no test titled ${JSON.stringify(c.title)} in ${c.file}`).toBe(true);
-    }
-  });
+  it.each(cited.map((c) => [c.title === undefined ? c.file : `${c.file} › ${c.title}`, c] as const))(
+    "%s exists",
+    (_name, c) => {
+      const file = path.join(root, c.file);
+      expect(existsSync(file), `${c.file} does not exist`).toBe(true);
+      if (c.title !== undefined) {
+        const source = readFileSync(file, "utf8");
+        const quoted = [`"${c.title}"`, `'${c.title}'`, `\`${c.title}\``];
+        expect(
+          quoted.some((q) => source.includes(q)),
+          `no test titled ${JSON.stringify(c.title)} in ${c.file}`,
+        ).toBe(true);
+      }
+    },
+  );
 });

@@ -1,11 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { planGroup } from "../../src/backup/prune-plan.js";
 import {
-  classifyKey, isFullSnapshotName, peerOfSnapshotName, placeNodeCollectionSnapshot, placeNodeFullSnapshot,
+  classifyKey,
+  isFullSnapshotName,
+  peerOfSnapshotName,
+  placeNodeCollectionSnapshot,
+  placeNodeFullSnapshot,
 } from "../../src/backup/prune-layout.js";
 import type { Candidate } from "../../src/backup/prune-sources.js";
 import {
-  applyRetention, dayOf, isoWeekOf, monthOf, parseCreationTime, parseSnapshotTime, yearOf, type KeepPolicy,
+  applyRetention,
+  dayOf,
+  isoWeekOf,
+  monthOf,
+  parseCreationTime,
+  parseSnapshotTime,
+  yearOf,
+  type KeepPolicy,
 } from "../../src/backup/retention.js";
 
 const NONE: KeepPolicy = { last: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 };
@@ -83,7 +94,13 @@ describe("applyRetention (restic semantics)", () => {
     },
     {
       name: "daily keeps the newest of each day; same-day duplicates go",
-      times: ["2026-11-20T01:00:00Z", "2026-11-20T23:59:59Z", "2026-11-21T00:00:00Z", "2026-11-21T12:00:00Z", "2026-11-19T12:00:00Z"],
+      times: [
+        "2026-11-20T01:00:00Z",
+        "2026-11-20T23:59:59Z",
+        "2026-11-21T00:00:00Z",
+        "2026-11-21T12:00:00Z",
+        "2026-11-19T12:00:00Z",
+      ],
       policy: { daily: 2 },
       kept: { "2026-11-21T12:00:00": "daily 2026-11-21", "2026-11-20T23:59:59": "daily 2026-11-20" },
     },
@@ -95,9 +112,19 @@ describe("applyRetention (restic semantics)", () => {
     },
     {
       name: "weekly uses ISO weeks: week 53 spans the new year",
-      times: ["2027-01-04T08:00:00Z", "2027-01-03T08:00:00Z", "2026-12-31T08:00:00Z", "2026-12-28T08:00:00Z", "2026-12-27T08:00:00Z"],
+      times: [
+        "2027-01-04T08:00:00Z",
+        "2027-01-03T08:00:00Z",
+        "2026-12-31T08:00:00Z",
+        "2026-12-28T08:00:00Z",
+        "2026-12-27T08:00:00Z",
+      ],
       policy: { weekly: 3 },
-      kept: { "2027-01-04T08:00:00": "weekly 2027-W01", "2027-01-03T08:00:00": "weekly 2026-W53", "2026-12-27T08:00:00": "weekly 2026-W52" },
+      kept: {
+        "2027-01-04T08:00:00": "weekly 2027-W01",
+        "2027-01-03T08:00:00": "weekly 2026-W53",
+        "2026-12-27T08:00:00": "weekly 2026-W52",
+      },
     },
     {
       name: "monthly and yearly across the year boundary",
@@ -112,7 +139,11 @@ describe("applyRetention (restic semantics)", () => {
       name: "yearly reaches back past gaps",
       times: ["2026-03-01T00:00:00Z", "2024-05-01T00:00:00Z", "2024-01-01T00:00:00Z", "2020-01-01T00:00:00Z"],
       policy: { yearly: 3 },
-      kept: { "2026-03-01T00:00:00": "yearly 2026", "2024-05-01T00:00:00": "yearly 2024", "2020-01-01T00:00:00": "yearly 2020" },
+      kept: {
+        "2026-03-01T00:00:00": "yearly 2026",
+        "2024-05-01T00:00:00": "yearly 2024",
+        "2020-01-01T00:00:00": "yearly 2020",
+      },
     },
     {
       name: "overlapping rules: each rule counts on its own and every rule is reported",
@@ -200,7 +231,10 @@ describe("snapshot layout (what prune_snap may delete)", () => {
     ["snapshots/c1/manual.snapshot", { kind: "collection", collection: "c1", peer: "" }],
     ["snapshots/a%22b/a%22b-7-2026-11-20-08-00-00.snapshot", { kind: "collection", collection: 'a"b', peer: "7" }],
     ["snapshots/c1/shards/3/c1-shard-3-2026-11-20-08-00-00.snapshot", { kind: "shard", collection: "c1", shard: 3 }],
-    ["full_snapshots/10.0.0.1:6333/full-snapshot-2026-11-20-08-00-00.snapshot", { kind: "full", host: "10.0.0.1:6333" }],
+    [
+      "full_snapshots/10.0.0.1:6333/full-snapshot-2026-11-20-08-00-00.snapshot",
+      { kind: "full", host: "10.0.0.1:6333" },
+    ],
   ])("%s is a snapshot", (key, group) => {
     expect(classifyKey(key)?.group).toEqual(group);
   });
@@ -231,10 +265,16 @@ describe("snapshot layout (what prune_snap may delete)", () => {
   });
 
   it("places node listings on the destination's keys, leaving shard and foreign names out", () => {
-    expect(placeNodeCollectionSnapshot("c1", "c1-9-2026-11-20-08-00-00.snapshot")?.key).toBe("snapshots/c1/c1-9-2026-11-20-08-00-00.snapshot");
+    expect(placeNodeCollectionSnapshot("c1", "c1-9-2026-11-20-08-00-00.snapshot")?.key).toBe(
+      "snapshots/c1/c1-9-2026-11-20-08-00-00.snapshot",
+    );
     // A node on S3 storage lists shard snapshots among the collection's; a collection named `a-shard` is not fooled.
     expect(placeNodeCollectionSnapshot("c1", "c1-shard-0-2026-11-20-08-00-00.snapshot")).toBeUndefined();
-    expect(placeNodeCollectionSnapshot("a-shard", "a-shard-3-2026-11-20-08-00-00.snapshot")?.group).toEqual({ kind: "collection", collection: "a-shard", peer: "3" });
+    expect(placeNodeCollectionSnapshot("a-shard", "a-shard-3-2026-11-20-08-00-00.snapshot")?.group).toEqual({
+      kind: "collection",
+      collection: "a-shard",
+      peer: "3",
+    });
     expect(placeNodeCollectionSnapshot("c1", "notes.txt")).toBeUndefined();
     expect(placeNodeFullSnapshot("http://10.0.0.1:6333", "full-snapshot-2026-11-20-08-00-00.snapshot")).toEqual({
       key: "full_snapshots/10.0.0.1:6333/full-snapshot-2026-11-20-08-00-00.snapshot",
@@ -274,7 +314,9 @@ describe("planGroup safety", () => {
   it("keeps the newest by time even when its name sorts first and it was listed last", () => {
     const list = candidates(3).reverse();
     const plan = planGroup({ group, candidates: list }, NONE, 100, false);
-    expect(plan.snapshots.filter((s) => s.keep).map((s) => [s.candidate.time?.toISOString(), s.reasons])).toEqual([["2026-11-20T08:00:00.000Z", ["newest"]]]);
+    expect(plan.snapshots.filter((s) => s.keep).map((s) => [s.candidate.time?.toISOString(), s.reasons])).toEqual([
+      ["2026-11-20T08:00:00.000Z", ["newest"]],
+    ]);
     expect(plan.toDelete).toHaveLength(2);
   });
 });

@@ -130,7 +130,12 @@ describe("retry", () => {
 
   it("ignores a negative Retry-After", async () => {
     const { delays, sleep: fakeSleep } = recordingSleep();
-    await retry(flaky(1).fn, { retries: 1, classify: () => ({ retry: true, afterMs: -5 }), sleep: fakeSleep, random: () => 0 });
+    await retry(flaky(1).fn, {
+      retries: 1,
+      classify: () => ({ retry: true, afterMs: -5 }),
+      sleep: fakeSleep,
+      random: () => 0,
+    });
     expect(delays).toEqual([0]);
   });
 

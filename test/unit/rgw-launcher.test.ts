@@ -17,13 +17,18 @@ describe("rgw launcher", () => {
     const saved = process.env["PATH"];
     process.env["PATH"] = "/nonexistent-dir";
     try {
-      const err = await startRgw().then(() => undefined, (e: unknown) => e);
+      const err = await startRgw().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(Error);
       const message = (err as Error).message;
       expect(message.split("\n")).toHaveLength(1);
       expect(message).toContain("radosgw (radosgw)");
       expect(message).toContain(RGW_INSTALL_LINE);
-      expect(RGW_INSTALL_LINE).toBe("apt-get update && apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw ceph-common");
+      expect(RGW_INSTALL_LINE).toBe(
+        "apt-get update && apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw ceph-common",
+      );
     } finally {
       process.env["PATH"] = saved;
     }

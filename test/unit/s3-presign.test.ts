@@ -22,12 +22,34 @@ const keys = [
 ];
 
 const configs: [string, string, S3ClientConfig][] = [
-  ["a custom endpoint, path-style", "bench-bucket", { region: "us-east-1", endpoint: "http://127.0.0.1:9000", forcePathStyle: true, credentials }],
-  ["https with a port", "b", { region: "eu-central-1", endpoint: "https://minio.internal:9443", forcePathStyle: true, credentials }],
+  [
+    "a custom endpoint, path-style",
+    "bench-bucket",
+    { region: "us-east-1", endpoint: "http://127.0.0.1:9000", forcePathStyle: true, credentials },
+  ],
+  [
+    "https with a port",
+    "b",
+    { region: "eu-central-1", endpoint: "https://minio.internal:9443", forcePathStyle: true, credentials },
+  ],
   ["AWS, virtual-hosted", "my-bucket", { region: "eu-west-1", credentials }],
   ["AWS, a bucket with dots", "my.bucket.name", { region: "us-east-2", credentials }],
-  ["AWS, session credentials", "my-bucket", { region: "ap-southeast-2", credentials: { ...credentials, sessionToken: "FwoGZXIvYXdzEJr//////////wEaDOzT+/=" } }],
-  ["response checksums when supported", "my-bucket", { region: "us-east-1", endpoint: "http://127.0.0.1:9000", forcePathStyle: true, credentials, responseChecksumValidation: "WHEN_SUPPORTED" }],
+  [
+    "AWS, session credentials",
+    "my-bucket",
+    { region: "ap-southeast-2", credentials: { ...credentials, sessionToken: "FwoGZXIvYXdzEJr//////////wEaDOzT+/=" } },
+  ],
+  [
+    "response checksums when supported",
+    "my-bucket",
+    {
+      region: "us-east-1",
+      endpoint: "http://127.0.0.1:9000",
+      forcePathStyle: true,
+      credentials,
+      responseChecksumValidation: "WHEN_SUPPORTED",
+    },
+  ],
 ];
 
 const sdkUrl = (client: S3Client, bucket: string, key: string, expiresIn = 3600) =>
@@ -56,7 +78,9 @@ describe("createGetPresigner", () => {
     const client = new S3Client(configs[0]![2]);
     try {
       const url = await sdkUrl(client, "bench-bucket", keys[0]!);
-      expect(await learnGetPresigner(client, keys[0]!, 3600, date, url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))).toBeUndefined();
+      expect(
+        await learnGetPresigner(client, keys[0]!, 3600, date, url.replace("X-Amz-Signature=", "X-Amz-Signature=0")),
+      ).toBeUndefined();
       expect(await learnGetPresigner(client, keys[1]!, 3600, date, url)).toBeUndefined();
     } finally {
       client.destroy();

@@ -42,21 +42,39 @@ describe("assertNoSecrets", () => {
   it.each([
     ["the API key", `api-key: ${API_KEY}`, /stdout line 1 contains QDRANT_API_KEY/],
     ["the S3 secret", `secret ${S3_SECRET}`, /stdout line 1 contains QDRANT_S3_SECRET_ACCESS_KEY/],
-    ["the S3 secret percent-encoded", `?s=${encodeURIComponent(S3_SECRET)}`, /stdout line 1 contains QDRANT_S3_SECRET_ACCESS_KEY/],
+    [
+      "the S3 secret percent-encoded",
+      `?s=${encodeURIComponent(S3_SECRET)}`,
+      /stdout line 1 contains QDRANT_S3_SECRET_ACCESS_KEY/,
+    ],
     ["an X-Amz-Signature value", "url?X-Amz-Signature=0123456789abcdef", /presigned X-Amz-Signature value/],
-    ["an X-Amz-Credential value", "url?X-Amz-Credential=AKIAEXAMPLE%2F20260129%2Fus-east-1", /presigned X-Amz-Credential value/],
-    ["an X-Amz-Security-Token value", "url?X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE", /presigned X-Amz-Security-Token value/],
-    ["a presigned URL percent-encoded inside another", `recover?location=${encodeURIComponent(PRESIGNED)}`, /presigned X-Amz-Signature value/],
+    [
+      "an X-Amz-Credential value",
+      "url?X-Amz-Credential=AKIAEXAMPLE%2F20260129%2Fus-east-1",
+      /presigned X-Amz-Credential value/,
+    ],
+    [
+      "an X-Amz-Security-Token value",
+      "url?X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE",
+      /presigned X-Amz-Security-Token value/,
+    ],
+    [
+      "a presigned URL percent-encoded inside another",
+      `recover?location=${encodeURIComponent(PRESIGNED)}`,
+      /presigned X-Amz-Signature value/,
+    ],
     ["lower-case parameter names", "url?x-amz-signature=0123456789abcdef", /presigned X-Amz-signature value/i],
   ])("catches %s, naming where without echoing it", async (_kind, text, where) => {
     const message = await scanError({ stdout: `${text}\n`, stderr: "", secrets });
     expect(message).toMatch(where);
-    for (const value of [API_KEY, S3_SECRET, "0123456789abcdef", "AKIAEXAMPLE", "FQoGZXIvYXdzEXAMPLE"]) expect(message).not.toContain(value);
+    for (const value of [API_KEY, S3_SECRET, "0123456789abcdef", "AKIAEXAMPLE", "FQoGZXIvYXdzEXAMPLE"])
+      expect(message).not.toContain(value);
   });
 
   it("catches every parameter of one presigned URL, on the right line of stderr", async () => {
     const message = await scanError({ stdout: "", stderr: `first line\n${PRESIGNED}\n`, secrets });
-    for (const p of ["Signature", "Credential", "Security-Token"]) expect(message).toContain(`stderr line 2 contains a presigned X-Amz-${p} value`);
+    for (const p of ["Signature", "Credential", "Security-Token"])
+      expect(message).toContain(`stderr line 2 contains a presigned X-Amz-${p} value`);
   });
 
   it("scans every state file, nested ones too, but not the env files the test wrote", async () => {
@@ -80,6 +98,8 @@ describe("assertNoSecrets", () => {
     await expect(assertNoSecrets({ stdout: "", stderr: "", secrets: [API_KEY, S3_SECRET], extra })).rejects.toThrow(
       /s3 state\/prod\/snapshots line 2 contains secret #2/,
     );
-    await expect(assertNoSecrets({ stdout: "anything", stderr: "", secrets: ["", undefined] })).resolves.toBeUndefined();
+    await expect(
+      assertNoSecrets({ stdout: "anything", stderr: "", secrets: ["", undefined] }),
+    ).resolves.toBeUndefined();
   });
 });

@@ -6,7 +6,10 @@ import { closeWithin, type Closer } from "../../src/shutdown.js";
 describe("closeWithin", () => {
   it("closes everything at once and returns true when all close before the deadline", async () => {
     const order: string[] = [];
-    const closers: Closer[] = ["a", "b"].map((n) => ({ close: async () => void order.push(n), destroy: () => void order.push(`destroy ${n}`) }));
+    const closers: Closer[] = ["a", "b"].map((n) => ({
+      close: async () => void order.push(n),
+      destroy: () => void order.push(`destroy ${n}`),
+    }));
     const warnings: string[] = [];
     expect(await closeWithin(closers, 1_000, { warn: (m) => warnings.push(m) })).toBe(true);
     expect(order.sort()).toEqual(["a", "b"]);
@@ -29,6 +32,8 @@ describe("closeWithin", () => {
     expect(await closeWithin([fine, hung], 200, { warn: (m) => warnings.push(m) })).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(destroyed).toEqual(["hung"]);
-    expect(warnings).toEqual([expect.stringContaining("shutdown: connections still busy after 0 s; closing them") as string]);
+    expect(warnings).toEqual([
+      expect.stringContaining("shutdown: connections still busy after 0 s; closing them") as string,
+    ]);
   });
 });

@@ -192,7 +192,9 @@ describe("StateStore", () => {
 
   it("waits for pending appends on close, then refuses new ones", async () => {
     const store = new StateStore(dir);
-    const pending = Array.from({ length: 10 }, (_, i) => store.append("collections", { host: "h", collection: `c${i}` }));
+    const pending = Array.from({ length: 10 }, (_, i) =>
+      store.append("collections", { host: "h", collection: `c${i}` }),
+    );
     await store.close();
     expect((await text("collections")).split("\n")).toHaveLength(11);
     await Promise.all(pending);

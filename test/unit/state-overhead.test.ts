@@ -12,10 +12,41 @@ import { createSeededRandom } from "../support/seeded-random.js";
 describe("formatCsvRow's fast path", () => {
   it("writes what csv-stringify writes, for any field", () => {
     const random = createSeededRandom(7);
-    const alphabet = ["a", "Z", "0", ",", '"', "\r", "\n", " ", "\t", "\u00a0", "\u2028", "\u3000", "\uFEFF", "\v", "\f", "é", "😀", "'", "=", "+", "-", "@", ";", "\\", "|", "#", "/", ":"];
+    const alphabet = [
+      "a",
+      "Z",
+      "0",
+      ",",
+      '"',
+      "\r",
+      "\n",
+      " ",
+      "\t",
+      "\u00a0",
+      "\u2028",
+      "\u3000",
+      "\uFEFF",
+      "\v",
+      "\f",
+      "é",
+      "😀",
+      "'",
+      "=",
+      "+",
+      "-",
+      "@",
+      ";",
+      "\\",
+      "|",
+      "#",
+      "/",
+      ":",
+    ];
     for (let i = 0; i < 20_000; i++) {
       const fields = Array.from({ length: 1 + (i % 3) }, () =>
-        Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(""),
+        Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(
+          "",
+        ),
       );
       const expected = stringify([fields], { quoted_match: [/\r/, /^\s|\s$/], record_delimiter: "unix" });
       expect(formatCsvRow(fields), JSON.stringify(fields)).toBe(expected);
@@ -36,22 +67,54 @@ describe("parseCsvRows's fast path for files without quotes", () => {
 
   it("reads what csv-parse reads, and fails where and as it fails", () => {
     const random = createSeededRandom(11);
-    const alphabet = ["a", "b", "é", "😀", ",", ",", "\n", "\n", "\r", "\r\n", " ", "\t", "\u2028", "'", "x,y,z\n", "h,c,s\r\n"];
+    const alphabet = [
+      "a",
+      "b",
+      "é",
+      "😀",
+      ",",
+      ",",
+      "\n",
+      "\n",
+      "\r",
+      "\r\n",
+      " ",
+      "\t",
+      "\u2028",
+      "'",
+      "x,y,z\n",
+      "h,c,s\r\n",
+    ];
     for (let i = 0; i < 20_000; i++) {
-      const text = Array.from({ length: Math.floor(random() * 14) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
-      expect(outcome(() => parseCsvRows(text, opts)), JSON.stringify(text)).toEqual(outcome(() => parseWithCsvParse(text, opts)));
+      const text = Array.from(
+        { length: Math.floor(random() * 14) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join("");
+      expect(
+        outcome(() => parseCsvRows(text, opts)),
+        JSON.stringify(text),
+      ).toEqual(outcome(() => parseWithCsvParse(text, opts)));
     }
   });
 
   it("reads a large history as csv-parse does", () => {
-    const text = Array.from({ length: 20_000 }, (_, i) => `http://127.0.0.1:6333,c${i % 97}-1-2026-01-${(i % 28) + 1}.snapshot,ok${i % 5 === 0 ? "\r\n" : "\n"}`).join("") + "\n \n\t\nh,s,ok";
+    const text =
+      Array.from(
+        { length: 20_000 },
+        (_, i) =>
+          `http://127.0.0.1:6333,c${i % 97}-1-2026-01-${(i % 28) + 1}.snapshot,ok${i % 5 === 0 ? "\r\n" : "\n"}`,
+      ).join("") + "\n \n\t\nh,s,ok";
     expect(parseCsvRows(text, opts)).toEqual(parseWithCsvParse(text, opts));
   });
 
   it("leaves errors to csv-parse: a long record, a wrong field count", () => {
     const long = `h,${"x".repeat(MAX_RECORD_CHARS)},ok\n`;
-    expect(outcome(() => parseCsvRows(`h,s,ok\n${long}`, opts))).toEqual(outcome(() => parseWithCsvParse(`h,s,ok\n${long}`, opts)));
-    expect(outcome(() => parseCsvRows("h,s,ok\n\nh,s\n", opts))).toBe("3: state file /state/snapshots line 3: expected 3 fields, got 2");
+    expect(outcome(() => parseCsvRows(`h,s,ok\n${long}`, opts))).toEqual(
+      outcome(() => parseWithCsvParse(`h,s,ok\n${long}`, opts)),
+    );
+    expect(outcome(() => parseCsvRows("h,s,ok\n\nh,s\n", opts))).toBe(
+      "3: state file /state/snapshots line 3: expected 3 fields, got 2",
+    );
   });
 });
 

@@ -15,7 +15,12 @@ const sample = readFileSync(path.join(root, ".env.sample"), "utf8");
 
 function help(argv: string[]): string {
   let out = "";
-  const r = parseArgs(argv, "0.0.0", (s) => (out += s), (s) => (out += s));
+  const r = parseArgs(
+    argv,
+    "0.0.0",
+    (s) => (out += s),
+    (s) => (out += s),
+  );
   expect(r).toEqual({ kind: "exit", code: 0 });
   return out;
 }
@@ -58,7 +63,11 @@ describe(".env.sample", () => {
       expect(Object.keys(values), v.name).toContain(v.name);
       if ("default" in v && v.default !== "") expect(values[v.name], v.name).toBe(v.default);
     }
-    for (const name of Object.keys(values)) expect(VARIABLES.map((v) => v.name), name).toContain(name);
+    for (const name of Object.keys(values))
+      expect(
+        VARIABLES.map((v) => v.name),
+        name,
+      ).toContain(name);
   });
 });
 

@@ -9,13 +9,14 @@ import { syncDir } from "../../src/lib/fs.js";
 /** An opener whose handle's sync fails with `code`; records whether the handle was closed. */
 function failingSync(code: string): { open: Parameters<typeof syncDir>[1]; closed: () => boolean } {
   let closed = false;
-  const open = () => Promise.resolve({
-    sync: () => Promise.reject(Object.assign(new Error(`${code}: fsync failed`), { code })),
-    close: () => {
-      closed = true;
-      return Promise.resolve();
-    },
-  });
+  const open = () =>
+    Promise.resolve({
+      sync: () => Promise.reject(Object.assign(new Error(`${code}: fsync failed`), { code })),
+      close: () => {
+        closed = true;
+        return Promise.resolve();
+      },
+    });
   return { open, closed: () => closed };
 }
 
@@ -29,17 +30,23 @@ describe("syncDir", () => {
     }
   });
 
-  it.each(["EIO", "ENOSPC", "EROFS", "EDQUOT"])("throws a failed fsync (%s) with its code, and closes the directory", async (code) => {
-    const fake = failingSync(code);
-    await expect(syncDir("/state", fake.open)).rejects.toMatchObject({ code });
-    expect(fake.closed()).toBe(true);
-  });
+  it.each(["EIO", "ENOSPC", "EROFS", "EDQUOT"])(
+    "throws a failed fsync (%s) with its code, and closes the directory",
+    async (code) => {
+      const fake = failingSync(code);
+      await expect(syncDir("/state", fake.open)).rejects.toMatchObject({ code });
+      expect(fake.closed()).toBe(true);
+    },
+  );
 
   it("throws when the directory cannot be opened (ENOENT)", async () => {
     await expect(syncDir(join(tmpdir(), "no-such-dir-for-sync-dir-test"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
-  it.each(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"])("ignores %s: directory fsync not supported by the file system", async (code) => {
-    await expect(syncDir("/state", failingSync(code).open)).resolves.toBeUndefined();
-  });
+  it.each(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"])(
+    "ignores %s: directory fsync not supported by the file system",
+    async (code) => {
+      await expect(syncDir("/state", failingSync(code).open)).resolves.toBeUndefined();
+    },
+  );
 });

@@ -14,7 +14,11 @@ const readme = readFileSync(path.join(root, "README.md"), "utf8");
 const cwd = "/nonexistent-qbr-variables-test";
 
 /** S3 settings that need each other, so each of them can be changed alone below. */
-const BASE = { QDRANT_S3_BUCKET_NAME: "bucket-a", QDRANT_S3_ACCESS_KEY_ID: "AKIA-A", QDRANT_S3_SECRET_ACCESS_KEY: "secret-a" };
+const BASE = {
+  QDRANT_S3_BUCKET_NAME: "bucket-a",
+  QDRANT_S3_ACCESS_KEY_ID: "AKIA-A",
+  QDRANT_S3_SECRET_ACCESS_KEY: "secret-a",
+};
 
 /**
  * For every variable, a valid value different from BASE's and from its default; null = read by nobody on purpose
@@ -76,7 +80,8 @@ describe("the variable table (src/variables.ts)", () => {
     expect([...table.keys()].sort()).toEqual(VARIABLES.map((v) => v.name).sort());
     for (const v of VARIABLES) {
       const d = defaultOf(v);
-      const cell = v.name === "MC_CONFIG_DIR" ? "(ignored)" : d === undefined ? "(none)" : d === "" ? "(empty)" : `\`${d}\``;
+      const cell =
+        v.name === "MC_CONFIG_DIR" ? "(ignored)" : d === undefined ? "(none)" : d === "" ? "(empty)" : `\`${d}\``;
       expect(table.get(v.name), v.name).toBe(cell);
     }
   });
@@ -98,7 +103,9 @@ describe("the variable table (src/variables.ts)", () => {
         expect(parse({ ...BASE, [name]: "/anything" }), name).toEqual(base);
         continue;
       }
-      expect(value, `${name}: the test's value must differ from the default`).not.toBe(defaultOf(VARIABLES.find((v) => v.name === name)!));
+      expect(value, `${name}: the test's value must differ from the default`).not.toBe(
+        defaultOf(VARIABLES.find((v) => v.name === name)!),
+      );
       expect(parse({ ...BASE, [name]: value }), name).not.toEqual(base);
     }
   });

@@ -46,7 +46,9 @@ export async function ensureCollections(deps: Deps, task: string): Promise<Row<"
  */
 export async function fetchCollections(deps: Deps): Promise<Row<"collections">[]> {
   const lists = await Promise.all(
-    deps.config.sourceHosts.map(async (host) => (await deps.qdrant.listCollections(host)).map((collection) => ({ host, collection }))),
+    deps.config.sourceHosts.map(async (host) =>
+      (await deps.qdrant.listCollections(host)).map((collection) => ({ host, collection })),
+    ),
   );
   const rows = lists.flat();
   await deps.state.appendMany("collections", rows);
@@ -61,7 +63,11 @@ export { joinKey as key };
  * Splits `names` of `collection` into those not in `seen` (which it adds, before any await of the caller, so a
  * parallel listing of the same collection cannot claim them too) and those already there.
  */
-export function claimSnapshots(seen: Set<string>, collection: string, names: readonly string[]): { fresh: string[]; repeated: string[] } {
+export function claimSnapshots(
+  seen: Set<string>,
+  collection: string,
+  names: readonly string[],
+): { fresh: string[]; repeated: string[] } {
   const fresh: string[] = [];
   const repeated: string[] = [];
   for (const name of names) {

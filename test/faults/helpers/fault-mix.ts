@@ -35,9 +35,21 @@ export const S3_FAULTS_IN_MIX = canInjectS3Faults;
  * 500s and SlowDown 503s on `bucket`, for every operation and every client (the tool's and the nodes'); nothing on a
  * server without fault injection (S3_FAULTS_IN_MIX false).
  */
-export async function injectS3Faults(endpoint: string, bucket: string, seed: number, operations?: string[]): Promise<void> {
+export async function injectS3Faults(
+  endpoint: string,
+  bucket: string,
+  seed: number,
+  operations?: string[],
+): Promise<void> {
   if (!S3_FAULTS_IN_MIX) return;
-  await setS3Faults(endpoint, { bucket, rate: S3_FAULT_RATE, statuses: [500, 503], slowDown: true, seed, ...(operations ? { operations } : {}) });
+  await setS3Faults(endpoint, {
+    bucket,
+    rate: S3_FAULT_RATE,
+    statuses: [500, 503],
+    slowDown: true,
+    seed,
+    ...(operations ? { operations } : {}),
+  });
 }
 
 export async function clearBucketFaults(endpoint: string, bucket: string): Promise<void> {
@@ -78,7 +90,10 @@ export async function expectTargetsEqualSources(
 export function retriesByKind(stderr: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const line of stderr.split("\n")) {
-    const m = /WARNING: (?:transfer \S+ \S+ → \S+ failed \()?(GET|POST|PUT|PATCH|DELETE) https?:\/\/[^/\s]+(\/[^?\s:]*)[^;]*; (upload )?retry \d+ of/.exec(line);
+    const m =
+      /WARNING: (?:transfer \S+ \S+ → \S+ failed \()?(GET|POST|PUT|PATCH|DELETE) https?:\/\/[^/\s]+(\/[^?\s:]*)[^;]*; (upload )?retry \d+ of/.exec(
+        line,
+      );
     if (!m) continue;
     const route = (m[2] ?? "")
       .replace(/^\/collections\/(?!aliases)[^/]+/, "/collections/{c}")

@@ -34,7 +34,9 @@ export interface LostAnswerProxy {
 function gatewayTimeout(res: ServerResponse): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(504, { "content-type": "text/html" });
-  res.end("<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center></body></html>\n");
+  res.end(
+    "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center></body></html>\n",
+  );
 }
 
 /** Starts a proxy on 127.0.0.1 that forwards to `target` (e.g. an emulator node's URL) and loses answers per `rules`. */
@@ -46,7 +48,8 @@ export async function startLostAnswerProxy(target: string, rules: readonly LoseR
     const method = req.method ?? "GET";
     const pathname = new URL(req.url ?? "/", "http://proxy.invalid").pathname;
     const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
-    const matching = (r: { rule: LoseRule; left: number }) => r.left > 0 && r.rule.method === method && r.rule.path.test(pathname);
+    const matching = (r: { rule: LoseRule; left: number }) =>
+      r.left > 0 && r.rule.method === method && r.rule.path.test(pathname);
     const early = live.find((r) => r.rule.earlyMs !== undefined && matching(r));
     if (early) {
       early.left -= 1;

@@ -34,10 +34,13 @@ export async function startS3Tap(upstream: string): Promise<S3Tap> {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const out = http.request({ host: target.hostname, port: target.port, method, path: req.url, headers: req.headers, timeout: 30_000 }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const out = http.request(
+        { host: target.hostname, port: target.port, method, path: req.url, headers: req.headers, timeout: 30_000 },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       out.on("error", () => res.destroy());
       out.on("timeout", () => out.destroy());
       out.end(Buffer.concat(chunks));

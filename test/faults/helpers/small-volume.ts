@@ -53,7 +53,9 @@ export async function mountSmallVolume(label: string, sizeBytes: number): Promis
       await run("mount", ["-t", "tmpfs", "-o", `size=${sizeBytes}`, "tmpfs", dir]);
     } catch (err) {
       await tmp.cleanup();
-      throw new Error(`cannot mount a ${sizeBytes}-byte tmpfs on ${dir} as root (${String(err)}); run with FULL_DISK_MODE=fsize to use the file-size limit instead`);
+      throw new Error(
+        `cannot mount a ${sizeBytes}-byte tmpfs on ${dir} as root (${String(err)}); run with FULL_DISK_MODE=fsize to use the file-size limit instead`,
+      );
     }
   }
   const filler = path.join(dir, ".filler");
@@ -85,9 +87,16 @@ export async function mountSmallVolume(label: string, sizeBytes: number): Promis
       await rm(filler, { force: true });
     },
     runCli(args, opts) {
-      const env = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}`, ...opts.env };
+      const env = {
+        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}`,
+        ...opts.env,
+      };
       const blocks = limit === undefined ? "unlimited" : String(Math.max(1, Math.floor(limit / 512)));
-      const child = spawn("sh", ["-c", 'ulimit -f "$0" && exec "$@"', blocks, CLI_PATH, ...args], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("sh", ["-c", 'ulimit -f "$0" && exec "$@"', blocks, CLI_PATH, ...args], {
+        cwd: opts.cwd,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

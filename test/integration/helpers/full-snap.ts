@@ -44,7 +44,13 @@ export async function startFullRig(label: string, opts: { nodes: number; storage
     opts.storage === "local"
       ? { kind: "local" as const, dir: join(tmp.dir, "node-snapshots") }
       : s3Storage(s3, bucketName);
-  const emu = await startEmulator({ nodes: opts.nodes, apiKey: API_KEY, clock: clock.now, storage, peerIds: Array.from({ length: opts.nodes }, (_, i) => 11 + i) });
+  const emu = await startEmulator({
+    nodes: opts.nodes,
+    apiKey: API_KEY,
+    clock: clock.now,
+    storage,
+    peerIds: Array.from({ length: opts.nodes }, (_, i) => 11 + i),
+  });
   const bucket = createBucketView(s3, bucketName);
   const closers: (() => Promise<void>)[] = [];
   onTestFinished(async () => {
@@ -126,7 +132,9 @@ export async function packTar(entries: readonly { name: string; body: Buffer }[]
     for await (const chunk of pack) parts.push(chunk);
   })();
   for (const e of entries) {
-    await new Promise<void>((resolve, reject) => pack.entry({ name: e.name, size: e.body.length }, e.body, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ name: e.name, size: e.body.length }, e.body, (err) => (err ? reject(err) : resolve())),
+    );
   }
   pack.finalize();
   await collected;

@@ -40,7 +40,8 @@ export function probeOverlap(emu: Emulator, method: string, path: RegExp, latenc
   const perNode = emu.nodes.map(() => 0);
   let overall = 0;
   const countCompleted = (node?: number): number =>
-    emu.requests().filter((e) => (node === undefined || e.node === node) && e.method === method && path.test(e.path)).length;
+    emu.requests().filter((e) => (node === undefined || e.node === node) && e.method === method && path.test(e.path))
+      .length;
   // Completions logged before the probe existed belong to requests it never saw start.
   const base = emu.nodes.map((_, node) => countCompleted(node));
   const baseOverall = countCompleted();

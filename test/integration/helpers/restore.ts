@@ -81,9 +81,7 @@ export async function stagedBackup(label: string, opts: StagedOptions): Promise<
   const stateDir = join(tmp.dir, "state");
   await mkdir(stateDir);
   const clock = manualClock("2026-03-01T08:00:00Z");
-  const storage = opts.emuStorage === "local"
-    ? { kind: "local" as const }
-    : s3Storage(s3info, bucket);
+  const storage = opts.emuStorage === "local" ? { kind: "local" as const } : s3Storage(s3info, bucket);
   const emu = await startEmulator({ nodes: 3, clock: clock.now, apiKey: API_KEY, peerIds: [1, 2, 3], storage });
   const closers: (() => Promise<void>)[] = [];
   onTestFinished(async () => {
@@ -92,9 +90,8 @@ export async function stagedBackup(label: string, opts: StagedOptions): Promise<
     await tmp.cleanup();
   });
   const [src = "", t1 = "", t2 = ""] = emu.urls;
-  const destEnv: Record<string, string> = opts.dest === "dir"
-    ? { QDRANT_BACKUP_DIR: join(tmp.dir, "backups") }
-    : s3Env(s3info, bucket);
+  const destEnv: Record<string, string> =
+    opts.dest === "dir" ? { QDRANT_BACKUP_DIR: join(tmp.dir, "backups") } : s3Env(s3info, bucket);
   // A bounded wait for green, so a test that breaks the status fails in seconds rather than the default 5 minutes.
   const env = { ...destEnv, QDRANT_RESTORE_HOSTS: `${t1},${t2}`, QDRANT_API_KEY: API_KEY, QDRANT_VERIFY_TIMEOUT: "20" };
   const deps = (extra: Record<string, string> = {}, o: { signal?: AbortSignal } = {}): TestDeps => {
@@ -114,9 +111,16 @@ export async function stagedBackup(label: string, opts: StagedOptions): Promise<
     const name = created.snapshot.name;
     const key = collectionSnapshotKey(collection, name);
     // With Qdrant's S3 storage in the destination bucket the snapshot is already there; otherwise transfer it.
-    const stored = opts.emuStorage === "s3" && opts.dest === "s3"
-      ? await digestOf(store, key)
-      : await transferSnapshot(setup, src, { kind: "collection", collection, name }, key, created.snapshot.checksum ?? undefined);
+    const stored =
+      opts.emuStorage === "s3" && opts.dest === "s3"
+        ? await digestOf(store, key)
+        : await transferSnapshot(
+            setup,
+            src,
+            { kind: "collection", collection, name },
+            key,
+            created.snapshot.checksum ?? undefined,
+          );
     const info = await setup.qdrant.getCollection(src, collection);
     const meta: BackupMetadata = {
       format: METADATA_FORMAT,
@@ -140,7 +144,14 @@ export async function stagedBackup(label: string, opts: StagedOptions): Promise<
   const { c1, c2 } = metadata;
   if (!c1 || !c2) throw new Error("metadata missing");
   return {
-    emu, src, t1, t2, dir: stateDir, clock, env, deps,
+    emu,
+    src,
+    t1,
+    t2,
+    dir: stateDir,
+    clock,
+    env,
+    deps,
     store: () => store,
     metadata: { c1, c2 },
     editMetadata: async (collection, change) => {
@@ -162,10 +173,13 @@ export async function replaceObject(store: SnapshotStore, key: string, bytes: Bu
 
 /** A second, valid snapshot archive of c1 with different content (an extra point): same layout, other bytes. */
 export async function otherArchiveOfC1(s: Staged): Promise<Buffer> {
-  await qdrantCall(s.src, "PUT", "/collections/c1/points?wait=true", API_KEY, { points: [{ id: 777, vector: [0.1, 0.2, 0.3, 0.4], payload: { extra: true } }] });
+  await qdrantCall(s.src, "PUT", "/collections/c1/points?wait=true", API_KEY, {
+    points: [{ id: 777, vector: [0.1, 0.2, 0.3, 0.4], payload: { extra: true } }],
+  });
   s.clock.set("2026-03-01T09:00:00Z");
   const created = await qdrantCall(s.src, "POST", "/collections/c1/snapshots?wait=true", API_KEY);
-  if (typeof created !== "object" || created === null || Array.isArray(created) || typeof created["name"] !== "string") throw new Error("no snapshot");
+  if (typeof created !== "object" || created === null || Array.isArray(created) || typeof created["name"] !== "string")
+    throw new Error("no snapshot");
   const res = await fetch(`${s.src}/collections/c1/snapshots/${created["name"]}`, { headers: { "api-key": API_KEY } });
   if (!res.ok) throw new Error(`download failed: ${res.status}`);
   const bytes = Buffer.from(await res.arrayBuffer());

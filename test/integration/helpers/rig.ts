@@ -7,7 +7,12 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { inject, onTestFinished } from "vitest";
 import { createTestDeps, type TestDeps } from "../../support/deps.js";
-import { startEmulator, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../support/emulator/index.js";
+import {
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type RequestLogEntry,
+} from "../../support/emulator/index.js";
 import { createTestBucket, s3Env, s3Storage } from "../../support/s3/client.js";
 import type { S3ServerInfo } from "../../support/s3/launcher.js";
 import { makeTempDir } from "../../support/tmp.js";
@@ -61,7 +66,10 @@ export async function startRig(label: string, opts: Omit<EmulatorOptions, "stora
     dir: tmp.dir,
     s3Env: bucketEnv,
     deps: (env = {}, o = {}) => {
-      const deps = createTestDeps({ ...bucketEnv, ...env }, { stateDir: tmp.dir, ...(o.signal ? { signal: o.signal } : {}) });
+      const deps = createTestDeps(
+        { ...bucketEnv, ...env },
+        { stateDir: tmp.dir, ...(o.signal ? { signal: o.signal } : {}) },
+      );
       closers.push(() => deps.close());
       return deps;
     },
@@ -88,7 +96,10 @@ export function csv(...rows: readonly (readonly string[])[]): string {
 
 /** The lines of a file of plain fields, sorted (for files written in completion order). */
 export function sortedLines(text: string | undefined): string[] {
-  return (text ?? "").split("\n").filter((l) => l !== "").sort();
+  return (text ?? "")
+    .split("\n")
+    .filter((l) => l !== "")
+    .sort();
 }
 
 /** History lines `host,snapshot,ok` with the `host,snapshot,verified` row a passing check adds to each, sorted. */

@@ -40,35 +40,38 @@ export async function startTamperProxy(target: string): Promise<TamperProxy> {
     const live = rules.find((r) => r.left > 0 && (r.rule.method ?? "GET") === req.method && r.rule.path.test(pathname));
     if (live) live.left -= 1;
     const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
-    const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (upRes) => {
-      const rule = live?.rule;
-      const answer = { ...upRes.headers };
-      if (rule?.clean) delete answer["content-length"];
-      res.writeHead(upRes.statusCode ?? 502, answer);
-      if (rule === undefined || (upRes.statusCode ?? 0) >= 300) {
-        upRes.pipe(res);
-        return;
-      }
-      damaged += 1;
-      let offset = 0;
-      upRes.on("data", (chunk: Buffer) => {
-        let out = chunk;
-        if (rule.flipByteAt !== undefined && rule.flipByteAt >= offset && rule.flipByteAt < offset + chunk.length) {
-          out = Buffer.from(chunk);
-          out[rule.flipByteAt - offset] = (out[rule.flipByteAt - offset] ?? 0) ^ 0xff;
-        }
-        if (rule.truncateAfter !== undefined && offset + chunk.length >= rule.truncateAfter) {
-          upRes.destroy();
-          if (rule.clean) res.end(out.subarray(0, rule.truncateAfter - offset));
-          else res.write(out.subarray(0, rule.truncateAfter - offset), () => res.socket?.destroy());
-          offset += chunk.length;
+    const up = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+      (upRes) => {
+        const rule = live?.rule;
+        const answer = { ...upRes.headers };
+        if (rule?.clean) delete answer["content-length"];
+        res.writeHead(upRes.statusCode ?? 502, answer);
+        if (rule === undefined || (upRes.statusCode ?? 0) >= 300) {
+          upRes.pipe(res);
           return;
         }
-        offset += chunk.length;
-        res.write(out);
-      });
-      upRes.on("end", () => res.end());
-    });
+        damaged += 1;
+        let offset = 0;
+        upRes.on("data", (chunk: Buffer) => {
+          let out = chunk;
+          if (rule.flipByteAt !== undefined && rule.flipByteAt >= offset && rule.flipByteAt < offset + chunk.length) {
+            out = Buffer.from(chunk);
+            out[rule.flipByteAt - offset] = (out[rule.flipByteAt - offset] ?? 0) ^ 0xff;
+          }
+          if (rule.truncateAfter !== undefined && offset + chunk.length >= rule.truncateAfter) {
+            upRes.destroy();
+            if (rule.clean) res.end(out.subarray(0, rule.truncateAfter - offset));
+            else res.write(out.subarray(0, rule.truncateAfter - offset), () => res.socket?.destroy());
+            offset += chunk.length;
+            return;
+          }
+          offset += chunk.length;
+          res.write(out);
+        });
+        upRes.on("end", () => res.end());
+      },
+    );
     up.on("error", () => res.socket?.destroy());
     req.pipe(up);
   });

@@ -69,14 +69,18 @@ export async function startTransferRig(
     cleanups.push(dir.cleanup);
     dest = dirView(dir.dir);
   }
-  const nodeBucket = storage === "s3-other" ? await createTestBucket(s3, `${label}-node`) : storage === "s3-destination" ? destBucket : undefined;
-  if (storage === "s3-destination" && destBucket === undefined) throw new Error("s3-destination storage needs an S3 destination");
+  const nodeBucket =
+    storage === "s3-other"
+      ? await createTestBucket(s3, `${label}-node`)
+      : storage === "s3-destination"
+        ? destBucket
+        : undefined;
+  if (storage === "s3-destination" && destBucket === undefined)
+    throw new Error("s3-destination storage needs an S3 destination");
   const emu = await startEmulator({
     ...emuOpts,
     apiKey: API_KEY,
-    ...(nodeBucket !== undefined
-      ? { storage: s3Storage(s3, nodeBucket) }
-      : {}),
+    ...(nodeBucket !== undefined ? { storage: s3Storage(s3, nodeBucket) } : {}),
   });
   cleanups.push(() => emu.stop());
   return {
@@ -87,7 +91,10 @@ export async function startTransferRig(
     stateDir: state.dir,
     deps: (env = {}, o = {}) => {
       const destEnv = o.destination === false ? {} : dest.env;
-      const deps = createTestDeps({ QDRANT_API_KEY: API_KEY, ...destEnv, ...env }, { stateDir: state.dir, ...(o.signal ? { signal: o.signal } : {}) });
+      const deps = createTestDeps(
+        { QDRANT_API_KEY: API_KEY, ...destEnv, ...env },
+        { stateDir: state.dir, ...(o.signal ? { signal: o.signal } : {}) },
+      );
       cleanups.push(() => deps.close());
       return deps;
     },
@@ -148,7 +155,10 @@ export function dirView(root: string): DestinationView {
 
 /** The snapshot's bytes as the node serves them (GET …/snapshots/{name}), or undefined on 404. */
 export async function downloadFromNode(url: string, collection: string, name: string): Promise<Buffer | undefined> {
-  const res = await fetch(`${url}/collections/${encodeURIComponent(collection)}/snapshots/${encodeURIComponent(name)}`, { headers: { "api-key": API_KEY } });
+  const res = await fetch(
+    `${url}/collections/${encodeURIComponent(collection)}/snapshots/${encodeURIComponent(name)}`,
+    { headers: { "api-key": API_KEY } },
+  );
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`download ${collection}/${name} from ${url}: ${res.status}`);
   return Buffer.from(await res.arrayBuffer());

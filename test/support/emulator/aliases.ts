@@ -36,7 +36,8 @@ function parseActions(body: Reader): Action[] {
   return list.map((item, i): Action => {
     const r = Reader.of(item, `actions[${i}]`);
     const create = r.optReader("create_alias");
-    if (create) return { kind: "create", collection: create.string("collection_name"), alias: create.string("alias_name") };
+    if (create)
+      return { kind: "create", collection: create.string("collection_name"), alias: create.string("alias_name") };
     const del = r.optReader("delete_alias");
     if (del) return { kind: "delete", alias: del.string("alias_name") };
     const rename = r.optReader("rename_alias");

@@ -30,7 +30,9 @@ export const MANGLE = {
   /** The first half of the body, still labelled application/json. */
   truncate: (a: Answer): Answer => ({ ...a, body: a.body.slice(0, Math.max(1, Math.floor(a.body.length / 2))) }),
   /** `result` replaced by `value` (e.g. a string where an object is expected). */
-  result: (value: unknown) => (a: Answer): Answer => ({ ...a, body: JSON.stringify({ ...envelope(a), result: value }) }),
+  result:
+    (value: unknown) =>
+    (a: Answer): Answer => ({ ...a, body: JSON.stringify({ ...envelope(a), result: value }) }),
   /** The envelope without its `result`. */
   dropResult: (a: Answer): Answer => {
     const { result: _dropped, ...rest } = envelope(a);
@@ -40,7 +42,8 @@ export const MANGLE = {
 
 function envelope(a: Answer): Record<string, unknown> {
   const value: unknown = JSON.parse(a.body);
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`not a JSON envelope: ${a.body.slice(0, 80)}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error(`not a JSON envelope: ${a.body.slice(0, 80)}`);
   return { ...value };
 }
 
@@ -80,14 +83,21 @@ async function forward(req: IncomingMessage, upstream: URL): Promise<Answer> {
   for await (const c of req) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
   const headers = { ...req.headers, host: upstream.host };
   return new Promise<Answer>((resolve, reject) => {
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (res) => {
-      const body: Buffer[] = [];
-      res.on("data", (c: Buffer) => body.push(c));
-      res.on("end", () =>
-        resolve({ status: res.statusCode ?? 502, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(body).toString("utf8") }),
-      );
-      res.on("error", reject);
-    });
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+      (res) => {
+        const body: Buffer[] = [];
+        res.on("data", (c: Buffer) => body.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 502,
+            contentType: String(res.headers["content-type"] ?? ""),
+            body: Buffer.concat(body).toString("utf8"),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
     out.on("error", reject);
     out.end(Buffer.concat(chunks));
   });

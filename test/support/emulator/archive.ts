@@ -36,9 +36,18 @@ function segmentState(c: Collection): JsonObject {
   const named = isSingleVector(vectors) ? { "": vectors } : vectors;
   const vectorData: JsonObject = {};
   for (const [name, p] of Object.entries(named)) {
-    vectorData[name] = { size: p.size, distance: p.distance, storage_type: "InRamChunkedMmap", index: { type: "plain", options: {} }, quantization_config: null };
+    vectorData[name] = {
+      size: p.size,
+      distance: p.distance,
+      storage_type: "InRamChunkedMmap",
+      index: { type: "plain", options: {} },
+      quantization_config: null,
+    };
   }
-  return { version: 1, config: { vector_data: vectorData, sparse_vector_data: {}, payload_storage_type: { type: "mmap" } } };
+  return {
+    version: 1,
+    config: { vector_data: vectorData, sparse_vector_data: {}, payload_storage_type: { type: "mmap" } },
+  };
 }
 
 /** `size` random bytes, filled in 1 GiB steps: randomBytes() stops at 2^31 - 1, benchmarks pad 2 GiB. */
@@ -62,13 +71,22 @@ async function segmentTar(c: Collection, points: Iterable<StoredPoint>, shared: 
   ];
   if (shared.segmentPaddingBytes > 0) {
     // Random bytes do not compress, so transfer sizes stay honest in benchmarks.
-    entries.push({ name: "snapshot/files/vector_storage/padding.bin", body: randomPadding(shared.segmentPaddingBytes) });
+    entries.push({
+      name: "snapshot/files/vector_storage/padding.bin",
+      body: randomPadding(shared.segmentPaddingBytes),
+    });
   }
   return tarToBuffer(entries, shared.clock());
 }
 
 /** The entries of one shard directory under `prefix` ("" for a shard snapshot, "N/" in a collection one). */
-export async function shardEntries(c: Collection, shard: Shard, peerId: number, shared: Shared, prefix: string): Promise<TarEntry[]> {
+export async function shardEntries(
+  c: Collection,
+  shard: Shard,
+  peerId: number,
+  shared: Shared,
+  prefix: string,
+): Promise<TarEntry[]> {
   const local = shard.replicas.get(peerId);
   const peers: JsonObject = {};
   for (const r of [...shard.replicas.values()].sort((a, b) => a.peerId - b.peerId)) peers[String(r.peerId)] = r.state;
@@ -127,10 +145,13 @@ function decodePoints(bytes: Buffer): StoredPoint[] {
 /** Read one shard directory (`prefix` "" or "N/") out of an archive's entries. */
 export async function readShardDir(entries: Map<string, Buffer>, prefix: string, shardId: number): Promise<ShardData> {
   const stateFile = entries.get(`${prefix}replica_state.json`);
-  const state = stateFile ? Reader.of(parseJson(stateFile.toString("utf8"), "file"), "replica_state", "file") : undefined;
+  const state = stateFile
+    ? Reader.of(parseJson(stateFile.toString("utf8"), "file"), "replica_state", "file")
+    : undefined;
   const isLocal = state?.optBool("is_local") ?? false;
   const keys = [...entries.keys()].filter((k) => k.startsWith(prefix));
-  const hasData = keys.some((k) => k.startsWith(`${prefix}segments/`)) && keys.some((k) => k.startsWith(`${prefix}wal/`));
+  const hasData =
+    keys.some((k) => k.startsWith(`${prefix}segments/`)) && keys.some((k) => k.startsWith(`${prefix}wal/`));
   if (!hasData) return { shardId, isLocal, points: undefined };
   const points: StoredPoint[] = [];
   for (const key of keys) {

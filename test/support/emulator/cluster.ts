@@ -70,7 +70,8 @@ function shardOf(d: Deployment, c: Collection, shardId: number, ...peerIds: numb
 function dropReplica(c: Collection, shard: Shard, peerId: number): void {
   if (!shard.replicas.has(peerId)) throw badRequest(`Shard ${shard.id} of ${c.name} does not exist on peer ${peerId}`);
   const othersActive = [...shard.replicas.values()].some((r) => r.peerId !== peerId && r.state === "Active");
-  if (!othersActive) throw badRequest(`Shard ${shard.id} must have at least one active replica after removing ${peerId}`);
+  if (!othersActive)
+    throw badRequest(`Shard ${shard.id} must have at least one active replica after removing ${peerId}`);
   shard.replicas.delete(peerId);
 }
 
@@ -82,7 +83,14 @@ function copyReplica(shard: Shard, from: number, to: number): void {
   shard.replicas.set(to, newReplica(to, source.points.values()));
 }
 
-const UNSUPPORTED = ["restart_transfer", "create_sharding_key", "drop_sharding_key", "start_resharding", "abort_resharding", "replicate_points"];
+const UNSUPPORTED = [
+  "restart_transfer",
+  "create_sharding_key",
+  "drop_sharding_key",
+  "start_resharding",
+  "abort_resharding",
+  "replicate_points",
+];
 
 async function updateCluster(ctx: RequestCtx): Promise<Reply> {
   const body = Reader.of(await readJson(ctx), "");

@@ -110,7 +110,13 @@ function parseVectors(v: Json | undefined, source: Source): VectorsConfig {
   return named;
 }
 
-const HNSW_DEFAULT: HnswConfig = { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false };
+const HNSW_DEFAULT: HnswConfig = {
+  m: 16,
+  ef_construct: 100,
+  full_scan_threshold: 10000,
+  max_indexing_threads: 0,
+  on_disk: false,
+};
 const OPTIMIZER_DEFAULT: OptimizerConfig = {
   deleted_threshold: 0.2,
   vacuum_min_vector_number: 1000,
@@ -210,7 +216,13 @@ export function configFromFile(value: Json): CollectionConfigInternal {
  * The parts a create body and a snapshot's config.json share. They differ only in where `sparse_vectors` sits
  * (top level vs inside params) and in the optimizer key (`optimizers_config` in the API, `optimizer_config` on disk).
  */
-function assembleConfig(params: CollectionParams, sparseFrom: Reader, r: Reader, optimizerKey: string, uuid: string): CollectionConfigInternal {
+function assembleConfig(
+  params: CollectionParams,
+  sparseFrom: Reader,
+  r: Reader,
+  optimizerKey: string,
+  uuid: string,
+): CollectionConfigInternal {
   const sparse = sparseVectors(sparseFrom);
   if (sparse) params.sparse_vectors = sparse;
   const config: CollectionConfigInternal = {

@@ -19,7 +19,8 @@ function checkTimeoutQuery(ctx: RequestCtx): void {
   const v = ctx.query.get("timeout");
   if (v === null) return;
   if (!/^\d+$/.test(v)) throw new ApiError(400, `Query deserialize error: invalid digit found in string`);
-  if (Number(v) < 1) throw new ApiError(422, "Validation error in path parameters: [timeout: value 0 invalid, must be 1 or larger]");
+  if (Number(v) < 1)
+    throw new ApiError(422, "Validation error in path parameters: [timeout: value 0 invalid, must be 1 or larger]");
 }
 
 /** The parsed update, applied only after every part is known to be valid. */
@@ -40,7 +41,8 @@ function parseUpdate(r: Reader): Change[] {
   }
   const params = r.optReader("params");
   if (params) {
-    for (const key of PARAMS_UNSUPPORTED) if (params.has(key)) throw badRequest(`the emulator does not support updating \`params.${key}\``);
+    for (const key of PARAMS_UNSUPPORTED)
+      if (params.has(key)) throw badRequest(`the emulator does not support updating \`params.${key}\``);
     const rf = params.optUint("replication_factor");
     const wcf = params.optUint("write_consistency_factor");
     if (rf === 0) throw validationError("params.replication_factor", "value 0 invalid, must be 1 or larger");
@@ -86,4 +88,6 @@ async function updateCollection(ctx: RequestCtx): Promise<Reply> {
   return okReply(true, ctx.startedAt);
 }
 
-export const collectionUpdateRoutes: Route[] = [{ method: "PATCH", path: "/collections/:name", handler: updateCollection }];
+export const collectionUpdateRoutes: Route[] = [
+  { method: "PATCH", path: "/collections/:name", handler: updateCollection },
+];

@@ -17,13 +17,26 @@ function plain(text: string): Reply {
 }
 
 async function versionInfo(ctx: RequestCtx): Promise<Reply> {
-  const info: Schemas["VersionInfo"] = { title: "qdrant - vector search engine", version: ctx.node.shared.version, commit: BUILD_COMMIT };
+  const info: Schemas["VersionInfo"] = {
+    title: "qdrant - vector search engine",
+    version: ctx.node.shared.version,
+    commit: BUILD_COMMIT,
+  };
   return { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(info)) };
 }
 
 function dataTypeOf(schema: Json): Schemas["PayloadSchemaType"] {
   const name = typeof schema === "string" ? schema : isObject(schema) ? schema["type"] : undefined;
-  const known: Schemas["PayloadSchemaType"][] = ["keyword", "integer", "float", "geo", "text", "bool", "datetime", "uuid"];
+  const known: Schemas["PayloadSchemaType"][] = [
+    "keyword",
+    "integer",
+    "float",
+    "geo",
+    "text",
+    "bool",
+    "datetime",
+    "uuid",
+  ];
   return known.find((k) => k === name) ?? "keyword";
 }
 

@@ -1,6 +1,11 @@
 /** Views of a collection config: the public `CollectionConfig` and Rust-`Debug`-like text for messages. */
 import type { Schemas } from "@qdrant/js-client-rest";
-import { isSingleVector, type CollectionConfigInternal, type VectorParams, type VectorsConfig } from "./collection-config.js";
+import {
+  isSingleVector,
+  type CollectionConfigInternal,
+  type VectorParams,
+  type VectorsConfig,
+} from "./collection-config.js";
 
 /** The public `CollectionConfig` (no uuid), checked against the client's schema types. */
 export function publicConfig(c: CollectionConfigInternal): Schemas["CollectionConfig"] {

@@ -21,8 +21,7 @@ export const wrongInput = (what: string): ApiError => new ApiError(400, `Wrong i
 export const badRequest = (what: string): ApiError => new ApiError(400, `Bad request: ${what}`);
 export const serviceError = (what: string): ApiError => new ApiError(500, `Service internal error: ${what}`);
 export const forbidden = (what: string): ApiError => new ApiError(403, `Forbidden: ${what}`);
-export const collectionNotFound = (name: string): ApiError =>
-  notFound(`Collection \`${name}\` doesn't exist!`);
+export const collectionNotFound = (name: string): ApiError => notFound(`Collection \`${name}\` doesn't exist!`);
 export const snapshotNotFound = (name: string): ApiError => notFound(`Snapshot ${name} not found`);
 
 /** A complete answer: status, headers and a body (bytes or a stream). */
@@ -52,7 +51,11 @@ export function acceptedReply(startedAt: number): Reply {
 
 export function errorReply(err: ApiError, startedAt: number): Reply {
   if (err.plain) {
-    return { status: err.status, headers: { "content-type": "text/plain; charset=utf-8" }, body: Buffer.from(err.message) };
+    return {
+      status: err.status,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+      body: Buffer.from(err.message),
+    };
   }
   return jsonReply(err.status, { status: { error: err.message }, time: elapsed(startedAt) });
 }

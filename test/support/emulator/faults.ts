@@ -48,9 +48,7 @@ export interface AfterRecover {
 }
 
 export type FaultOutcome =
-  | { kind: "status"; status: number; error: string }
-  | { kind: "reset" }
-  | { kind: "html"; status: number };
+  { kind: "status"; status: number; error: string } | { kind: "reset" } | { kind: "html"; status: number };
 
 /** What the server should do for one request. */
 export interface FaultDecision {
@@ -75,7 +73,6 @@ export interface FaultController {
   /** How many times rules fired (for assertions). */
   hits(): number;
 }
-
 
 interface LiveRule {
   rule: FaultRule;
@@ -106,7 +103,12 @@ export class Faults implements FaultController {
   ) {}
 
   add(rule: FaultRule): () => void {
-    const live: LiveRule = { rule, remaining: rule.times ?? Infinity, random: createSeededRandom(rule.seed ?? 1), count: 0 };
+    const live: LiveRule = {
+      rule,
+      remaining: rule.times ?? Infinity,
+      random: createSeededRandom(rule.seed ?? 1),
+      count: 0,
+    };
     this.rules.push(live);
     return () => {
       this.rules = this.rules.filter((r) => r !== live);
@@ -127,7 +129,11 @@ export class Faults implements FaultController {
       throw new Error("afterRecover: yellowPolls must be a non-negative integer or Infinity");
     }
     const plain = !health.grey && yellowPolls === 0 && health.error === undefined;
-    this.onAfterRecover(plain ? undefined : { grey: health.grey ?? false, yellowPolls, ...(health.error !== undefined ? { error: health.error } : {}) });
+    this.onAfterRecover(
+      plain
+        ? undefined
+        : { grey: health.grey ?? false, yellowPolls, ...(health.error !== undefined ? { error: health.error } : {}) },
+    );
   }
 
   hits(): number {
@@ -151,7 +157,11 @@ export class Faults implements FaultController {
       if (r.reset) d.outcome = { kind: "reset" };
       else if (r.html) d.outcome = { kind: "html", status: r.status ?? 502 };
       else if (r.status !== undefined || r.error !== undefined) {
-        d.outcome = { kind: "status", status: r.status ?? 500, error: r.error ?? "Service internal error: injected fault" };
+        d.outcome = {
+          kind: "status",
+          status: r.status ?? 500,
+          error: r.error ?? "Service internal error: injected fault",
+        };
       }
     }
     return d;

@@ -12,7 +12,8 @@ import { ApiError, serviceError, wrongInput } from "./envelope.js";
 import { readTar, TarError } from "./tar.js";
 
 /** `dispatcher`: an undici agent for the download (e.g. one trusting a private CA); default: the global fetch's. */
-export type ArchiveSource = { kind: "url"; url: string; apiKey?: string; dispatcher?: Dispatcher | undefined } | { kind: "file"; path: string };
+export type ArchiveSource =
+  { kind: "url"; url: string; apiKey?: string; dispatcher?: Dispatcher | undefined } | { kind: "file"; path: string };
 
 function hashing(hash: ReturnType<typeof createHash>): Transform {
   return new Transform({
@@ -92,7 +93,8 @@ export async function loadArchive(source: ArchiveSource, checksum: string | unde
     return await readTar(createReadStream(source.path));
   } catch (e) {
     if (e instanceof ApiError) throw e;
-    if (e instanceof TarError && e.kind === "malformed") throw serviceError(`File IO error: Malformed tar archive, ${e.message}`);
+    if (e instanceof TarError && e.kind === "malformed")
+      throw serviceError(`File IO error: Malformed tar archive, ${e.message}`);
     throw serviceError(`File IO error: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -42,7 +42,10 @@ async function createFull(node: NodeRuntime): Promise<SnapshotDescription> {
       entries.push({ name: desc.name, file, size: desc.size });
     }
     const aliases = Object.fromEntries([...node.deployment.aliases].sort(([a], [b]) => (a < b ? -1 : 1)));
-    entries.push({ name: "config.json", body: Buffer.from(JSON.stringify({ collections_mapping: mapping, collections_aliases: aliases })) });
+    entries.push({
+      name: "config.json",
+      body: Buffer.from(JSON.stringify({ collections_mapping: mapping, collections_aliases: aliases })),
+    });
     const desc = await storeArchive(node, FULL, name, entries);
     // Locally the collection snapshots are moved into the archive; their .checksum files stay behind.
     for (const f of movedLocal) await rm(f, { force: true });

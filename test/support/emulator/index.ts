@@ -102,7 +102,8 @@ function randomPeerId(): number {
 
 function peerIdsFor(count: number, given: number[] | undefined): number[] {
   if (given) {
-    if (given.length !== count || new Set(given).size !== count) throw new Error(`peerIds must hold ${count} distinct ids`);
+    if (given.length !== count || new Set(given).size !== count)
+      throw new Error(`peerIds must hold ${count} distinct ids`);
     return given;
   }
   const ids = new Set<number>();
@@ -135,10 +136,19 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return p;
     },
   };
-  const s3: S3Client | undefined = storage.kind === "s3" ? createS3Client({ ...(opts.ca === undefined ? {} : { ca: opts.ca }), ...storage }) : undefined;
+  const s3: S3Client | undefined =
+    storage.kind === "s3"
+      ? createS3Client({ ...(opts.ca === undefined ? {} : { ca: opts.ca }), ...storage })
+      : undefined;
   const defaults = { shardNumber: opts.cluster?.shards ?? 1, replicationFactor: opts.cluster?.replicationFactor ?? 1 };
   const uri = (host: string): string => `http://${host}:6335/`;
-  const clusterDeployment = clustered ? new Deployment(peerIds.map((id, i) => ({ id, uri: uri(hosts[i] ?? "") })), true, defaults) : undefined;
+  const clusterDeployment = clustered
+    ? new Deployment(
+        peerIds.map((id, i) => ({ id, uri: uri(hosts[i] ?? "") })),
+        true,
+        defaults,
+      )
+    : undefined;
 
   const runtimes: NodeRuntime[] = peerIds.map((peerId, index) => {
     const host = hosts[index] ?? "127.0.0.1";
@@ -169,9 +179,27 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       shared.afterRecover = health;
     },
   );
-  const router = new Router([...collectionRoutes, ...collectionUpdateRoutes, ...pointRoutes, ...aliasRoutes, ...snapshotRoutes, ...fullSnapshotRoutes, ...shardSnapshotRoutes, ...clusterRoutes]);
+  const router = new Router([
+    ...collectionRoutes,
+    ...collectionUpdateRoutes,
+    ...pointRoutes,
+    ...aliasRoutes,
+    ...snapshotRoutes,
+    ...fullSnapshotRoutes,
+    ...shardSnapshotRoutes,
+    ...clusterRoutes,
+  ]);
   const auth = { apiKey: opts.apiKey, readOnlyApiKey: opts.readOnlyApiKey };
-  const servers: Server[] = runtimes.map((node) => createNodeServer(node, { router, auth, faults, log, ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.onAnswer ? { onAnswer: opts.onAnswer } : {}) }));
+  const servers: Server[] = runtimes.map((node) =>
+    createNodeServer(node, {
+      router,
+      auth,
+      faults,
+      log,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      ...(opts.onAnswer ? { onAnswer: opts.onAnswer } : {}),
+    }),
+  );
   let connections = 0;
   for (const server of servers) server.on("connection", () => void connections++);
   const ports = await listenAll(servers, hosts, opts.port ?? 0, clustered);
@@ -202,7 +230,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   return {
     urls: runtimes.map((n) => n.url),
-    nodes: runtimes.map((n) => ({ url: n.url, peerId: n.peerId, host: n.host, port: n.port, snapshotsDir: n.snapshotsDir })),
+    nodes: runtimes.map((n) => ({
+      url: n.url,
+      peerId: n.peerId,
+      host: n.host,
+      port: n.port,
+      snapshotsDir: n.snapshotsDir,
+    })),
     faults,
     requests: () => log.map((e) => ({ ...e })),
     connections: () => connections,

@@ -28,7 +28,12 @@ const inUse = (e: unknown): boolean => e instanceof Error && "code" in e && e.co
  * Returns the port of each server. With `samePort`, a port picked free on the first address may be
  * taken on another one, so the whole group is retried on EADDRINUSE (unless the port was fixed).
  */
-export async function listenAll(servers: Server[], hosts: string[], port: number, samePort: boolean): Promise<number[]> {
+export async function listenAll(
+  servers: Server[],
+  hosts: string[],
+  port: number,
+  samePort: boolean,
+): Promise<number[]> {
   if (!samePort) {
     return Promise.all(servers.map((s, i) => listen(s, hosts[i] ?? "127.0.0.1", port === 0 ? 0 : port + i)));
   }

@@ -45,7 +45,14 @@ async function s3Storage(): Promise<S3StorageOptions | undefined> {
   if (!bucket || accessKey === undefined || secretKey === undefined) {
     throw new Error("--s3-endpoint needs --s3-bucket, --s3-access-key and --s3-secret-key");
   }
-  const o: S3StorageOptions = { endpoint, bucket, accessKey, secretKey, region: values["s3-region"], snapshotsPath: values["snapshots-path"] };
+  const o: S3StorageOptions = {
+    endpoint,
+    bucket,
+    accessKey,
+    secretKey,
+    region: values["s3-region"],
+    snapshotsPath: values["snapshots-path"],
+  };
   const client = createS3Client(o);
   try {
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -66,7 +73,8 @@ async function main(): Promise<void> {
     readOnlyApiKey: values["read-only-api-key"],
     storage: s3 ? { kind: "s3", ...s3 } : { kind: "local" },
   };
-  if (values.cluster) opts.cluster = { peers: count, shards: int("shards", values.shards), replicationFactor: int("rf", values.rf) };
+  if (values.cluster)
+    opts.cluster = { peers: count, shards: int("shards", values.shards), replicationFactor: int("rf", values.rf) };
   else opts.nodes = count;
   const emulator = await startEmulator(opts);
   process.stdout.write(`${JSON.stringify({ nodes: emulator.urls })}\n`);

@@ -23,7 +23,9 @@ export function checkCollectionName(name: string, strict = false): void {
 
 /** A snapshot name must be a plain file name; anything that could escape its directory is "not found". */
 export function isPlainFileName(name: string): boolean {
-  return name !== "" && name !== "." && name !== ".." && !name.includes("/") && !name.includes("\\") && !name.includes("\0");
+  return (
+    name !== "" && name !== "." && name !== ".." && !name.includes("/") && !name.includes("\\") && !name.includes("\0")
+  );
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, "0");

@@ -20,7 +20,10 @@ function collectionOf(ctx: RequestCtx): Collection {
 function updateResult(ctx: RequestCtx, c: Collection): Reply {
   // The emulator applies writes synchronously, so `wait` only changes the reported status.
   const wait = boolQuery(ctx, "wait", false);
-  const result: Schemas["UpdateResult"] = { operation_id: c.nextOperationId++, status: wait ? "completed" : "acknowledged" };
+  const result: Schemas["UpdateResult"] = {
+    operation_id: c.nextOperationId++,
+    status: wait ? "completed" : "acknowledged",
+  };
   return okReply(result, ctx.startedAt);
 }
 
@@ -46,8 +49,10 @@ type PayloadSelector = (p: JsonObject) => JsonObject | null;
 function payloadSelector(v: Json | undefined): PayloadSelector {
   if (v === undefined || v === null || v === true) return (p) => p;
   if (v === false) return () => null;
-  const pick = (keys: Json[], keep: boolean): PayloadSelector => (p) =>
-    Object.fromEntries(Object.entries(p).filter(([k]) => keys.includes(k) === keep));
+  const pick =
+    (keys: Json[], keep: boolean): PayloadSelector =>
+    (p) =>
+      Object.fromEntries(Object.entries(p).filter(([k]) => keys.includes(k) === keep));
   if (Array.isArray(v)) return pick(v, true);
   if (isObject(v) && Array.isArray(v["include"])) return pick(v["include"], true);
   if (isObject(v) && Array.isArray(v["exclude"])) return pick(v["exclude"], false);
@@ -58,7 +63,8 @@ function vectorSelector(v: Json | undefined): (p: StoredPoint) => StoredPoint["v
   if (v === undefined || v === null || v === false) return () => null;
   if (v === true) return (p) => p.vector;
   if (Array.isArray(v)) {
-    return (p) => (Array.isArray(p.vector) ? null : Object.fromEntries(Object.entries(p.vector).filter(([k]) => v.includes(k))));
+    return (p) =>
+      Array.isArray(p.vector) ? null : Object.fromEntries(Object.entries(p.vector).filter(([k]) => v.includes(k)));
   }
   throw badRequest("with_vector must be a boolean or a list of vector names");
 }
@@ -117,10 +123,13 @@ async function deleteHandler(ctx: RequestCtx): Promise<Reply> {
   requireManage(ctx);
   const c = collectionOf(ctx);
   const list = r.optArray("points");
-  if (!list && !r.has("filter")) throw formatError("body", "data did not match any variant of untagged enum PointsSelector");
+  if (!list && !r.has("filter"))
+    throw formatError("body", "data did not match any variant of untagged enum PointsSelector");
   const doomed = list
     ? list.map((id, i) => parsePointId(id, `points[${i}]`))
-    : visiblePoints(c, ctx.node.peerId).filter(compileFilter(r.raw("filter"))).map((p) => p.id);
+    : visiblePoints(c, ctx.node.peerId)
+        .filter(compileFilter(r.raw("filter")))
+        .map((p) => p.id);
   deletePoints(c, doomed);
   return updateResult(ctx, c);
 }

@@ -40,14 +40,20 @@ export function parseRecoverBody(body: Json, requireUrl: boolean): RecoverReques
   }
   const checksum = r.optString("checksum");
   checkChecksumFormat(checksum, "body");
-  return { location, priority: r.optEnum("priority", PRIORITIES) ?? "snapshot", checksum, apiKey: r.optString("api_key") };
+  return {
+    location,
+    priority: r.optEnum("priority", PRIORITIES) ?? "snapshot",
+    checksum,
+    apiKey: r.optString("api_key"),
+  };
 }
 
 /** Resolve a collection recover `location` (http/https/file) into an archive source. */
 export async function collectionSource(node: NodeRuntime, req: RecoverRequest): Promise<ArchiveSource> {
   const url = new URL(req.location);
   const scheme = url.protocol.replace(/:$/, "");
-  if (scheme === "http" || scheme === "https") return { kind: "url", url: url.href, apiKey: req.apiKey, dispatcher: node.shared.downloads };
+  if (scheme === "http" || scheme === "https")
+    return { kind: "url", url: url.href, apiKey: req.apiKey, dispatcher: node.shared.downloads };
   if (scheme !== "file") throw badRequest(`URL ${req.location} with scheme ${scheme} is not supported`);
   if (url.host !== "" && url.host !== "localhost") {
     throw badRequest("Invalid snapshot URI, file path must be absolute or on localhost");

@@ -30,15 +30,26 @@ export interface AliasRecord {
 }
 
 /** Call the API and return `result` from the envelope; non-2xx throws with status and body. */
-export async function qdrantCall(url: string, method: string, path: string, apiKey?: string, body?: unknown): Promise<Json> {
+export async function qdrantCall(
+  url: string,
+  method: string,
+  path: string,
+  apiKey?: string,
+  body?: unknown,
+): Promise<Json> {
   const headers: Record<string, string> = {};
   if (apiKey !== undefined) headers["api-key"] = apiKey;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${url.replace(/\/+$/, "")}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${url.replace(/\/+$/, "")}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`);
   const parsed = parseJson(text);
-  if (!isObject(parsed) || parsed["result"] === undefined) throw new Error(`${method} ${path}: no result in ${text.slice(0, 300)}`);
+  if (!isObject(parsed) || parsed["result"] === undefined)
+    throw new Error(`${method} ${path}: no result in ${text.slice(0, 300)}`);
   return parsed["result"];
 }
 
@@ -52,7 +63,12 @@ export function seedVector(seed: string, id: number, dim: number): number[] {
   });
 }
 
-const defaultPayload = (id: number): JsonObject => ({ n: id, name: `point-${id}`, group: id % 3 === 0 ? "a" : "b", tags: [`t${id % 5}`] });
+const defaultPayload = (id: number): JsonObject => ({
+  n: id,
+  name: `point-${id}`,
+  group: id % 3 === 0 ? "a" : "b",
+  tags: [`t${id % 5}`],
+});
 
 /** Create `name` and upsert `points` points in batches (wait=true). */
 export async function seedCollection(url: string, name: string, o: SeedOptions): Promise<void> {
@@ -83,7 +99,8 @@ export async function listAliases(url: string, apiKey?: string): Promise<AliasRe
   const list = isObject(result) && Array.isArray(result["aliases"]) ? result["aliases"] : [];
   return list
     .map((a): AliasRecord => {
-      if (!isObject(a) || typeof a["alias_name"] !== "string" || typeof a["collection_name"] !== "string") throw new Error("bad alias entry");
+      if (!isObject(a) || typeof a["alias_name"] !== "string" || typeof a["collection_name"] !== "string")
+        throw new Error("bad alias entry");
       return { alias_name: a["alias_name"], collection_name: a["collection_name"] };
     })
     .sort((a, b) => (a.alias_name < b.alias_name ? -1 : a.alias_name > b.alias_name ? 1 : 0));
@@ -103,7 +120,13 @@ export async function readAllPoints(url: string, collection: string, apiKey?: st
   do {
     const body: JsonObject = { limit: 256, with_payload: true, with_vector: true };
     if (offset !== null) body["offset"] = offset;
-    const result = await qdrantCall(url, "POST", `/collections/${encodeURIComponent(collection)}/points/scroll`, apiKey, body);
+    const result = await qdrantCall(
+      url,
+      "POST",
+      `/collections/${encodeURIComponent(collection)}/points/scroll`,
+      apiKey,
+      body,
+    );
     if (!isObject(result) || !Array.isArray(result["points"])) throw new Error("bad scroll result");
     for (const p of result["points"]) {
       if (!isObject(p)) throw new Error("bad point");

@@ -2,7 +2,14 @@
  * The HTTP front of one node: request log, faults, auth, routing, then writing the reply
  * (optionally slowly). Everything Qdrant-specific lives in the route handlers.
  */
-import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -95,7 +102,15 @@ async function handle(node: NodeRuntime, deps: ServerDeps, req: IncomingMessage,
   const url = new URL(req.url ?? "/", "http://emulator.invalid");
   const decision = deps.faults.decide(node.index, method, url.pathname);
   const reply = (r: Reply, slowBodyMs: number): Promise<void> => {
-    deps.onAnswer?.({ node: node.index, method, path: url.pathname, query: url.search, status: r.status, headers: r.headers, body: Buffer.isBuffer(r.body) ? r.body : undefined });
+    deps.onAnswer?.({
+      node: node.index,
+      method,
+      path: url.pathname,
+      query: url.search,
+      status: r.status,
+      headers: r.headers,
+      body: Buffer.isBuffer(r.body) ? r.body : undefined,
+    });
     return send(res, r, slowBodyMs);
   };
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
@@ -148,11 +163,20 @@ export function createNodeServer(node: NodeRuntime, deps: ServerDeps): Server {
     const path = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
     const arrived = performance.now();
     res.on("close", () => {
-      deps.log.push({ node: node.index, method, path, status: res.headersSent ? res.statusCode : 0, ms: performance.now() - arrived, arrivedAt: arrived });
+      deps.log.push({
+        node: node.index,
+        method,
+        path,
+        status: res.headersSent ? res.statusCode : 0,
+        ms: performance.now() - arrived,
+        arrivedAt: arrived,
+      });
     });
     handle(node, deps, req, res).catch(() => res.destroy());
   };
-  const server = deps.tls ? createHttpsServer({ key: deps.tls.key, cert: deps.tls.cert }, listener) : createServer(listener);
+  const server = deps.tls
+    ? createHttpsServer({ key: deps.tls.key, cert: deps.tls.cert }, listener)
+    : createServer(listener);
   server.keepAliveTimeout = 5_000;
   return server;
 }

@@ -80,7 +80,14 @@ async function remove(ctx: RequestCtx): Promise<Reply> {
 }
 
 /** Apply a shard archive to this peer's replica; the temp files listed are removed afterwards. */
-async function recoverShard(ctx: RequestCtx, t: Target, source: ArchiveSource, checksum: string | undefined, priority: Priority, cleanup: string[]): Promise<true> {
+async function recoverShard(
+  ctx: RequestCtx,
+  t: Target,
+  source: ArchiveSource,
+  checksum: string | undefined,
+  priority: Priority,
+  cleanup: string[],
+): Promise<true> {
   try {
     const shardData = await readShardDir(await loadArchive(source, checksum), "", t.shard.id);
     restoreReplica(t.shard, ctx.node.peerId, shardData.points ?? [], priority);
@@ -152,7 +159,11 @@ async function stream(ctx: RequestCtx): Promise<Reply> {
   await writeTar(await shardEntries(c, shard, ctx.node.peerId, ctx.node.shared, ""), tmp, ctx.node.shared.clock());
   const body = createReadStream(tmp);
   body.on("close", () => void rm(tmp, { force: true }));
-  return { status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${name}"` }, body };
+  return {
+    status: 200,
+    headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${name}"` },
+    body,
+  };
 }
 
 const base = "/collections/:name/shards/:shard";

@@ -25,7 +25,12 @@ export async function runSnapshotTask<T>(ctx: RequestCtx, work: () => Promise<T>
 }
 
 /** Write entries to a temp tar and hand it to the node's snapshot storage under `name`. */
-export async function storeArchive(node: NodeRuntime, scope: SnapshotScope, name: string, entries: TarEntry[]): Promise<SnapshotDescription> {
+export async function storeArchive(
+  node: NodeRuntime,
+  scope: SnapshotScope,
+  name: string,
+  entries: TarEntry[],
+): Promise<SnapshotDescription> {
   const tmp = join(node.shared.tmpDir, `${randomUUID()}.snapshot.tmp`);
   const { sha256 } = await writeTar(entries, tmp, node.shared.clock());
   return storeOf(node).save(scope, name, tmp, sha256);
@@ -38,7 +43,10 @@ export async function createCollectionSnapshot(node: NodeRuntime, c: Collection)
 }
 
 /** Parse a single `Range: bytes=…` header against a size; undefined = serve everything. */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | undefined {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | "unsatisfiable" | undefined {
   const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
   if (!m) return undefined;
   const [, a = "", b = ""] = m;
@@ -72,7 +80,11 @@ export async function downloadReply(ctx: RequestCtx, stored: StoredSnapshot, nam
   }
   const range = parseRange(typeof ctx.headers.range === "string" ? ctx.headers.range : undefined, size);
   if (range === "unsatisfiable") {
-    return { status: 416, headers: { ...headers, "content-range": `bytes */${size}`, "content-length": "0" }, body: Buffer.alloc(0) };
+    return {
+      status: 416,
+      headers: { ...headers, "content-range": `bytes */${size}`, "content-length": "0" },
+      body: Buffer.alloc(0),
+    };
   }
   if (range) {
     headers["content-range"] = `bytes ${range.start}-${range.end}/${size}`;

@@ -7,7 +7,14 @@ import { ApiError, okReply, snapshotNotFound, type Reply } from "./envelope.js";
 import { sha256File } from "./fetch-archive.js";
 import { receiveSnapshotField } from "./multipart.js";
 import { checkCollectionName } from "./names.js";
-import { checkChecksumFormat, collectionSource, parseRecoverBody, PRIORITIES, recoverCollection, type Priority } from "./recover.js";
+import {
+  checkChecksumFormat,
+  collectionSource,
+  parseRecoverBody,
+  PRIORITIES,
+  recoverCollection,
+  type Priority,
+} from "./recover.js";
 import type { Route } from "./router.js";
 import { createCollectionSnapshot, downloadReply, runSnapshotTask } from "./snapshot-ops.js";
 import { moveFile } from "./storage-local.js";
@@ -64,7 +71,11 @@ function priorityQuery(ctx: RequestCtx): Priority {
   const v = ctx.query.get("priority");
   if (v === null) return "snapshot";
   const hit = PRIORITIES.find((p) => p === v);
-  if (!hit) throw new ApiError(400, `Query deserialize error: unknown variant \`${v}\`, expected one of \`no_sync\`, \`snapshot\`, \`replica\``);
+  if (!hit)
+    throw new ApiError(
+      400,
+      `Query deserialize error: unknown variant \`${v}\`, expected one of \`no_sync\`, \`snapshot\`, \`replica\``,
+    );
   return hit;
 }
 
@@ -79,7 +90,8 @@ export function uploadQuery(ctx: RequestCtx): { priority: Priority; checksum: st
 export async function verifyUploadChecksum(path: string, given: string | undefined): Promise<void> {
   if (given === undefined) return;
   const actual = await sha256File(path);
-  if (actual !== given.trim().toLowerCase()) throw new ApiError(400, `Checksum mismatch: expected ${actual}, actual ${given}`);
+  if (actual !== given.trim().toLowerCase())
+    throw new ApiError(400, `Checksum mismatch: expected ${actual}, actual ${given}`);
 }
 
 async function upload(ctx: RequestCtx): Promise<Reply> {

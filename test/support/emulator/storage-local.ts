@@ -9,7 +9,13 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, w
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { isPlainFileName, naiveUtc } from "./names.js";
-import { scopeSegments, type SnapshotDescription, type SnapshotScope, type SnapshotStore, type StoredSnapshot } from "./storage.js";
+import {
+  scopeSegments,
+  type SnapshotDescription,
+  type SnapshotScope,
+  type SnapshotStore,
+  type StoredSnapshot,
+} from "./storage.js";
 
 const CHECKSUM = /^[0-9a-f]{64}$/;
 
@@ -58,7 +64,11 @@ export class LocalStore implements SnapshotStore {
 
   private async describe(dir: string, name: string): Promise<SnapshotDescription> {
     const st = await stat(join(dir, name));
-    const d: SnapshotDescription = { name, creation_time: naiveUtc(new Date(Math.floor(st.mtimeMs / 1000) * 1000)), size: st.size };
+    const d: SnapshotDescription = {
+      name,
+      creation_time: naiveUtc(new Date(Math.floor(st.mtimeMs / 1000) * 1000)),
+      size: st.size,
+    };
     try {
       const sum = (await readFile(join(dir, `${name}.checksum`), "utf8")).trim();
       if (CHECKSUM.test(sum)) d.checksum = sum;
@@ -91,7 +101,8 @@ export class LocalStore implements SnapshotStore {
         size: st.size,
         lastModified: st.mtime,
         path,
-        open: async (range): Promise<Readable> => createReadStream(path, range ? { start: range.start, end: range.end } : {}),
+        open: async (range): Promise<Readable> =>
+          createReadStream(path, range ? { start: range.start, end: range.end } : {}),
       };
     } catch (e) {
       if (isErrno(e, "ENOENT")) return undefined;

@@ -21,7 +21,13 @@ import { Agent as HttpsAgent } from "node:https";
 import { rootCertificates } from "node:tls";
 import { Readable } from "node:stream";
 import { isPlainFileName, naiveUtc } from "./names.js";
-import { scopeSegments, type SnapshotDescription, type SnapshotScope, type SnapshotStore, type StoredSnapshot } from "./storage.js";
+import {
+  scopeSegments,
+  type SnapshotDescription,
+  type SnapshotScope,
+  type SnapshotStore,
+  type StoredSnapshot,
+} from "./storage.js";
 
 export interface S3StorageOptions {
   endpoint: string;
@@ -48,14 +54,19 @@ export function encodeSegment(s: string): string {
   // Byte-wise over UTF-8, like Rust's percent_encode: "é" becomes "%C3%A9".
   for (const byte of Buffer.from(s, "utf8")) {
     const ch = String.fromCharCode(byte);
-    out += RESERVED.has(ch) || byte < 0x20 || byte >= 0x7f ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : ch;
+    out +=
+      RESERVED.has(ch) || byte < 0x20 || byte >= 0x7f ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : ch;
   }
   return out;
 }
 
 /** `./snapshots` → `snapshots`, `/qdrant/snapshots` → `qdrant/snapshots`. */
 export function normalisePrefix(snapshotsPath: string): string[] {
-  return snapshotsPath.replace(/^(\.\/)+/, "").split("/").filter((s) => s !== "").map(encodeSegment);
+  return snapshotsPath
+    .replace(/^(\.\/)+/, "")
+    .split("/")
+    .filter((s) => s !== "")
+    .map(encodeSegment);
 }
 
 export function createS3Client(o: S3StorageOptions): S3Client {
@@ -64,7 +75,9 @@ export function createS3Client(o: S3StorageOptions): S3Client {
     region: o.region ?? "us-east-1",
     credentials: { accessKeyId: o.accessKey, secretAccessKey: o.secretKey },
     forcePathStyle: true,
-    ...(o.ca === undefined ? {} : { requestHandler: { httpsAgent: new HttpsAgent({ ca: [...rootCertificates, o.ca] }) } }),
+    ...(o.ca === undefined
+      ? {}
+      : { requestHandler: { httpsAgent: new HttpsAgent({ ca: [...rootCertificates, o.ca] }) } }),
     // Plain signed payloads: some S3-compatible servers reject streaming-trailer checksums.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
@@ -72,7 +85,10 @@ export function createS3Client(o: S3StorageOptions): S3Client {
 }
 
 function isMissing(e: unknown): boolean {
-  return e instanceof S3ServiceException && (e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata.httpStatusCode === 404);
+  return (
+    e instanceof S3ServiceException &&
+    (e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata.httpStatusCode === 404)
+  );
 }
 
 export class S3Store implements SnapshotStore {
@@ -113,16 +129,22 @@ export class S3Store implements SnapshotStore {
           // An empty archive still needs one (empty) part to complete the upload.
           if (bytesRead === 0 && parts.length > 0) break;
           const Body = buf.subarray(0, bytesRead);
-          const { ETag } = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: partNumber, Body }));
+          const { ETag } = await this.client.send(
+            new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: partNumber, Body }),
+          );
           parts.push({ ETag, PartNumber: partNumber });
           if (bytesRead < PART_SIZE || left <= 0) break;
         }
       } finally {
         await fh.close();
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+      );
     } catch (e) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))
+        .catch(() => undefined);
       throw e;
     } finally {
       await rm(tmpFile, { force: true });

@@ -6,9 +6,7 @@ export type SnapshotDescription = Schemas["SnapshotDescription"];
 
 /** Which directory (or key prefix) a snapshot belongs to. */
 export type SnapshotScope =
-  | { kind: "collection"; collection: string }
-  | { kind: "shard"; collection: string; shard: number }
-  | { kind: "full" };
+  { kind: "collection"; collection: string } | { kind: "shard"; collection: string; shard: number } | { kind: "full" };
 
 /** Path segments of a scope below `snapshots_path`. */
 export function scopeSegments(scope: SnapshotScope): string[] {

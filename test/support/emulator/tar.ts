@@ -44,7 +44,11 @@ function addEntry(pack: tar.Pack, e: TarEntry, mtime: Date): Promise<void> {
 }
 
 /** Write entries as a tar file, returning its size and SHA-256 (lower-case hex). */
-export async function writeTar(entries: TarEntry[], outFile: string, mtime: Date): Promise<{ size: number; sha256: string }> {
+export async function writeTar(
+  entries: TarEntry[],
+  outFile: string,
+  mtime: Date,
+): Promise<{ size: number; sha256: string }> {
   const pack = tar.pack();
   const hash = createHash("sha256");
   let size = 0;

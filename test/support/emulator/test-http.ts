@@ -41,13 +41,20 @@ export async function call(base: string, method: string, path: string, o: CallOp
 }
 
 /** A multipart/form-data body with one file field. */
-export function multipartBody(field: string, filename: string, content: Buffer): { raw: Buffer; headers: Record<string, string> } {
+export function multipartBody(
+  field: string,
+  filename: string,
+  content: Buffer,
+): { raw: Buffer; headers: Record<string, string> } {
   const boundary = `----emulator-test-${Math.random().toString(16).slice(2)}`;
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return { raw: Buffer.concat([head, content, tail]), headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
+  return {
+    raw: Buffer.concat([head, content, tail]),
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+  };
 }
 
 /** Poll `check` until it returns a value (not undefined), or fail after `timeoutMs`. */

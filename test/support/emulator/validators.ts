@@ -30,7 +30,19 @@ function arr(v: unknown, path: string): unknown[] {
   return v;
 }
 
-const REPLICA_STATES = ["Active", "Dead", "Partial", "Initializing", "Listener", "PartialSnapshot", "Recovery", "Resharding", "ReshardingScaleDown", "ActiveRead", "ManualRecovery"];
+const REPLICA_STATES = [
+  "Active",
+  "Dead",
+  "Partial",
+  "Initializing",
+  "Listener",
+  "PartialSnapshot",
+  "Recovery",
+  "Resharding",
+  "ReshardingScaleDown",
+  "ActiveRead",
+  "ManualRecovery",
+];
 
 /** `{result, status:"ok", time}`; returns `result`. */
 export function expectOk(body: unknown): unknown {
@@ -61,7 +73,11 @@ export function assertSnapshotDescription(v: unknown, path = "snapshot"): assert
   str(o["name"], `${path}.name`);
   num(o["size"], `${path}.size`, true);
   const t = o["creation_time"];
-  if (t !== null && t !== undefined && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/.test(str(t, `${path}.creation_time`))) {
+  if (
+    t !== null &&
+    t !== undefined &&
+    !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/.test(str(t, `${path}.creation_time`))
+  ) {
     fail(`${path}.creation_time`, "a naive UTC timestamp", t);
   }
   if ("checksum" in o && o["checksum"] !== null && !/^[0-9a-f]{64}$/.test(str(o["checksum"], `${path}.checksum`))) {
@@ -74,12 +90,15 @@ export function assertSnapshotList(v: unknown): asserts v is Schemas["SnapshotDe
 }
 
 export function assertCollectionsResponse(v: unknown): asserts v is Schemas["CollectionsResponse"] {
-  arr(obj(v, "collections response")["collections"], "collections").forEach((c, i) => str(obj(c, `collections[${i}]`)["name"], `collections[${i}].name`));
+  arr(obj(v, "collections response")["collections"], "collections").forEach((c, i) =>
+    str(obj(c, `collections[${i}]`)["name"], `collections[${i}].name`),
+  );
 }
 
 export function assertCollectionInfo(v: unknown): asserts v is Schemas["CollectionInfo"] {
   const o = obj(v, "info");
-  if (!["green", "yellow", "grey", "red"].includes(str(o["status"], "info.status"))) fail("info.status", "a collection status", o["status"]);
+  if (!["green", "yellow", "grey", "red"].includes(str(o["status"], "info.status")))
+    fail("info.status", "a collection status", o["status"]);
   num(o["segments_count"], "info.segments_count", true);
   if (o["points_count"] !== null) num(o["points_count"], "info.points_count", true);
   obj(o["payload_schema"], "info.payload_schema");
@@ -107,11 +126,15 @@ export function assertClusterStatus(v: unknown): asserts v is Schemas["ClusterSt
   if (o["status"] === "disabled") return;
   if (o["status"] !== "enabled") fail("cluster.status", '"enabled" or "disabled"', o["status"]);
   num(o["peer_id"], "cluster.peer_id", true);
-  for (const [id, p] of Object.entries(obj(o["peers"], "cluster.peers"))) str(obj(p, `peers.${id}`)["uri"], `peers.${id}.uri`);
+  for (const [id, p] of Object.entries(obj(o["peers"], "cluster.peers")))
+    str(obj(p, `peers.${id}`)["uri"], `peers.${id}.uri`);
   const raft = obj(o["raft_info"], "cluster.raft_info");
   for (const k of ["term", "commit", "pending_operations"]) num(raft[k], `raft_info.${k}`, true);
   if (typeof raft["is_voter"] !== "boolean") fail("raft_info.is_voter", "a boolean", raft["is_voter"]);
-  str(obj(o["consensus_thread_status"], "cluster.consensus_thread_status")["consensus_thread_status"], "consensus_thread_status");
+  str(
+    obj(o["consensus_thread_status"], "cluster.consensus_thread_status")["consensus_thread_status"],
+    "consensus_thread_status",
+  );
   obj(o["message_send_failures"], "cluster.message_send_failures");
 }
 
@@ -124,12 +147,14 @@ export function assertCollectionClusterInfo(v: unknown): asserts v is Schemas["C
     const l = obj(s, `local_shards[${i}]`);
     num(l["shard_id"], `local_shards[${i}].shard_id`, true);
     num(l["points_count"], `local_shards[${i}].points_count`, true);
-    if (!REPLICA_STATES.includes(str(l["state"], `local_shards[${i}].state`))) fail(`local_shards[${i}].state`, "a replica state", l["state"]);
+    if (!REPLICA_STATES.includes(str(l["state"], `local_shards[${i}].state`)))
+      fail(`local_shards[${i}].state`, "a replica state", l["state"]);
   });
   arr(o["remote_shards"], "remote_shards").forEach((s, i) => {
     const r = obj(s, `remote_shards[${i}]`);
     num(r["shard_id"], `remote_shards[${i}].shard_id`, true);
     num(r["peer_id"], `remote_shards[${i}].peer_id`, true);
-    if (!REPLICA_STATES.includes(str(r["state"], `remote_shards[${i}].state`))) fail(`remote_shards[${i}].state`, "a replica state", r["state"]);
+    if (!REPLICA_STATES.includes(str(r["state"], `remote_shards[${i}].state`)))
+      fail(`remote_shards[${i}].state`, "a replica state", r["state"]);
   });
 }

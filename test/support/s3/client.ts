@@ -32,8 +32,18 @@ export function s3Env(info: S3ServerInfo, bucket: string): Record<string, string
 }
 
 /** The emulator's S3 snapshot storage (Qdrant's `storage.snapshots_config`) in `bucket` on the local server. */
-export function s3Storage(info: S3ServerInfo, bucket: string): { kind: "s3"; endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } {
-  return { kind: "s3", endpoint: info.endpoint, bucket, accessKey: info.accessKey, secretKey: info.secretKey, region: info.region };
+export function s3Storage(
+  info: S3ServerInfo,
+  bucket: string,
+): { kind: "s3"; endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } {
+  return {
+    kind: "s3",
+    endpoint: info.endpoint,
+    bucket,
+    accessKey: info.accessKey,
+    secretKey: info.secretKey,
+    region: info.region,
+  };
 }
 
 /** Creates a bucket named `t-<label>-<random>` (a valid, lowercase S3 name, at most 63 chars) and returns its name. */

@@ -33,17 +33,29 @@ export async function checkWritePreconditions(ctx: KoaContext, S3Error: S3ErrorC
     throw error;
   };
   if (ifNoneMatch !== undefined && ifNoneMatch !== "*") {
-    reject(new S3Error("NotImplemented", "A header you provided implies functionality that is not implemented", { Header: "If-None-Match" }));
+    reject(
+      new S3Error("NotImplemented", "A header you provided implies functionality that is not implemented", {
+        Header: "If-None-Match",
+      }),
+    );
   }
   const current = await readCurrentEtag(ctx);
   if (ifNoneMatch !== undefined && current !== undefined) {
-    reject(new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" }));
+    reject(
+      new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+        Condition: "If-None-Match",
+      }),
+    );
   }
   if (ifMatch !== undefined && current === undefined) {
     reject(new S3Error("NoSuchKey", "The specified key does not exist.", { Key: ctx.params.key ?? "" }));
   }
   if (ifMatch !== undefined && current !== undefined && !matchesEtagList(ifMatch, current)) {
-    reject(new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" }));
+    reject(
+      new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+        Condition: "If-Match",
+      }),
+    );
   }
 }
 

@@ -19,21 +19,25 @@ export function installHeadBucketPatch(): void {
 export function installControllerPatches(S3Error: S3ErrorClass): void {
   const controller = loadObjectController();
 
-  controller.wrap<Controller>("putObject", (original) => (ctx) =>
-    runWithKeyLock(ctx, async () => {
-      await checkWritePreconditions(ctx, S3Error);
-      await original(ctx);
-    }),
+  controller.wrap<Controller>(
+    "putObject",
+    (original) => (ctx) =>
+      runWithKeyLock(ctx, async () => {
+        await checkWritePreconditions(ctx, S3Error);
+        await original(ctx);
+      }),
   );
 
-  controller.wrap<Controller>("completeMultipartUpload", (original) => (ctx) =>
-    runWithKeyLock(ctx, async () => {
-      await checkWritePreconditions(ctx, S3Error);
-      // The part files are deleted by the original; read their md5s first.
-      const partMd5s = await readPartMd5s(ctx, S3Error);
-      await original(ctx);
-      await applyMultipartEtag(ctx, partMd5s, S3Error);
-    }),
+  controller.wrap<Controller>(
+    "completeMultipartUpload",
+    (original) => (ctx) =>
+      runWithKeyLock(ctx, async () => {
+        await checkWritePreconditions(ctx, S3Error);
+        // The part files are deleted by the original; read their md5s first.
+        const partMd5s = await readPartMd5s(ctx, S3Error);
+        await original(ctx);
+        await applyMultipartEtag(ctx, partMd5s, S3Error);
+      }),
   );
 
   // Deletes take the same lock so a conditional write never observes a half-deleted object.

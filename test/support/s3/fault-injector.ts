@@ -53,7 +53,7 @@ export class FaultInjector {
 
 function matches(spec: S3FaultSpec, target: FaultTarget): boolean {
   if (spec.methods !== undefined && !spec.methods.includes(target.method.toUpperCase())) return false;
-  if (spec.keyPattern !== undefined && (target.key === undefined || !new RegExp(spec.keyPattern).test(target.key))) return false;
+  if (spec.keyPattern !== undefined && (target.key === undefined || !new RegExp(spec.keyPattern).test(target.key)))
+    return false;
   return spec.operations === undefined || spec.operations.includes(target.operation);
 }
-

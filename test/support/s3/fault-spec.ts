@@ -32,7 +32,8 @@ export type FaultCommand = { kind: "set"; spec: S3FaultSpec } | { kind: "clear";
 
 /** Parses a POST /__admin/faults body: an S3FaultSpec, or `{ clear: true, bucket? }`. Throws listing every problem. */
 export function parseFaultCommand(value: unknown): FaultCommand {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("body must be a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error("body must be a JSON object");
   const get = (name: string): unknown => Reflect.get(value, name);
   const problems: string[] = [];
   const bucket = readOptional(get("bucket"), "bucket", isString, problems);

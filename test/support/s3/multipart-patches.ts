@@ -10,7 +10,9 @@ import { type KoaContext, type Middleware, type S3ErrorClass, isS3Error, readFir
 export async function readPartMd5s(ctx: KoaContext, S3Error: S3ErrorClass): Promise<Map<number, string>> {
   const dir = resolveUploadDir(ctx, S3Error);
   const names = await readdir(dir).catch(() => {
-    throw new S3Error("NoSuchUpload", "The specified upload does not exist.", { UploadId: readFirst(ctx.query.uploadId) ?? "" });
+    throw new S3Error("NoSuchUpload", "The specified upload does not exist.", {
+      UploadId: readFirst(ctx.query.uploadId) ?? "",
+    });
   });
   const md5s = new Map<number, string>();
   for (const name of names) {
@@ -21,7 +23,11 @@ export async function readPartMd5s(ctx: KoaContext, S3Error: S3ErrorClass): Prom
 }
 
 /** After s3rver completed the upload: store and answer the multipart ETag instead of the whole-object md5. */
-export async function applyMultipartEtag(ctx: KoaContext, partMd5s: Map<number, string>, S3Error: S3ErrorClass): Promise<void> {
+export async function applyMultipartEtag(
+  ctx: KoaContext,
+  partMd5s: Map<number, string>,
+  S3Error: S3ErrorClass,
+): Promise<void> {
   const { bucket, key } = ctx.params;
   if (bucket === undefined || key === undefined) return;
   const numbers = readRequestedPartNumbers(ctx.request.body).sort((a, b) => a - b);

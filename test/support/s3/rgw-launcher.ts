@@ -3,7 +3,18 @@
 // there (RGW_INSTALL_LINE), or startRgw fails with one line naming them.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { accessSync, appendFileSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  appendFileSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -51,7 +62,9 @@ interface Daemon {
 export async function startRgw(): Promise<RgwServer> {
   const missing = findMissingRgwPrograms();
   if (missing.length > 0) {
-    throw new Error(`Ceph's RADOS Gateway is not installed (missing ${missing.join(", ")}); install it with: ${RGW_INSTALL_LINE}`);
+    throw new Error(
+      `Ceph's RADOS Gateway is not installed (missing ${missing.join(", ")}); install it with: ${RGW_INSTALL_LINE}`,
+    );
   }
   const dir = mkdtempSync(path.join(tmpdir(), "rgw-"));
   const conf = path.join(dir, "ceph.conf");
@@ -81,7 +94,19 @@ export async function startRgw(): Promise<RgwServer> {
     daemons.push(gateway);
     const accessKey = `AK${randomBytes(9).toString("hex").toUpperCase()}`;
     const secretKey = randomBytes(24).toString("base64url");
-    await runTool(dir, "radosgw-admin", [...c, "user", "create", "--uid", "tests", "--display-name", "tests", "--access-key", accessKey, "--secret-key", secretKey]);
+    await runTool(dir, "radosgw-admin", [
+      ...c,
+      "user",
+      "create",
+      "--uid",
+      "tests",
+      "--display-name",
+      "tests",
+      "--access-key",
+      accessKey,
+      "--secret-key",
+      secretKey,
+    ]);
     const info: S3ServerInfo = { endpoint: `http://127.0.0.1:${rgwPort}`, accessKey, secretKey, region: "us-east-1" };
     await waitUntilServing(info, rgwPort, gateway, daemons, dir);
     return { ...info, pids: daemons.map((d) => d.child.pid ?? -1), stop };
@@ -92,17 +117,31 @@ export async function startRgw(): Promise<RgwServer> {
 }
 
 /** Waits until the gateway's own PID holds its port and a signed request answers 200; a daemon's exit fails at once. */
-async function waitUntilServing(info: S3ServerInfo, port: number, gateway: Daemon, daemons: Daemon[], dir: string): Promise<void> {
+async function waitUntilServing(
+  info: S3ServerInfo,
+  port: number,
+  gateway: Daemon,
+  daemons: Daemon[],
+  dir: string,
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  const client = createTestS3Client(info, { maxAttempts: 1, requestHandler: { requestTimeout: 2_000, connectionTimeout: 1_000 } });
+  const client = createTestS3Client(info, {
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 2_000, connectionTimeout: 1_000 },
+  });
   let last = "nothing answered yet";
   try {
     while (Date.now() < deadline) {
       const dead = daemons.find((d) => d.child.exitCode !== null || d.child.signalCode !== null);
-      if (dead) throw new Error(`${dead.name} exited during start-up (${dead.child.exitCode ?? dead.child.signalCode})${logTail(dir, dead.name)}`);
+      if (dead)
+        throw new Error(
+          `${dead.name} exited during start-up (${dead.child.exitCode ?? dead.child.signalCode})${logTail(dir, dead.name)}`,
+        );
       const holder = listeningPid(port);
       if (holder !== undefined && holder !== gateway.child.pid) {
-        throw new Error(`port ${port} is held by pid ${holder}, not by the gateway (pid ${gateway.child.pid}): another server took it`);
+        throw new Error(
+          `port ${port} is held by pid ${holder}, not by the gateway (pid ${gateway.child.pid}): another server took it`,
+        );
       }
       if (holder !== undefined) {
         try {
@@ -114,7 +153,9 @@ async function waitUntilServing(info: S3ServerInfo, port: number, gateway: Daemo
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`the gateway did not serve a signed request within ${READY_TIMEOUT_MS} ms (last: ${last})${logTail(dir, "radosgw")}`);
+    throw new Error(
+      `the gateway did not serve a signed request within ${READY_TIMEOUT_MS} ms (last: ${last})${logTail(dir, "radosgw")}`,
+    );
   } finally {
     client.destroy();
   }
@@ -133,7 +174,8 @@ export function listeningPid(port: number): number | undefined {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readdirSync(`/proc/${entry}/fd`).some((fd) => readlinkSync(`/proc/${entry}/fd/${fd}`) === link)) return Number(entry);
+      if (readdirSync(`/proc/${entry}/fd`).some((fd) => readlinkSync(`/proc/${entry}/fd/${fd}`) === link))
+        return Number(entry);
     } catch {
       // a process that exited meanwhile, or one we may not inspect
     }
@@ -169,7 +211,15 @@ function spawnDaemon(dir: string, program: string, args: string[]): Daemon {
 function runTool(dir: string, program: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(program, args, { cwd: dir, timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL" }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${program} ${args.filter((a) => !a.startsWith(dir)).slice(2, 5).join(" ")} failed: ${err.message.split("\n")[0]}\n${String(stderr).slice(-2000)}`));
+      if (err)
+        reject(
+          new Error(
+            `${program} ${args
+              .filter((a) => !a.startsWith(dir))
+              .slice(2, 5)
+              .join(" ")} failed: ${err.message.split("\n")[0]}\n${String(stderr).slice(-2000)}`,
+          ),
+        );
       else resolve(String(stdout));
     });
   });
@@ -200,7 +250,9 @@ function findFreePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

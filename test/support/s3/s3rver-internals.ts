@@ -58,7 +58,11 @@ export interface S3ErrorInstance extends Error {
   status: number;
 }
 
-export type S3ErrorClass = new (code: string, message: string, detail?: Record<string, string | number>) => S3ErrorInstance;
+export type S3ErrorClass = new (
+  code: string,
+  message: string,
+  detail?: Record<string, string | number>,
+) => S3ErrorInstance;
 
 /** The canonical request s3rver's auth middleware builds (lib/middleware/authentication.js). */
 export interface CanonicalRequest {
@@ -118,7 +122,8 @@ export function loadXmlBuilder(): (body: object) => string {
   // fast-xml-parser as s3rver itself resolves it.
   const requireFromPackage = createRequire(requireFromHere.resolve(PACKAGE));
   const loaded: unknown = requireFromPackage("fast-xml-parser");
-  const XMLBuilder: unknown = typeof loaded === "object" && loaded !== null ? Reflect.get(loaded, "XMLBuilder") : undefined;
+  const XMLBuilder: unknown =
+    typeof loaded === "object" && loaded !== null ? Reflect.get(loaded, "XMLBuilder") : undefined;
   if (typeof XMLBuilder !== "function") throw new Error("fast-xml-parser has no XMLBuilder");
   const builder: unknown = Reflect.construct(XMLBuilder, [{ ignoreAttributes: false, attributesGroupName: "@" }]);
   const build: unknown = typeof builder === "object" && builder !== null ? Reflect.get(builder, "build") : undefined;

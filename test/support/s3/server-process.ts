@@ -29,7 +29,9 @@ function assertDesAvailable(): void {
     // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only has in its legacy provider.
     createCipheriv("des", Buffer.alloc(8), Buffer.alloc(8));
   } catch {
-    throw new Error("DES is unavailable: start this script with `node --openssl-legacy-provider` (pagination needs it)");
+    throw new Error(
+      "DES is unavailable: start this script with `node --openssl-legacy-provider` (pagination needs it)",
+    );
   }
 }
 
@@ -107,6 +109,8 @@ function watchParent(watchStdin: boolean, onGone: () => void): void {
 }
 
 startServer().catch((err: unknown) => {
-  process.stderr.write(`s3 server failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `s3 server failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   exitCleanly(1);
 });
