@@ -13,6 +13,7 @@ import { createAbortMultipartUpload } from "./multipart-patches.js";
 import { createAdminRoute, createCredentialsRequired, createFaultMiddleware } from "./request-guards.js";
 import { type S3rverApp, createS3rverApp, loadS3Error } from "./s3rver-internals.js";
 import { installSignaturePatch, rememberRawPath } from "./signature-patch.js";
+import { installStoreAtomicity } from "./store-atomicity.js";
 import { installXmlPatch } from "./xml-patch.js";
 
 /** s3rver's only account (models/account.js). */
@@ -54,6 +55,7 @@ function createPatchedApp(port: number, directory: string): S3rverApp {
   installHeadBucketPatch();
   const app = createS3rverApp({ address: "127.0.0.1", port, directory, silent: true, vhostBuckets: false });
   installXmlPatch(app, S3Error);
+  installStoreAtomicity(app.store);
   const injector = new FaultInjector();
   // Outermost first: admin route, faults (before auth), anonymous → 403, then s3rver's own chain.
   app.middleware.unshift(
