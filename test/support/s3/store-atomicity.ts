@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { rename, unlink } from "node:fs/promises";
+import path from "node:path";
 
 type Method = (...args: unknown[]) => Promise<unknown>;
 
@@ -74,7 +75,8 @@ export function installStoreAtomicity(store: object): void {
   if (typeof putContent !== "function")
     throw new Error("s3rver's store has no putContent: the atomicity patch is out of date");
   Reflect.set(store, "putContent", async (objectPath: unknown, content: unknown) => {
-    const temp = `${String(objectPath)}.tmp-${randomBytes(6).toString("hex")}`;
+    // Beside the object, under a short name: the object's own name may already be as long as a file name can be.
+    const temp = path.join(path.dirname(String(objectPath)), `.s3rver-put-${randomBytes(6).toString("hex")}`);
     try {
       const written = await putContent.call(store, temp, content);
       await rename(temp, String(objectPath));
