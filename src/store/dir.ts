@@ -28,58 +28,54 @@ export function createDirStore(root: string): SnapshotStore {
     throw new DirStoreError(root, `${what} ${file}: ${describeSystemError(err)}${cureFor(err, root)}`);
   };
 
+  /**
+   * Calls `onFile` for every file under the directory of `dirKey` (`""` or ending in `/`), recursively, into the
+   * folders `enter` accepts; each file is named by its key (`/`-separated). A missing directory has no files.
+   */
+  const visitFiles = async (
+    dirKey: string,
+    enter: (key: string) => boolean,
+    onFile: (key: string, file: string) => Promise<void>,
+  ): Promise<void> => {
+    const dir = dirKey === "" ? root : fileOf(dirKey.slice(0, -1));
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      return fail("cannot list", dir, err);
+    }
+    for (const entry of entries) {
+      const key = `${dirKey}${entry.name}`;
+      if (!enter(key)) continue;
+      if (entry.isDirectory()) await visitFiles(`${key}/`, enter, onFile);
+      else if (entry.isFile()) await onFile(key, path.join(dir, entry.name));
+    }
+  };
+
   const walk = async (prefix: string): Promise<StoredObject[]> => {
     // The prefix may end mid-name (`snapshots/col`): list its directory and filter by the full key.
-    const slash = prefix.lastIndexOf("/");
-    const base = prefix.slice(0, slash + 1);
+    const base = prefix.slice(0, prefix.lastIndexOf("/") + 1);
     const out: StoredObject[] = [];
-    const visit = async (dirKey: string): Promise<void> => {
-      const dir = dirKey === "" ? root : fileOf(dirKey.slice(0, -1));
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-        return fail("cannot list", dir, err);
-      }
-      for (const entry of entries) {
-        const key = `${dirKey}${entry.name}`;
-        if (!key.startsWith(prefix) && !prefix.startsWith(`${key}/`)) continue;
-        if (entry.isDirectory()) await visit(`${key}/`);
-        else if (entry.isFile() && !entry.name.includes(TEMP_MARK)) {
-          const info = await stat(path.join(dir, entry.name));
-          out.push({ key, size: info.size, lastModified: info.mtime });
-        }
-      }
-    };
-    await visit(base);
+    const underPrefix = (key: string) => key.startsWith(prefix) || prefix.startsWith(`${key}/`);
+    await visitFiles(base, underPrefix, async (key, file) => {
+      if (path.basename(file).includes(TEMP_MARK)) return;
+      const info = await stat(file);
+      out.push({ key, size: info.size, lastModified: info.mtime });
+    });
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   };
 
-  /** Every leftover temporary file (relative path) under the layout's folders whose last write is before `before`. */
+  /** Every leftover temporary file (its key) under the directory whose last write is before `before`. */
   const stalePartials = async (before: Date): Promise<string[]> => {
     const out: string[] = [];
-    const visit = async (rel: string): Promise<void> => {
-      const dir = rel === "" ? root : path.join(root, rel);
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-        return fail("cannot list", dir, err);
-      }
-      for (const entry of entries) {
-        const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
-        if (entry.isDirectory()) await visit(child);
-        else if (
-          entry.isFile() &&
-          TEMP_NAME.test(entry.name) &&
-          (await stat(path.join(dir, entry.name))).mtime < before
-        )
-          out.push(child);
-      }
-    };
-    await visit("");
+    await visitFiles(
+      "",
+      () => true,
+      async (key, file) => {
+        if (TEMP_NAME.test(key) && (await stat(file)).mtime < before) out.push(key);
+      },
+    );
     return out.sort();
   };
 
