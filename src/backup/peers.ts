@@ -1,9 +1,10 @@
 // Finding the cluster's peers (GET /cluster) and which of them hold a collection's shards, for create_snap and prune_snap.
+import { comparePeerIds, type PeerId } from "../qdrant/cluster-types.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { Deps } from "./task/deps.js";
 
-/** Peer id → HTTP base URL, from GET /cluster on the first source host. */
-export type PeerMap = ReadonlyMap<number, string>;
+/** Peer id (exact digits) → HTTP base URL, from GET /cluster on the first source host. */
+export type PeerMap = ReadonlyMap<PeerId, string>;
 
 /**
  * Discovers the cluster's peers. Their URIs carry the p2p port (6335); the port is replaced by QDRANT_HTTP_PORT
@@ -17,10 +18,8 @@ export async function discoverPeers(deps: Deps): Promise<PeerMap | undefined> {
     deps.log.warn(`GET_PEERS_FROM_CLUSTER_INFO=true but ${host} runs in standalone mode; using QDRANT_SOURCE_HOSTS`);
     return undefined;
   }
-  const peers = new Map<number, string>();
-  for (const [id, { uri }] of Object.entries(cluster.peers)) {
-    peers.set(Number(id), peerHttpUrl(uri, deps.config.httpPort));
-  }
+  const peers = new Map<PeerId, string>();
+  for (const [id, { uri }] of Object.entries(cluster.peers)) peers.set(id, peerHttpUrl(uri, deps.config.httpPort));
   deps.log.info(`Discovered ${peers.size} peers from ${host}/cluster: ${[...peers.values()].join(", ")}`);
   return peers;
 }
@@ -44,11 +43,11 @@ export function peerHttpUrl(uri: string, httpPort: number): string {
 export async function peersOfCollection(deps: Deps, peers: PeerMap, collection: string): Promise<string[]> {
   const host = deps.config.sourceHosts[0]!;
   const info = await deps.qdrant.getCollectionCluster(host, collection);
-  const ids = new Set<number>();
+  const ids = new Set<PeerId>();
   if (info.local_shards.length > 0) ids.add(info.peer_id);
   for (const shard of info.remote_shards) ids.add(shard.peer_id);
   return [...ids]
-    .sort((a, b) => a - b)
+    .sort(comparePeerIds)
     .map((id) => {
       const url = peers.get(id);
       if (url === undefined) {

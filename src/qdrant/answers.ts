@@ -1,4 +1,5 @@
 // Qdrant's answers and failed connections as outcomes or QdrantErrors naming `method host path`.
+import { parseExactJson } from "../lib/exact-json.js";
 import { describeTlsError } from "../lib/tls.js";
 import { QdrantError, type QdrantErrorKind } from "./errors.js";
 import { isObject } from "./types.js";
@@ -32,7 +33,7 @@ export function toOutcome(
 ): Outcome {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseExactJson(text);
   } catch {
     const what = status >= 200 && status < 300 ? "invalid-response" : "http";
     const shown =

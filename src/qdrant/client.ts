@@ -8,8 +8,6 @@ import { rawSnapshotName } from "./snapshot-names.js";
 import {
   parseAliases,
   parseBoolean,
-  parseClusterStatus,
-  parseCollectionClusterInfo,
   parseCollectionInfo,
   parseCollectionNames,
   parseCount,
@@ -18,13 +16,17 @@ import {
   parseSnapshotDescription,
   parseSnapshotList,
   type AliasDescription,
-  type ClusterStatus,
-  type CollectionClusterInfo,
   type CollectionInfo,
   type Schema,
   type ScrolledPoint,
   type SnapshotDescription,
 } from "./types.js";
+import {
+  parseClusterStatus,
+  parseCollectionClusterInfo,
+  type ClusterStatus,
+  type CollectionClusterInfo,
+} from "./cluster-types.js";
 
 export { snapshotPath, type SnapshotRef } from "./paths.js";
 

@@ -27,43 +27,28 @@ export type CollectionInfo = Pick<Schema["CollectionInfo"], "points_count"> & {
   config?: Record<string, unknown>;
 };
 
-type EnabledCluster = Extract<Schema["ClusterStatus"], { status: "enabled" }>;
-
-/** GET /cluster: disabled (a standalone node), or the peers with their URIs. */
-export type ClusterStatus =
-  Extract<Schema["ClusterStatus"], { status: "disabled" }> | Pick<EnabledCluster, "status" | "peer_id" | "peers">;
-
-/**
- * GET /collections/{c}/cluster, the fields the tool reads. Hand-written: a shard's `state` is any string, not only the
- * schema's ReplicaState (which grows between versions; the tool does not act on it), and a local shard's
- * `points_count` is kept only when present.
- */
-export type CollectionClusterInfo = Pick<Schema["CollectionClusterInfo"], "peer_id"> & {
-  local_shards: (Pick<Schema["LocalShardInfo"], "shard_id"> & { points_count?: number; state: string })[];
-  remote_shards: (Pick<Schema["RemoteShardInfo"], "shard_id" | "peer_id"> & { state: string })[];
-};
-
 /** One scrolled point: its id and, when asked for, its payload. */
-export type ScrolledPoint = Pick<Schema["Record"], "id" | "payload">;
+export type ScrolledPoint = Pick<Schema["Record"], "payload"> & { id: Schema["ExtendedPointId"] | bigint };
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
 export function isObject(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function field<T>(o: Obj, key: string, check: (v: unknown) => v is T, what: string): T {
+export function field<T>(o: Obj, key: string, check: (v: unknown) => v is T, what: string): T {
   const v = o[key];
   if (!check(v)) throw new Error(`field "${key}" is not ${what}`);
   return v;
 }
 
-const isString = (v: unknown): v is string => typeof v === "string";
-const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
-const isPointId = (v: unknown): v is Schema["ExtendedPointId"] => isString(v) || isNumber(v);
+export const isString = (v: unknown): v is string => typeof v === "string";
+export const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+export const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
+const isPointId = (v: unknown): v is Schema["ExtendedPointId"] | bigint =>
+  isString(v) || isNumber(v) || typeof v === "bigint";
 
-function obj(v: unknown, what: string): Obj {
+export function obj(v: unknown, what: string): Obj {
   if (!isObject(v)) throw new Error(`${what} is not an object`);
   return v;
 }
@@ -128,40 +113,6 @@ export function parseAliases(v: unknown): AliasDescription[] {
       collection_name: field(o, "collection_name", isString, "a string"),
     };
   });
-}
-
-export function parseClusterStatus(v: unknown): ClusterStatus {
-  const o = obj(v, "result");
-  const status = field(o, "status", isString, "a string");
-  if (status === "disabled") return { status };
-  if (status !== "enabled") throw new Error(`unknown cluster status "${status}"`);
-  const peersObj = obj(o["peers"], "peers");
-  const peers: Record<string, Schema["PeerInfo"]> = {};
-  for (const [id, p] of Object.entries(peersObj))
-    peers[id] = { uri: field(obj(p, `peer ${id}`), "uri", isString, "a string") };
-  return { status, peer_id: field(o, "peer_id", isNumber, "a number"), peers };
-}
-
-export function parseCollectionClusterInfo(v: unknown): CollectionClusterInfo {
-  const o = obj(v, "result");
-  const local = field(o, "local_shards", isArray, "an array").map((s) => {
-    const e = obj(s, "local shard");
-    const pc = e["points_count"];
-    return {
-      shard_id: field(e, "shard_id", isNumber, "a number"),
-      state: field(e, "state", isString, "a string"),
-      ...(isNumber(pc) ? { points_count: pc } : {}),
-    };
-  });
-  const remote = field(o, "remote_shards", isArray, "an array").map((s) => {
-    const e = obj(s, "remote shard");
-    return {
-      shard_id: field(e, "shard_id", isNumber, "a number"),
-      peer_id: field(e, "peer_id", isNumber, "a number"),
-      state: field(e, "state", isString, "a string"),
-    };
-  });
-  return { peer_id: field(o, "peer_id", isNumber, "a number"), local_shards: local, remote_shards: remote };
 }
 
 export function parseBoolean(v: unknown): boolean {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/commands/create_snap.js";
 import { EXIT } from "../../src/errors.js";
-import { parseCollectionClusterInfo } from "../../src/qdrant/types.js";
+import { parseCollectionClusterInfo } from "../../src/qdrant/cluster-types.js";
 import { qdrantCall, seedCollection } from "../support/emulator/seed.js";
 import { probeOverlap } from "./helpers/probe.js";
 import { csv, sortedLines, startRig, waitUntil, type Rig } from "./helpers/rig.js";
@@ -154,7 +154,7 @@ describe("create_snap", () => {
       // The premise: from the first peer, some other peer is named in two remote_shards entries.
       const info = parseCollectionClusterInfo(await qdrantCall(first, "GET", "/collections/rf2/cluster"));
       const remotePeers = info.remote_shards.map((s) => s.peer_id).sort();
-      expect(remotePeers).toEqual([100, 100, 200, 200]);
+      expect(remotePeers).toEqual(["100", "100", "200", "200"]);
       rig.emu.resetRequests();
       const port = String(rig.emu.nodes[0]?.port);
       const deps = rig.deps({

@@ -8,7 +8,8 @@ import { buildConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { Redactor } from "../../src/lib/redact.js";
 import { QdrantError } from "../../src/qdrant/errors.js";
-import type { CollectionClusterInfo, CollectionInfo } from "../../src/qdrant/types.js";
+import type { CollectionClusterInfo } from "../../src/qdrant/cluster-types.js";
+import type { CollectionInfo } from "../../src/qdrant/types.js";
 
 const HOST = "http://q:6333";
 const lost = () => new QdrantError("http", "PUT", HOST, "/collections/c/snapshots/recover", 504, "Gateway Time-out");
@@ -23,7 +24,13 @@ function scriptedNode(script: { state: string; count: number }[]) {
       getCollectionCluster: (): Promise<CollectionClusterInfo> => {
         const seen = now();
         poll++;
-        return Promise.resolve({ peer_id: 1, local_shards: [{ shard_id: 0, state: seen.state }], remote_shards: [] });
+        return Promise.resolve({
+          peer_id: "1",
+          local_shards: [{ shard_id: 0, peer_id: "1", state: seen.state }],
+          remote_shards: [],
+          shard_transfers: [],
+          resharding_operations: 0,
+        });
       },
       getCollection: (): Promise<CollectionInfo> => Promise.resolve({ status: "green" }),
       countPoints: (): Promise<number> => Promise.resolve(script[Math.min(poll - 1, script.length - 1)]!.count),
