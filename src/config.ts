@@ -12,6 +12,7 @@ import {
   parseStatePrefix,
 } from "./core/env-values.js";
 import { defaultOf, type DefaultedVariable } from "./variables.js";
+import { parseSetsConfig, type SetsConfig } from "./core/sets-config.js";
 
 /** Everything a run needs, validated and frozen before the first request. */
 export interface Config {
@@ -60,6 +61,8 @@ export interface Config {
   };
   /** prune_snap refuses to delete more than this percentage of a group without --force. */
   readonly pruneMaxDeletePct: number;
+  /** Backup sets (create_snap_shards, prune_snap): retention by count, the orphan sweep, --legacy, provenance. */
+  readonly sets: SetsConfig;
   readonly concurrency: number;
   readonly perHostConcurrency: number;
   readonly retries: number;
@@ -182,6 +185,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
       yearly: int("QDRANT_KEEP_YEARLY", 0, 100_000),
     },
     pruneMaxDeletePct: int("QDRANT_PRUNE_MAX_DELETE_PCT", 0, 100),
+    sets: parseSetsConfig(get, value, problems),
     concurrency: int("QDRANT_CONCURRENCY", 1, 1024),
     perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1024),
     retries: int("QDRANT_RETRIES", 0, 100),

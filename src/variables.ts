@@ -124,6 +124,33 @@ export const VARIABLES = [
     description: "prune_snap: refuse to delete more than this percentage of a group in one run (--force overrides)",
   },
   {
+    name: "QDRANT_BACKUP_RETENTION_SETS",
+    description:
+      "backup sets: keep this many sets per collection, by count alone (the bash tool's rule; 0 = no automatic prune after create_snap_shards); unset = sets follow QDRANT_KEEP_* like snapshots",
+  },
+  {
+    name: "QDRANT_SWEEP_GRACE_SECONDS",
+    default: "172800",
+    description:
+      "backup sets: a shard snapshot no manifest references is swept only once older than this many seconds (at least 1; under 3600 warns)",
+  },
+  {
+    name: "QDRANT_SWEEP_DELETE_CAP_PCT",
+    default: "50",
+    description:
+      "backup sets: a sweep that would delete more than this percentage of a collection's shard snapshots deletes nothing (exit 3)",
+  },
+  {
+    name: "QDRANT_LEGACY_KEEP_RUNS",
+    default: "2",
+    description: "prune_snap --legacy: keep the newest N collection snapshots per collection and peer (at least 1)",
+  },
+  {
+    name: "GIT_REF",
+    default: "unknown",
+    description: "recorded in each backup-set manifest's created_by (qdrant-backup-restore@GIT_REF)",
+  },
+  {
     name: "QDRANT_CONCURRENCY",
     default: "8",
     description:

@@ -46,20 +46,18 @@ export async function peersOfCollection(deps: Deps, peers: PeerMap, collection: 
   const ids = new Set<PeerId>();
   if (info.local_shards.length > 0) ids.add(info.peer_id);
   for (const shard of info.remote_shards) ids.add(shard.peer_id);
-  return [...ids]
-    .sort(comparePeerIds)
-    .map((id) => {
-      const url = peers.get(id);
-      if (url === undefined) {
-        throw new QdrantError(
-          "invalid-response",
-          "GET",
-          host,
-          `/collections/${collection}/cluster`,
-          200,
-          `peer ${id} is not listed by /cluster`,
-        );
-      }
-      return url;
-    });
+  return [...ids].sort(comparePeerIds).map((id) => {
+    const url = peers.get(id);
+    if (url === undefined) {
+      throw new QdrantError(
+        "invalid-response",
+        "GET",
+        host,
+        `/collections/${collection}/cluster`,
+        200,
+        `peer ${id} is not listed by /cluster`,
+      );
+    }
+    return url;
+  });
 }

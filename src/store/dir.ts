@@ -140,7 +140,9 @@ export function createDirStore(root: string): SnapshotStore {
       const file = fileOf(key);
       try {
         const info = await stat(file);
-        return info.isFile() ? { key, size: info.size, lastModified: info.mtime } : undefined;
+        if (!info.isFile()) return undefined;
+        const etag = `${Math.trunc(info.mtimeMs).toString(16)}-${info.size.toString(16)}`;
+        return { key, size: info.size, lastModified: info.mtime, etag };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         return fail("cannot read", file, err);

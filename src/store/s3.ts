@@ -13,6 +13,7 @@ import { Readable, Transform } from "node:stream";
 import { InterruptedError, UpstreamError } from "../errors.js";
 import { describeS3Error } from "../s3/client.js";
 import { listObjects } from "../s3/list.js";
+import { unquoteEtag } from "../s3/objects.js";
 import { createGetPresigner } from "../s3/presign.js";
 import { cachedSend, unlessAborted } from "../s3/send.js";
 import type { SnapshotStore } from "./types.js";
@@ -153,7 +154,12 @@ export function createSnapshotStore(client: S3Client, bucket: string, signal: Ab
       wrap(`HEAD ${at(key)}`, async () => {
         try {
           const reply = await send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-          return { key, size: Number(reply.ContentLength ?? 0), lastModified: reply.LastModified ?? new Date(0) };
+          return {
+            key,
+            size: Number(reply.ContentLength ?? 0),
+            lastModified: reply.LastModified ?? new Date(0),
+            etag: unquoteEtag(reply.ETag ?? ""),
+          };
         } catch (err) {
           // HEAD has no body: a missing key and a missing bucket both come back as NotFound; the bucket was listed or
           // written before any head, so NotFound here means the key.

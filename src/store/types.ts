@@ -36,8 +36,12 @@ export interface SnapshotStore {
   put(key: string, body: Readable, opts?: { contentType?: string; size?: number }): Promise<number>;
   /** The object's bytes from byte `start` (default 0) as a stream, and its full size; undefined when missing. */
   get(key: string, opts?: { start?: number }): Promise<{ body: Readable; size: number } | undefined>;
-  /** The object's size and time, or undefined when missing. */
-  head(key: string): Promise<StoredObject | undefined>;
+  /**
+   * The object's size, time and ETag, or undefined when missing. The ETag is opaque (compare, never parse): S3's,
+   * unquoted (a multipart upload's is `<md5 of md5s>-N`, and taken from this HEAD, since some stores answer a
+   * CompleteMultipartUpload without one); a directory's is `<mtime ms, hex>-<size, hex>`, as nginx forms them.
+   */
+  head(key: string): Promise<(StoredObject & { readonly etag: string }) | undefined>;
   /** Deletes `key`; a missing key is not an error. */
   delete(key: string): Promise<void>;
   /**

@@ -112,7 +112,7 @@ describe("the tool's own S3 client, with no AWS_*_CHECKSUM_* variable set", () =
     });
   });
 
-  it("the snapshot store streams a 20 MiB body up in parts and reads it back byte for byte", async () => {
+  it("the snapshot store streams a 20 MiB body up in parts and reads it back byte for byte; head() gives each object's S3 ETag", async () => {
     await withoutChecksumEnv(async () => {
       const tool = createS3Client(config());
       try {
@@ -129,6 +129,19 @@ describe("the tool's own S3 client, with no AWS_*_CHECKSUM_* variable set", () =
         for await (const c of got!.body) hash.update(c as Buffer);
         expect(got?.size).toBe(20 * 1024 * 1024);
         expect(hash.digest("hex")).toBe(want.digest("hex"));
+        // The ETag comes from a HEAD (the gateway answers CompleteMultipartUpload with none): the multipart form, MD5
+        // of the three parts' MD5s and the part count, as S3 forms it.
+        const partMd5s = [0, 1, 2].map((p) =>
+          createHash("md5")
+            .update(Buffer.concat(chunks).subarray(p * 8 * 1024 * 1024, (p + 1) * 8 * 1024 * 1024))
+            .digest(),
+        );
+        const multipart = `${createHash("md5").update(Buffer.concat(partMd5s)).digest("hex")}-3`;
+        expect((await store.head("compat/big.snapshot"))?.etag).toBe(multipart);
+        // A body under the part size goes up in one PUT: its ETag is its MD5.
+        const small = randomBytes(1000);
+        await store.put("compat/small.snapshot", Readable.from([small]), { size: small.length });
+        expect((await store.head("compat/small.snapshot"))?.etag).toBe(createHash("md5").update(small).digest("hex"));
       } finally {
         tool.destroy();
       }
