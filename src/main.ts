@@ -15,10 +15,10 @@ import type { StateStore } from "./state/files.js";
 import type { StateMirror } from "./state/mirror.js";
 import { acquireLocalLock, type LocalLock } from "./state/lock.js";
 import type { StateLease } from "./state/lease.js";
+import { TOOL_VERSION } from "./core/tool-version.js";
 import { closeWithin, SHUTDOWN_DEADLINE_MS, type Closer } from "./shutdown.js";
 
-declare const __VERSION__: string;
-const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
+const VERSION = TOOL_VERSION;
 
 /** Process boundary: stdin/stdout/stderr and the environment, injectable for tests. */
 export interface Io {

@@ -81,6 +81,10 @@ const taskFlags = (): Option[] => [
   ).argParser(parseBkp),
   new Option("--confirm", "prune_snap: delete for real (default: a dry run that only lists)"),
   new Option(
+    "--dry-run",
+    "create_snap_shards: show the plan (which shard on which peer, the manifest keys) and change nothing",
+  ),
+  new Option(
     "--force",
     "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group; upload_snap: upload again to hosts that already recovered this file",
   ),

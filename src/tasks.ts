@@ -31,6 +31,7 @@ const getFullSnap = lazy(() => import("./commands/get_full_snap.js"));
 const recoverFullSnap = lazy(() => import("./commands/recover_full_snap.js"));
 const downloadSnap = lazy(() => import("./commands/download_snap.js"));
 const uploadSnap = lazy(() => import("./commands/upload_snap.js"));
+const createSnapShards = lazy(() => import("./commands/create_snap_shards.js"));
 const pruneSnap = lazy(() => import("./commands/prune_snap.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
@@ -71,6 +72,27 @@ export const TASKS: readonly TaskDef[] = [
       "QDRANT_DELETE_AFTER_TRANSFER",
       "QDRANT_CONCURRENCY",
       "QDRANT_PER_HOST_CONCURRENCY",
+      ...HTTP,
+      ...STATE,
+    ],
+  },
+  {
+    name: "create_snap_shards",
+    aliases: [],
+    run: createSnapShards,
+    needs: ["source", "destination"],
+    summary:
+      "back up every collection as a set: one snapshot per shard on an Active replica (round-robin over the peers), confirmed in the destination, then the manifest backup_manifests/{c}/{set_id}.json last; --dry-run shows the plan",
+    variables: [
+      "QDRANT_SOURCE_HOSTS",
+      "QDRANT_HTTP_PORT",
+      ...DEST,
+      "QDRANT_SNAPSHOT_TRANSFER",
+      "QDRANT_CONCURRENCY",
+      "QDRANT_PER_HOST_CONCURRENCY",
+      "QDRANT_VERIFY_TIMEOUT",
+      "GIT_REF",
+      "QDRANT_WAIT_ON_TASK",
       ...HTTP,
       ...STATE,
     ],
