@@ -18,9 +18,7 @@ import type { SnapshotDescription } from "../qdrant/types.js";
  * name), or of the whole storage.
  */
 export type CreateTarget =
-  | { kind: "collection"; collection: string }
-  | { kind: "shard"; collection: string; shard: number }
-  | { kind: "full" };
+  { kind: "collection"; collection: string } | { kind: "shard"; collection: string; shard: number } | { kind: "full" };
 
 const FIRST_POLL_MS = 200;
 const MAX_POLL_MS = 2_000;

@@ -10,7 +10,7 @@ import { QdrantClient } from "../../src/qdrant/client.js";
 import { QdrantError } from "../../src/qdrant/errors.js";
 import { QdrantHttp } from "../../src/qdrant/http.js";
 import { startEmulator, type AnswerRecord, type Emulator } from "../support/emulator/index.js";
-import { createAlias, qdrantCall, seedCollection } from "../support/emulator/seed.js";
+import { createAlias, seedCollection } from "../support/emulator/seed.js";
 import { OpenApiAnswers, type Answer } from "../support/openapi-answers.js";
 
 /** Every operation QdrantClient calls, as the document names it. */
@@ -32,12 +32,14 @@ const TOOL_OPERATIONS = [
   "GET /snapshots/{snapshot_name}",
   "DELETE /snapshots/{snapshot_name}",
   "GET /collections/{collection_name}/shards/{shard_id}/snapshots",
+  "POST /collections/{collection_name}/shards/{shard_id}/snapshots",
   "POST /collections/{collection_name}/shards/{shard_id}/snapshots/upload",
   "GET /collections/{collection_name}/shards/{shard_id}/snapshots/{snapshot_name}",
   "DELETE /collections/{collection_name}/shards/{shard_id}/snapshots/{snapshot_name}",
   "POST /collections/{collection_name}/points/count",
   "POST /collections/{collection_name}/points/scroll",
   "GET /aliases",
+  "GET /collections/{collection_name}/aliases",
   "POST /collections/aliases",
 ];
 
@@ -150,9 +152,11 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
       expect((await bytesOf((await qdrant.downloadSnapshot(a, fullRef)).body)).length).toBe(full.snapshot.size);
       expect(await qdrant.deleteSnapshot(a, fullRef, false)).toBe("accepted");
 
-      const shardSnap = (await qdrantCall(a, "POST", "/collections/c1/shards/0/snapshots?wait=true")) as {
-        name: string;
-      };
+      const shardMade = await qdrant.createShardSnapshot(a, "c1", 0);
+      if (shardMade.status !== "ok") throw new Error("createShardSnapshot was only accepted");
+      const shardSnap = shardMade.snapshot;
+      expect((await qdrant.getCollectionWhole(a, "c1")).result["config"]).toBeDefined();
+      expect(await qdrant.getCollectionAliases(a, "c1")).toEqual(expect.any(Array));
       expect((await qdrant.listShardSnapshots(a, "c1", 0)).map((s) => s.name)).toContain(shardSnap.name);
       const shardRef = { kind: "shard", collection: "c1", shard: 0, name: shardSnap.name } as const;
       const shardBytes = await bytesOf((await qdrant.downloadSnapshot(a, shardRef)).body);
