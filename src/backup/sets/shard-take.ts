@@ -1,7 +1,7 @@
 /**
  * One shard of a backup set: its snapshot, on the chosen Active replica (two attempts), then on another Active
  * replica (one attempt), each create's lost answer resolved by looking at that shard's snapshots on that peer
- * (ambiguous-create.ts) before anything is sent again; then its object confirmed in the destination. Only `ok` with
+ * (backup/ambiguous-create.ts) before anything is sent again; then its object confirmed in the destination. Only `ok` with
  * a name is success: `accepted` is a failed attempt. Each failed attempt may leave a snapshot behind, which no
  * manifest names (the orphan sweep reclaims it).
  */
