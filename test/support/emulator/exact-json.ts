@@ -8,6 +8,8 @@ import { randomBytes } from "node:crypto";
 import { formatError, parseJson, type Json, type JsonObject, type Reader, type Source } from "./json.js";
 
 const MARK = `\u0000${randomBytes(6).toString("hex")}:`;
+/** MARK as JSON text writes it (a raw NUL is not allowed in a JSON string). */
+const MARK_TEXT = `\\u0000${MARK.slice(1)}`;
 const MARKED = new RegExp(`"\\\\u0000${MARK.slice(1)}(-?\\d+)"`, "g");
 
 /** `JSON.stringify`, except that a `bigint` anywhere in `value` is written as an exact JSON number. */
@@ -41,7 +43,7 @@ export function parseJsonExact(text: string, source: Source = "body"): Json {
       const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
       const literal = m?.[0] ?? ch;
       if (m && m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(Number(literal))) {
-        out += `${text.slice(last, i)}"${MARK}${literal}"`;
+        out += `${text.slice(last, i)}"${MARK_TEXT}${literal}"`;
         last = i + literal.length;
       }
       i += literal.length - 1;
