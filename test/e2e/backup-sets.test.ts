@@ -1,8 +1,9 @@
 // Backup sets through the built CLI, on a 3-peer emulated cluster keeping its snapshots in the bucket:
 // `create_snap_shards` writes one manifest per collection; `--dry-run` changes nothing; a run SIGKILLed in the middle
 // of a set leaves no manifest for the collection it was writing, and the next run completes a new set.
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseManifest } from "../../src/backup/sets/manifest.js";
 import { startCli } from "../support/cli.js";
 import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { seedCollection } from "../support/emulator/seed.js";
@@ -97,18 +98,19 @@ describe("create_snap_shards through the CLI", () => {
 
     // 3. Killed (SIGKILL) as the 5th shard snapshot of the run is being created.
     let killedCollection: string | undefined;
-    let child: ReturnType<typeof startCli> | undefined;
+    const current: { child?: ReturnType<typeof startCli> } = {};
     const remove = emu.faults.add({
       method: "POST",
       path: SHARD_CREATE,
       onMatch: ({ path, count }) => {
+        const child = current.child;
         if (count !== 5 || !child) return;
         killedCollection = decodeURIComponent(SHARD_CREATE.exec(path)![1]!);
         process.kill(child.pid, "SIGKILL");
       },
     });
     const killed = await cli(["create_snap_shards"], "run-killed");
-    child = killed.run;
+    current.child = killed.run;
     const result = await killed.run.done;
     remove();
     expect(result.signal).toBe("SIGKILL");
@@ -117,6 +119,13 @@ describe("create_snap_shards through the CLI", () => {
     expect(
       afterKill.filter((k) => k.startsWith(`backup_manifests/${killedCollection}/`) && k.endsWith("-run-killed.json")),
     ).toEqual([]);
+    // A set the killed run did finish (another collection) is whole: every object its manifest names exists.
+    const objectsNow = new Set(await keys("snapshots/"));
+    for (const key of afterKill.filter((k) => k.endsWith("-run-killed.json"))) {
+      const body = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const m = parseManifest(await body.Body!.transformToByteArray());
+      for (const shard of m.shards) expect(objectsNow.has(shard.s3_key), shard.s3_key).toBe(true);
+    }
 
     // 4. The next run completes a new set of every collection.
     const next = await cli(["create_snap_shards"], "run-three");

@@ -125,7 +125,7 @@ describe("create_snap_shards on a 3-peer cluster", () => {
       .filter((r) => r.shard_id === 0)
       .map((r) => r.peer_id)
       .sort(comparePeerIds);
-    const nodeOf = (peer: string) => rig.emu.nodes.findIndex((n) => String(n.peerId) === peer);
+    const nodeOf = (peer: string) => rig.emu.nodes.findIndex((n) => String(n.peerIdExact) === peer);
     const [chosen, other] = holders.map(nodeOf);
     rig.emu.faults.add({
       node: chosen,
@@ -278,5 +278,95 @@ describe("a shard snapshot create whose answer is lost", () => {
     const [key] = await manifestKeys(rig);
     const m = manifestOf(await rig.dest.read(key!));
     expect(m.shards).toHaveLength(2);
+  });
+});
+
+describe("cluster activity and replica states (injected)", () => {
+  it("skips a collection with a shard transfer in progress, loudly, backs up the others, and the run exits 3", async () => {
+    const rig = await clusterRig("sets-transfer");
+    const peers = rig.emu.cluster.peers().map((p) => p.peerId);
+    const info = parseCollectionClusterInfo(
+      await qdrantCall(rig.urls[0]!, "GET", "/collections/four/cluster", API_KEY),
+    );
+    const holders = [...info.local_shards, ...info.remote_shards].filter((r) => r.shard_id === 1).map((r) => r.peer_id);
+    const to = peers.find((p) => !holders.includes(String(p)))!;
+    const transfer = rig.emu.cluster.startTransfer({ collection: "four", shard: 1, from: BigInt(holders[0]!), to });
+    onTestFinished(() => transfer.abort());
+    rig.emu.resetRequests();
+    const deps = rig.deps({ ...hostsOf(rig) });
+
+    const summary = await run({}, deps);
+
+    expect(summary).toMatchObject({ done: 1, failed: 1, exitCode: EXIT.partial });
+    expect((await manifestKeys(rig)).map((k) => k.split("/")[1])).toEqual(["three"]);
+    expect(
+      deps.lines.filter((l) => /Collection four: no backup set: skipped: shard transfers are in progress/.test(l)),
+    ).toHaveLength(1);
+    const fourCreates = rig.emu
+      .requests()
+      .filter((r) => r.method === "POST" && r.path.startsWith("/collections/four/shards/"));
+    expect(fourCreates, "no shard of the skipped collection is snapshotted").toEqual([]);
+  });
+
+  it("skips a collection with a shard that has no Active replica, and passes over a Dead replica of another", async () => {
+    const rig = await clusterRig("sets-states");
+    const replicasOf = async (c: string, shard: number) => {
+      const info = parseCollectionClusterInfo(
+        await qdrantCall(rig.urls[0]!, "GET", `/collections/${c}/cluster`, API_KEY),
+      );
+      return [...info.local_shards, ...info.remote_shards]
+        .filter((r) => r.shard_id === shard)
+        .map((r) => r.peer_id)
+        .sort(comparePeerIds);
+    };
+    // four: shard 2 has no Active replica (Partial and Dead).
+    const [p, q] = await replicasOf("four", 2);
+    rig.emu.cluster.setReplicaState("four", 2, BigInt(p!), "Partial");
+    rig.emu.cluster.setReplicaState("four", 2, BigInt(q!), "Dead");
+    // three: shard 0's chosen replica (the lower id) is Dead: the other, Active, one is taken.
+    const [dead, alive] = await replicasOf("three", 0);
+    rig.emu.cluster.setReplicaState("three", 0, BigInt(dead!), "Dead");
+    const deps = rig.deps({ ...hostsOf(rig) });
+
+    const summary = await run({}, deps);
+
+    expect(summary).toMatchObject({ done: 1, failed: 1, exitCode: EXIT.partial });
+    expect(
+      deps.lines.filter((l) => /Collection four: no backup set: skipped: shard 2 has no Active replica/.test(l)),
+    ).toHaveLength(1);
+    const [key] = await manifestKeys(rig);
+    const m = manifestOf(await rig.dest.read(key!));
+    expect(m.collection).toBe("three");
+    expect(m.shards[0]!.source_peer_id).toBe(alive);
+    expect(m.shards[0]!.replicas).toEqual([
+      { peer_id: dead, state: "Dead" },
+      { peer_id: alive, state: "Active" },
+    ]);
+  });
+
+  it("keeps peer ids above 2^53 exact: shards spread over three peers whose ids one double cannot tell apart, manifests name them digit for digit", async () => {
+    const base = 2n ** 60n;
+    const rig = await clusterRig("sets-bigids", {
+      cluster: { peers: 3, shards: 3, replicationFactor: 2, peerIdBase: base },
+    });
+    rig.emu.resetRequests();
+
+    const summary = await run({}, rig.deps({ ...hostsOf(rig) }));
+
+    expect(summary).toMatchObject({ done: 2, failed: 0, exitCode: EXIT.ok });
+    const creates = rig.emu.requests().filter((r) => r.method === "POST" && SHARD_CREATE.test(r.path));
+    expect(new Set(creates.map((r) => r.node)).size).toBe(3);
+    const ids = new Set([1n, 2n, 3n].map((i) => String(base + i)));
+    for (const key of await manifestKeys(rig)) {
+      const bytes = (await rig.dest.read(key))!;
+      expect(bashSchemaErrors(bytes.toString("utf8"))).toBeUndefined();
+      const m = manifestOf(bytes);
+      for (const s of m.shards) {
+        expect(ids.has(s.source_peer_id), s.source_peer_id).toBe(true);
+        expect(bytes.toString("utf8")).toContain(`"source_peer_id": ${s.source_peer_id}`);
+        const node = creates.find((r) => r.path === `/collections/${m.collection}/shards/${s.id}/snapshots`)!.node;
+        expect(String(rig.emu.nodes[node]!.peerIdExact)).toBe(s.source_peer_id);
+      }
+    }
   });
 });
