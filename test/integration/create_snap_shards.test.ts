@@ -11,6 +11,7 @@ import { comparePeerIds, parseCollectionClusterInfo } from "../../src/qdrant/clu
 import { createAlias, qdrantCall, seedCollection } from "../support/emulator/seed.js";
 import { startLostAnswerProxy } from "../faults/helpers/lost-answer-proxy.js";
 import { API_KEY, startTransferRig, type TransferRig } from "./helpers/transfer-rig.js";
+import { probeOverlap } from "./helpers/probe.js";
 import { bashSchemaErrors, manifestOf, recordingStore, type StoreOp } from "./helpers/sets.js";
 
 const CLUSTER = { cluster: { peers: 3, shards: 3, replicationFactor: 2 } };
@@ -368,5 +369,31 @@ describe("cluster activity and replica states (injected)", () => {
         expect(String(rig.emu.nodes[node]!.peerIdExact)).toBe(s.source_peer_id);
       }
     }
+  });
+});
+
+describe("parallel shard work", () => {
+  it("runs shards of several collections on several peers at once, within QDRANT_PER_HOST_CONCURRENCY per peer and QDRANT_CONCURRENCY in all", async () => {
+    const rig = await clusterRig("sets-parallel");
+    await seedCollection(rig.urls[0]!, "more", { points: 12, dim: 4, shards: 3, rf: 2, apiKey: API_KEY });
+    const probe = probeOverlap(rig.emu, "POST", SHARD_CREATE, 150);
+    onTestFinished(() => probe.remove());
+    const deps = rig.deps({
+      ...hostsOf(rig),
+      QDRANT_CONCURRENCY: "3",
+      QDRANT_PER_HOST_CONCURRENCY: "1",
+      QDRANT_WAIT_ON_TASK: "false",
+    });
+
+    const summary = await run({}, deps);
+
+    expect(summary).toMatchObject({ done: 3, failed: 0, exitCode: EXIT.ok });
+    expect(Math.max(...probe.maxInFlight()), "per peer").toBe(1);
+    expect(probe.maxInFlightOverall(), "over all peers").toBeGreaterThanOrEqual(2);
+    expect(probe.maxInFlightOverall()).toBeLessThanOrEqual(3);
+    // The knob sets ignore is named, with what happens instead.
+    expect(deps.lines.some((l) => l.includes("QDRANT_WAIT_ON_TASK is not true: create_snap_shards always waits"))).toBe(
+      true,
+    );
   });
 });
