@@ -94,7 +94,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   if (store?.sweepPartials) await sweepPartials(deps, store, confirm);
   const message = summarize(plans, confirm, tally, config.pruneMaxDeletePct);
   if (sets) addToTally(tally, sets);
-  return tally.finish(sets ? `${message}; ${sets.message}` : message);
+  // Without any set in the destination, the summary stays as it was before sets existed.
+  return tally.finish(sets && sets.items.length > 0 ? `${message}; ${sets.message}` : message);
 }
 
 /** The nodes to prune: the source hosts, or every peer of the cluster with GET_PEERS_FROM_CLUSTER_INFO=true. */
