@@ -25,9 +25,9 @@ import { pruneSets } from "../backup/sets/prune-sets.js";
  * appended to `pruned_snapshots` as soon as it succeeds; a failed one is logged and counted (exit 3), the run goes on.
  * With `confirm`, metadata left behind by an interrupted run (its snapshot recorded in `pruned_snapshots` and listed
  * nowhere any more) is deleted too.
- * Backup sets in the destination are pruned too (sets/prune-sets.ts: by QDRANT_BACKUP_RETENTION_SETS or the same
+ * Backup sets in the destination are pruned too (backup/sets/prune-sets.ts: by QDRANT_BACKUP_RETENTION_SETS or the same
  * QDRANT_KEEP_*, then the orphan sweep); their shard snapshots are not groups of their own. With `legacy`, only the
- * bash tool's day-0 cleanup runs (sets/legacy-prune.ts: QDRANT_LEGACY_KEEP_RUNS collection snapshots per peer).
+ * bash tool's day-0 cleanup runs (backup/sets/legacy-prune.ts: QDRANT_LEGACY_KEEP_RUNS collection snapshots per peer).
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log } = deps;

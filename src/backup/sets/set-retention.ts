@@ -3,7 +3,7 @@
  *
  * With QDRANT_BACKUP_RETENTION_SETS set, by count alone as the bash tool: the newest N set ids are kept, the rest go
  * (a manual prune_snap keeps at least 1; 0 turns the automatic pass after a backup off). Unset, the sets follow the
- * GFS rules of QDRANT_KEEP_* (retention.ts) by the time in their set id, and like prune_snap's groups a plan that
+ * GFS rules of QDRANT_KEEP_* (backup/retention.ts) by the time in their set id, and like prune_snap's groups a plan that
  * would delete more than QDRANT_PRUNE_MAX_DELETE_PCT of the sets is refused without --force. Whatever the policy,
  * the newest set whose manifest is readable (the newest complete set) is never deleted.
  */
