@@ -6,7 +6,7 @@ import { EXIT } from "../../src/errors.js";
 import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";
 import { itWithS3Faults } from "../support/s3/impl.js";
 import { readStateFile, startRig, type Rig } from "./helpers/rig.js";
-import { setIdAt, writeSet, type WrittenSet } from "./helpers/sets.js";
+import { setIdAt, writeSet, type WrittenSet } from "../support/sets/write-sets.js";
 
 const snap = (c: string, peer: string, day: string) => `snapshots/${c}/${c}-${peer}-2026-11-${day}-02-00-00.snapshot`;
 

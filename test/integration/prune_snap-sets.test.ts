@@ -13,7 +13,7 @@ import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";
 import { itWithS3Faults } from "../support/s3/impl.js";
 import { makeTempDir } from "../support/tmp.js";
 import { readStateFile, startRig } from "./helpers/rig.js";
-import { putText, recordingDeletes, setIdAt, writeSet, type WrittenSet } from "./helpers/sets.js";
+import { putText, recordingDeletes, setIdAt, writeSet, type WrittenSet } from "../support/sets/write-sets.js";
 
 const HOUR = 3_600_000;
 /** Sets by count: the newest 2. */

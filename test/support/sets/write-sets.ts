@@ -8,7 +8,7 @@ import { serializeManifest, type Manifest } from "../../../src/backup/sets/manif
 import { shardSnapshotKey } from "../../../src/core/keys.js";
 import { manifestKey } from "../../../src/core/set-keys.js";
 import type { SnapshotStore } from "../../../src/store/types.js";
-import type { TestDeps } from "../../support/deps.js";
+import type { TestDeps } from "../deps.js";
 
 /** A set id of the bash tool's form for a UTC time: `2026-11-20T02-00-00Z-backup-pod`. */
 export function setIdAt(iso: string, host = "backup-pod"): string {
