@@ -1,21 +1,17 @@
 import { setMaxListeners } from "node:events";
-import fs from "node:fs";
-import path from "node:path";
-import { parse as parseDotenv } from "dotenv";
-import type { S3Client } from "@aws-sdk/client-s3";
-import { buildConfig, type Config, type Env } from "./config.js";
-import { ConfigError, EXIT, ToolError, type ExitCode } from "./errors.js";
+import type { Env } from "./config.js";
+import { buildConfig } from "./config.js";
+import { EXIT, type ExitCode } from "./errors.js";
+import { loadEnv } from "./env-file.js";
 import { Redactor } from "./lib/redact.js";
-import { createLogger, type Logger } from "./log.js";
+import { createLogger } from "./log.js";
+import { flushState, reportError } from "./outcome.js";
 import { parseArgs } from "./program.js";
 import type { TaskSummary } from "./backup/task/deps.js";
 import { assertTasksConfigured, runTasks } from "./runner.js";
-import type { SnapshotStore } from "./store/types.js";
-import type { StateStore } from "./state/files.js";
-import type { StateMirror } from "./state/mirror.js";
-import { acquireLocalLock, type LocalLock } from "./state/lock.js";
-import type { StateLease } from "./state/lease.js";
-import { closeWithin, SHUTDOWN_DEADLINE_MS, type Closer } from "./shutdown.js";
+import { Session, type ExitCleanup } from "./session.js";
+
+export type { ExitCleanup } from "./session.js";
 
 declare const __VERSION__: string;
 const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
@@ -35,30 +31,6 @@ export interface Io {
   setExitCleanup?: (cleanup: ExitCleanup | undefined) => void;
 }
 
-/** What an exit without main's own shutdown must still do: the lock file at once, the lease within a deadline. */
-export interface ExitCleanup {
-  /** Removes the lock file synchronously (also from a process "exit" handler). */
-  releaseLockNow(): void;
-  /** Releases the state lease within `deadlineMs`; never throws. */
-  releaseLease(deadlineMs: number): Promise<void>;
-}
-
-/** Loads ./.env or --env-file; the real environment wins over the file. */
-function loadEnv(io: Io, envFile: string | undefined): Env {
-  const file = envFile === undefined ? path.join(io.cwd, ".env") : path.resolve(io.cwd, envFile);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    if (envFile === undefined && (err as NodeJS.ErrnoException).code === "ENOENT") return io.env;
-    throw new ConfigError(
-      `--env-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  return { ...parseDotenv(text), ...io.env };
-}
-
-/** Runs the CLI and returns its exit code. Never exits the process itself. */
 export async function main(io: Io): Promise<ExitCode> {
   const redactor = new Redactor();
   redactor.addSecret(io.env["QDRANT_API_KEY"]);
@@ -71,15 +43,13 @@ export async function main(io: Io): Promise<ExitCode> {
     sink: (line) => io.stderr(`${line}\n`),
     redactor,
   });
-  const closers: Closer[] = [];
   const finished: TaskSummary[] = [];
   // The run stops on a signal, or when it loses its lock or its state lease (exit 5).
   const leaseLost = new AbortController();
   const signal = AbortSignal.any([io.signal, leaseLost.signal]);
-  let lock: LocalLock | undefined;
-  let lease: StateLease | undefined;
+  let session: Session | undefined;
   try {
-    const env = loadEnv(io, global.envFile);
+    const env = loadEnv(io.env, io.cwd, global.envFile);
     redactor.addSecret(env["QDRANT_API_KEY"]);
     redactor.addSecret(env["QDRANT_S3_SECRET_ACCESS_KEY"]);
     const config = buildConfig(env, { stateDir: global.stateDir, cwd: io.cwd });
@@ -89,69 +59,18 @@ export async function main(io: Io): Promise<ExitCode> {
     setMaxListeners(Math.max(64, 16 * config.concurrency), signal);
     assertTasksConfigured(args.tasks, config); // before the first request, the state mirror's included
     // One run at a time per state: the lock before anything reads the state (the mirror's pull included).
-    lock = await acquireLocalLock({
-      dir: config.stateDir,
-      tasks: args.tasks.map((t) => t.name),
-      breakLock: global.breakLock,
-      ttlMs: config.lockTtlSeconds * 1000,
-      log,
-      onLost: (error) => leaseLost.abort(error),
-    });
-    io.setExitCleanup?.({
-      releaseLockNow: () => lock?.releaseSync(),
-      releaseLease: async (deadlineMs) => lease?.release(deadlineMs),
-    });
-    const { QdrantClient, QdrantHttp, StateStore, createS3Client, createSnapshotStore, ...runtime } =
-      await import("./runtime.js");
-    const http = new QdrantHttp({
-      apiKey: config.apiKey,
-      timeoutMs: config.requestTimeoutMs,
-      retries: config.retries,
-      signal,
-      log,
-    });
-    closers.push({ close: () => http.close(), destroy: () => http.destroy() });
-    let s3Client: S3Client | undefined;
-    const getS3Client = (): S3Client => {
-      if (!s3Client) {
-        const client = createS3Client(config, log);
-        closers.push({ close: async () => client.destroy() });
-        s3Client = client;
-      }
-      return s3Client;
-    };
-    let store: SnapshotStore | undefined;
-    const clock = () => new Date();
-    const state = new StateStore(config.stateDir, { warn: (message) => log.warn(message) });
-    closers.push({ close: () => state.close() });
-    if (config.stateS3Prefix !== undefined) {
-      const { StateLease } = await import("./state/lease.js");
-      lease = await StateLease.acquire({
-        objects: runtime.createObjectStore(getS3Client(), config.s3.bucket!),
-        prefix: config.stateS3Prefix,
-        ttlMs: config.lockTtlSeconds * 1000,
-        breakLock: global.breakLock,
-        log,
-        onLost: (error) => leaseLost.abort(error),
-      });
-    }
-    const stateMirror =
-      config.stateS3Prefix === undefined
-        ? undefined
-        : await pullState(runtime, config, state, getS3Client(), log, clock);
-    const deps = {
+    session = new Session({
       config,
       log,
-      state,
-      stateMirror,
       signal,
-      clock,
-      qdrant: new QdrantClient(http),
-      store: () =>
-        (store ??= config.backupDir
-          ? runtime.createDirStore(config.backupDir)
-          : createSnapshotStore(getS3Client(), config.s3.bucket!, signal)),
-    };
+      tasks: args.tasks.map((t) => t.name),
+      breakLock: global.breakLock,
+      onLost: (error) => leaseLost.abort(error),
+      setExitCleanup: io.setExitCleanup,
+    });
+    const deps = await session.open();
+    const { lock, lease, stateMirror } = session;
+    const state = deps.state;
     const outcome = await runTasks(args.tasks, args.options, config, deps, (s) => {
       finished.push(s);
       if (!global.json) io.stdout(`${redactor.redact(`[${s.task}] ${s.message}`)}\n`);
@@ -168,7 +87,7 @@ export async function main(io: Io): Promise<ExitCode> {
       );
       throw lease.lost;
     }
-    if (lock.lost && !io.signal.aborted) throw lock.lost;
+    if (lock?.lost && !io.signal.aborted) throw lock.lost;
     if ("error" in outcome) {
       if (mirrorError) log.error(mirrorError.message);
       throw outcome.error;
@@ -195,59 +114,6 @@ export async function main(io: Io): Promise<ExitCode> {
     }
     return code;
   } finally {
-    await lease?.release(); // before the closers: it needs the S3 client; bounded by its own deadline
-    await closeWithin(closers, SHUTDOWN_DEADLINE_MS, log);
-    await lock?.release(); // last: nothing touches the state any more
-    io.setExitCleanup?.(undefined);
+    await session?.close();
   }
-}
-
-/** Creates the state mirror and brings the local state files up to date with the bucket (before any task runs). */
-async function pullState(
-  runtime: Pick<typeof import("./runtime.js"), "StateMirror" | "createObjectStore">,
-  config: Config,
-  state: StateStore,
-  client: S3Client,
-  log: Logger,
-  clock: () => Date,
-): Promise<StateMirror> {
-  // Config guarantees the bucket whenever the prefix is set.
-  const objects = runtime.createObjectStore(client, config.s3.bucket!);
-  const mirror = new runtime.StateMirror(state, objects, config.stateS3Prefix!, log, clock);
-  const { downloaded, uploaded } = await mirror.pull();
-  log.info(`state files mirrored at ${mirror.location} (${downloaded} downloaded, ${uploaded} uploaded)`);
-  // Subscribed only now: the downloads above must not be uploaded straight back.
-  state.onChange((kind) => mirror.notify(kind));
-  return mirror;
-}
-
-/** Waits for the state appends, then for the mirror's uploads; returns the upload error, if one remains. */
-async function flushState(mirror: StateMirror, state: StateStore): Promise<ToolError | undefined> {
-  try {
-    await state.close();
-    await mirror.flush();
-    return undefined;
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    const message =
-      `state mirror: ${detail}; the state files in ${state.dir} are complete, ` +
-      `but their copies in ${mirror.location} are behind until a later run uploads them`;
-    return new ToolError(message, err instanceof ToolError ? err.exitCode : EXIT.upstream, { cause: err });
-  }
-}
-
-function reportError(err: unknown, log: ReturnType<typeof createLogger>, verbose: boolean): ExitCode {
-  if (err instanceof ConfigError) {
-    for (const p of err.problems) log.error(p);
-    return err.exitCode;
-  }
-  if (err instanceof ToolError) {
-    log.error(err.message);
-    return err.exitCode;
-  }
-  log.error(
-    `internal error: ${err instanceof Error ? err.message : String(err)}${verbose ? "" : " (run with --verbose for the stack)"}`,
-  );
-  if (verbose && err instanceof Error && err.stack) log.debug(err.stack);
-  return EXIT.internal;
 }

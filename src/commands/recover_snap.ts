@@ -8,16 +8,15 @@ import {
 import type { BackupMetadata } from "../backup/metadata.js";
 import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
-import { createSnapshotFilter } from "../lib/filter.js";
 import { createHostScheduler, type Slot } from "../lib/host-scheduler.js";
 import { admissionWindow, createLimiter, runAdmitted } from "../lib/pool.js";
 import { collectionSnapshotKey } from "../core/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
-import { compareSnapshotNames, describeError, isFatal, key, settleAll } from "../backup/task/items.js";
+import { describeError, isFatal, key, settleAll } from "../backup/task/items.js";
+import { readRecoveryPlan } from "../backup/recover-plan.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
-const BASH_PLACEHOLDERS = new Set(["unknown", "null"]);
 /** Collections whose metadata is read ahead of their recovery, so that the S3 read is not in a host's slot. */
 const READ_AHEAD = 2;
 
@@ -45,46 +44,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     const listed = await getSnapS3(options, deps);
     log.info(listed.message);
   }
-  const keep = createSnapshotFilter(config.snapshotFilter);
-  let placeholders = 0;
-  const byCollection = new Map<string, string[]>();
-  const seen = new Set<string>();
-  for (const { collection, snapshot } of await state.read("snapshots")) {
-    // The bash tool wrote `unknown` (failed create) or `null` (accepted create) as the name; nothing to recover.
-    if (BASH_PLACEHOLDERS.has(snapshot)) {
-      placeholders++;
-      continue;
-    }
-    if (!keep(snapshot) || seen.has(key(collection, snapshot))) continue;
-    seen.add(key(collection, snapshot));
-    const names = byCollection.get(collection);
-    if (names) names.push(snapshot);
-    else byCollection.set(collection, [snapshot]);
-  }
-  // A bash-written file lists names as `mc ls` sorted them (peer id before the time stamp): order by time here.
-  for (const names of byCollection.values()) names.sort(compareSnapshotNames);
-  if (placeholders > 0)
-    log.warn(
-      `Skipped ${placeholders} rows of the snapshots file without a snapshot name ("unknown"/"null", written by the bash tool for failed or unconfirmed snapshots)`,
-    );
-  // `accepted` rows are left alone too: Qdrant took the job; re-sending it could restore twice.
-  const history = await state.read("snapshotRecoveryHistory");
-  const done = new Set(
-    history.filter((r) => r.status === "ok" || r.status === "accepted").map((r) => key(r.host, r.snapshot)),
-  );
-  const verified = new Set(history.filter((r) => r.status === "verified").map((r) => key(r.host, r.snapshot)));
-  // Recoveries whose check has not passed: it failed, or the run stopped between the recovery and its check.
-  const unverified = new Set(
-    history
-      .filter((r) => r.status === "ok")
-      .map((r) => key(r.host, r.snapshot))
-      .filter((k) => !verified.has(k)),
-  );
-  const failedChecks = new Set(
-    (await state.read("failedSnapshotRecovery"))
-      .filter((r) => r.status.startsWith("verify-"))
-      .map((r) => key(r.host, r.snapshot)),
-  );
+  const { byCollection, done, unverified, failedChecks } = await readRecoveryPlan(deps);
   // QDRANT_PER_HOST_CONCURRENCY recoveries per host, QDRANT_CONCURRENCY in all; the checks have their own limit.
   const scheduler = createHostScheduler({
     perHost: config.perHostConcurrency,

@@ -183,6 +183,33 @@ describe("create_snap", () => {
     });
   });
 
+  it("with GET_PEERS_FROM_CLUSTER_INFO=true on a cluster with peer ids above 2^53 (created before Qdrant 1.2), snapshots each peer once, named by its exact id", async () => {
+    const rig = await startRig("create-snap-big-peers", {
+      cluster: { peers: 3, shards: 3, replicationFactor: 2, peerIdBase: 2n ** 60n },
+    });
+    const [first = ""] = rig.urls;
+    await seedCollection(first, "big", { points: 30, dim: 3 });
+    // The premise: as doubles, the three ids are one number.
+    const ids = rig.emu.nodes.map((n) => n.peerIdExact);
+    expect(new Set(ids.map((id) => Number(id))).size).toBe(1);
+    rig.emu.resetRequests();
+    const deps = rig.deps({
+      QDRANT_SOURCE_HOSTS: first,
+      GET_PEERS_FROM_CLUSTER_INFO: "true",
+      QDRANT_HTTP_PORT: String(rig.emu.nodes[0]?.port),
+    });
+
+    const summary = await run({}, deps);
+
+    expect(summary).toMatchObject({ done: 3, failed: 0, exitCode: EXIT.ok });
+    expect(snapshotPostsPerNode(rig, "big")).toEqual([1, 1, 1]);
+    const rows = rowsOf(await rig.read("snapshots"));
+    for (const row of rows) {
+      const node = rig.emu.nodes.find((n) => n.url === row.host);
+      expect(row.snapshot.startsWith(`big-${node?.peerIdExact}-`), row.snapshot).toBe(true);
+    }
+  });
+
   describe("QDRANT_PER_HOST_CONCURRENCY", () => {
     async function measure(perHost: string): Promise<{ perNode: number[]; overall: number; posts: number }> {
       const rig = await startRig(`create-snap-per-host-${perHost}`, { nodes: 2 });

@@ -47,6 +47,8 @@ let recording = false;
 const record = (a: AnswerRecord): void => void (recording && answers.push(a));
 let standalone: Emulator;
 let cluster: Emulator;
+/** Peer ids above 2^53 (a cluster made before Qdrant 1.2), with replica states, a transfer and resharding injected. */
+let bigCluster: Emulator;
 
 function toolClient(): { qdrant: QdrantClient; http: QdrantHttp } {
   const log = createLogger({ level: "normal", sink: () => undefined, redactor: new Redactor() });
@@ -91,9 +93,14 @@ beforeAll(async () => {
   await seedCollection(a, "c1", { points: 5, dim: 4 });
   await createAlias(a, "c1", "c1-alias");
   await seedCollection(cluster.urls[0]!, "spread", { points: 6, dim: 4 });
+  bigCluster = await startEmulator({
+    cluster: { peers: 3, shards: 3, replicationFactor: 2, peerIdBase: 2n ** 63n },
+    onAnswer: record,
+  });
+  await seedCollection(bigCluster.urls[0]!, "big", { points: 6, dim: 4 });
 });
 afterAll(async () => {
-  await Promise.allSettled([standalone?.stop(), cluster?.stop()]);
+  await Promise.allSettled([standalone?.stop(), cluster?.stop(), bigCluster?.stop()]);
 });
 
 describe("the emulator against Qdrant's OpenAPI document", () => {
@@ -167,6 +174,47 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
       const enabled = await qdrant.getCluster(cluster.urls[0]!);
       expect(enabled.status).toBe("enabled");
       expect((await qdrant.getCollectionCluster(cluster.urls[0]!, "spread")).remote_shards.length).toBeGreaterThan(0);
+
+      // Big peer ids, a Dead and a Partial replica, a transfer and a resharding operation in every cluster answer.
+      const [p0, p1, p2] = bigCluster.cluster.peers();
+      bigCluster.cluster.setReplicaState("big", 0, p1!.peerId, "Dead");
+      const transfer = bigCluster.cluster.startTransfer({
+        collection: "big",
+        shard: 1,
+        from: p1!.peerId,
+        to: p0!.peerId,
+      });
+      const transfer2 = bigCluster.cluster.startTransfer({
+        collection: "big",
+        shard: 2,
+        from: p2!.peerId,
+        to: p1!.peerId,
+        method: "snapshot",
+        sync: false,
+        comment: "half way",
+      });
+      const resharding = bigCluster.cluster.startResharding({
+        collection: "big",
+        direction: "up",
+        shard: 3,
+        peer: p2!.peerId,
+      });
+      for (const p of [p0!, p1!, p2!]) {
+        expect((await qdrant.getCluster(p.url)).status).toBe("enabled");
+        expect((await qdrant.getCollectionCluster(p.url, "big")).remote_shards.length).toBeGreaterThan(0);
+        const shardSnap = await qdrantCall(p.url, "POST", "/collections/big/shards/0/snapshots?wait=true").catch(
+          (e: unknown) => e,
+        );
+        if (p === p2) expect(String(shardSnap)).toMatch(/not a local or queue proxy shard/);
+      }
+      // p2 holds no replica of shard 0 (p1's is Dead, and still serves one).
+      const abort = `{"abort_transfer":{"shard_id":2,"from_peer_id":${p2!.peerId},"to_peer_id":${p1!.peerId}}}`;
+      const abortOp = { method: "POST", headers: { "content-type": "application/json" } };
+      expect((await fetch(`${p0!.url}/collections/big/cluster`, { ...abortOp, body: abort })).status).toBe(200);
+      expect((await fetch(`${p0!.url}/collections/big/cluster`, { ...abortOp, body: abort })).status).toBe(400);
+      transfer.finish();
+      transfer2.abort();
+      resharding.finish();
 
       // Error answers the tool reads: a missing collection, a missing snapshot, a recovery from nowhere.
       expect((await failing(qdrant.getCollection(a, "missing"))).status).toBe(404);

@@ -144,7 +144,7 @@ describe("per-peer snapshots", () => {
     const remoteOnly = [0, 1, 2].find((s) => !info.local_shards.some((l) => l.shard_id === s));
     const r = await call(node?.url ?? "", "POST", `/collections/clu/shards/${remoteOnly}/snapshots`);
     expect(r.status).toBe(400);
-    expect(expectError(r.json)).toBe(`Wrong input: Shard ${remoteOnly} is not a local shard`);
+    expect(expectError(r.json)).toBe(`Wrong input: Shard ${remoteOnly} is not a local or queue proxy shard`);
   });
 
   it("recovering on a peer restores its shards and resyncs their other replicas", async () => {

@@ -47,6 +47,18 @@ describe("main.ts", () => {
     expect(code).toBe(0);
   }, 30_000);
 
+  it("gives the peers ids above 2^53 with --peer-id-base, printed exactly", async () => {
+    const code = await withEmulator(
+      ["--nodes", "2", "--cluster", "--peer-id-base", "1152921504606846976"],
+      async (nodes) => {
+        const { text } = await call(nodes[1]!, "GET", "/cluster");
+        expect(text).toContain('"peer_id":1152921504606846978,');
+        expect(text).toContain('"leader":1152921504606846977,');
+      },
+    );
+    expect(code).toBe(0);
+  }, 30_000);
+
   it("starts a cluster with --cluster, creating a missing S3 bucket", async () => {
     const info = inject("s3");
     const bucket = `t-main-${randomBytes(4).toString("hex")}`;

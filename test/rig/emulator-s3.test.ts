@@ -1,10 +1,11 @@
 // S3 snapshot storage: key layout, multipart uploads, no checksums, recursive listing, presigned recovery.
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startEmulator, type Emulator } from "../support/emulator/index.js";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../support/emulator/index.js";
 import { readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { call } from "../support/emulator/test-http.js";
 import {
@@ -16,12 +17,15 @@ import {
 import { createTestBucket, createTestS3Client } from "../support/s3/client.js";
 
 const info = inject("s3");
+/** Qdrant's part size for snapshot uploads (snapshot_storage_ops.rs, DEFAULT_CHUNK_SIZE). */
+const PART = 50 * 1024 * 1024;
 let s3: S3Client;
 let bucket = "";
 let emu: Emulator;
 let a = "";
 let b = "";
 let collectionSnap = "";
+let storage: NonNullable<EmulatorOptions["storage"]>;
 
 async function keys(prefix = ""): Promise<string[]> {
   const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
@@ -31,17 +35,15 @@ async function keys(prefix = ""): Promise<string[]> {
 beforeAll(async () => {
   s3 = createTestS3Client(info);
   bucket = await createTestBucket(info, "emulator-s3");
-  emu = await startEmulator({
-    nodes: 2,
-    storage: {
-      kind: "s3",
-      endpoint: info.endpoint,
-      bucket,
-      accessKey: info.accessKey,
-      secretKey: info.secretKey,
-      region: info.region,
-    },
-  });
+  storage = {
+    kind: "s3",
+    endpoint: info.endpoint,
+    bucket,
+    accessKey: info.accessKey,
+    secretKey: info.secretKey,
+    region: info.region,
+  };
+  emu = await startEmulator({ nodes: 2, storage });
   [a, b] = [emu.urls[0] ?? "", emu.urls[1] ?? ""];
   await seedCollection(a, "docs", { points: 40, dim: 6, shards: 2 });
 });
@@ -71,6 +73,50 @@ describe("S3 storage", () => {
     const all = await keys();
     expect(all).toContain(`snapshots/docs/shards/1/${shard.name}`);
     expect(all).toContain(`snapshots/${full.name}`);
+  });
+
+  it("a shard snapshot's object has the ETag of Qdrant's upload: 50 MiB parts, md5 of the part md5s, dash, count", async () => {
+    const multipartEtag = (bytes: Buffer): string => {
+      const parts: Buffer[] = [];
+      for (let at = 0; at < bytes.length || parts.length === 0; at += PART) {
+        parts.push(
+          createHash("md5")
+            .update(bytes.subarray(at, at + PART))
+            .digest(),
+        );
+      }
+      return `"${createHash("md5").update(Buffer.concat(parts)).digest("hex")}-${parts.length}"`;
+    };
+    const objectOf = async (node: string, collection: string, shard: number) => {
+      const d = expectOk((await call(node, "POST", `/collections/${collection}/shards/${shard}/snapshots`)).json);
+      assertSnapshotDescription(d);
+      expect("checksum" in d).toBe(false); // Qdrant describes S3 snapshots without a checksum
+      const Key = `snapshots/${collection}/shards/${shard}/${d.name}`;
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      const bytes = Buffer.from(await got.Body!.transformToByteArray());
+      expect(bytes.length).toBe(d.size);
+      const etag = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key }))).ETag;
+      return { etag, bytes, name: d.name };
+    };
+    const small = await objectOf(a, "docs", 0);
+    expect(small.etag).toMatch(/^"[0-9a-f]{32}-1"$/);
+    expect(small.etag).toBe(multipartEtag(small.bytes));
+    expect(small.etag).not.toBe(`"${createHash("md5").update(small.bytes).digest("hex")}"`);
+
+    // Past 50 MiB the upload takes two parts (one node, one shard, one padded segment).
+    const big = await startEmulator({ segmentPaddingBytes: PART + 4096, storage });
+    try {
+      await seedCollection(big.urls[0]!, "bigshard", { points: 3, dim: 2 });
+      const two = await objectOf(big.urls[0]!, "bigshard", 0);
+      expect(two.bytes.length).toBeGreaterThan(PART);
+      expect(two.etag).toMatch(/^"[0-9a-f]{32}-2"$/);
+      expect(two.etag).toBe(multipartEtag(two.bytes));
+      expect((await call(big.urls[0]!, "DELETE", `/collections/bigshard/shards/0/snapshots/${two.name}`)).status).toBe(
+        200,
+      );
+    } finally {
+      await big.stop();
+    }
   });
 
   it("recovers a shard by bare name from S3 (and, like Qdrant, fails with a checksum)", async () => {

@@ -8,8 +8,9 @@ import { randomFillSync, randomUUID } from "node:crypto";
 import { configFromFile, isSingleVector, type CollectionConfigInternal } from "./collection-config.js";
 import type { Shared } from "./context.js";
 import { serviceError } from "./envelope.js";
+import { stringifyExact } from "./exact-json.js";
 import { isObject, parseJson, Reader, type Json, type JsonObject } from "./json.js";
-import type { Collection, Shard, StoredPoint } from "./state.js";
+import { comparePeerIds, type Collection, type PeerId, type Shard, type StoredPoint } from "./state.js";
 import { readTar, tarToBuffer, type TarEntry } from "./tar.js";
 import { decodePoint } from "./archive-points.js";
 
@@ -29,7 +30,7 @@ export interface CollectionArchive {
   shards: Map<number, ShardData>;
 }
 
-const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+const json = (v: unknown): Buffer => Buffer.from(stringifyExact(v));
 
 function segmentState(c: Collection): JsonObject {
   const vectors = c.config.params.vectors;
@@ -83,13 +84,14 @@ async function segmentTar(c: Collection, points: Iterable<StoredPoint>, shared: 
 export async function shardEntries(
   c: Collection,
   shard: Shard,
-  peerId: number,
+  peerId: PeerId,
   shared: Shared,
   prefix: string,
 ): Promise<TarEntry[]> {
   const local = shard.replicas.get(peerId);
   const peers: JsonObject = {};
-  for (const r of [...shard.replicas.values()].sort((a, b) => a.peerId - b.peerId)) peers[String(r.peerId)] = r.state;
+  for (const r of [...shard.replicas.values()].sort((a, b) => comparePeerIds(a.peerId, b.peerId)))
+    peers[String(r.peerId)] = r.state;
   const entries: TarEntry[] = [];
   if (prefix !== "") entries.push({ name: prefix, dir: true });
   entries.push(
@@ -109,7 +111,7 @@ export async function shardEntries(
 }
 
 /** Every entry of a collection snapshot taken on `peerId` (data only for its local shards). */
-export async function collectionEntries(c: Collection, peerId: number, shared: Shared): Promise<TarEntry[]> {
+export async function collectionEntries(c: Collection, peerId: PeerId, shared: Shared): Promise<TarEntry[]> {
   const schema: JsonObject = {};
   for (const [field, s] of c.payloadIndex) schema[field] = s;
   const entries: TarEntry[] = [

@@ -7,7 +7,7 @@ import { ApiError, okReply, wrongInput, type Reply } from "./envelope.js";
 import { isObject, Reader, type Json } from "./json.js";
 import { checkCollectionName } from "./names.js";
 import type { Route } from "./router.js";
-import { visiblePoints, type Collection } from "./state.js";
+import { visiblePoints, type Collection, type PeerId } from "./state.js";
 
 /** A stable fake git commit id for `GET /` (Qdrant reports its build commit). */
 const BUILD_COMMIT = "74f3e85b9473c62560006c043e13737ce6b48412";
@@ -40,7 +40,7 @@ function dataTypeOf(schema: Json): Schemas["PayloadSchemaType"] {
   return known.find((k) => k === name) ?? "keyword";
 }
 
-export function collectionInfo(c: Collection, viewerPeerId: number): Schemas["CollectionInfo"] {
+export function collectionInfo(c: Collection, viewerPeerId: PeerId): Schemas["CollectionInfo"] {
   const points = visiblePoints(c, viewerPeerId);
   const payloadSchema: Schemas["CollectionInfo"]["payload_schema"] = {};
   for (const [field, schema] of c.payloadIndex) {

@@ -1,7 +1,7 @@
 /** What a route handler gets: the node it runs on, the parsed request and small helpers. */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Dispatcher } from "undici";
-import type { CollectionHealth, Deployment } from "./state.js";
+import type { CollectionHealth, Deployment, PeerId } from "./state.js";
 import type { SnapshotStore } from "./storage.js";
 import { ApiError, forbidden, type Reply } from "./envelope.js";
 import { parseJson, type Json } from "./json.js";
@@ -27,7 +27,8 @@ export interface Shared {
 /** One Qdrant process: a standalone node or a peer of a cluster. */
 export interface NodeRuntime {
   index: number;
-  peerId: number;
+  /** Exact (u64 peer ids can exceed 2^53). */
+  peerId: PeerId;
   host: string;
   port: number;
   url: string;

@@ -3,6 +3,7 @@
  * `{status:{error}, time}` — the error and 202 forms carry no `result` key at all.
  */
 import type { Readable } from "node:stream";
+import { stringifyExact } from "./exact-json.js";
 
 /** An error that maps to one HTTP status and one Qdrant error message. */
 export class ApiError extends Error {
@@ -32,7 +33,7 @@ export interface Reply {
 }
 
 function jsonReply(status: number, value: unknown): Reply {
-  const body = Buffer.from(JSON.stringify(value));
+  const body = Buffer.from(stringifyExact(value));
   return { status, headers: { "content-type": "application/json" }, body };
 }
 

@@ -13,6 +13,7 @@ import { rootCertificates } from "node:tls";
 import { Agent } from "undici";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { aliasRoutes } from "./aliases.js";
+import { clusterControl, toPeerId, type ClusterControl, type PeerIdInput } from "./cluster-activity.js";
 import { clusterRoutes } from "./cluster.js";
 import { collectionUpdateRoutes } from "./collection-update.js";
 import { collectionRoutes } from "./collections.js";
@@ -25,13 +26,21 @@ import { Router } from "./router.js";
 import { createNodeServer, type AnswerRecord, type RequestLogEntry } from "./server.js";
 import { shardSnapshotRoutes } from "./shard-snapshots.js";
 import { snapshotRoutes } from "./snapshots.js";
-import { Deployment, upsertPoints, type StoredPoint } from "./state.js";
+import { Deployment, upsertPoints, type PeerId, type StoredPoint } from "./state.js";
 import { LocalStore } from "./storage-local.js";
 import { createS3Client, S3Store, type S3StorageOptions } from "./storage-s3.js";
 
 export type { AfterRecover, FaultController, FaultRule } from "./faults.js";
 export type { AnswerRecord, RequestLogEntry } from "./server.js";
-export type { StoredPoint } from "./state.js";
+export type { PeerId, ReplicaState, StoredPoint } from "./state.js";
+export type {
+  ActivityHandle,
+  ClusterControl,
+  ClusterPeer,
+  PeerIdInput,
+  ReshardingSpec,
+  TransferSpec,
+} from "./cluster-activity.js";
 
 export interface EmulatorOptions {
   /** Standalone mode: N independent nodes on 127.0.0.1, each on its own port (default 1). */
@@ -40,7 +49,16 @@ export interface EmulatorOptions {
    * Cluster mode: `peers` peers of one cluster, peer i bound to 127.0.0.(i+2) on the same port.
    * `shards`/`replicationFactor` are the defaults for collections created without them (default 1).
    */
-  cluster?: { peers: number; shards?: number; replicationFactor?: number };
+  cluster?: {
+    peers: number;
+    shards?: number;
+    replicationFactor?: number;
+    /**
+     * Peer ids `peerIdBase + 1n … peerIdBase + peers` (u64, e.g. `2n ** 60n`: clusters made before Qdrant 1.2 have
+     * such ids). Neighbouring ids then differ below a double's precision, so any lossy client shows.
+     */
+    peerIdBase?: bigint;
+  };
   /** 0/undefined = a free port. Standalone node i uses `port + i`. */
   port?: number;
   /** When set, every route but the whitelist (`/`, health probes) needs it (`api-key` or `Authorization: Bearer`). */
@@ -53,8 +71,8 @@ export interface EmulatorOptions {
   clock?: () => Date;
   /** Version reported by `GET /` and written into archives. Default "1.19.0". */
   version?: string;
-  /** Fixed peer ids (one per node/peer); default random integers in [1, 2^53]. */
-  peerIds?: number[];
+  /** Fixed peer ids (one per node/peer; u64, bigints for ids above 2^53); default random integers in [1, 2^53]. */
+  peerIds?: PeerIdInput[];
   /** Extra random bytes per segment in every archive, to give benchmarks realistic sizes. Default 0. */
   segmentPaddingBytes?: number;
   /** Serve https with this key and certificate (PEM; see test/support/tls.ts) instead of http. */
@@ -70,7 +88,10 @@ export interface EmulatorOptions {
 
 export interface EmulatorNode {
   url: string;
+  /** The peer id as a number: rounded when above 2^53 (see `peerIdExact`). */
   peerId: number;
+  /** The exact peer id. */
+  peerIdExact: PeerId;
   host: string;
   port: number;
   /** This node's local snapshots directory (`storage.snapshots_path`). */
@@ -81,6 +102,8 @@ export interface Emulator {
   urls: string[];
   nodes: EmulatorNode[];
   faults: FaultController;
+  /** Peers in peer-id order and injected cluster activity (replica states, transfers, resharding). */
+  cluster: ClusterControl;
   /** Every answered request, in completion order. */
   requests(): RequestLogEntry[];
   /** TCP connections accepted so far by all nodes: a client that gives up in the TLS handshake leaves only this. */
@@ -95,18 +118,21 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-/** A random peer id in [1, 2^53], like Qdrant's. */
-function randomPeerId(): number {
-  return Number(randomBytes(8).readBigUInt64BE() % 2n ** 53n) + 1;
+/** A random peer id in [1, 2^53], like Qdrant's since 1.2. */
+function randomPeerId(): PeerId {
+  return (randomBytes(8).readBigUInt64BE() % 2n ** 53n) + 1n;
 }
 
-function peerIdsFor(count: number, given: number[] | undefined): number[] {
+function peerIdsFor(count: number, given: PeerIdInput[] | undefined, base: bigint | undefined): PeerId[] {
+  if (given && base !== undefined) throw new Error("give peerIds or cluster.peerIdBase, not both");
+  if (base !== undefined) given = Array.from({ length: count }, (_, i) => base + BigInt(i + 1));
   if (given) {
-    if (given.length !== count || new Set(given).size !== count)
-      throw new Error(`peerIds must hold ${count} distinct ids`);
-    return given;
+    const ids = given.map(toPeerId);
+    if (ids.length !== count || new Set(ids).size !== count) throw new Error(`peerIds must hold ${count} distinct ids`);
+    if (ids.some((id) => id < 0n || id >= 2n ** 64n)) throw new Error("peer ids must be u64");
+    return ids;
   }
-  const ids = new Set<number>();
+  const ids = new Set<PeerId>();
   while (ids.size < count) ids.add(randomPeerId());
   return [...ids];
 }
@@ -115,7 +141,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const clustered = opts.cluster !== undefined;
   const count = opts.cluster?.peers ?? opts.nodes ?? 1;
   if (!Number.isInteger(count) || count < 1) throw new Error("nodes/peers must be a positive integer");
-  const peerIds = peerIdsFor(count, opts.peerIds);
+  const peerIds = peerIdsFor(count, opts.peerIds, opts.cluster?.peerIdBase);
   const hosts = Array.from({ length: count }, (_, i) => (clustered ? `127.0.0.${i + 2}` : "127.0.0.1"));
   const work = await mkdtemp(join(tmpdir(), "qdrant-emulator-"));
   const storage = opts.storage ?? { kind: "local" };
@@ -232,12 +258,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     urls: runtimes.map((n) => n.url),
     nodes: runtimes.map((n) => ({
       url: n.url,
-      peerId: n.peerId,
+      peerId: Number(n.peerId),
+      peerIdExact: n.peerId,
       host: n.host,
       port: n.port,
       snapshotsDir: n.snapshotsDir,
     })),
     faults,
+    cluster: clusterControl(clusterDeployment, () =>
+      runtimes.map((n) => ({ index: n.index, peerId: n.peerId, url: n.url, host: n.host })),
+    ),
     requests: () => log.map((e) => ({ ...e })),
     connections: () => connections,
     resetRequests: () => void log.splice(0, log.length),

@@ -1,9 +1,10 @@
 /**
- * `npm run emulator -- --nodes N [--cluster --shards S --rf R] [--port P] [--api-key K]
+ * `npm run emulator -- --nodes N [--cluster --shards S --rf R [--peer-id-base B]] [--port P] [--api-key K]
  *   [--read-only-api-key K] [--s3-endpoint URL --s3-bucket B --s3-access-key A --s3-secret-key S
  *   [--s3-region R] [--snapshots-path P]]`
  * Starts the emulator, prints one JSON line `{"nodes":[urls…]}` on stdout and runs until
- * SIGINT/SIGTERM. With --cluster, --nodes is the number of peers.
+ * SIGINT/SIGTERM. With --cluster, --nodes is the number of peers; --peer-id-base B (a u64, e.g. 1152921504606846976
+ * = 2^60) gives them the ids B+1 … B+N, above 2^53 like clusters made before Qdrant 1.2.
  */
 import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
 import { parseArgs } from "node:util";
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     cluster: { type: "boolean", default: false },
     shards: { type: "string" },
     rf: { type: "string" },
+    "peer-id-base": { type: "string" },
     port: { type: "string" },
     "api-key": { type: "string" },
     "read-only-api-key": { type: "string" },
@@ -73,8 +75,16 @@ async function main(): Promise<void> {
     readOnlyApiKey: values["read-only-api-key"],
     storage: s3 ? { kind: "s3", ...s3 } : { kind: "local" },
   };
+  const base = values["peer-id-base"];
+  if (base !== undefined && (!values.cluster || !/^\d{1,20}$/.test(base) || BigInt(base) >= 2n ** 64n))
+    throw new Error(`--peer-id-base needs --cluster and a u64 in decimal digits, got ${base}`);
   if (values.cluster)
-    opts.cluster = { peers: count, shards: int("shards", values.shards), replicationFactor: int("rf", values.rf) };
+    opts.cluster = {
+      peers: count,
+      shards: int("shards", values.shards),
+      replicationFactor: int("rf", values.rf),
+      ...(base === undefined ? {} : { peerIdBase: BigInt(base) }),
+    };
   else opts.nodes = count;
   const emulator = await startEmulator(opts);
   process.stdout.write(`${JSON.stringify({ nodes: emulator.urls })}\n`);

@@ -35,7 +35,7 @@ export function snapshotTimestamp(d: Date): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`;
 }
 
-export const collectionSnapshotName = (collection: string, peerId: number, d: Date): string =>
+export const collectionSnapshotName = (collection: string, peerId: bigint, d: Date): string =>
   `${collection}-${peerId}-${snapshotTimestamp(d)}.snapshot`;
 export const fullSnapshotName = (d: Date): string => `full-snapshot-${snapshotTimestamp(d)}.snapshot`;
 export const shardSnapshotName = (collection: string, shardId: number, d: Date): string =>

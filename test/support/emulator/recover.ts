@@ -12,7 +12,7 @@ import type { NodeRuntime } from "./context.js";
 import { ApiError, badRequest, forbidden, serviceError, wrongInput } from "./envelope.js";
 import { loadArchive, type ArchiveSource } from "./fetch-archive.js";
 import { formatError, jsonEqual, parseJson, Reader, type Json } from "./json.js";
-import { replaceReplicaData, type Shard, type StoredPoint } from "./state.js";
+import { replaceReplicaData, type PeerId, type Shard, type StoredPoint } from "./state.js";
 
 export type Priority = Schemas["SnapshotPriority"];
 export const PRIORITIES: readonly Priority[] = ["no_sync", "snapshot", "replica"];
@@ -72,7 +72,7 @@ export async function collectionSource(node: NodeRuntime, req: RecoverRequest): 
 }
 
 /** Put recovered points on this peer's replica and settle the other replicas per priority. */
-export function restoreReplica(shard: Shard, peerId: number, points: StoredPoint[], priority: Priority): void {
+export function restoreReplica(shard: Shard, peerId: PeerId, points: StoredPoint[], priority: Priority): void {
   const local = shard.replicas.get(peerId);
   if (!local) return;
   replaceReplicaData(local, points);

@@ -20,6 +20,7 @@ import { uploadQuery, verifyUploadChecksum } from "./snapshots.js";
 import type { Collection, Shard } from "./state.js";
 import type { SnapshotScope } from "./storage.js";
 import { writeTar } from "./tar.js";
+import { isForwardProxy } from "./cluster-activity.js";
 
 function shardIdOf(ctx: RequestCtx): number {
   const raw = param(ctx, "shard");
@@ -35,15 +36,21 @@ interface Target {
   scope: SnapshotScope;
 }
 
-/** The collection (404), the shard (404) and this peer's replica of it (400 when not local). */
-function target(ctx: RequestCtx): Target {
+/**
+ * The collection (404), the shard (404) and this peer's replica of it (400 when not local). As in Qdrant 1.19, the
+ * replica's state does not matter (a Dead or Partial replica is still a local shard), but the source of a
+ * stream_records transfer is a forward proxy: listing needs a plain local shard (`Shard N is not a local shard`),
+ * creating and reading a stored snapshot also accept a queue proxy (`… is not a local or queue proxy shard`).
+ */
+function target(ctx: RequestCtx, need: "local" | "local or queue proxy"): Target {
   const name = param(ctx, "name");
   checkCollectionName(name);
   const id = shardIdOf(ctx);
   const c = ctx.node.deployment.get(name);
   const shard = c.shards[id];
   if (!shard) throw notFound(`shard ${id} not found`);
-  if (!shard.replicas.has(ctx.node.peerId)) throw wrongInput(`Shard ${id} is not a local shard`);
+  if (!shard.replicas.has(ctx.node.peerId) || isForwardProxy(c, id, ctx.node.peerId))
+    throw wrongInput(`Shard ${id} is not a ${need} shard`);
   return { c, shard, scope: { kind: "shard", collection: c.name, shard: id } };
 }
 
@@ -51,7 +58,7 @@ async function create(ctx: RequestCtx): Promise<Reply> {
   shardIdOf(ctx);
   return runSnapshotTask(ctx, async () => {
     requireManage(ctx);
-    const { c, shard, scope } = target(ctx);
+    const { c, shard, scope } = target(ctx, "local or queue proxy");
     const name = shardSnapshotName(c.name, shard.id, ctx.node.shared.clock());
     // Shard snapshots carry no WAL history; an empty WAL is written instead.
     return storeArchive(ctx.node, scope, name, await shardEntries(c, shard, ctx.node.peerId, ctx.node.shared, ""));
@@ -59,12 +66,12 @@ async function create(ctx: RequestCtx): Promise<Reply> {
 }
 
 async function list(ctx: RequestCtx): Promise<Reply> {
-  return okReply(await storeOf(ctx.node).list(target(ctx).scope), ctx.startedAt);
+  return okReply(await storeOf(ctx.node).list(target(ctx, "local").scope), ctx.startedAt);
 }
 
 async function download(ctx: RequestCtx): Promise<Reply> {
   const name = param(ctx, "snapshot");
-  const stored = await storeOf(ctx.node).get(target(ctx).scope, name);
+  const stored = await storeOf(ctx.node).get(target(ctx, "local or queue proxy").scope, name);
   if (!stored) throw snapshotNotFound(name);
   return downloadReply(ctx, stored, name);
 }
@@ -74,7 +81,8 @@ async function remove(ctx: RequestCtx): Promise<Reply> {
   return runSnapshotTask(ctx, async () => {
     requireManage(ctx);
     const name = param(ctx, "snapshot");
-    if (!(await storeOf(ctx.node).delete(target(ctx).scope, name))) throw snapshotNotFound(name);
+    if (!(await storeOf(ctx.node).delete(target(ctx, "local or queue proxy").scope, name)))
+      throw snapshotNotFound(name);
     return true;
   });
 }
@@ -102,7 +110,7 @@ async function recover(ctx: RequestCtx): Promise<Reply> {
   const req = parseRecoverBody(await readJson(ctx), false);
   return runSnapshotTask(ctx, async () => {
     requireManage(ctx);
-    const t = target(ctx);
+    const t = target(ctx, "local");
     const cleanup: string[] = [];
     let source: ArchiveSource;
     if (URL.canParse(req.location)) {
@@ -142,7 +150,7 @@ async function upload(ctx: RequestCtx): Promise<Reply> {
   return runSnapshotTask(ctx, async () => {
     try {
       requireManage(ctx);
-      const t = target(ctx);
+      const t = target(ctx, "local");
       await verifyUploadChecksum(file.path, checksum);
       return await recoverShard(ctx, t, { kind: "file", path: file.path }, undefined, priority, []);
     } finally {
@@ -153,7 +161,7 @@ async function upload(ctx: RequestCtx): Promise<Reply> {
 
 /** `GET …/shards/{id}/snapshot`: build a fresh shard snapshot and stream it without storing it. */
 async function stream(ctx: RequestCtx): Promise<Reply> {
-  const { c, shard } = target(ctx);
+  const { c, shard } = target(ctx, "local or queue proxy");
   const name = shardSnapshotName(c.name, shard.id, ctx.node.shared.clock());
   const tmp = join(ctx.node.shared.tmpDir, `${randomUUID()}.stream`);
   await writeTar(await shardEntries(c, shard, ctx.node.peerId, ctx.node.shared, ""), tmp, ctx.node.shared.clock());

@@ -11,6 +11,12 @@ import type { Json, JsonObject } from "./json.js";
 import { comparePointIds, hashPointId, pointKey, type PointId } from "./point-ids.js";
 
 export type ReplicaState = Schemas["ReplicaState"];
+/** A Qdrant peer id: a u64, exact (clusters made before Qdrant 1.2 have ids above 2^53). */
+export type PeerId = bigint;
+
+export function comparePeerIds(a: PeerId, b: PeerId): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 export type VectorValue = number[] | { [name: string]: number[] };
 
 export interface StoredPoint {
@@ -19,7 +25,7 @@ export interface StoredPoint {
   payload: JsonObject;
 }
 export interface Replica {
-  peerId: number;
+  peerId: PeerId;
   state: ReplicaState;
   /** Read freely; change only through the functions below, which bump `version`. */
   points: Map<string, StoredPoint>;
@@ -27,13 +33,13 @@ export interface Replica {
   version: number;
 }
 
-export function newReplica(peerId: number, points: Iterable<StoredPoint> = []): Replica {
+export function newReplica(peerId: PeerId, points: Iterable<StoredPoint> = []): Replica {
   return { peerId, state: "Active", points: new Map([...points].map((p) => [pointKey(p.id), p])), version: 0 };
 }
 export interface Shard {
   id: number;
   /** Keyed by peer id. */
-  replicas: Map<number, Replica>;
+  replicas: Map<PeerId, Replica>;
 }
 /**
  * What `GET /collections/{c}` reports instead of `green` (faults.afterRecover sets it on each recovery): `red` with
@@ -46,12 +52,34 @@ export interface CollectionHealth {
   error?: string;
 }
 
+/** A shard transfer in progress (injected by tests: `emulator.cluster.startTransfer`). */
+export interface ShardTransfer {
+  shardId: number;
+  from: PeerId;
+  to: PeerId;
+  /** true = replicate (the source keeps its replica), false = move. */
+  sync: boolean;
+  method: Schemas["ShardTransferMethod"];
+  comment?: string;
+}
+
+/** A resharding operation in progress (injected by tests: `emulator.cluster.startResharding`). */
+export interface Resharding {
+  uuid: string;
+  direction: Schemas["ReshardingDirection"];
+  shardId: number;
+  peerId: PeerId;
+  shardKey: Schemas["ShardKey"] | null;
+}
+
 export interface Collection {
   name: string;
   config: CollectionConfigInternal;
   /** field name → PayloadFieldSchema as given (a type name or a params object). */
   payloadIndex: Map<string, Json>;
   shards: Shard[];
+  transfers: ShardTransfer[];
+  resharding: Resharding[];
   nextOperationId: number;
   /** Undefined = healthy (`green`). */
   health?: CollectionHealth;
@@ -65,16 +93,16 @@ export class Deployment {
   commit = 0;
   readonly term = 1;
   /** Peer ids, ascending. */
-  readonly peers: number[];
+  readonly peers: PeerId[];
   /** peer id → its p2p URI as GET /cluster reports it. */
-  readonly peerUris: Map<number, string>;
+  readonly peerUris: Map<PeerId, string>;
 
   constructor(
-    peers: { id: number; uri: string }[],
+    peers: { id: PeerId; uri: string }[],
     readonly distributed: boolean,
     readonly defaults: ShardDefaults,
   ) {
-    this.peers = peers.map((p) => p.id).sort((a, b) => a - b);
+    this.peers = peers.map((p) => p.id).sort(comparePeerIds);
     this.peerUris = new Map(peers.map((p) => [p.id, p.uri]));
   }
 
@@ -91,10 +119,10 @@ export class Deployment {
   }
 
   /** Round-robin placement over peers sorted by id: replica r of shard s lives on peer (s + r) mod P. */
-  placement(shardNumber: number, replicationFactor: number): number[][] {
+  placement(shardNumber: number, replicationFactor: number): PeerId[][] {
     const count = Math.min(replicationFactor, this.peers.length);
     return Array.from({ length: shardNumber }, (_, s) =>
-      Array.from({ length: count }, (_, r) => this.peers[(s + r) % this.peers.length] ?? 0),
+      Array.from({ length: count }, (_, r) => this.peers[(s + r) % this.peers.length] ?? 0n),
     );
   }
 
@@ -105,7 +133,15 @@ export class Deployment {
         replicas: new Map(peers.map((peerId) => [peerId, newReplica(peerId)])),
       }),
     );
-    const collection: Collection = { name, config, payloadIndex, shards, nextOperationId: 0 };
+    const collection: Collection = {
+      name,
+      config,
+      payloadIndex,
+      shards,
+      transfers: [],
+      resharding: [],
+      nextOperationId: 0,
+    };
     this.collections.set(name, collection);
     this.commit++;
     return collection;
@@ -145,12 +181,12 @@ export function deletePoints(c: Collection, ids: PointId[]): void {
   }
 }
 
-/** The replica a peer reads a shard from: its own if it has one, else the first active one. */
-export function readReplica(shard: Shard, viewerPeerId: number): Replica | undefined {
+/** The replica a peer reads a shard from: its own if it has an Active one, else the first Active one. */
+export function readReplica(shard: Shard, viewerPeerId: PeerId): Replica | undefined {
   const local = shard.replicas.get(viewerPeerId);
-  if (local) return local;
-  const sorted = [...shard.replicas.values()].sort((a, b) => a.peerId - b.peerId);
-  return sorted.find((r) => r.state === "Active") ?? sorted[0];
+  if (local?.state === "Active") return local;
+  const sorted = [...shard.replicas.values()].sort((a, b) => comparePeerIds(a.peerId, b.peerId));
+  return sorted.find((r) => r.state === "Active") ?? local ?? sorted[0];
 }
 
 const sortedCache = new WeakMap<Replica, { version: number; sorted: readonly StoredPoint[] }>();
@@ -165,7 +201,7 @@ function sortedPoints(r: Replica): readonly StoredPoint[] {
 }
 
 /** All points as seen from one peer, ordered by id. Do not mutate the result. */
-export function visiblePoints(c: Collection, viewerPeerId: number): readonly StoredPoint[] {
+export function visiblePoints(c: Collection, viewerPeerId: PeerId): readonly StoredPoint[] {
   const runs: (readonly StoredPoint[])[] = [];
   for (const shard of c.shards) {
     const replica = readReplica(shard, viewerPeerId);

@@ -12,3 +12,9 @@ export const canInjectS3Faults = s3Impl === "fake";
  * it is reported as skipped (by this declaration, never by a server that went missing).
  */
 export const itWithS3Faults = it.runIf(canInjectS3Faults);
+
+/** Only the fake can back-date an object's LastModified (backdate.ts); Ceph's gateway sets it itself. */
+export const canBackdateS3Objects = s3Impl === "fake";
+
+/** `it` for a test that back-dates S3 objects (`backdateS3Object`): it runs in the fake pass only, like itWithS3Faults. */
+export const itWithS3Backdating = it.runIf(canBackdateS3Objects);

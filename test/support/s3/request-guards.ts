@@ -3,7 +3,8 @@
 import type { FaultInjector } from "./fault-injector.js";
 import { FAULTS_PATH, parseFaultCommand } from "./fault-spec.js";
 import { classifyOperation, readBucket } from "./s3-operation.js";
-import type { KoaContext, Middleware, S3ErrorClass } from "./s3rver-internals.js";
+import type { FilesystemStore, KoaContext, Middleware, S3ErrorClass } from "./s3rver-internals.js";
+import { applyBackdate, BACKDATE_PATH, parseBackdate } from "./backdate.js";
 
 const FAULT_MESSAGES = {
   InternalError: "We encountered an internal error. Please try again.",
@@ -11,12 +12,25 @@ const FAULT_MESSAGES = {
   SlowDown: "Please reduce your request rate.",
 } as const;
 
-/** Serves POST /__admin/faults (JSON S3FaultSpec or `{ clear: true, bucket? }`) and nothing else under it. */
-export function createAdminRoute(injector: FaultInjector): Middleware {
+/**
+ * Serves POST /__admin/faults (JSON S3FaultSpec or `{ clear: true, bucket? }`) and POST /__admin/backdate
+ * (`{bucket, key, lastModified}`, backdate.ts), and nothing else under /__admin/.
+ */
+export function createAdminRoute(injector: FaultInjector, store: FilesystemStore): Middleware {
   return async (ctx, next) => {
     if (!ctx.path.startsWith("/__admin/")) return next();
+    if (ctx.path === BACKDATE_PATH && ctx.method === "POST") {
+      try {
+        const command = parseBackdate(JSON.parse(await readBody(ctx)));
+        if (await applyBackdate(store, command)) sendJson(ctx, 200, { ok: true });
+        else sendJson(ctx, 404, { error: `no object ${JSON.stringify(command.key)} in bucket ${command.bucket}` });
+      } catch (err) {
+        sendJson(ctx, 400, { error: err instanceof Error ? err.message : String(err) });
+      }
+      return;
+    }
     if (ctx.path !== FAULTS_PATH || ctx.method !== "POST") {
-      sendJson(ctx, 404, { error: `only POST ${FAULTS_PATH} exists` });
+      sendJson(ctx, 404, { error: `only POST ${FAULTS_PATH} and POST ${BACKDATE_PATH} exist` });
       return;
     }
     try {

@@ -59,7 +59,7 @@ function createPatchedApp(port: number, directory: string): S3rverApp {
   const injector = new FaultInjector();
   // Outermost first: admin route, faults (before auth), anonymous → 403, then s3rver's own chain.
   app.middleware.unshift(
-    createAdminRoute(injector),
+    createAdminRoute(injector, app.store),
     createFaultMiddleware(injector, S3Error),
     createCredentialsRequired(S3Error),
     rememberRawPath,

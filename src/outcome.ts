@@ -1,0 +1,37 @@
+// How a run's end is reported: an error as its exit code and one line, the state mirror's last upload as an error.
+import { ConfigError, EXIT, ToolError, type ExitCode } from "./errors.js";
+import type { Logger } from "./log.js";
+import type { StateStore } from "./state/files.js";
+import type { StateMirror } from "./state/mirror.js";
+
+/** Logs `err` as the line(s) an operator reads and returns its exit code; a stack only with --verbose. */
+export function reportError(err: unknown, log: Logger, verbose: boolean): ExitCode {
+  if (err instanceof ConfigError) {
+    for (const p of err.problems) log.error(p);
+    return err.exitCode;
+  }
+  if (err instanceof ToolError) {
+    log.error(err.message);
+    return err.exitCode;
+  }
+  log.error(
+    `internal error: ${err instanceof Error ? err.message : String(err)}${verbose ? "" : " (run with --verbose for the stack)"}`,
+  );
+  if (verbose && err instanceof Error && err.stack) log.debug(err.stack);
+  return EXIT.internal;
+}
+
+/** Waits for the state appends, then for the mirror's uploads; returns the upload error, if one remains. */
+export async function flushState(mirror: StateMirror, state: StateStore): Promise<ToolError | undefined> {
+  try {
+    await state.close();
+    await mirror.flush();
+    return undefined;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    const message =
+      `state mirror: ${detail}; the state files in ${state.dir} are complete, ` +
+      `but their copies in ${mirror.location} are behind until a later run uploads them`;
+    return new ToolError(message, err instanceof ToolError ? err.exitCode : EXIT.upstream, { cause: err });
+  }
+}
