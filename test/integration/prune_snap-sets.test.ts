@@ -10,7 +10,8 @@ import { run } from "../../src/commands/prune_snap.js";
 import { EXIT } from "../../src/errors.js";
 import { createTestDeps, type TestDeps } from "../support/deps.js";
 import { clearS3Faults, setS3Faults } from "../support/s3/fault-admin.js";
-import { itWithS3Faults } from "../support/s3/impl.js";
+import { backdateS3Object } from "../support/s3/backdate.js";
+import { itWithS3Backdating, itWithS3Faults } from "../support/s3/impl.js";
 import { makeTempDir } from "../support/tmp.js";
 import { readStateFile, startRig } from "./helpers/rig.js";
 import { putText, recordingDeletes, setIdAt, writeSet, type WrittenSet } from "../support/sets/write-sets.js";
@@ -322,6 +323,27 @@ describe("sets: the orphan sweep", () => {
     expect(deps.lines.some((l) => l.includes("QDRANT_SWEEP_GRACE_SECONDS"))).toBe(false);
     for (const key of orphans) expect(await dest.pruned()).toContain(`,${key},`);
   });
+
+  itWithS3Backdating(
+    "prune_snap --confirm on the real clock: a back-dated orphan goes, a fresh one stays (default grace, two days)",
+    async () => {
+      const dest = await destination("s3", "sweep-backdated");
+      const { referenced, orphans } = await withOrphans(dest);
+      const [oldOrphan, oldCompanion, freshOrphan] = orphans as [string, string, string];
+      const { name, endpoint } = dest.bucket!;
+      const threeDaysAgo = new Date(Date.now() - 3 * 24 * HOUR);
+      for (const key of [...referenced, oldOrphan, oldCompanion])
+        await backdateS3Object(endpoint, name, key, threeDaysAgo);
+
+      const summary = await run({ confirm: true }, dest.deps(COUNT2));
+
+      expect(summary.exitCode).toBe(EXIT.ok);
+      expect(summary.items.filter((i) => i["action"] === "sweep").map((i) => i["key"])).toEqual(
+        expect.arrayContaining([oldOrphan, oldCompanion]),
+      );
+      expect(await dest.keys()).toEqual(sorted([...referenced, freshOrphan]));
+    },
+  );
 
   it("warns when QDRANT_SWEEP_GRACE_SECONDS is under an hour", async () => {
     const dest = await destination("s3", "sweep-short-grace");
