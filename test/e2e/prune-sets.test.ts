@@ -6,7 +6,7 @@ import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { createTestDeps } from "../support/deps.js";
 import { runCli, type CliResult } from "../support/cli.js";
 import { createTestBucket } from "../support/s3/client.js";
-import { putText, setIdAt, writeSet } from "../support/sets/write-sets.js";
+import { putText, setIdAt, writeSet, type WrittenSet } from "../support/sets/write-sets.js";
 import { makeTempDir } from "../support/tmp.js";
 import { expectExit, expectLogLines, parseJsonSummary, s3Env, type Env } from "./harness.js";
 import { assertNoSecrets } from "./secret-scan.js";
@@ -23,7 +23,7 @@ describe("prune_snap on backup sets, through the CLI", () => {
       await cwd.cleanup();
     });
     const store = deps.store();
-    const sets = [];
+    const sets: WrittenSet[] = [];
     for (const day of ["18", "19", "20"])
       sets.push(await writeSet(store, "c1", setIdAt(`2026-11-${day}T02:00:00Z`), { shards: 3, checksums: true }));
     const orphan = "snapshots/c1/shards/2/c1-shard-2-2026-11-20-01-59-00.snapshot";

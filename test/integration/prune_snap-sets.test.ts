@@ -146,7 +146,7 @@ describe("sets: retention policy", () => {
     const store = dest.deps().store();
     // Two sets on 11-20 (02:00 and 14:00), one each on 11-19, 11-18, 11-17.
     const times = ["2026-11-17T02:00:00Z", "2026-11-18T02:00:00Z", "2026-11-19T02:00:00Z", "2026-11-20T02:00:00Z"];
-    const sets = [];
+    const sets: WrittenSet[] = [];
     for (const t of [...times, "2026-11-20T14:00:00Z"]) sets.push(await writeSet(store, "c1", setIdAt(t)));
     const [d17, d18, d19, d20early, d20late] = sets as [WrittenSet, WrittenSet, WrittenSet, WrittenSet, WrittenSet];
 
