@@ -1,4 +1,6 @@
 // What a retention pass over sets (or prune_snap --legacy) did, item by item, for the task's tally and --json.
+import { EXIT } from "../../errors.js";
+import type { TaskSummary } from "../task/deps.js";
 import type { Tally } from "../task/tally.js";
 
 export type PruneOutcome = "done" | "skipped" | "failed";
@@ -41,4 +43,22 @@ export class PruneItems {
 /** Adds a report's items to a task's tally (failed items make the task exit 3). */
 export function addToTally(tally: Tally, report: PruneReport): void {
   for (const { outcome, item } of report.items) tally.add(outcome, item);
+}
+
+/**
+ * A task's summary with a retention pass added (the automatic pass after create_snap_shards): its items and counts,
+ * its line after the task's, and exit 3 when the pass had failures.
+ */
+export function withPruneReport(summary: TaskSummary, report: PruneReport): TaskSummary {
+  const count = (o: PruneOutcome) => report.items.filter((i) => i.outcome === o).length;
+  const failed = summary.failed + count("failed");
+  return {
+    ...summary,
+    done: summary.done + count("done"),
+    skipped: summary.skipped + count("skipped"),
+    failed,
+    items: [...summary.items, ...report.items.map(({ outcome, item }) => ({ ...item, outcome }))],
+    message: `${summary.message}; ${report.message}`,
+    exitCode: failed > 0 && summary.exitCode === EXIT.ok ? EXIT.partial : summary.exitCode,
+  };
 }
