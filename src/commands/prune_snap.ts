@@ -57,6 +57,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       `in ${[store?.location, ...nodes].filter(Boolean).join(", ")}`,
   );
 
+  // Every listing before anything is deleted: the collections whose sets are pruned too.
+  const setCollections = store ? await resolvePruneCollections(deps, store, "prune_snap", true) : [];
   const inventory = await listInventory(deps, store, nodes);
   if (inventory.setShards > 0) {
     log.info(
@@ -82,15 +84,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     );
     if (store) await deleteOrphanedMetadata(deps, store, inventory);
   }
-  let sets: PruneReport | undefined;
-  if (store) {
-    const collections = await resolvePruneCollections(deps, store, "prune_snap", true);
-    sets = await pruneSets(deps, collections, {
-      remove: confirm,
-      trigger: "prune_snap",
-      force: options.force === true,
-    });
-  }
+  const sets: PruneReport | undefined = store
+    ? await pruneSets(deps, setCollections, { remove: confirm, trigger: "prune_snap", force: options.force === true })
+    : undefined;
   if (store?.sweepPartials) await sweepPartials(deps, store, confirm);
   const message = summarize(plans, confirm, tally, config.pruneMaxDeletePct);
   if (sets) addToTally(tally, sets);

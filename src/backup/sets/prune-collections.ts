@@ -34,9 +34,12 @@ export async function resolvePruneCollections(
     return [...new Set(names.filter((n): n is string => n !== undefined))].sort();
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
-    const what = host ?? `${store.location}/${SNAPSHOTS_PREFIX}/${withManifests ? ` and ${MANIFESTS_PREFIX}/` : ""}`;
+    const what =
+      host !== undefined
+        ? `the collections of ${host}`
+        : `${store.location}/${SNAPSHOTS_PREFIX}/${withManifests ? ` and ${MANIFESTS_PREFIX}/` : ""} (the collections)`;
     throw new UpstreamError(
-      `${task}: cannot list the collections of ${what}: ${describeError(err)}; refusing to prune, nothing was deleted`,
+      `${task}: cannot list ${what}: ${describeError(err)}; refusing to prune, nothing was deleted`,
       { cause: err },
     );
   }
