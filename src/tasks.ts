@@ -227,7 +227,7 @@ export const TASKS: readonly TaskDef[] = [
     run: pruneSnap,
     needs: [],
     summary:
-      "apply the retention policy (QDRANT_KEEP_*) to the destination and the nodes: a dry run, --confirm deletes",
+      "apply the retention policy (QDRANT_KEEP_*) to the destination and the nodes, and to backup sets (then sweep their orphans); --legacy: keep QDRANT_LEGACY_KEEP_RUNS legacy snapshots per peer; a dry run, --confirm deletes",
     variables: [
       "QDRANT_KEEP_LAST",
       "QDRANT_KEEP_DAILY",
@@ -235,6 +235,10 @@ export const TASKS: readonly TaskDef[] = [
       "QDRANT_KEEP_MONTHLY",
       "QDRANT_KEEP_YEARLY",
       "QDRANT_PRUNE_MAX_DELETE_PCT",
+      "QDRANT_BACKUP_RETENTION_SETS",
+      "QDRANT_SWEEP_GRACE_SECONDS",
+      "QDRANT_SWEEP_DELETE_CAP_PCT",
+      "QDRANT_LEGACY_KEEP_RUNS",
       "QDRANT_SOURCE_HOSTS",
       "GET_PEERS_FROM_CLUSTER_INFO",
       "QDRANT_HTTP_PORT",
