@@ -55,6 +55,43 @@ describe("planCollection", () => {
     ]);
   });
 
+  it("spreads a run's shards evenly over the peers: 20 collections of 3 shards at RF 2 on 3 peers, 20 ± 1 shards each", () => {
+    // Replicas of shard s on peers s+1 and s+2 (mod 3): the bash tool's rule alone (i mod the Active count, per
+    // collection) puts two of each collection's three shards on one peer and none on another.
+    const load = new Map<string, number>();
+    const perPeer = new Map<string, number>();
+    for (let c = 0; c < 20; c++) {
+      const plan = planCollection(
+        result(3),
+        cluster(
+          [0, 1, 2].flatMap((sh): [number, string, string][] => [
+            [sh, String((sh % 3) + 1), "Active"],
+            [sh, String(((sh + 1) % 3) + 1), "Active"],
+          ]),
+        ),
+        load,
+      );
+      if (!plan.ok) throw new Error(plan.reason);
+      for (const s of plan.shards) perPeer.set(s.peer, (perPeer.get(s.peer) ?? 0) + 1);
+    }
+    const counts = [...perPeer.values()];
+    expect(counts).toHaveLength(3);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    expect(Object.fromEntries(load)).toEqual(Object.fromEntries(perPeer));
+    // Without the run's count (each collection on its own), the bash tool's rule: skewed.
+    const alone = planCollection(
+      result(3),
+      cluster(
+        [0, 1, 2].flatMap((sh): [number, string, string][] => [
+          [sh, String((sh % 3) + 1), "Active"],
+          [sh, String(((sh + 1) % 3) + 1), "Active"],
+        ]),
+      ),
+    );
+    if (!alone.ok) throw new Error(alone.reason);
+    expect(alone.shards.map((s) => s.peer)).toEqual(["1", "3", "1"]);
+  });
+
   it("orders peer ids above 2^53 exactly, as numbers, never merging two that a double would round together", () => {
     const plan = planCollection(
       result(2),
@@ -68,7 +105,7 @@ describe("planCollection", () => {
     if (!plan.ok) throw new Error(plan.reason);
     expect(plan.shards.map((s) => [s.peer, s.fallback])).toEqual([
       [BIG_A, BIG_B],
-      [BIG_A, "9"],
+      ["9", BIG_A], // BIG_A already has shard 0: the run's count sends shard 1 to the idle peer
     ]);
   });
 

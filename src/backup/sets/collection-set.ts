@@ -30,7 +30,7 @@ export async function backUpCollection(run: SetRun, collection: string, order: n
         deps.qdrant.getCollectionCluster(host, collection),
       ]),
     );
-    const plan = planCollection(whole.result, cluster);
+    const plan = planCollection(whole.result, cluster, run.load);
     if (!plan.ok) return fail(`skipped: ${plan.reason}`);
     if (run.dryRun) return planOnly(run, collection, plan.shards);
     const pointsBefore = await countPoints(run, collection, "before");

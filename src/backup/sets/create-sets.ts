@@ -56,6 +56,7 @@ export async function backUpSets(deps: Deps, opts: { dryRun: boolean }): Promise
     setId,
     peers,
     scheduler,
+    load: new Map(),
     calls: createLimiter(config.concurrency),
     qdrantVersion: () =>
       (version ??= deps.qdrant.getVersion(host).catch((err: unknown) => {

@@ -43,9 +43,17 @@ const objAt = (o: Obj | undefined, k: string): Obj | undefined => {
 
 /**
  * Checks the preconditions and places every shard. `collectionResult` is the whole `result` of GET /collections/{c}.
- * Shard i (shards by id) takes its Active peers (by exact id) at position i mod their count: round-robin over peers.
+ * Shard i (shards by id) goes to the Active replica that `load` (shards placed so far in this run, per peer; updated
+ * here) shows least busy; among equals, the first from position i mod their count of its Active peers by exact id,
+ * the bash tool's round-robin. The bash tool used that rule alone, per collection: with replication factor 2 on three
+ * peers it put two thirds of every collection's shards on one peer and none on another; the run-wide count spreads them
+ * evenly, and the tie-break keeps the bash tool's choice for a single collection on an idle cluster.
  */
-export function planCollection(collectionResult: Obj, cluster: CollectionClusterInfo): CollectionPlan {
+export function planCollection(
+  collectionResult: Obj,
+  cluster: CollectionClusterInfo,
+  load: Map<PeerId, number> = new Map(),
+): CollectionPlan {
   const params = objAt(objAt(collectionResult, "config"), "params");
   const method = typeof params?.["sharding_method"] === "string" ? params["sharding_method"] : "auto";
   if (method === "custom")
@@ -79,7 +87,9 @@ export function planCollection(collectionResult: Obj, cluster: CollectionCluster
   const shards = ids.map((shard, i): ShardPlacement => {
     const replicas = byShard.get(shard)!.sort((a, b) => comparePeerIds(a.peer_id, b.peer_id));
     const active = replicas.filter((r) => r.state === "Active").map((r) => r.peer_id);
-    const peer = active[i % active.length]!;
+    const rotated = active.map((_, k) => active[(i + k) % active.length]!);
+    const peer = rotated.reduce((best, p) => ((load.get(p) ?? 0) < (load.get(best) ?? 0) ? p : best));
+    load.set(peer, (load.get(peer) ?? 0) + 1);
     return {
       shard,
       peer,
