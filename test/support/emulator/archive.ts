@@ -10,7 +10,7 @@ import type { Shared } from "./context.js";
 import { serviceError } from "./envelope.js";
 import { stringifyExact } from "./exact-json.js";
 import { isObject, parseJson, Reader, type Json, type JsonObject } from "./json.js";
-import { comparePeerIds, type Collection, type PeerId, type Shard, type StoredPoint } from "./state.js";
+import { comparePeerIds, type Collection, type PeerId, type Replica, type Shard, type StoredPoint } from "./state.js";
 import { readTar, tarToBuffer, type TarEntry } from "./tar.js";
 import { decodePoint } from "./archive-points.js";
 
@@ -22,6 +22,18 @@ export interface ShardData {
   isLocal: boolean;
   /** Undefined when the directory holds no data (no `segments/` + `wal/`), as for remote shards. */
   points: StoredPoint[] | undefined;
+  /** The payload indexes its segments carry (`payload_index/config.json` in each segment). */
+  indexes: Map<string, Json>;
+}
+
+export const SEGMENT_INDEX_FILE = "payload_index/config.json";
+
+/** The payload indexes a replica's segments hold: the collection's, plus any a recovered snapshot brought along. */
+export function segmentIndexesOf(c: Collection, replica: Replica | undefined): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of replica?.segmentIndexes ?? []) out[k] = v;
+  for (const [k, v] of c.payloadIndex) out[k] = v;
+  return out;
 }
 
 export interface CollectionArchive {
@@ -60,15 +72,21 @@ function randomPadding(size: number): Buffer {
 }
 
 /** A nested segment tar holding the points of one replica. */
-async function segmentTar(c: Collection, points: Iterable<StoredPoint>, shared: Shared): Promise<Buffer> {
+async function segmentTar(c: Collection, replica: Replica, shared: Shared): Promise<Buffer> {
   const lines: string[] = [];
-  for (const p of points) lines.push(JSON.stringify({ id: p.id, vector: p.vector, payload: p.payload }));
+  for (const p of replica.points.values())
+    lines.push(JSON.stringify({ id: p.id, vector: p.vector, payload: p.payload }));
   const entries: TarEntry[] = [
     { name: "snapshot/", dir: true },
     { name: "snapshot/files/", dir: true },
     { name: "snapshot/files/segment.json", body: json(segmentState(c)) },
     { name: "snapshot/files/version.info", body: Buffer.from(shared.version) },
     { name: `snapshot/files/${POINTS_FILE}`, body: Buffer.from(lines.join("\n")) },
+    { name: "snapshot/files/payload_index/", dir: true },
+    {
+      name: `snapshot/files/${SEGMENT_INDEX_FILE}`,
+      body: json({ indexed_fields: segmentIndexesOf(c, replica) }),
+    },
   ];
   if (shared.segmentPaddingBytes > 0) {
     // Random bytes do not compress, so transfer sizes stay honest in benchmarks.
@@ -101,7 +119,7 @@ export async function shardEntries(
   if (local) {
     entries.push(
       { name: `${prefix}segments/`, dir: true },
-      { name: `${prefix}segments/${randomUUID()}.tar`, body: await segmentTar(c, local.points.values(), shared) },
+      { name: `${prefix}segments/${randomUUID()}.tar`, body: await segmentTar(c, local, shared) },
       { name: `${prefix}wal/`, dir: true },
       { name: `${prefix}wal/first-index`, body: Buffer.alloc(8) },
       { name: `${prefix}wal/open-1`, body: Buffer.alloc(0) },
@@ -124,16 +142,31 @@ export async function collectionEntries(c: Collection, peerId: PeerId, shared: S
   return entries;
 }
 
-async function pointsOfSegment(name: string, tarBytes: Buffer): Promise<StoredPoint[]> {
+async function readSegment(name: string, tarBytes: Buffer): Promise<Map<string, Buffer>> {
   let inner: Map<string, Buffer>;
   try {
     inner = await readTar(tarBytes);
   } catch (e) {
     throw serviceError(`Failed to read segment state: ${name}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const file = [...inner.entries()].find(([k]) => k.endsWith(`files/${POINTS_FILE}`));
-  if (!file) throw serviceError(`Failed to read segment state: ${name} was not written by the emulator`);
-  return decodePoints(file[1]);
+  if (![...inner.keys()].some((k) => k.endsWith(`files/${POINTS_FILE}`)))
+    throw serviceError(`Failed to read segment state: ${name} was not written by the emulator`);
+  return inner;
+}
+
+/** Points and payload indexes out of one segment's files (keys ending in `files/…`). */
+function readSegmentFiles(files: Map<string, Buffer>, indexes: Map<string, Json>): StoredPoint[] {
+  const points: StoredPoint[] = [];
+  for (const [key, bytes] of files) {
+    if (key.endsWith(`files/${POINTS_FILE}`)) points.push(...decodePoints(bytes));
+    else if (key.endsWith(`files/${SEGMENT_INDEX_FILE}`)) {
+      const fields = Reader.of(parseJson(bytes.toString("utf8"), "file"), "payload_index", "file").optObject(
+        "indexed_fields",
+      );
+      for (const [k, v] of Object.entries(fields ?? {})) indexes.set(k, v);
+    }
+  }
+  return points;
 }
 
 function decodePoints(bytes: Buffer): StoredPoint[] {
@@ -154,17 +187,20 @@ export async function readShardDir(entries: Map<string, Buffer>, prefix: string,
   const keys = [...entries.keys()].filter((k) => k.startsWith(prefix));
   const hasData =
     keys.some((k) => k.startsWith(`${prefix}segments/`)) && keys.some((k) => k.startsWith(`${prefix}wal/`));
-  if (!hasData) return { shardId, isLocal, points: undefined };
+  const indexes = new Map<string, Json>();
+  if (!hasData) return { shardId, isLocal, points: undefined, indexes };
   const points: StoredPoint[] = [];
+  const loose = new Map<string, Buffer>();
   for (const key of keys) {
     const rest = key.slice(`${prefix}segments/`.length);
     if (!key.startsWith(`${prefix}segments/`)) continue;
     const bytes = entries.get(key) ?? Buffer.alloc(0);
-    if (/^[^/]+\.tar$/.test(rest)) points.push(...(await pointsOfSegment(rest, bytes)));
+    if (/^[^/]+\.tar$/.test(rest)) points.push(...readSegmentFiles(await readSegment(rest, bytes), indexes));
     // The streamed shard-snapshot form keeps segments as directories instead of nested tars.
-    else if (rest.endsWith(`/files/${POINTS_FILE}`)) points.push(...decodePoints(bytes));
+    else loose.set(rest, bytes);
   }
-  return { shardId, isLocal, points };
+  points.push(...readSegmentFiles(loose, indexes));
+  return { shardId, isLocal, points, indexes };
 }
 
 /** Parse a collection snapshot; a missing/broken `config.json` is a 500 as in Qdrant. */
