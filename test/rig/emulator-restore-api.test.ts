@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../support/emulator/index.js";
 import { seedCollection } from "../support/emulator/seed.js";
+import { readTar } from "../support/emulator/tar.js";
 import { call } from "../support/emulator/test-http.js";
 import { assertCollectionInfo, expectError, expectOk } from "../support/emulator/validators.js";
 
@@ -59,6 +60,17 @@ describe("payload indexes", () => {
     expect(Object.keys(after.payload_schema).sort()).toEqual(["group", "name"]);
   });
 
+  it("carries the schema in a collection snapshot's payload_index.json and each segment's own index config", async () => {
+    const d = expectOk((await call(a, "POST", "/collections/idx/snapshots?wait=true")).json) as { name: string };
+    const tar = await readTar((await call(a, "GET", `/collections/idx/snapshots/${d.name}`)).bytes);
+    const schema = { group: "keyword", name: { type: "keyword", is_tenant: true } };
+    expect(JSON.parse(tar.get("payload_index.json")?.toString() ?? "null")).toEqual({ schema });
+    const segment = [...tar.keys()].find((k) => /^0\/segments\/[^/]+\.tar$/.test(k));
+    const inner = await readTar(tar.get(segment ?? "") ?? Buffer.alloc(0));
+    const config = inner.get("snapshot/files/payload_index/config.json")?.toString() ?? "null";
+    expect(JSON.parse(config)).toEqual({ indexed_fields: schema });
+  });
+
   it("refuses an unknown type (400 format error), a missing schema (400) and a missing collection (404)", async () => {
     const bad = await call(a, "PUT", "/collections/idx/index", { body: { field_name: "x", field_schema: "blob" } });
     expect(bad.status).toBe(400);
@@ -75,7 +87,11 @@ describe("payload indexes", () => {
 
 describe("points/query and points/search", () => {
   const vectors: Record<number, number[]> = { 1: [1, 0], 2: [0.9, 0.1], 3: [-1, 0], 4: [3, 0.5], 5: [0, 1] };
-  const points = Object.entries(vectors).map(([id, vector]) => ({ id: Number(id), vector, payload: { id: Number(id) } }));
+  const points = Object.entries(vectors).map(([id, vector]) => ({
+    id: Number(id),
+    vector,
+    payload: { id: Number(id) },
+  }));
 
   it.each([
     ["Cosine", [1, 2, 4, 5, 3], 1],
