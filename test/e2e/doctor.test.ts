@@ -38,7 +38,7 @@ describe("doctor (built CLI)", () => {
     expect(lines.some((l) => l.startsWith("ok    probe write: "))).toBe(true);
     expectLogLines(result.stderr);
     expect(await readdir(cwd)).toEqual([]);
-    await assertNoSecrets({ ...result, stateDir: cwd, secrets: { apiKey, s3: env.QDRANT_S3_SECRET_ACCESS_KEY } });
+    await assertNoSecrets({ ...result, stateDir: cwd, secrets: { apiKey, s3: s3.secretKey } });
   });
 
   it("exits 4 with the failing check's line and cure, and --json keeps stdout one document", async () => {
@@ -56,6 +56,6 @@ describe("doctor (built CLI)", () => {
     const summary = parseJsonSummary(json.stdout);
     expect(summary.exitCode).toBe(4);
     expect(summary.tasks[0]?.items).toContainEqual(expect.objectContaining({ verdict: "FAIL" }));
-    await assertNoSecrets({ ...json, secrets: ["wrong-key-e2e-doctor", env.QDRANT_S3_SECRET_ACCESS_KEY] });
+    await assertNoSecrets({ ...json, secrets: ["wrong-key-e2e-doctor", s3.secretKey] });
   });
 });

@@ -75,7 +75,7 @@ describe("doctor", () => {
     const summary = await run({}, deps);
 
     expect(verdicts(summary.items)).toMatchObject({ "qdrant HOST API key": "ok", "qdrant HOST write access": "FAIL" });
-    expect(summary.report?.join("\n")).toMatch(/FAIL  qdrant .* write access: QDRANT_API_KEY is a read-only key/);
+    expect(summary.report?.join("\n")).toMatch(/FAIL {2}qdrant .* write access: QDRANT_API_KEY is a read-only key/);
     expect(summary.exitCode).toBe(EXIT.upstream);
   });
 
