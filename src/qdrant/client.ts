@@ -208,6 +208,18 @@ export class QdrantClient {
     return { status: "ok", snapshot: this.parse("POST", host, path, out, parseSnapshotDescription) };
   }
 
+  /** PUT /collections/{c}: a small collection (doctor's probe), dense vectors of `size` with the cosine distance. */
+  async createCollection(host: string, collection: string, size: number): Promise<void> {
+    const body = { vectors: { size, distance: "Cosine" } } satisfies Schema["CreateCollection"];
+    await this.http.call("PUT", host, `/collections/${seg(collection)}`, { body, kind: "changes" });
+  }
+
+  /** DELETE /collections/{c}; true when it existed. */
+  async deleteCollection(host: string, collection: string): Promise<boolean> {
+    const out = await this.http.call("DELETE", host, `/collections/${seg(collection)}`, { kind: "changes" });
+    return out.status === "ok" && out.result === true;
+  }
+
   /** GET / → the Qdrant version, e.g. "1.19.0" (the answer has no envelope). */
   async getVersion(host: string): Promise<string> {
     // Read raw (the answer has no envelope), and retried like any other idempotent call.
