@@ -30,6 +30,9 @@ export const RGW_SUITES = [
   "test/integration/prune_snap-sets.test.ts",
   "test/integration/prune_snap-legacy.test.ts",
   "test/e2e/prune-sets.test.ts",
+  // doctor: what the configured S3 shows (If-Match forms, 412 or 404 for a missing key, multipart ETags).
+  "test/integration/doctor.test.ts",
+  "test/e2e/doctor.test.ts",
   // Crash and fault tests that involve S3 (on the gateway without S3-side faults: it has no fault injection).
   "test/faults/crash-backup.test.ts",
   "test/faults/crash-prune.test.ts",
