@@ -27,6 +27,15 @@ const result = (shard_number: number, sharding_method?: string) => ({
   config: { params: { shard_number, ...(sharding_method ? { sharding_method } : {}) } },
 });
 
+/** Three shards at replication factor 2 on peers 1–3: shard s on peers s+1 and s+2 (mod 3). */
+const rf2OnThree = (): CollectionClusterInfo =>
+  cluster(
+    [0, 1, 2].flatMap((sh): [number, string, string][] => [
+      [sh, String((sh % 3) + 1), "Active"],
+      [sh, String(((sh + 1) % 3) + 1), "Active"],
+    ]),
+  );
+
 describe("planCollection", () => {
   it("places each shard on an Active replica, evening out the peers' shares (ties: position i mod their count), the other Active peer as fallback", () => {
     const plan = planCollection(
@@ -61,16 +70,7 @@ describe("planCollection", () => {
     const load = new Map<string, number>();
     const perPeer = new Map<string, number>();
     for (let c = 0; c < 20; c++) {
-      const plan = planCollection(
-        result(3),
-        cluster(
-          [0, 1, 2].flatMap((sh): [number, string, string][] => [
-            [sh, String((sh % 3) + 1), "Active"],
-            [sh, String(((sh + 1) % 3) + 1), "Active"],
-          ]),
-        ),
-        load,
-      );
+      const plan = planCollection(result(3), rf2OnThree(), load);
       if (!plan.ok) throw new Error(plan.reason);
       for (const s of plan.shards) perPeer.set(s.peer, (perPeer.get(s.peer) ?? 0) + 1);
     }
@@ -79,15 +79,7 @@ describe("planCollection", () => {
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
     expect(Object.fromEntries(load)).toEqual(Object.fromEntries(perPeer));
     // One collection on an idle cluster: one shard per peer (the bash tool's rule gave peers 1, 3, 1).
-    const alone = planCollection(
-      result(3),
-      cluster(
-        [0, 1, 2].flatMap((sh): [number, string, string][] => [
-          [sh, String((sh % 3) + 1), "Active"],
-          [sh, String(((sh + 1) % 3) + 1), "Active"],
-        ]),
-      ),
-    );
+    const alone = planCollection(result(3), rf2OnThree());
     if (!alone.ok) throw new Error(alone.reason);
     expect(alone.shards.map((s) => s.peer)).toEqual(["2", "3", "1"]);
   });
