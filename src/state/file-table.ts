@@ -7,6 +7,11 @@ export const STATE_FILES = {
   snapshotRecoveryHistory: { name: "snapshot_recovery_history", columns: ["host", "snapshot", "status"] },
   failedSnapshotRecovery: { name: "failed_snapshot_recovery", columns: ["host", "snapshot", "status"] },
   aliasRecoveryHistory: { name: "alias_recovery_history", columns: ["collection", "alias", "status"] },
+  /** The bash tool's per-shard generation: the restore of sets records `target,collection,set_id,shard_id,ok`. */
+  shardRecoveryHistory: {
+    name: "shard_recovery_history",
+    columns: ["target", "collection", "set", "shard", "status"],
+  },
   // Not in the bash tool: full-storage snapshots (create_full_snap) and what prune_snap deleted.
   fullSnapshots: { name: "full_snapshots", columns: ["host", "snapshot"] },
   /** `location` is `s3://bucket`, the backup directory or a node's URL; `key` the snapshot's key in the layout. */

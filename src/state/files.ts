@@ -1,7 +1,7 @@
 /**
  * The state store: the bash tool's six headerless CSV files, same names, same columns, in one directory, so a
- * user can switch between the script and the port and keep the files already on disk; plus two of this tool's own
- * (full_snapshots, pruned_snapshots).
+ * user can switch between the script and the port and keep the files already on disk; the seventh of its per-shard
+ * generation (shard_recovery_history); plus two of this tool's own (full_snapshots, pruned_snapshots).
  *
  * Every append is one write() on a file opened in append mode followed by fdatasync, serialised per file, so a
  * row is either fully on disk or absent and concurrent appends never interleave. The descriptor stays open between

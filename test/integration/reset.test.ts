@@ -84,4 +84,22 @@ describe("reset", () => {
     }
     expect(await readdir(rig.dir)).toEqual([]);
   });
+
+  it("clears shard_recovery_history, the restore of sets' state, with the others (or keeps it as a .bkp copy)", async () => {
+    const rig = await startRig("reset-shard-history", { nodes: 1 });
+    const history = "http://q:6333,c1,2026-11-20T02-00-00Z-pod,0,ok\n";
+    const at = new Date(2026, 0, 29, 11, 44, 5);
+    await writeFile(join(rig.dir, "shard_recovery_history"), history);
+    await rig.write("snapshots", "h,c,a.snapshot\n");
+
+    expect(await run({ bkp: true }, { ...rig.deps(), clock: () => at })).toMatchObject({ done: 2, exitCode: EXIT.ok });
+    expect(await readStateFile(rig.dir, "shard_recovery_history-2026-01-29_11-44-05.bkp")).toBe(history);
+    await writeFile(join(rig.dir, "shard_recovery_history"), history);
+
+    expect(await run({}, rig.deps())).toMatchObject({ done: 1, exitCode: EXIT.ok, message: "State files removed: 1" });
+    expect((await readdir(rig.dir)).sort()).toEqual([
+      "shard_recovery_history-2026-01-29_11-44-05.bkp",
+      "snapshots-2026-01-29_11-44-05.bkp",
+    ]);
+  });
 });

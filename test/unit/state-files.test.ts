@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateFileError } from "../../src/errors.js";
 import { STATE_FILES, StateStore, type StateKind } from "../../src/state/files.js";
 import { joinKey } from "../../src/state/history.js";
-import { STATE_FILE_NAMES, TOOL_STATE_FILE_NAMES } from "../support/state-names.js";
+import { SET_STATE_FILE_NAMES, STATE_FILE_NAMES, TOOL_STATE_FILE_NAMES } from "../support/state-names.js";
 
 let dir: string;
 
@@ -23,7 +23,9 @@ describe("StateStore", () => {
   it("uses the bash tool's file names, then this tool's own", () => {
     const store = new StateStore(dir);
     const names = (Object.keys(STATE_FILES) as StateKind[]).map((kind) => store.path(kind));
-    expect(names).toEqual([...STATE_FILE_NAMES, ...TOOL_STATE_FILE_NAMES].map((name) => join(dir, name)));
+    expect(names).toEqual(
+      [...STATE_FILE_NAMES, ...SET_STATE_FILE_NAMES, ...TOOL_STATE_FILE_NAMES].map((name) => join(dir, name)),
+    );
   });
 
   it("reads a missing file as no rows and as empty", async () => {
