@@ -1,0 +1,49 @@
+import { assertConfigured } from "../config.js";
+import { collectionFromManifestsPrefix, MANIFESTS_PREFIX } from "../core/set-keys.js";
+import { EXIT, ToolError } from "../errors.js";
+import { restoreCollection } from "../backup/sets/restore-collection.js";
+import { discoverTarget } from "../backup/sets/restore-target.js";
+import { describeError, distinct, isFatal } from "../backup/task/items.js";
+import { Tally } from "../backup/task/tally.js";
+import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
+
+/**
+ * recover_snap_shards: restore each collection's newest backup set (or the newest matching
+ * QDRANT_SNAPSHOT_DATETIME_FILTER) onto the cluster of QDRANT_RESTORE_HOSTS[0], shard by shard, and end each with a
+ * verdict (backup/sets/restore-collection.ts). The collections: the `collections` file, else every collection with
+ * sets in the destination. Exit 3 when any collection is not VERIFIED.
+ */
+export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
+  const { config, log, state } = deps;
+  assertConfigured(config, "recover_snap_shards", ["restore", "destination"]);
+  const tally = new Tally("recover_snap_shards");
+  let collections = distinct((await state.read("collections")).map((r) => r.collection).filter((c) => c !== ""));
+  if (collections.length > 0) log.warn(`Restoring the ${collections.length} collection(s) of the collections file`);
+  else {
+    const prefixes = await deps.store().listPrefixes(`${MANIFESTS_PREFIX}/`);
+    collections = prefixes.flatMap((p) => collectionFromManifestsPrefix(p) ?? []).sort();
+  }
+  if (collections.length === 0)
+    throw new ToolError(
+      `recover_snap_shards: no collection to restore: the collections file is empty and ${deps.store().location}/${MANIFESTS_PREFIX}/ holds no set`,
+      EXIT.partial,
+    );
+  const target = await discoverTarget(deps);
+  const version = await deps.qdrant.getVersion(target.host).catch((err: unknown) => {
+    if (isFatal(err)) throw err;
+    log.warn(`the Qdrant version of ${target.host} cannot be read (${describeError(err)}): taken as unknown`);
+    return "unknown";
+  });
+  // One collection at a time: each one's shards already run in parallel over the peers.
+  for (const collection of collections) {
+    const verdict = await restoreCollection(deps, target, version, collection);
+    if (verdict.verified) log.info(verdict.line);
+    else log.error(verdict.line);
+    tally.add(verdict.verified ? "done" : "failed", {
+      collection,
+      set: verdict.set ?? "",
+      verdict: verdict.line,
+    });
+  }
+  return tally.finish(`restore summary: ${tally.done} collection(s) verified, ${tally.failed} failed`);
+}
