@@ -116,7 +116,8 @@ async function uploadFromStore(
   body.on("error", () => undefined);
   found.body.pipe(body);
   try {
-    const target = snap.shard === undefined ? { collection: snap.collection } : { collection: snap.collection, shard: snap.shard };
+    const target =
+      snap.shard === undefined ? { collection: snap.collection } : { collection: snap.collection, shard: snap.shard };
     return await qdrant.uploadSnapshot(host, target, body, {
       filename: snap.name,
       ...(Number.isFinite(found.size) ? { size: found.size } : {}),

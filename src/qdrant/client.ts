@@ -126,7 +126,13 @@ export class QdrantClient {
   /** DELETE /collections/{c}?wait=true; true when it existed. */
   async deleteCollection(host: string, collection: string): Promise<boolean> {
     const path = `/collections/${seg(collection)}?wait=true`;
-    return this.parse("DELETE", host, path, await this.http.call("DELETE", host, path, { kind: "changes" }), parseBoolean);
+    return this.parse(
+      "DELETE",
+      host,
+      path,
+      await this.http.call("DELETE", host, path, { kind: "changes" }),
+      parseBoolean,
+    );
   }
 
   /** PUT /collections/{c}/index?wait=true: a payload index on `field`. */

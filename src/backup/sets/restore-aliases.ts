@@ -19,13 +19,17 @@ export async function restoreAliases(deps: Pick<Deps, "qdrant" | "log" | "config
     live = new Set(await deps.qdrant.listCollections(host));
   } catch (err) {
     if (isFatal(err)) throw err;
-    deps.log.warn(`WARNING: GET /aliases on ${host} failed (${describeError(err)}); aliases are created without the guard`);
+    deps.log.warn(
+      `WARNING: GET /aliases on ${host} failed (${describeError(err)}); aliases are created without the guard`,
+    );
   }
   for (const alias of m.aliases) {
     const owner = owners?.get(alias);
     if (owner === m.collection) continue;
     if (owner !== undefined && live?.has(owner) && !deps.config.restore.force) {
-      failures.push(`alias ${alias} points at the live collection ${owner}: not repointed (QDRANT_RESTORE_FORCE=true does)`);
+      failures.push(
+        `alias ${alias} points at the live collection ${owner}: not repointed (QDRANT_RESTORE_FORCE=true does)`,
+      );
       deps.log.error(`${m.collection}: ${failures.at(-1)}`);
       continue;
     }

@@ -49,7 +49,9 @@ export async function restoreCollection(
     const placement = await placeShards(deps, target, m);
     const shards = await recoverShards(deps, target.host, m, placement, done);
     if (shards.failures.length > 0)
-      return failed(`${shards.failures.length} shard(s) not recovered (${shards.failures.join("; ")}); run it again to resume`);
+      return failed(
+        `${shards.failures.length} shard(s) not recovered (${shards.failures.join("; ")}); run it again to resume`,
+      );
     const aliasFailures = await restoreAliases(deps, target.host, m);
     const verdict = await verifyRestore(deps, target.host, target.peerCount, m);
     const problems = [...verdict.failures, ...aliasFailures];

@@ -85,7 +85,9 @@ export async function stateGate(
       params["shard_number"] === want["shard_number"] &&
       sameJson(params["vectors"], want["vectors"]);
     if ((points === 0 || resumable) && compatible) {
-      deps.log.info(`${c} exists on the target ${resumable ? "(resuming an earlier restore)" : "and is empty"}: restoring into it`);
+      deps.log.info(
+        `${c} exists on the target ${resumable ? "(resuming an earlier restore)" : "and is empty"}: restoring into it`,
+      );
       return "resumed";
     }
     const why = compatible ? `holds ${points} points` : "has another shard number or vectors config";
@@ -104,6 +106,8 @@ export async function stateGate(
     deps.log.warn(`WARNING: payload indexes of ${c}: ${describeError(err)}`);
     return 1;
   });
-  deps.log.info(`${c} ${outcome} on the target from the manifest${failed ? ` (${failed} payload index(es) failed)` : ""}`);
+  deps.log.info(
+    `${c} ${outcome} on the target from the manifest${failed ? ` (${failed} payload index(es) failed)` : ""}`,
+  );
   return outcome;
 }

@@ -61,9 +61,15 @@ export async function shardVerdict(
   if (head.size === 0) return { verdict: "empty-object", detail: `${shard.s3_key} is empty` };
   if (m.schema_version === 1) return { verdict: "v1-skip", detail: "" };
   if (head.size !== shard.size)
-    return { verdict: "size-mismatch", detail: `${shard.s3_key} holds ${head.size} bytes, the manifest says ${shard.size}` };
+    return {
+      verdict: "size-mismatch",
+      detail: `${shard.s3_key} holds ${head.size} bytes, the manifest says ${shard.size}`,
+    };
   if (unquote(head.etag) !== unquote(shard.etag))
-    return { verdict: "etag-mismatch", detail: `${shard.s3_key} has ETag ${head.etag}, the manifest says ${shard.etag}` };
+    return {
+      verdict: "etag-mismatch",
+      detail: `${shard.s3_key} has ETag ${head.etag}, the manifest says ${shard.etag}`,
+    };
   return { verdict: "match", detail: "" };
 }
 

@@ -58,7 +58,9 @@ export async function probePoints(deps: ProbeDeps, host: string, m: Manifest, re
   if (restored === 0) return failures;
   const probed: ReadPoint[] = [];
   if (n === 0)
-    deps.log.warn(`WARNING: QDRANT_VERIFY_SAMPLE_POINTS=0: no random points of ${c} are read back (payload damage past the scroll goes unseen)`);
+    deps.log.warn(
+      `WARNING: QDRANT_VERIFY_SAMPLE_POINTS=0: no random points of ${c} are read back (payload damage past the scroll goes unseen)`,
+    );
   for (let left = n; left > 0; left -= BATCH) {
     const limit = Math.min(BATCH, left);
     const got = await attempt(failures, `random probe of ${c}`, () =>

@@ -49,7 +49,9 @@ export async function recoverShards(
       const via = long ? "upload" : config.recoverVia;
       const checksum = shard.checksum || shard.sha256;
       if (!checksum)
-        log.warn(`${m.collection} shard ${shard.id}: the manifest has no checksum; recovering WITHOUT integrity verification`);
+        log.warn(
+          `${m.collection} shard ${shard.id}: the manifest has no checksum; recovering WITHOUT integrity verification`,
+        );
       try {
         const outcome = await scheduler.run(peer, index, () =>
           recoverFromStore(

@@ -28,7 +28,11 @@ function parseRows(text: string, file: string): HistoryRow[] {
 }
 
 const same = (a: HistoryRow, b: HistoryRow) =>
-  a.target === b.target && a.collection === b.collection && a.set === b.set && a.shard === b.shard && a.status === b.status;
+  a.target === b.target &&
+  a.collection === b.collection &&
+  a.set === b.set &&
+  a.shard === b.shard &&
+  a.status === b.status;
 
 /**
  * Merges the durable copy of (collection, set) into the local history (lines the local file lacks are appended).
@@ -88,7 +92,13 @@ export async function recordShard(
   setId: string,
   shard: number,
 ): Promise<void> {
-  await deps.state.append("shardRecoveryHistory", { target, collection, set: setId, shard: String(shard), status: "ok" });
+  await deps.state.append("shardRecoveryHistory", {
+    target,
+    collection,
+    set: setId,
+    shard: String(shard),
+    status: "ok",
+  });
   const rows = (await deps.state.read("shardRecoveryHistory")).filter(
     (r) => r.collection === collection && r.set === setId,
   );

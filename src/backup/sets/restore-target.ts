@@ -28,7 +28,9 @@ export async function discoverTarget(deps: Pick<Deps, "qdrant" | "config" | "log
   const peers = new Map<PeerId, string>();
   for (const [id, { uri }] of Object.entries(cluster.peers)) peers.set(id, peerHttpUrl(uri, deps.config.httpPort));
   if (deps.config.restoreHosts.length > 1)
-    deps.log.warn(`WARNING: only the first of QDRANT_RESTORE_HOSTS (${host}) is used; its cluster's peers are discovered`);
+    deps.log.warn(
+      `WARNING: only the first of QDRANT_RESTORE_HOSTS (${host}) is used; its cluster's peers are discovered`,
+    );
   deps.log.info(`Restore target ${host}: ${peers.size} peer(s) ${[...peers.values()].join(", ")}`);
   return { host, peers, peerCount: peers.size };
 }
@@ -60,7 +62,10 @@ export async function placeShards(
     const peer = active[i % active.length]!;
     const url = target.peers.size === 0 ? target.host : target.peers.get(peer);
     if (url === undefined)
-      throw new SetRejected(`${m.collection}: shard ${shard.id}'s replica is on peer ${peer}, which /cluster does not list`, false);
+      throw new SetRejected(
+        `${m.collection}: shard ${shard.id}'s replica is on peer ${peer}, which /cluster does not list`,
+        false,
+      );
     placed.set(shard.id, url);
   });
   return placed;

@@ -56,9 +56,13 @@ export async function verifyRestore(deps: VerifyDeps, host: string, peers: numbe
   const range =
     before === undefined
       ? undefined
-      : countRange({ pointsCount: before, pointsCountAfter: m.points_count_after ?? before }, deps.config.verifyTolerancePct);
+      : countRange(
+          { pointsCount: before, pointsCountAfter: m.points_count_after ?? before },
+          deps.config.verifyTolerancePct,
+        );
   let count: number | undefined;
-  if (range === undefined) deps.log.warn(`WARNING: the manifest of ${c} records no point count: the count is not checked`);
+  if (range === undefined)
+    deps.log.warn(`WARNING: the manifest of ${c} records no point count: the count is not checked`);
   const countProblem = await poll(deps, tries, async () => {
     count = await deps.qdrant.countPoints(host, c);
     if (range === undefined || (count >= range.min && count <= range.max)) return undefined;
@@ -86,7 +90,10 @@ export async function verifyRestore(deps: VerifyDeps, host: string, peers: numbe
   try {
     let offset: string | number | bigint | undefined;
     for (let page = 0; page < SCROLL_PAGES; page++) {
-      const got = await deps.qdrant.scrollPage(host, c, { limit: SCROLL_LIMIT, ...(offset !== undefined ? { offset } : {}) });
+      const got = await deps.qdrant.scrollPage(host, c, {
+        limit: SCROLL_LIMIT,
+        ...(offset !== undefined ? { offset } : {}),
+      });
       if (page === 0 && got.points.length === 0 && restored > 0) {
         failures.push(`scroll: the first page of ${c} is empty though it counts ${restored}`);
         break;

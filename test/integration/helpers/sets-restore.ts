@@ -49,7 +49,10 @@ export async function setsRig(
   });
   const src = rig.urls[0]!;
   await seedCollection(src, DOCS, { points: opts.points ?? 60, dim: 4, shards: 3, rf: 2, apiKey: KEY });
-  await qdrantCall(src, "PUT", `/collections/${DOCS}/index?wait=true`, KEY, { field_name: "group", field_schema: "keyword" });
+  await qdrantCall(src, "PUT", `/collections/${DOCS}/index?wait=true`, KEY, {
+    field_name: "group",
+    field_schema: "keyword",
+  });
   await createAlias(src, DOCS, "docs-live", KEY);
   const peers = rig.emu.cluster.peers().map((p) => ({ peerId: p.peerId, url: p.url }));
   return {

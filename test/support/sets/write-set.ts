@@ -48,7 +48,10 @@ export async function writeSetByHand(o: HandSetOptions): Promise<Manifest> {
     if (!holders.has(Number(r["shard_id"]))) holders.set(Number(r["shard_id"]), String(r["peer_id"]));
   }
   const version = await (await fetch(`${first}/`)).json();
-  const count = obj(await qdrantCall(first, "POST", `/collections/${enc(c)}/points/count`, o.apiKey, { exact: true }), "count");
+  const count = obj(
+    await qdrantCall(first, "POST", `/collections/${enc(c)}/points/count`, o.apiKey, { exact: true }),
+    "count",
+  );
   const aliases = obj(await qdrantCall(first, "GET", `/collections/${enc(c)}/aliases`, o.apiKey), "aliases");
   const shardCount = Number(params["shard_number"] ?? 1);
   const shards: Manifest["shards"] = [];
@@ -90,7 +93,12 @@ export async function writeSetByHand(o: HandSetOptions): Promise<Manifest> {
   };
   o.edit?.(m);
   await o.s3.send(
-    new PutObjectCommand({ Bucket: o.bucket, Key: manifestKey(c, o.setId), Body: serializeManifest(m), ContentType: "application/json" }),
+    new PutObjectCommand({
+      Bucket: o.bucket,
+      Key: manifestKey(c, o.setId),
+      Body: serializeManifest(m),
+      ContentType: "application/json",
+    }),
   );
   return m;
 }
