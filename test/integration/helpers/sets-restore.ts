@@ -9,7 +9,7 @@ import { startEmulator, type Emulator } from "../../support/emulator/index.js";
 import { createAlias, qdrantCall, seedCollection } from "../../support/emulator/seed.js";
 import { createTestS3Client, s3Storage } from "../../support/s3/client.js";
 import { writeSetByHand } from "../../support/sets/write-set.js";
-import { startRig, type Rig } from "./rig.js";
+import { manualClock, startRig, type Rig } from "./rig.js";
 
 export const KEY = "sets-restore-key-41c2";
 export const DOCS = "docs";
@@ -30,7 +30,11 @@ export async function setsRig(
   label: string,
   opts: { targetPeers?: number; targetVersion?: string; points?: number } = {},
 ): Promise<SetsRig> {
+  // Each set's snapshots get their own names (they carry the source's time, to the second).
+  let minute = 0;
+  const clock = manualClock("2026-08-11T00:00:00Z");
   const rig = await startRig(label, {
+    clock: clock.now,
     cluster: { peers: 3, shards: 3, replicationFactor: 2 },
     apiKey: KEY,
     peerIds: [11, 12, 13],
@@ -59,8 +63,18 @@ export async function setsRig(
     rig,
     source: rig.emu,
     target,
-    writeSet: (setId, edit, collection = DOCS) =>
-      writeSetByHand({ s3, bucket: rig.bucket.name, peers, collection, setId, apiKey: KEY, ...(edit ? { edit } : {}) }),
+    writeSet: (setId, edit, collection = DOCS) => {
+      clock.set(`2026-08-11T00:${String(++minute).padStart(2, "0")}:00Z`);
+      return writeSetByHand({
+        s3,
+        bucket: rig.bucket.name,
+        peers,
+        collection,
+        setId,
+        apiKey: KEY,
+        ...(edit ? { edit } : {}),
+      });
+    },
     env: {
       QDRANT_RESTORE_HOSTS: target.urls[0]!,
       QDRANT_HTTP_PORT: String(target.nodes[0]!.port),
