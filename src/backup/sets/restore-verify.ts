@@ -1,7 +1,7 @@
 /**
  * The verdict on a restored collection, the checks the bash tool's newest generation runs, in its order, within
  * QDRANT_VERIFY_GREEN_TIMEOUT_SECONDS polled every QDRANT_VERIFY_POLL_INTERVAL_SECONDS:
- * green (optimizers triggered on grey, verify.ts); the exact count within the manifest's before/after range widened
+ * green (optimizers triggered on grey, backup/verify.ts); the exact count within the manifest's before/after range widened
  * by QDRANT_VERIFY_TOLERANCE_PCT, re-polled (green comes before the count converges); every shard with exactly
  * min(replication factor, peers) replicas, all Active (a Partial or Dead leftover, qdrant#7851, is re-polled); a
  * deep scroll with payloads; then the probes (restore-probes.ts). Returns one line per failed check.
