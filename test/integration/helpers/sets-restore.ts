@@ -28,7 +28,7 @@ export interface SetsRig {
 
 export async function setsRig(
   label: string,
-  opts: { targetPeers?: number; targetVersion?: string; points?: number } = {},
+  opts: { targetPeers?: number; targetStandalone?: boolean; targetVersion?: string; points?: number } = {},
 ): Promise<SetsRig> {
   // Each set's snapshots get their own names (they carry the source's time, to the second).
   let minute = 0;
@@ -40,10 +40,10 @@ export async function setsRig(
     peerIds: [11, 12, 13],
   });
   const target = await startEmulator({
-    cluster: { peers: opts.targetPeers ?? 3 },
+    ...(opts.targetStandalone ? { nodes: 1 } : { cluster: { peers: opts.targetPeers ?? 3 } }),
     storage: s3Storage(rig.s3info, rig.bucket.name),
     apiKey: KEY,
-    peerIds: Array.from({ length: opts.targetPeers ?? 3 }, (_, i) => 21 + i),
+    peerIds: Array.from({ length: opts.targetStandalone ? 1 : (opts.targetPeers ?? 3) }, (_, i) => 21 + i),
     ...(opts.targetVersion ? { version: opts.targetVersion } : {}),
   });
   const s3 = createTestS3Client(rig.s3info);

@@ -1,0 +1,25 @@
+// recover_snap_shards onto another topology than the source's: a set from a 3-peer cluster (3 shards, RF 2) restored
+// onto a 2-peer cluster and onto a standalone node, each shard on a replica Qdrant placed, every verdict VERIFIED.
+import { describe, expect, it } from "vitest";
+import { run } from "../../src/commands/recover_snap_shards.js";
+import { EXIT } from "../../src/errors.js";
+import { listAliases, readAllPoints } from "../support/emulator/seed.js";
+import { DOCS, KEY, SET_NEW, setsRig } from "./helpers/sets-restore.js";
+
+describe("recover_snap_shards onto another topology", () => {
+  it.each([
+    ["a 2-peer cluster", { targetPeers: 2 }],
+    ["a standalone node", { targetStandalone: true }],
+  ])("restores a 3-peer cluster's set onto %s: same points and alias, VERIFIED", async (_what, opts) => {
+    const { rig, source, target, writeSet, env } = await setsRig("shards-restore-topology", opts);
+    await writeSet(SET_NEW);
+    const deps = rig.deps(env);
+
+    const summary = await run({}, deps);
+
+    expect(summary).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
+    expect(deps.lines.join("\n")).toMatch(new RegExp(`restore of ${DOCS} from set ${SET_NEW} VERIFIED`));
+    expect(await readAllPoints(target.urls[0]!, DOCS, KEY)).toEqual(await readAllPoints(source.urls[0]!, DOCS, KEY));
+    expect(await listAliases(target.urls[0]!, KEY)).toEqual([{ alias_name: "docs-live", collection_name: DOCS }]);
+  });
+});
