@@ -23,7 +23,13 @@ export const RGW_SUITES = [
   "test/e2e/transfer.test.ts",
   "test/integration/metadata.test.ts",
   "test/integration/prune_snap.test.ts",
+  // Backup sets: shard snapshots in the bucket (Qdrant's S3 storage or transfer mode) and manifests written last.
+  "test/integration/create_snap_shards.test.ts",
+  "test/e2e/backup-sets.test.ts",
   "test/e2e/prune.test.ts",
+  "test/integration/prune_snap-sets.test.ts",
+  "test/integration/prune_snap-legacy.test.ts",
+  "test/e2e/prune-sets.test.ts",
   // Crash and fault tests that involve S3 (on the gateway without S3-side faults: it has no fault injection).
   "test/faults/crash-backup.test.ts",
   "test/faults/crash-prune.test.ts",

@@ -26,13 +26,14 @@ import {
   type Scenario,
 } from "./report.js";
 import { startup } from "./startup.js";
+import { sets } from "./sets.js";
 import { transfer } from "./transfer.js";
 
 // The SDK is pinned (package.json); its "upgrade Node" notice would only clutter the bench's output.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 
 /** Every scenario, in the order they run. */
-const SCENARIOS: readonly Scenario[] = [latency, overhead, scaling, startup, transfer];
+const SCENARIOS: readonly Scenario[] = [latency, overhead, scaling, startup, transfer, sets];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist", "cli.js");

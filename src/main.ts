@@ -9,12 +9,12 @@ import { flushState, reportError } from "./outcome.js";
 import { parseArgs } from "./program.js";
 import type { TaskSummary } from "./backup/task/deps.js";
 import { assertTasksConfigured, runTasks } from "./runner.js";
+import { TOOL_VERSION } from "./core/tool-version.js";
 import { Session, type ExitCleanup } from "./session.js";
 
 export type { ExitCleanup } from "./session.js";
 
-declare const __VERSION__: string;
-const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
+const VERSION = TOOL_VERSION;
 
 /** Process boundary: stdin/stdout/stderr and the environment, injectable for tests. */
 export interface Io {

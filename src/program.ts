@@ -81,6 +81,14 @@ const taskFlags = (): Option[] => [
   ).argParser(parseBkp),
   new Option("--confirm", "prune_snap: delete for real (default: a dry run that only lists)"),
   new Option(
+    "--dry-run",
+    "create_snap_shards: show the plan (which shard on which peer, the manifest keys) and change nothing; prune_snap: list only, even with --confirm",
+  ),
+  new Option(
+    "--legacy",
+    "prune_snap: only the day-0 cleanup of legacy collection snapshots, the newest QDRANT_LEGACY_KEEP_RUNS per collection and peer (never sets)",
+  ),
+  new Option(
     "--force",
     "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group; upload_snap: upload again to hosts that already recovered this file",
   ),

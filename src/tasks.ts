@@ -31,6 +31,7 @@ const getFullSnap = lazy(() => import("./commands/get_full_snap.js"));
 const recoverFullSnap = lazy(() => import("./commands/recover_full_snap.js"));
 const downloadSnap = lazy(() => import("./commands/download_snap.js"));
 const uploadSnap = lazy(() => import("./commands/upload_snap.js"));
+const createSnapShards = lazy(() => import("./commands/create_snap_shards.js"));
 const pruneSnap = lazy(() => import("./commands/prune_snap.js"));
 const recoverSnapShards = lazy(() => import("./commands/recover_snap_shards.js"));
 
@@ -72,6 +73,27 @@ export const TASKS: readonly TaskDef[] = [
       "QDRANT_DELETE_AFTER_TRANSFER",
       "QDRANT_CONCURRENCY",
       "QDRANT_PER_HOST_CONCURRENCY",
+      ...HTTP,
+      ...STATE,
+    ],
+  },
+  {
+    name: "create_snap_shards",
+    aliases: [],
+    run: createSnapShards,
+    needs: ["source", "destination"],
+    summary:
+      "back up every collection as a set: one snapshot per shard on an Active replica (round-robin over the peers), confirmed in the destination, then the manifest backup_manifests/{c}/{set_id}.json last; --dry-run shows the plan",
+    variables: [
+      "QDRANT_SOURCE_HOSTS",
+      "QDRANT_HTTP_PORT",
+      ...DEST,
+      "QDRANT_SNAPSHOT_TRANSFER",
+      "QDRANT_CONCURRENCY",
+      "QDRANT_PER_HOST_CONCURRENCY",
+      "QDRANT_VERIFY_TIMEOUT",
+      "GIT_REF",
+      "QDRANT_WAIT_ON_TASK",
       ...HTTP,
       ...STATE,
     ],
@@ -232,7 +254,7 @@ export const TASKS: readonly TaskDef[] = [
     run: pruneSnap,
     needs: [],
     summary:
-      "apply the retention policy (QDRANT_KEEP_*) to the destination and the nodes: a dry run, --confirm deletes",
+      "apply the retention policy (QDRANT_KEEP_*) to the destination and the nodes, and to backup sets (then sweep their orphans); --legacy: keep QDRANT_LEGACY_KEEP_RUNS legacy snapshots per peer; a dry run, --confirm deletes",
     variables: [
       "QDRANT_KEEP_LAST",
       "QDRANT_KEEP_DAILY",
@@ -240,6 +262,10 @@ export const TASKS: readonly TaskDef[] = [
       "QDRANT_KEEP_MONTHLY",
       "QDRANT_KEEP_YEARLY",
       "QDRANT_PRUNE_MAX_DELETE_PCT",
+      "QDRANT_BACKUP_RETENTION_SETS",
+      "QDRANT_SWEEP_GRACE_SECONDS",
+      "QDRANT_SWEEP_DELETE_CAP_PCT",
+      "QDRANT_LEGACY_KEEP_RUNS",
       "QDRANT_SOURCE_HOSTS",
       "GET_PEERS_FROM_CLUSTER_INFO",
       "QDRANT_HTTP_PORT",

@@ -13,8 +13,12 @@ import type { SnapshotOutcome } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { SnapshotDescription } from "../qdrant/types.js";
 
-/** What is created: a snapshot of one collection, or of the whole storage. */
-export type CreateTarget = { kind: "collection"; collection: string } | { kind: "full" };
+/**
+ * What is created: a snapshot of one collection, of one shard of it (always with wait=true: a backup set needs the
+ * name), or of the whole storage.
+ */
+export type CreateTarget =
+  { kind: "collection"; collection: string } | { kind: "shard"; collection: string; shard: number } | { kind: "full" };
 
 const FIRST_POLL_MS = 200;
 const MAX_POLL_MS = 2_000;
@@ -34,11 +38,17 @@ export async function createSnapshotResolved(
   beforeCreate?: () => Promise<void>,
 ): Promise<SnapshotOutcome> {
   const { qdrant, config, log } = deps;
-  const what = target.kind === "full" ? `full snapshot on ${host}` : `snapshot of ${target.collection} on ${host}`;
+  const what =
+    target.kind === "full"
+      ? `full snapshot on ${host}`
+      : target.kind === "shard"
+        ? `snapshot of shard ${target.shard} of ${target.collection} on ${host}`
+        : `snapshot of ${target.collection} on ${host}`;
   for (let attempt = 0; ; attempt++) {
     const before = new Set((await list(deps, host, target)).map((s) => s.name));
     await beforeCreate?.();
     try {
+      if (target.kind === "shard") return await qdrant.createShardSnapshot(host, target.collection, target.shard);
       return target.kind === "full"
         ? await qdrant.createFullSnapshot(host, config.waitOnTask)
         : await qdrant.createSnapshot(host, target.collection, config.waitOnTask);
@@ -62,6 +72,7 @@ export async function createSnapshotResolved(
 
 /** The node's snapshots of `target`. */
 function list(deps: CreateDeps, host: string, target: CreateTarget): Promise<SnapshotDescription[]> {
+  if (target.kind === "shard") return deps.qdrant.listShardSnapshots(host, target.collection, target.shard);
   return target.kind === "full"
     ? deps.qdrant.listFullSnapshots(host)
     : deps.qdrant.listSnapshots(host, target.collection);

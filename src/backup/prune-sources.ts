@@ -7,6 +7,9 @@
  * the same, so the snapshot is counted once, in one group, and a deletion removes it from every place it was listed
  * (the destination first; a node then answering 404 means it is already gone, e.g. the shared S3 object).
  *
+ * Shard snapshots of a collection that has backup sets (a folder under `backup_manifests/`) are left out: the
+ * retention of sets and the orphan sweep govern them (sets/prune-sets.ts).
+ *
  * Every listing must succeed before anything is decided: a failed listing ends the run (exit 4), nothing deleted.
  */
 import type { Deps } from "./task/deps.js";
@@ -15,6 +18,7 @@ import { InterruptedError, UpstreamError } from "../errors.js";
 import { mapPool } from "../lib/pool.js";
 import type { SnapshotRef } from "../qdrant/client.js";
 import { FULL_SNAPSHOTS_PREFIX, METADATA_PREFIX, SNAPSHOTS_PREFIX } from "../core/keys.js";
+import { collectionFromManifestsPrefix, MANIFESTS_PREFIX } from "../core/set-keys.js";
 import type { SnapshotStore } from "../store/types.js";
 import {
   classifyKey,
@@ -49,6 +53,8 @@ export interface Inventory {
   readonly metadataKeys: ReadonlySet<string>;
   /** Destination keys under the prefixes that are outside the layout (left alone). */
   readonly ignored: number;
+  /** Shard snapshots of collections with backup sets: left to the retention of sets and the orphan sweep. */
+  readonly setShards: number;
 }
 
 /**
@@ -78,16 +84,23 @@ export async function listInventory(
   };
 
   let ignored = 0;
+  let setShards = 0;
   const metadataKeys = new Set<string>();
   if (store) {
-    const [snapshots, fulls, metadata] = await Promise.all(
-      [`${SNAPSHOTS_PREFIX}/`, `${FULL_SNAPSHOTS_PREFIX}/`, `${METADATA_PREFIX}/`].map((prefix) =>
-        listing(`${store.location}/${prefix}`, () => store.listObjects(prefix)),
+    const [[snapshots, fulls, metadata], setFolders] = await Promise.all([
+      Promise.all(
+        [`${SNAPSHOTS_PREFIX}/`, `${FULL_SNAPSHOTS_PREFIX}/`, `${METADATA_PREFIX}/`].map((prefix) =>
+          listing(`${store.location}/${prefix}`, () => store.listObjects(prefix)),
+        ),
       ),
-    );
+      listing(`${store.location}/${MANIFESTS_PREFIX}/`, () => store.listPrefixes(`${MANIFESTS_PREFIX}/`)),
+    ]);
+    // A shard snapshot of a collection with sets belongs to a set or is an orphan: never pruned as a group of its own.
+    const withSets = new Set(setFolders.map(collectionFromManifestsPrefix));
     for (const object of [...(snapshots ?? []), ...(fulls ?? [])]) {
       const snap = classifyKey(object.key);
-      if (snap) add(snap, { kind: "store" }, object.lastModified);
+      if (snap?.group.kind === "shard" && withSets.has(snap.group.collection)) setShards += 1;
+      else if (snap) add(snap, { kind: "store" }, object.lastModified);
       else ignored += 1;
     }
     for (const object of metadata ?? []) metadataKeys.add(object.key);
@@ -95,7 +108,7 @@ export async function listInventory(
 
   const listed = await mapPool(nodes, deps.config.concurrency, (host) => listNode(deps, host), deps.signal);
   for (const entries of listed) for (const e of entries) add(e.snap, e.place, e.created);
-  return { groups, metadataKeys, ignored };
+  return { groups, metadataKeys, ignored, setShards };
 }
 
 interface NodeEntry {

@@ -66,7 +66,7 @@ export async function place(
  * killed after its transfer and re-run within the same second: names have a one-second resolution), not the node's
  * own file; taking it for the node's would record a snapshot whose metadata does not match the stored bytes.
  */
-async function holdsChecksum(store: SnapshotStore, key: string, checksum: string | undefined): Promise<boolean> {
+export async function holdsChecksum(store: SnapshotStore, key: string, checksum: string | undefined): Promise<boolean> {
   if (checksum === undefined) return true;
   const found = await store.get(key);
   if (found === undefined) return false;

@@ -9,6 +9,10 @@ import { discoverPeers } from "../backup/peers.js";
 import { describeError } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
+import { pruneLegacy } from "../backup/sets/legacy-prune.js";
+import { resolvePruneCollections } from "../backup/sets/prune-collections.js";
+import { addToTally, type PruneReport } from "../backup/sets/prune-report.js";
+import { pruneSets } from "../backup/sets/prune-sets.js";
 
 /**
  * prune_snap: applies the retention policy (QDRANT_KEEP_*) to the snapshots in the destination (the bucket or
@@ -21,12 +25,24 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  * appended to `pruned_snapshots` as soon as it succeeds; a failed one is logged and counted (exit 3), the run goes on.
  * With `confirm`, metadata left behind by an interrupted run (its snapshot recorded in `pruned_snapshots` and listed
  * nowhere any more) is deleted too.
+ * Backup sets in the destination are pruned too (backup/sets/prune-sets.ts: by QDRANT_BACKUP_RETENTION_SETS or the same
+ * QDRANT_KEEP_*, then the orphan sweep); their shard snapshots are not groups of their own. With `legacy`, only the
+ * bash tool's day-0 cleanup runs (backup/sets/legacy-prune.ts: QDRANT_LEGACY_KEEP_RUNS collection snapshots per peer).
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log } = deps;
   const tally = new Tally("prune_snap");
-  const confirm = options.confirm === true;
+  // --dry-run wins over --confirm: a plan was asked for.
+  const confirm = options.confirm === true && options.dryRun !== true;
   const hasDestination = config.s3.bucket !== undefined || config.backupDir !== undefined;
+  if (options.legacy === true) {
+    assertConfigured(config, "prune_snap --legacy", ["destination"]);
+    const store = deps.store();
+    const collections = await resolvePruneCollections(deps, store, "prune_snap --legacy", false);
+    const report = await pruneLegacy(deps, store, collections, confirm);
+    addToTally(tally, report);
+    return tally.finish(report.message);
+  }
   if (hasDestination) assertConfigured(config, "prune_snap", ["destination"]);
   else if (config.sourceHosts.length === 0) {
     throw new ConfigError(
@@ -42,7 +58,14 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       `in ${[store?.location, ...nodes].filter(Boolean).join(", ")}`,
   );
 
+  // Every listing before anything is deleted: the collections whose sets are pruned too.
+  const setCollections = store ? await resolvePruneCollections(deps, store, "prune_snap", true) : [];
   const inventory = await listInventory(deps, store, nodes);
+  if (inventory.setShards > 0) {
+    log.info(
+      `${inventory.setShards} shard ${inventory.setShards === 1 ? "snapshot" : "snapshots"} of collections with backup sets: pruned with their sets`,
+    );
+  }
   if (inventory.ignored > 0) {
     log.info(
       `${inventory.ignored} ${inventory.ignored === 1 ? "object" : "objects"} under snapshots/ and full_snapshots/ outside the snapshot layout: left alone`,
@@ -62,8 +85,14 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     );
     if (store) await deleteOrphanedMetadata(deps, store, inventory);
   }
+  const sets: PruneReport | undefined = store
+    ? await pruneSets(deps, setCollections, { remove: confirm, trigger: "prune_snap", force: options.force === true })
+    : undefined;
   if (store?.sweepPartials) await sweepPartials(deps, store, confirm);
-  return tally.finish(summarize(plans, confirm, tally, config.pruneMaxDeletePct));
+  const message = summarize(plans, confirm, tally, config.pruneMaxDeletePct);
+  if (sets) addToTally(tally, sets);
+  // Without any set in the destination, the summary stays as it was before sets existed.
+  return tally.finish(sets && sets.items.length > 0 ? `${message}; ${sets.message}` : message);
 }
 
 /** The nodes to prune: the source hosts, or every peer of the cluster with GET_PEERS_FROM_CLUSTER_INFO=true. */

@@ -8,6 +8,8 @@ export interface SetsConfig {
   readonly sweepDeleteCapPct: number;
   readonly legacyKeepRuns: number;
   readonly gitRef: string;
+  /** HOSTNAME (a pod's name), the suffix of set ids; undefined when unset (the host's name is used then). */
+  readonly hostname: string | undefined;
 }
 
 type SetsVariable =
@@ -38,5 +40,6 @@ export function parseSetsConfig(
     // 0 is refused, never clamped: --legacy keeping no run would delete every collection snapshot.
     legacyKeepRuns: parseInteger("QDRANT_LEGACY_KEEP_RUNS", value("QDRANT_LEGACY_KEEP_RUNS"), 1, 100_000, problems),
     gitRef: value("GIT_REF"),
+    hostname: get("HOSTNAME"),
   };
 }

@@ -11,6 +11,7 @@ import {
   parseCollectionInfo,
   parseCollectionNames,
   parseCount,
+  obj,
   parseScroll,
   parseVersion,
   parseSnapshotDescription,
@@ -56,6 +57,23 @@ export class QdrantClient {
 
   async getCollection(host: string, collection: string): Promise<CollectionInfo> {
     return this.result("GET", host, `/collections/${seg(collection)}`, parseCollectionInfo);
+  }
+
+  /** GET /collections/{c}, with the whole `result` kept as Qdrant sent it (a backup set's manifest records it). */
+  async getCollectionWhole(
+    host: string,
+    collection: string,
+  ): Promise<{ info: CollectionInfo; result: Record<string, unknown> }> {
+    return this.result("GET", host, `/collections/${seg(collection)}`, (v) => ({
+      info: parseCollectionInfo(v),
+      result: obj(v, "result"),
+    }));
+  }
+
+  /** GET /collections/{c}/aliases: the names of the aliases pointing at the collection. */
+  async getCollectionAliases(host: string, collection: string): Promise<string[]> {
+    const all = await this.result("GET", host, `/collections/${seg(collection)}/aliases`, parseAliases);
+    return all.map((a) => a.alias_name);
   }
 
   async getCluster(host: string): Promise<ClusterStatus> {
@@ -258,6 +276,17 @@ export class QdrantClient {
       parseSnapshotList,
     );
     return listed.map((s) => ({ ...s, name: rawSnapshotName(collection, s.name) }));
+  }
+
+  /**
+   * POST /collections/{c}/shards/{s}/snapshots?wait=true: a snapshot of one shard replica on `host` (which must hold
+   * it). Always waits: a backup set needs the snapshot's name.
+   */
+  async createShardSnapshot(host: string, collection: string, shard: number): Promise<SnapshotOutcome> {
+    const path = `/collections/${seg(collection)}/shards/${shard}/snapshots?wait=true`;
+    const out = await this.http.call("POST", host, path, { kind: "changes" });
+    if (out.status === "accepted") return out;
+    return { status: "ok", snapshot: this.parse("POST", host, path, out, parseSnapshotDescription) };
   }
 
   /** GET / → the Qdrant version, e.g. "1.19.0" (the answer has no envelope). */

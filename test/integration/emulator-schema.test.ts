@@ -32,12 +32,14 @@ const TOOL_OPERATIONS = [
   "GET /snapshots/{snapshot_name}",
   "DELETE /snapshots/{snapshot_name}",
   "GET /collections/{collection_name}/shards/{shard_id}/snapshots",
+  "POST /collections/{collection_name}/shards/{shard_id}/snapshots",
   "POST /collections/{collection_name}/shards/{shard_id}/snapshots/upload",
   "GET /collections/{collection_name}/shards/{shard_id}/snapshots/{snapshot_name}",
   "DELETE /collections/{collection_name}/shards/{shard_id}/snapshots/{snapshot_name}",
   "POST /collections/{collection_name}/points/count",
   "POST /collections/{collection_name}/points/scroll",
   "GET /aliases",
+  "GET /collections/{collection_name}/aliases",
   "POST /collections/aliases",
 ];
 
@@ -157,9 +159,11 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
       expect((await bytesOf((await qdrant.downloadSnapshot(a, fullRef)).body)).length).toBe(full.snapshot.size);
       expect(await qdrant.deleteSnapshot(a, fullRef, false)).toBe("accepted");
 
-      const shardSnap = (await qdrantCall(a, "POST", "/collections/c1/shards/0/snapshots?wait=true")) as {
-        name: string;
-      };
+      const shardMade = await qdrant.createShardSnapshot(a, "c1", 0);
+      if (shardMade.status !== "ok") throw new Error("createShardSnapshot was only accepted");
+      const shardSnap = shardMade.snapshot;
+      expect((await qdrant.getCollectionWhole(a, "c1")).result["config"]).toBeDefined();
+      expect(await qdrant.getCollectionAliases(a, "c1")).toEqual(expect.any(Array));
       expect((await qdrant.listShardSnapshots(a, "c1", 0)).map((s) => s.name)).toContain(shardSnap.name);
       const shardRef = { kind: "shard", collection: "c1", shard: 0, name: shardSnap.name } as const;
       const shardBytes = await bytesOf((await qdrant.downloadSnapshot(a, shardRef)).body);
@@ -178,17 +182,18 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
       // Big peer ids, a Dead and a Partial replica, a transfer and a resharding operation in every cluster answer.
       const [p0, p1, p2] = bigCluster.cluster.peers();
       bigCluster.cluster.setReplicaState("big", 0, p1!.peerId, "Dead");
+      // Placement (Qdrant's round-robin): shard 0 on p0 p1, shard 1 on p2 p0, shard 2 on p1 p2.
       const transfer = bigCluster.cluster.startTransfer({
         collection: "big",
         shard: 1,
-        from: p1!.peerId,
-        to: p0!.peerId,
+        from: p2!.peerId,
+        to: p1!.peerId,
       });
       const transfer2 = bigCluster.cluster.startTransfer({
         collection: "big",
         shard: 2,
         from: p2!.peerId,
-        to: p1!.peerId,
+        to: p0!.peerId,
         method: "snapshot",
         sync: false,
         comment: "half way",
@@ -208,7 +213,7 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
         if (p === p2) expect(String(shardSnap)).toMatch(/not a local or queue proxy shard/);
       }
       // p2 holds no replica of shard 0 (p1's is Dead, and still serves one).
-      const abort = `{"abort_transfer":{"shard_id":2,"from_peer_id":${p2!.peerId},"to_peer_id":${p1!.peerId}}}`;
+      const abort = `{"abort_transfer":{"shard_id":2,"from_peer_id":${p2!.peerId},"to_peer_id":${p0!.peerId}}}`;
       const abortOp = { method: "POST", headers: { "content-type": "application/json" } };
       expect((await fetch(`${p0!.url}/collections/big/cluster`, { ...abortOp, body: abort })).status).toBe(200);
       expect((await fetch(`${p0!.url}/collections/big/cluster`, { ...abortOp, body: abort })).status).toBe(400);
@@ -247,6 +252,187 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
       "operations of the client not exercised",
     ).toEqual([]);
     expect(verdicts.some((v) => v.answer.status === 202) && verdicts.some((v) => v.answer.status === 404)).toBe(true);
+  });
+
+  it("answers what a restore of a backup set asks with shapes the document allows: create with a full config, payload indexes, query, shard recovery onto another topology, injected broken restores", async () => {
+    const [s0 = ""] = standalone.urls;
+    const c0 = cluster.urls[0] ?? "";
+    const full = {
+      vectors: { dense: { size: 4, distance: "Cosine" }, small: { size: 2, distance: "Euclid" } },
+      shard_number: 3,
+      replication_factor: 2,
+      write_consistency_factor: 1,
+      on_disk_payload: true,
+      hnsw_config: { m: 8 },
+      optimizers_config: { indexing_threshold: 0 },
+      wal_config: { wal_capacity_mb: 16 },
+      quantization_config: { scalar: { type: "int8" } },
+      strict_mode_config: { enabled: false },
+      metadata: { origin: "set-1" },
+      sparse_vectors: { bm25: {} },
+    };
+    const points = Array.from({ length: 12 }, (_, i) => ({
+      id: i + 1,
+      vector: { dense: [i + 1, 1, 0, 2], small: [i, 1] },
+      payload: { group: `g${i % 3}`, n: i + 1 },
+    }));
+    const raw = (url: string, method: string, path: string, body?: unknown) =>
+      fetch(`${url}${path}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      });
+    answers = [];
+    recording = true;
+    const searchAnswers: unknown[] = [];
+    try {
+      for (const url of [c0, s0]) {
+        expect((await raw(url, "PUT", "/collections/rset", full)).status).toBe(200);
+        expect(
+          (await raw(url, "PUT", "/collections/rset/index?wait=true", { field_name: "group", field_schema: "keyword" }))
+            .status,
+        ).toBe(200);
+        const params = { type: "integer", lookup: true, range: false };
+        expect(
+          (await raw(url, "PUT", "/collections/rset/index", { field_name: "n", field_schema: params })).status,
+        ).toBe(200);
+        expect(
+          (await raw(url, "PUT", "/collections/rset/index", { field_name: "x", field_schema: "blob" })).status,
+        ).toBe(400);
+      }
+      expect((await raw(c0, "PUT", "/collections/rset/points?wait=true", { points })).status).toBe(200);
+      expect((await raw(c0, "DELETE", "/collections/rset/index/n?wait=true")).status).toBe(200);
+      await raw(c0, "GET", "/collections/rset");
+      for (const body of [
+        { query: { sample: "random" }, limit: 5, with_payload: true, with_vector: true },
+        { query: [1, 1, 0, 2], using: "dense", limit: 3, with_payload: true },
+        { query: { nearest: [3, 1] }, using: "small", limit: 2, with_vector: ["small"] },
+        { query: [1, 2], using: "dense" },
+        { query: [1, 1, 0, 2] },
+      ])
+        await raw(c0, "POST", "/collections/rset/points/query", body);
+      const search = await raw(c0, "POST", "/collections/rset/points/search", {
+        vector: { name: "dense", vector: [1, 1, 0, 2] },
+        limit: 3,
+        with_payload: true,
+      });
+      searchAnswers.push(...((await search.json()) as { result: unknown[] }).result);
+
+      // Shard snapshots of the 3-peer cluster recover into the standalone node's collection: by URL and by upload.
+      const [p0, p1, p2] = cluster.cluster.peers();
+      const holderOf = async (sid: number): Promise<string> => {
+        for (const p of [p0!, p1!, p2!]) {
+          const info = await qdrantCall(p.url, "GET", "/collections/rset/cluster");
+          if ((info as { local_shards: { shard_id: number }[] }).local_shards.some((x) => x.shard_id === sid))
+            return p.url;
+        }
+        throw new Error(`no holder of shard ${sid}`);
+      };
+      standalone.faults.afterShardRecover({
+        collection: "rset",
+        shard: 0,
+        leftover: { state: "Partial", polls: 1 },
+        countShort: { by: 2, reads: 1 },
+      });
+      cluster.faults.afterShardRecover({ collection: "rset", shard: 1, leftover: { state: "Dead", polls: 1 } });
+      for (const sid of [0, 1, 2]) {
+        const holder = await holderOf(sid);
+        const snap = (await qdrantCall(holder, "POST", `/collections/rset/shards/${sid}/snapshots?wait=true`)) as {
+          name: string;
+          checksum: string;
+        };
+        const location = `${holder}/collections/rset/shards/${sid}/snapshots/${snap.name}`;
+        if (sid === 2) {
+          const bytes = Buffer.from(await (await fetch(location)).arrayBuffer());
+          const form = new FormData();
+          form.append("snapshot", new Blob([bytes]), snap.name);
+          const up = await fetch(
+            `${s0}/collections/rset/shards/2/snapshots/upload?wait=true&checksum=${snap.checksum}`,
+            {
+              method: "POST",
+              body: form,
+            },
+          );
+          expect(up.status).toBe(200);
+        } else {
+          const body = { location, checksum: snap.checksum, priority: "snapshot" };
+          expect(
+            (await raw(s0, "PUT", `/collections/rset/shards/${sid}/snapshots/recover?wait=true`, body)).status,
+          ).toBe(200);
+        }
+        if (sid === 1) {
+          const recoverOnPeer = { location: snap.name };
+          expect((await raw(holder, "PUT", `/collections/rset/shards/1/snapshots/recover`, recoverOnPeer)).status).toBe(
+            200,
+          );
+        }
+      }
+      const bad = { location: "http://127.0.0.1:9/x.snapshot", checksum: "0".repeat(63) };
+      expect((await raw(s0, "PUT", "/collections/rset/shards/0/snapshots/recover", bad)).status).toBe(422);
+      await raw(s0, "GET", "/collections/rset/cluster"); // the lingering Partial replica
+      await raw(c0, "GET", "/collections/rset/cluster"); // the lingering Dead one
+      await raw(s0, "GET", "/collections/rset");
+      expect(
+        (
+          (await (await raw(s0, "POST", "/collections/rset/points/count", { exact: true })).json()) as {
+            result: { count: number };
+          }
+        ).result.count,
+      ).toBe(10);
+      standalone.faults.breakPayloads("rset", (p) => p.id === 5);
+      expect((await raw(s0, "POST", "/collections/rset/points/scroll", { limit: 20, with_payload: true })).status).toBe(
+        500,
+      );
+      expect(
+        (
+          await raw(s0, "POST", "/collections/rset/points/query", {
+            query: { sample: "random" },
+            limit: 20,
+            with_payload: true,
+          })
+        ).status,
+      ).toBe(500);
+      expect((await raw(c0, "DELETE", "/collections/rset?wait=true")).status).toBe(200);
+      expect((await raw(s0, "DELETE", "/collections/rset")).status).toBe(200);
+    } finally {
+      recording = false;
+      standalone.faults.clear();
+      cluster.faults.clear();
+    }
+    const verdicts = answers.map((x) => ({ answer: x, ...schema.check(asAnswer(x)) }));
+    const problems = verdicts.flatMap((v) =>
+      v.problems.map((p) => `${v.answer.method} ${v.answer.path}${v.answer.query} → ${v.answer.status}: ${p}`),
+    );
+    // POST /points/search left the 1.19 document (Qdrant still serves it): its points are checked as ScoredPoints.
+    const searchProblems = searchAnswers.flatMap((p) => schema.checkComponent("ScoredPoint", p));
+    expect([...problems.filter((p) => !p.includes("/points/search ")), ...searchProblems]).toEqual([]);
+    expect(schema.checkComponent("ScoredPoint", { id: 1, score: 1 }).join()).toMatch(/version/);
+    const seen = new Set(verdicts.map((v) => `${v.operation} ${v.answer.status}`));
+    expect(
+      [
+        "PUT /collections/{collection_name} 200",
+        "PUT /collections/{collection_name}/index 200",
+        "PUT /collections/{collection_name}/index 400",
+        "DELETE /collections/{collection_name}/index/{field_name} 200",
+        "GET /collections/{collection_name} 200",
+        "POST /collections/{collection_name}/points/query 200",
+        "POST /collections/{collection_name}/points/query 400",
+        "POST /collections/{collection_name}/points/query 500",
+        "POST /collections/{collection_name}/points/scroll 500",
+        "POST /collections/{collection_name}/points/count 200",
+        "POST /collections/{collection_name}/shards/{shard_id}/snapshots 200",
+        "PUT /collections/{collection_name}/shards/{shard_id}/snapshots/recover 200",
+        "PUT /collections/{collection_name}/shards/{shard_id}/snapshots/recover 422",
+        "POST /collections/{collection_name}/shards/{shard_id}/snapshots/upload 200",
+        "GET /collections/{collection_name}/cluster 200",
+        "DELETE /collections/{collection_name} 200",
+      ].filter((op) => !seen.has(op)),
+      "restore operations not exercised",
+    ).toEqual([]);
+    // The injected states really were in the answers that passed the schema.
+    const bodies = verdicts.map((v) => String(v.answer.body));
+    expect(bodies.some((b) => b.includes('"state":"Partial"'))).toBe(true);
+    expect(bodies.some((b) => b.includes('"state":"Dead"'))).toBe(true);
+    expect(bodies.some((b) => b.includes('"payload_schema":{"group":{"data_type":"keyword","points":'))).toBe(true);
   });
 
   it("finds the answers the document does not allow: a missing field, a wrong type, an unknown status, a wrong media type", () => {

@@ -20,7 +20,8 @@ async function clusterInfo(node: number) {
 const track = <T extends ActivityHandle>(h: T): T => (ended.push(() => h.abort()), h);
 
 beforeAll(async () => {
-  // 3 peers, 3 shards, rf 2: shard s on peers s and s+1 (mod 3) in peer-id order.
+  // 3 peers, 3 shards, rf 2, placed as Qdrant does (order[(2s + r) mod 3] in peer-id order): shard 0 on 10 and 20,
+  // shard 1 on 30 and 10, shard 2 on 20 and 30.
   emu = await startEmulator({ cluster: { peers: 3, shards: 3, replicationFactor: 2 }, peerIds: [30, 10, 20] });
   await seedCollection(emu.urls[0]!, "act", { points: 60, dim: 4 });
 });
@@ -55,35 +56,35 @@ describe("emulator.cluster", () => {
   });
 
   it("shows a transfer in shard_transfers, its target Partial, its comment on the source only; finish completes it", async () => {
-    // Shard 1 lives on peers 20 and 30; replicate it to 10.
-    const t = track(emu.cluster.startTransfer({ collection: "act", shard: 1, from: 20n, to: 10n, comment: "3/60" }));
-    const onSource = await clusterInfo(nodeOf(20n));
+    // Shard 1 lives on peers 30 and 10; replicate it to 20.
+    const t = track(emu.cluster.startTransfer({ collection: "act", shard: 1, from: 30n, to: 20n, comment: "3/60" }));
+    const onSource = await clusterInfo(nodeOf(30n));
     expect(onSource.shard_transfers).toEqual([
-      { shard_id: 1, from: 20, to: 10, sync: true, method: "stream_records", comment: "3/60" },
+      { shard_id: 1, from: 30, to: 20, sync: true, method: "stream_records", comment: "3/60" },
     ]);
-    expect((await clusterInfo(nodeOf(30n))).shard_transfers).toEqual([
-      { shard_id: 1, from: 20, to: 10, sync: true, method: "stream_records" },
+    expect((await clusterInfo(nodeOf(10n))).shard_transfers).toEqual([
+      { shard_id: 1, from: 30, to: 20, sync: true, method: "stream_records" },
     ]);
-    const target = (await clusterInfo(nodeOf(10n))).local_shards.find((s) => s.shard_id === 1);
+    const target = (await clusterInfo(nodeOf(20n))).local_shards.find((s) => s.shard_id === 1);
     expect(target).toEqual({ shard_id: 1, points_count: 0, state: "Partial" });
     // Reads from the target's peer still see every point (a Partial replica is not read from).
-    expect(await readAllPoints(emu.urls[nodeOf(10n)]!, "act")).toHaveLength(60);
+    expect(await readAllPoints(emu.urls[nodeOf(20n)]!, "act")).toHaveLength(60);
     t.finish();
-    const after = await clusterInfo(nodeOf(10n));
+    const after = await clusterInfo(nodeOf(20n));
     expect(after.shard_transfers).toEqual([]);
-    const source = (await clusterInfo(nodeOf(20n))).local_shards.find((s) => s.shard_id === 1);
+    const source = (await clusterInfo(nodeOf(30n))).local_shards.find((s) => s.shard_id === 1);
     expect(after.local_shards.find((s) => s.shard_id === 1)).toEqual({ ...source, state: "Active" });
-    const drop = { drop_replica: { shard_id: 1, peer_id: 10 } };
+    const drop = { drop_replica: { shard_id: 1, peer_id: 20 } };
     expect((await call(emu.urls[0]!, "POST", "/collections/act/cluster", { body: drop })).status).toBe(200);
   });
 
   it("a move drops the source when finished; an abort removes the target it made", async () => {
-    const move = emu.cluster.startTransfer({ collection: "act", shard: 2, from: 30n, to: 20n, sync: false });
+    const move = emu.cluster.startTransfer({ collection: "act", shard: 2, from: 30n, to: 10n, sync: false });
     move.finish();
     let holders = (await clusterInfo(0)).remote_shards.filter((s) => s.shard_id === 2).map((s) => s.peer_id);
     holders.push(...(await clusterInfo(0)).local_shards.filter((s) => s.shard_id === 2).map(() => 30));
     expect(holders.sort()).toEqual([10, 20]);
-    const back = emu.cluster.startTransfer({ collection: "act", shard: 2, from: 20n, to: 30n, sync: false });
+    const back = emu.cluster.startTransfer({ collection: "act", shard: 2, from: 10n, to: 30n, sync: false });
     back.finish();
     const a = emu.cluster.startTransfer({ collection: "act", shard: 0, from: 10n, to: 30n });
     a.abort();

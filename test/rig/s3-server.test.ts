@@ -255,4 +255,20 @@ describe("fault injection", () => {
     expect(failed).toBeGreaterThan(5);
     expect(failed).toBeLessThan(35);
   });
+
+  it("matches a listing's prefix with keyPattern: only the listing of that prefix fails", async () => {
+    await clearS3Faults(info.endpoint, bucket);
+    await put("sets/c1/a.json", "x");
+    await put("sets/c2/a.json", "x");
+    await setS3Faults(info.endpoint, { rate: 1, statuses: [500], keyPattern: "^sets/c2/", bucket });
+    const list = (Prefix: string) => noRetry.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix }));
+    expect((await list("sets/c1/")).Contents?.map((o) => o.Key)).toEqual(["sets/c1/a.json"]);
+    const err = await captureError(list("sets/c2/"));
+    expect([err.$metadata.httpStatusCode, err.name]).toEqual([500, "InternalError"]);
+    expect((await noRetry.send(new s3.GetObjectCommand({ Bucket: bucket, Key: "sets/c1/a.json" }))).ContentLength).toBe(
+      1,
+    );
+    await clearS3Faults(info.endpoint, bucket);
+    expect((await list("sets/c2/")).KeyCount).toBe(1);
+  });
 });

@@ -160,6 +160,21 @@ export class OpenApiAnswers {
     };
   }
 
+  /**
+   * Problems of `value` against one of the document's component schemas (`ScoredPoint`): for the answers of an
+   * operation Qdrant still serves but dropped from the document (`POST /collections/{c}/points/search` in 1.19).
+   */
+  checkComponent(name: string, value: unknown): string[] {
+    const ref = `${DOC_ID}#/components/schemas/${encodeURIComponent(name)}`;
+    let fn = this.compiled.get(ref);
+    if (!fn) {
+      fn = this.ajv.compile({ $ref: ref });
+      this.compiled.set(ref, fn);
+    }
+    if (fn(value)) return [];
+    return (fn.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`.trim());
+  }
+
   private validator(template: string, method: string, statusKey: string): ValidateFunction {
     const pointer = ["paths", template, method, "responses", statusKey, "content", "application/json", "schema"]
       .map((t) => encodeURIComponent(t.replace(/~/g, "~0").replace(/\//g, "~1")))

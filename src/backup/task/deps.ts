@@ -26,6 +26,10 @@ export interface TaskOptions {
   readonly bkp?: boolean;
   /** prune_snap: delete for real (the default is a dry run). */
   readonly confirm?: boolean;
+  /** create_snap_shards: log the plan (which shard on which peer, the manifest keys) and change nothing. */
+  readonly dryRun?: boolean;
+  /** prune_snap: only the bash tool's day-0 cleanup of legacy collection snapshots (QDRANT_LEGACY_KEEP_RUNS). */
+  readonly legacy?: boolean;
   /** prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group. */
   readonly force?: boolean;
   /** download_snap / upload_snap: the collection. */

@@ -4,17 +4,18 @@
  * `{shard}/shard_config.json`, `{shard}/segments/<uuid>.tar`, `{shard}/wal/…`); only the
  * segment contents are the emulator's own: a JSON-lines points file next to `segment.json`.
  */
-import { randomFillSync, randomUUID } from "node:crypto";
-import { configFromFile, isSingleVector, type CollectionConfigInternal } from "./collection-config.js";
+import { randomUUID } from "node:crypto";
+import { readSegment, readSegmentFiles, segmentTar } from "./archive-segment.js";
+import { configFromFile, type CollectionConfigInternal } from "./collection-config.js";
 import type { Shared } from "./context.js";
 import { serviceError } from "./envelope.js";
 import { stringifyExact } from "./exact-json.js";
 import { isObject, parseJson, Reader, type Json, type JsonObject } from "./json.js";
 import { comparePeerIds, type Collection, type PeerId, type Shard, type StoredPoint } from "./state.js";
-import { readTar, tarToBuffer, type TarEntry } from "./tar.js";
-import { decodePoint } from "./archive-points.js";
+import type { TarEntry } from "./tar.js";
 
-export const POINTS_FILE = "emulator_points.jsonl";
+export { POINTS_FILE, SEGMENT_INDEX_FILE, segmentIndexesOf } from "./archive-segment.js";
+const json = (v: unknown): Buffer => Buffer.from(stringifyExact(v));
 
 /** One shard directory as found in an archive. */
 export interface ShardData {
@@ -22,62 +23,14 @@ export interface ShardData {
   isLocal: boolean;
   /** Undefined when the directory holds no data (no `segments/` + `wal/`), as for remote shards. */
   points: StoredPoint[] | undefined;
+  /** The payload indexes its segments carry (`payload_index/config.json` in each segment). */
+  indexes: Map<string, Json>;
 }
 
 export interface CollectionArchive {
   config: CollectionConfigInternal;
   payloadIndex: Map<string, Json>;
   shards: Map<number, ShardData>;
-}
-
-const json = (v: unknown): Buffer => Buffer.from(stringifyExact(v));
-
-function segmentState(c: Collection): JsonObject {
-  const vectors = c.config.params.vectors;
-  const named = isSingleVector(vectors) ? { "": vectors } : vectors;
-  const vectorData: JsonObject = {};
-  for (const [name, p] of Object.entries(named)) {
-    vectorData[name] = {
-      size: p.size,
-      distance: p.distance,
-      storage_type: "InRamChunkedMmap",
-      index: { type: "plain", options: {} },
-      quantization_config: null,
-    };
-  }
-  return {
-    version: 1,
-    config: { vector_data: vectorData, sparse_vector_data: {}, payload_storage_type: { type: "mmap" } },
-  };
-}
-
-/** `size` random bytes, filled in 1 GiB steps: randomBytes() stops at 2^31 - 1, benchmarks pad 2 GiB. */
-function randomPadding(size: number): Buffer {
-  const buffer = Buffer.allocUnsafe(size);
-  const step = 1 << 30;
-  for (let offset = 0; offset < size; offset += step) randomFillSync(buffer, offset, Math.min(step, size - offset));
-  return buffer;
-}
-
-/** A nested segment tar holding the points of one replica. */
-async function segmentTar(c: Collection, points: Iterable<StoredPoint>, shared: Shared): Promise<Buffer> {
-  const lines: string[] = [];
-  for (const p of points) lines.push(JSON.stringify({ id: p.id, vector: p.vector, payload: p.payload }));
-  const entries: TarEntry[] = [
-    { name: "snapshot/", dir: true },
-    { name: "snapshot/files/", dir: true },
-    { name: "snapshot/files/segment.json", body: json(segmentState(c)) },
-    { name: "snapshot/files/version.info", body: Buffer.from(shared.version) },
-    { name: `snapshot/files/${POINTS_FILE}`, body: Buffer.from(lines.join("\n")) },
-  ];
-  if (shared.segmentPaddingBytes > 0) {
-    // Random bytes do not compress, so transfer sizes stay honest in benchmarks.
-    entries.push({
-      name: "snapshot/files/vector_storage/padding.bin",
-      body: randomPadding(shared.segmentPaddingBytes),
-    });
-  }
-  return tarToBuffer(entries, shared.clock());
 }
 
 /** The entries of one shard directory under `prefix` ("" for a shard snapshot, "N/" in a collection one). */
@@ -101,7 +54,7 @@ export async function shardEntries(
   if (local) {
     entries.push(
       { name: `${prefix}segments/`, dir: true },
-      { name: `${prefix}segments/${randomUUID()}.tar`, body: await segmentTar(c, local.points.values(), shared) },
+      { name: `${prefix}segments/${randomUUID()}.tar`, body: await segmentTar(c, local, shared) },
       { name: `${prefix}wal/`, dir: true },
       { name: `${prefix}wal/first-index`, body: Buffer.alloc(8) },
       { name: `${prefix}wal/open-1`, body: Buffer.alloc(0) },
@@ -124,26 +77,6 @@ export async function collectionEntries(c: Collection, peerId: PeerId, shared: S
   return entries;
 }
 
-async function pointsOfSegment(name: string, tarBytes: Buffer): Promise<StoredPoint[]> {
-  let inner: Map<string, Buffer>;
-  try {
-    inner = await readTar(tarBytes);
-  } catch (e) {
-    throw serviceError(`Failed to read segment state: ${name}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const file = [...inner.entries()].find(([k]) => k.endsWith(`files/${POINTS_FILE}`));
-  if (!file) throw serviceError(`Failed to read segment state: ${name} was not written by the emulator`);
-  return decodePoints(file[1]);
-}
-
-function decodePoints(bytes: Buffer): StoredPoint[] {
-  return bytes
-    .toString("utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => decodePoint(parseJson(l, "file")));
-}
-
 /** Read one shard directory (`prefix` "" or "N/") out of an archive's entries. */
 export async function readShardDir(entries: Map<string, Buffer>, prefix: string, shardId: number): Promise<ShardData> {
   const stateFile = entries.get(`${prefix}replica_state.json`);
@@ -154,17 +87,20 @@ export async function readShardDir(entries: Map<string, Buffer>, prefix: string,
   const keys = [...entries.keys()].filter((k) => k.startsWith(prefix));
   const hasData =
     keys.some((k) => k.startsWith(`${prefix}segments/`)) && keys.some((k) => k.startsWith(`${prefix}wal/`));
-  if (!hasData) return { shardId, isLocal, points: undefined };
+  const indexes = new Map<string, Json>();
+  if (!hasData) return { shardId, isLocal, points: undefined, indexes };
   const points: StoredPoint[] = [];
+  const loose = new Map<string, Buffer>();
   for (const key of keys) {
     const rest = key.slice(`${prefix}segments/`.length);
     if (!key.startsWith(`${prefix}segments/`)) continue;
     const bytes = entries.get(key) ?? Buffer.alloc(0);
-    if (/^[^/]+\.tar$/.test(rest)) points.push(...(await pointsOfSegment(rest, bytes)));
+    if (/^[^/]+\.tar$/.test(rest)) points.push(...readSegmentFiles(await readSegment(rest, bytes), indexes));
     // The streamed shard-snapshot form keeps segments as directories instead of nested tars.
-    else if (rest.endsWith(`/files/${POINTS_FILE}`)) points.push(...decodePoints(bytes));
+    else loose.set(rest, bytes);
   }
-  return { shardId, isLocal, points };
+  points.push(...readSegmentFiles(loose, indexes));
+  return { shardId, isLocal, points, indexes };
 }
 
 /** Parse a collection snapshot; a missing/broken `config.json` is a 500 as in Qdrant. */

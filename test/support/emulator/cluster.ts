@@ -65,6 +65,7 @@ function collectionOf(ctx: RequestCtx): Collection {
 
 async function collectionCluster(ctx: RequestCtx): Promise<Reply> {
   const c = collectionOf(ctx);
+  ctx.node.shared.restoreFaults.clusterRead(c);
   const me = ctx.node.peerId;
   const info: CollectionClusterWire = {
     peer_id: me,

@@ -4,8 +4,8 @@ import { configFromCreateBody } from "./collection-config.js";
 import { publicConfig } from "./config-views.js";
 import { param, readJson, requireManage, type RequestCtx } from "./context.js";
 import { ApiError, okReply, wrongInput, type Reply } from "./envelope.js";
-import { isObject, Reader, type Json } from "./json.js";
 import { checkCollectionName } from "./names.js";
+import { payloadIndexRoutes, payloadSchemaOf } from "./payload-index.js";
 import type { Route } from "./router.js";
 import { visiblePoints, type Collection, type PeerId } from "./state.js";
 
@@ -25,32 +25,8 @@ async function versionInfo(ctx: RequestCtx): Promise<Reply> {
   return { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(info)) };
 }
 
-function dataTypeOf(schema: Json): Schemas["PayloadSchemaType"] {
-  const name = typeof schema === "string" ? schema : isObject(schema) ? schema["type"] : undefined;
-  const known: Schemas["PayloadSchemaType"][] = [
-    "keyword",
-    "integer",
-    "float",
-    "geo",
-    "text",
-    "bool",
-    "datetime",
-    "uuid",
-  ];
-  return known.find((k) => k === name) ?? "keyword";
-}
-
 export function collectionInfo(c: Collection, viewerPeerId: PeerId): Schemas["CollectionInfo"] {
   const points = visiblePoints(c, viewerPeerId);
-  const payloadSchema: Schemas["CollectionInfo"]["payload_schema"] = {};
-  for (const [field, schema] of c.payloadIndex) {
-    const info: Schemas["PayloadIndexInfo"] = {
-      data_type: dataTypeOf(schema),
-      points: points.filter((p) => p.payload[field] !== undefined).length,
-    };
-    if (isObject(schema)) info.params = schema;
-    payloadSchema[field] = info;
-  }
   return {
     ...healthOf(c),
     indexed_vectors_count: 0,
@@ -58,7 +34,7 @@ export function collectionInfo(c: Collection, viewerPeerId: PeerId): Schemas["Co
     // Qdrant keeps a couple of segments per shard; the exact number never matters to a client.
     segments_count: c.shards.length * 2,
     config: publicConfig(c.config),
-    payload_schema: payloadSchema,
+    payload_schema: payloadSchemaOf(c, viewerPeerId),
   };
 }
 
@@ -117,31 +93,6 @@ async function collectionExists(ctx: RequestCtx): Promise<Reply> {
   return okReply(result, ctx.startedAt);
 }
 
-/** `PUT /collections/{name}/index`: payload indexes travel in `payload_index.json`. */
-async function createFieldIndex(ctx: RequestCtx): Promise<Reply> {
-  const name = param(ctx, "name");
-  checkCollectionName(name);
-  const r = Reader.of(await readJson(ctx), "");
-  const field = r.string("field_name");
-  const schema = r.raw("field_schema");
-  if (schema === undefined || schema === null) throw wrongInput("Field schema is required");
-  requireManage(ctx);
-  const c = ctx.node.deployment.get(name);
-  c.payloadIndex.set(field, schema);
-  const result: Schemas["UpdateResult"] = { operation_id: c.nextOperationId++, status: "completed" };
-  return okReply(result, ctx.startedAt);
-}
-
-async function deleteFieldIndex(ctx: RequestCtx): Promise<Reply> {
-  const name = param(ctx, "name");
-  checkCollectionName(name);
-  requireManage(ctx);
-  const c = ctx.node.deployment.get(name);
-  c.payloadIndex.delete(param(ctx, "field"));
-  const result: Schemas["UpdateResult"] = { operation_id: c.nextOperationId++, status: "completed" };
-  return okReply(result, ctx.startedAt);
-}
-
 export const collectionRoutes: Route[] = [
   { method: "GET", path: "/", handler: versionInfo, open: true },
   { method: "GET", path: "/healthz", handler: async () => plain("healthz check passed"), open: true },
@@ -152,6 +103,5 @@ export const collectionRoutes: Route[] = [
   { method: "PUT", path: "/collections/:name", handler: createCollection },
   { method: "DELETE", path: "/collections/:name", handler: deleteCollection },
   { method: "GET", path: "/collections/:name/exists", handler: collectionExists },
-  { method: "PUT", path: "/collections/:name/index", handler: createFieldIndex },
-  { method: "DELETE", path: "/collections/:name/index/:field", handler: deleteFieldIndex },
+  ...payloadIndexRoutes,
 ];

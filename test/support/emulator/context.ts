@@ -1,6 +1,7 @@
 /** What a route handler gets: the node it runs on, the parsed request and small helpers. */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Dispatcher } from "undici";
+import type { RestoreFaults } from "./restore-faults.js";
 import type { CollectionHealth, Deployment, PeerId } from "./state.js";
 import type { SnapshotStore } from "./storage.js";
 import { ApiError, forbidden, type Reply } from "./envelope.js";
@@ -20,6 +21,8 @@ export interface Shared {
   segmentPaddingBytes: number;
   /** The health a collection recovery leaves behind (faults.afterRecover); undefined = green. */
   afterRecover: CollectionHealth | undefined;
+  /** Broken-restore faults (lingering replicas, short counts, unreadable payloads); hooks called by the routes. */
+  restoreFaults: RestoreFaults;
   /** Recover-by-URL downloads go through this (an agent trusting the emulator's `ca`); undefined = global fetch. */
   downloads: Dispatcher | undefined;
 }

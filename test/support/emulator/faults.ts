@@ -5,6 +5,7 @@
  */
 
 import { createSeededRandom } from "../seeded-random.js";
+import type { BreakPayloadsOptions, PayloadPoint, RestoreFaults, ShardRecoverFault } from "./restore-faults.js";
 import type { CollectionHealth } from "./state.js";
 
 export interface FaultRule {
@@ -70,6 +71,18 @@ export interface FaultController {
    * collections green; `clear()` does not reset it.
    */
   afterRecover(health: AfterRecover): void;
+  /**
+   * What each later shard snapshot recovery leaves behind while the collection stays green: a lingering Partial/Dead
+   * replica (qdrant#7851) and/or exact counts that come back short for a number of reads. Returns a remover, which also
+   * ends the replicas it left. See `ShardRecoverFault` (restore-faults.ts).
+   */
+  afterShardRecover(rule: ShardRecoverFault): () => void;
+  /**
+   * Payload reads of `collection` (on every node, also one created later) fail with a 500 (or `opts.status`/`error`)
+   * whenever an answer would carry the payload of a point `broken` picks: scroll, retrieve, query and search with
+   * `with_payload`. Reads without payloads, counts and the collection's green status are untouched. Returns a remover.
+   */
+  breakPayloads(collection: string, broken: (point: PayloadPoint) => boolean, opts?: BreakPayloadsOptions): () => void;
   /** How many times rules fired (for assertions). */
   hits(): number;
 }
@@ -100,6 +113,7 @@ export class Faults implements FaultController {
   constructor(
     private readonly onLocalDisk: (on: boolean) => void,
     private readonly onAfterRecover: (health: CollectionHealth | undefined) => void,
+    private readonly restore: RestoreFaults,
   ) {}
 
   add(rule: FaultRule): () => void {
@@ -115,8 +129,18 @@ export class Faults implements FaultController {
     };
   }
 
+  /** Removes every rule, `afterShardRecover` and `breakPayloads` ones included (not `afterRecover`). */
   clear(): void {
     this.rules = [];
+    this.restore.clear();
+  }
+
+  afterShardRecover(rule: ShardRecoverFault): () => void {
+    return this.restore.afterShardRecover(rule);
+  }
+
+  breakPayloads(collection: string, broken: (point: PayloadPoint) => boolean, opts?: BreakPayloadsOptions): () => void {
+    return this.restore.breakPayloads(collection, broken, opts);
   }
 
   snapshotsToLocalDisk(on: boolean): void {

@@ -19,9 +19,11 @@ import { collectionUpdateRoutes } from "./collection-update.js";
 import { collectionRoutes } from "./collections.js";
 import type { NodeRuntime, Shared } from "./context.js";
 import { Faults, type FaultController } from "./faults.js";
+import { RestoreFaults } from "./restore-faults.js";
 import { fullSnapshotRoutes } from "./full-snapshots.js";
 import { listenAll } from "./listen.js";
 import { pointRoutes } from "./points.js";
+import { queryRoutes } from "./query.js";
 import { Router } from "./router.js";
 import { createNodeServer, type AnswerRecord, type RequestLogEntry } from "./server.js";
 import { shardSnapshotRoutes } from "./shard-snapshots.js";
@@ -31,6 +33,7 @@ import { LocalStore } from "./storage-local.js";
 import { createS3Client, S3Store, type S3StorageOptions } from "./storage-s3.js";
 
 export type { AfterRecover, FaultController, FaultRule } from "./faults.js";
+export type { BreakPayloadsOptions, PayloadPoint, ShardRecoverFault } from "./restore-faults.js";
 export type { AnswerRecord, RequestLogEntry } from "./server.js";
 export type { PeerId, ReplicaState, StoredPoint } from "./state.js";
 export type {
@@ -147,7 +150,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const storage = opts.storage ?? { kind: "local" };
   const root = storage.kind === "local" && storage.dir !== undefined ? storage.dir : join(work, "snapshots");
   const pending = new Set<Promise<unknown>>();
+  const deployments: Deployment[] = [];
+  const restoreFaults = new RestoreFaults(() => deployments);
   const shared: Shared = {
+    restoreFaults,
     version: opts.version ?? "1.19.0",
     clock: opts.clock ?? (() => new Date()),
     tmpDir: work,
@@ -193,6 +199,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     };
   });
 
+  for (const r of runtimes) if (!deployments.includes(r.deployment)) deployments.push(r.deployment);
   // Qdrant creates `snapshots_path` at start-up (file:// recovery resolves paths against it).
   await Promise.all(runtimes.map((n) => mkdir(n.snapshotsDir, { recursive: true })));
 
@@ -204,11 +211,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     (health) => {
       shared.afterRecover = health;
     },
+    restoreFaults,
   );
   const router = new Router([
     ...collectionRoutes,
     ...collectionUpdateRoutes,
     ...pointRoutes,
+    ...queryRoutes,
     ...aliasRoutes,
     ...snapshotRoutes,
     ...fullSnapshotRoutes,

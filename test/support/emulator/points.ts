@@ -40,13 +40,14 @@ async function count(ctx: RequestCtx): Promise<Reply> {
   const r = Reader.of(await readJson(ctx, true), "");
   const matches = compileFilter(r.raw("filter"));
   const c = collectionOf(ctx);
-  const result: Schemas["CountResult"] = { count: visiblePoints(c, ctx.node.peerId).filter(matches).length };
+  const counted = visiblePoints(c, ctx.node.peerId).filter(matches).length;
+  const result: Schemas["CountResult"] = { count: Math.max(0, counted - ctx.node.shared.restoreFaults.countRead(c)) };
   return okReply(result, ctx.startedAt);
 }
 
 type PayloadSelector = (p: JsonObject) => JsonObject | null;
 
-function payloadSelector(v: Json | undefined): PayloadSelector {
+export function payloadSelector(v: Json | undefined): PayloadSelector {
   if (v === undefined || v === null || v === true) return (p) => p;
   if (v === false) return () => null;
   const pick =
@@ -59,7 +60,7 @@ function payloadSelector(v: Json | undefined): PayloadSelector {
   throw badRequest("with_payload must be a boolean, a list of keys or an include/exclude selector");
 }
 
-function vectorSelector(v: Json | undefined): (p: StoredPoint) => StoredPoint["vector"] | null {
+export function vectorSelector(v: Json | undefined): (p: StoredPoint) => StoredPoint["vector"] | null {
   if (v === undefined || v === null || v === false) return () => null;
   if (v === true) return (p) => p.vector;
   if (Array.isArray(v)) {
@@ -69,8 +70,17 @@ function vectorSelector(v: Json | undefined): (p: StoredPoint) => StoredPoint["v
   throw badRequest("with_vector must be a boolean or a list of vector names");
 }
 
-function toRecords(points: StoredPoint[], r: Reader, defaultPayload: boolean): Schemas["Record"][] {
-  const payload = payloadSelector(r.raw("with_payload") ?? defaultPayload);
+/** Records with what `with_payload`/`with_vector` ask for; a payload `breakPayloads` broke fails the whole answer. */
+export function toRecords(
+  ctx: RequestCtx,
+  c: Collection,
+  points: StoredPoint[],
+  r: Reader,
+  defaultPayload: boolean,
+): Schemas["Record"][] {
+  const withPayload = r.raw("with_payload") ?? defaultPayload;
+  if (withPayload !== false && withPayload !== null) ctx.node.shared.restoreFaults.checkPayloads(ctx.node, c, points);
+  const payload = payloadSelector(withPayload);
   const vector = vectorSelector(r.raw("with_vector"));
   return points.map((p) => ({ id: p.id, payload: payload(p.payload), vector: vector(p) }));
 }
@@ -105,7 +115,7 @@ async function scroll(ctx: RequestCtx): Promise<Reply> {
   }
   const page = found.slice(0, limit);
   const next: PointId | null = found[limit]?.id ?? null;
-  const result: Schemas["ScrollResult"] = { points: toRecords(page, r, true), next_page_offset: next };
+  const result: Schemas["ScrollResult"] = { points: toRecords(ctx, c, page, r, true), next_page_offset: next };
   return okReply(result, ctx.startedAt);
 }
 
@@ -115,7 +125,7 @@ async function retrieve(ctx: RequestCtx): Promise<Reply> {
   const c = collectionOf(ctx);
   const byKey = new Map(visiblePoints(c, ctx.node.peerId).map((p) => [pointKey(p.id), p]));
   const found = ids.map((id) => byKey.get(pointKey(id))).filter((p): p is StoredPoint => p !== undefined);
-  return okReply(toRecords(found, r, true), ctx.startedAt);
+  return okReply(toRecords(ctx, c, found, r, true), ctx.startedAt);
 }
 
 async function deleteHandler(ctx: RequestCtx): Promise<Reply> {

@@ -71,17 +71,28 @@ export async function collectionSource(node: NodeRuntime, req: RecoverRequest): 
   return { kind: "file", path: real };
 }
 
-/** Put recovered points on this peer's replica and settle the other replicas per priority. */
-export function restoreReplica(shard: Shard, peerId: PeerId, points: StoredPoint[], priority: Priority): void {
+/**
+ * Put recovered points on this peer's replica and settle the other replicas per priority. `indexes` are the payload
+ * indexes the snapshot's segments carry: they stay on the replica (Qdrant never drops a segment's indexes on load).
+ */
+export function restoreReplica(
+  shard: Shard,
+  peerId: PeerId,
+  points: StoredPoint[],
+  priority: Priority,
+  indexes: Map<string, Json> = new Map(),
+): void {
   const local = shard.replicas.get(peerId);
   if (!local) return;
   replaceReplicaData(local, points);
+  local.segmentIndexes = new Map(indexes);
   local.state = "Active";
   const others = [...shard.replicas.values()].filter((r) => r.peerId !== peerId);
   if (priority === "snapshot") {
     // Emulates Qdrant marking the other replicas dead and resyncing them from this one.
     for (const o of others) {
       replaceReplicaData(o, points);
+      o.segmentIndexes = new Map(indexes);
       o.state = "Active";
     }
   } else if (priority === "replica") {
@@ -126,7 +137,7 @@ export async function recoverCollection(
   }
   for (const shard of c.shards) {
     const data = archive.shards.get(shard.id);
-    if (data?.points) restoreReplica(shard, node.peerId, data.points, priority);
+    if (data?.points) restoreReplica(shard, node.peerId, data.points, priority, data.indexes);
   }
   // Qdrant may report a freshly recovered collection grey (optimizations pending) or yellow; see faults.afterRecover.
   const health = node.shared.afterRecover;

@@ -9,7 +9,16 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { readShardDir, shardEntries } from "./archive.js";
 import { param, readJson, requireManage, storeOf, type RequestCtx } from "./context.js";
-import { ApiError, notFound, okReply, serviceError, snapshotNotFound, wrongInput, type Reply } from "./envelope.js";
+import {
+  ApiError,
+  badRequest,
+  notFound,
+  okReply,
+  serviceError,
+  snapshotNotFound,
+  wrongInput,
+  type Reply,
+} from "./envelope.js";
 import { loadArchive, type ArchiveSource } from "./fetch-archive.js";
 import { receiveSnapshotField } from "./multipart.js";
 import { checkCollectionName, isPlainFileName, shardSnapshotName } from "./names.js";
@@ -98,7 +107,16 @@ async function recoverShard(
 ): Promise<true> {
   try {
     const shardData = await readShardDir(await loadArchive(source, checksum), "", t.shard.id);
-    restoreReplica(t.shard, ctx.node.peerId, shardData.points ?? [], priority);
+    // ShardReplicaSet::restore_snapshot: standalone needs a snapshot of a local shard. Its peer ids, replica states
+    // and the source's shard count are not checked: a shard from any topology recovers into any shard id.
+    if (!ctx.node.deployment.distributed && !shardData.isLocal) {
+      const at = join(ctx.node.shared.tmpDir, `${t.c.name}-shard-${t.shard.id}-recovery`);
+      throw serviceError(`Can't restore snapshot in local mode with missing data at shard: ${at}`);
+    }
+    // restore_local_replica_from: no segments/ + wal/ in the archive → nothing recovered.
+    if (!shardData.points) throw badRequest("Invalid snapshot");
+    restoreReplica(t.shard, ctx.node.peerId, shardData.points, priority, shardData.indexes);
+    ctx.node.shared.restoreFaults.shardRecovered(ctx.node, t.c, t.shard);
     return true;
   } finally {
     for (const f of cleanup) await rm(f, { force: true });

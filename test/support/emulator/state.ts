@@ -31,6 +31,11 @@ export interface Replica {
   points: Map<string, StoredPoint>;
   /** Bumped on every change, so the sorted view can be cached. */
   version: number;
+  /**
+   * Payload indexes its segments carry beyond the collection's (from a recovered shard snapshot: Qdrant adds the
+   * collection's indexes to recovered segments but never drops theirs, and `payload_schema` is the union).
+   */
+  segmentIndexes?: Map<string, Json>;
 }
 
 export function newReplica(peerId: PeerId, points: Iterable<StoredPoint> = []): Replica {
@@ -72,6 +77,18 @@ export interface Resharding {
   shardKey: Schemas["ShardKey"] | null;
 }
 
+/** A replica left behind by `faults.afterShardRecover({leftover})` (qdrant#7851), undone after `polls` cluster reads. */
+export interface Lingering {
+  shardId: number;
+  peerId: PeerId;
+  /** Reads of GET /collections/{c}/cluster left (any peer); Infinity = until its fault rule is removed. */
+  polls: number;
+  /** true: a surplus replica added for the fault (removed at the end); false: the recovered replica's state was set. */
+  surplus: boolean;
+  /** Which fault rule left it (its remover ends it). */
+  rule: object;
+}
+
 export interface Collection {
   name: string;
   config: CollectionConfigInternal;
@@ -83,6 +100,10 @@ export interface Collection {
   nextOperationId: number;
   /** Undefined = healthy (`green`). */
   health?: CollectionHealth;
+  /** Replicas left Partial/Dead after a shard recovery (faults.afterShardRecover). */
+  lingering: Lingering[];
+  /** Exact counts answer `by` fewer points for `reads` more count requests (faults.afterShardRecover countShort). */
+  countLag?: { by: number; reads: number };
 }
 
 export class Deployment {
@@ -118,11 +139,16 @@ export class Deployment {
     return c;
   }
 
-  /** Round-robin placement over peers sorted by id: replica r of shard s lives on peer (s + r) mod P. */
+  /**
+   * Qdrant's `ShardDistributionProposal::new` (storage/content_manager/shard_distribution.rs): n = min(RF, peers)
+   * replicas per shard, each taken from a min-heap of peers ordered by (shards held, random bias, id). That is a
+   * round-robin over one order of the peers: replica r of shard s lives on order[(s * n + r) mod P]. Qdrant's order
+   * is random per collection; the emulator's is ascending peer id, so placements are reproducible.
+   */
   placement(shardNumber: number, replicationFactor: number): PeerId[][] {
     const count = Math.min(replicationFactor, this.peers.length);
     return Array.from({ length: shardNumber }, (_, s) =>
-      Array.from({ length: count }, (_, r) => this.peers[(s + r) % this.peers.length] ?? 0n),
+      Array.from({ length: count }, (_, r) => this.peers[(s * count + r) % this.peers.length] ?? 0n),
     );
   }
 
@@ -141,6 +167,7 @@ export class Deployment {
       transfers: [],
       resharding: [],
       nextOperationId: 0,
+      lingering: [],
     };
     this.collections.set(name, collection);
     this.commit++;

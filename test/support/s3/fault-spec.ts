@@ -24,7 +24,10 @@ export interface S3FaultSpec {
   slowDown?: boolean;
   /** Inject at most this many faults, then let everything through. Default: unlimited. */
   limit?: number;
-  /** Only requests whose object key matches this regular expression (source text). Default: any key, or none. */
+  /**
+   * Only requests whose object key matches this regular expression (source text); for a listing (ListObjectsV2,
+   * ListObjects) its `prefix` (empty when it has none). Default: any key, or none.
+   */
   keyPattern?: string;
 }
 

@@ -47,16 +47,20 @@ export function createAdminRoute(injector: FaultInjector, store: FilesystemStore
 /** Fails matching requests with an S3 XML error before they reach authentication. */
 export function createFaultMiddleware(injector: FaultInjector, S3Error: S3ErrorClass): Middleware {
   return async (ctx, next) => {
+    const operation = classifyOperation({
+      method: ctx.method,
+      path: ctx.path,
+      query: new Set(Object.keys(ctx.query)),
+      copySource: ctx.headers["x-amz-copy-source"] !== undefined,
+    });
+    const prefix = ctx.query.prefix;
+    const isListing = operation === "ListObjectsV2" || operation === "ListObjects";
     const fault = injector.pickFault({
       method: ctx.method,
       bucket: readBucket(ctx.path),
-      key: readKey(ctx.path),
-      operation: classifyOperation({
-        method: ctx.method,
-        path: ctx.path,
-        query: new Set(Object.keys(ctx.query)),
-        copySource: ctx.headers["x-amz-copy-source"] !== undefined,
-      }),
+      // A listing names no object: a keyPattern matches its prefix (so a test can fail one collection's listing).
+      key: isListing ? (typeof prefix === "string" ? prefix : "") : readKey(ctx.path),
+      operation,
     });
     if (fault === undefined) return next();
     ctx.req.resume(); // discard any upload body so the connection stays usable
