@@ -5,11 +5,12 @@
  * unreachable bucket are different verdicts: the first condemns this set (an older one may do), the second says
  * nothing about it.
  */
-import { manifestKey, shardsPrefix } from "../../core/set-keys.js";
+import { shardsPrefix } from "../../core/set-keys.js";
 import { EXIT, ToolError } from "../../errors.js";
 import { isFatal, describeError } from "../task/items.js";
 import type { Deps } from "../task/deps.js";
-import { ManifestError, parseManifest, type Manifest, type ManifestShard } from "./manifest.js";
+import type { Manifest, ManifestShard } from "./manifest.js";
+import { isReadable, readSet } from "./set-listing.js";
 import { mergeDurableState, recoveredShards } from "./restore-state.js";
 
 export type ShardVerdict =
@@ -83,22 +84,12 @@ export async function preflightSet(
   collection: string,
   setId: string,
 ): Promise<CheckedSet> {
-  const key = manifestKey(collection, setId);
-  const store = deps.store();
-  let manifest: Manifest;
-  try {
-    const found = await store.get(key);
-    if (found === undefined) throw new ManifestError("it does not exist (deleted meanwhile?)");
-    const chunks: Buffer[] = [];
-    for await (const chunk of found.body) chunks.push(Buffer.from(chunk as Uint8Array));
-    manifest = parseManifest(Buffer.concat(chunks));
-  } catch (err) {
-    if (err instanceof ManifestError) throw new SetRejected(`manifest ${store.location}/${key}: ${err.why}`, true);
-    throw err;
-  }
+  const read = await readSet(deps.store(), collection, setId);
+  if (!isReadable(read)) throw new SetRejected(read.problem, true);
+  const manifest = read.manifest;
   if (manifest.collection !== collection || manifest.backup_set_id !== setId)
     throw new SetRejected(
-      `manifest ${key} describes set ${manifest.backup_set_id} of ${manifest.collection}, not ${setId} of ${collection}`,
+      `manifest ${read.key} describes set ${manifest.backup_set_id} of ${manifest.collection}, not ${setId} of ${collection}`,
       true,
     );
   if (manifest.schema_version === 1)

@@ -3,18 +3,12 @@
  * starts with it (never a silent substitute: no match fails the collection, listing the ids there are). When the
  * chosen set fails its pre-flight, the next older one is tried, one at a time and said so; never with a filter.
  */
-import { manifestsPrefix, setIdFromManifestKey } from "../../core/set-keys.js";
 import type { Deps } from "../task/deps.js";
 import { preflightSet, SetRejected, type CheckedSet } from "./restore-preflight.js";
 import { newestFirst, setIdMatches } from "./set-id.js";
+import { listSetIds } from "./set-listing.js";
 
 type SelectDeps = Pick<Deps, "store" | "state" | "log" | "config">;
-
-/** The set ids of `collection` in the destination, newest first. */
-export async function listSetIds(deps: Pick<Deps, "store">, collection: string): Promise<string[]> {
-  const keys = await deps.store().listKeys(manifestsPrefix(collection));
-  return newestFirst(keys.flatMap((k) => setIdFromManifestKey(k, collection) ?? []));
-}
 
 /**
  * The set to restore, checked.
@@ -22,7 +16,7 @@ export async function listSetIds(deps: Pick<Deps, "store">, collection: string):
  */
 export async function selectSet(deps: SelectDeps, target: string, collection: string): Promise<CheckedSet> {
   const filter = deps.config.snapshotFilter;
-  const ids = await listSetIds(deps, collection);
+  const ids = newestFirst(await listSetIds(deps.store(), collection));
   if (ids.length === 0) throw new SetRejected(`no backup set of ${collection} in ${deps.store().location}`, false);
   if (filter !== "") {
     const chosen = ids.find((id) => setIdMatches(id, filter));
