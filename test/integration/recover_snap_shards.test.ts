@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/commands/recover_snap_shards.js";
 import { EXIT } from "../../src/errors.js";
-import { listAliases, qdrantCall, readAllPoints } from "../support/emulator/seed.js";
+import { listAliases, qdrantCall, readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { createTestDeps } from "../support/deps.js";
 import { createTestS3Client } from "../support/s3/client.js";
@@ -160,6 +160,53 @@ describe("recover_snap_shards", () => {
       expect(summary.items[0]?.["verdict"]).toMatch(/shard 0: missing-object/);
       expect(await collectionsOf(s.target.urls[0]!)).toEqual([]);
     });
+  });
+
+  describe("aliases", () => {
+    it("an alias pointing at another live collection is not taken (FAILED after verification, exit 3); FORCE repoints it", async () => {
+      const s = await setsRig("shards-restore-alias-guard");
+      await s.writeSet(SET_NEW);
+      const t = s.target.urls[0]!;
+      await qdrantCall(t, "PUT", "/collections/other", KEY, { vectors: { size: 4, distance: "Cosine" } });
+      await qdrantCall(t, "POST", "/collections/aliases", KEY, {
+        actions: [{ create_alias: { collection_name: "other", alias_name: "docs-live" } }],
+      });
+
+      const guarded = await run({}, s.rig.deps(s.env));
+
+      expect(guarded).toMatchObject({ done: 0, failed: 1, exitCode: EXIT.partial });
+      expect(guarded.items[0]?.["verdict"]).toMatch(
+        /FAILED: alias docs-live points at the live collection other: not repointed \(QDRANT_RESTORE_FORCE=true/,
+      );
+      expect(await listAliases(t, KEY)).toEqual([{ alias_name: "docs-live", collection_name: "other" }]);
+
+      const forced = await run({}, s.rig.deps({ ...s.env, QDRANT_RESTORE_FORCE: "true" }));
+
+      expect(forced).toMatchObject({ done: 1, exitCode: EXIT.ok });
+      expect(await listAliases(t, KEY)).toEqual([{ alias_name: "docs-live", collection_name: DOCS }]);
+    });
+  });
+
+  it("recovers by upload a shard snapshot whose name is longer than 91 bytes (Qdrant's temporary file name limit)", async () => {
+    const s = await setsRig("shards-restore-long-name");
+    const long = `c${"x".repeat(60)}`;
+    await seedCollection(s.rig.urls[0]!, long, { points: 12, dim: 4, shards: 2, rf: 1, apiKey: KEY });
+    await s.writeSet(SET_NEW, undefined, long);
+    await s.writeSet(SET_NEW);
+
+    const summary = await run({}, s.rig.deps(s.env));
+
+    expect(summary).toMatchObject({ done: 2, exitCode: EXIT.ok });
+    const calls = s.target
+      .requests()
+      .filter((r) => r.method !== "GET" && r.path.startsWith(`/collections/${long}/shards/`));
+    expect(calls.map((r) => r.path.replace(/\d+/, "N")).sort()).toEqual([
+      `/collections/${long}/shards/N/snapshots/upload`,
+      `/collections/${long}/shards/N/snapshots/upload`,
+    ]);
+    expect(await readAllPoints(s.target.urls[0]!, long, KEY)).toEqual(
+      await readAllPoints(s.source.urls[0]!, long, KEY),
+    );
   });
 
   it("resumes from the mirrored restore state in a fresh state directory, without recovering finished shards again", async () => {
