@@ -35,21 +35,36 @@ interface Measured {
   /** Shard snapshot creates per peer, in node order. */
   perPeer: number[];
   calls: number;
+  /** From the CLI's spawn to the first shard snapshot create's arrival, in seconds. */
+  leadSeconds: number;
+  /** From the last shard snapshot create's answer to the CLI's exit, in seconds. */
+  tailSeconds: number;
+  /** The busiest peer's idle time between its first and last shard snapshot creates, in seconds. */
+  gapSeconds: number;
 }
 
 async function measure(ctx: ScenarioContext, emulator: Emulator, env: Record<string, string>, cwd: string) {
   emulator.resetRequests();
+  const started = performance.now();
   const run = await runCli(ctx, ["create_snap_shards"], env, cwd);
+  const ended = started + run.seconds * 1000;
   const log = emulator.requests();
+  const creates = log.filter((e) => e.method === "POST" && SHARD_SNAPSHOT.test(e.path) && e.status === 200);
   const perPeerMs = new Array<number>(PEERS).fill(0);
   const perPeer = new Array<number>(PEERS).fill(0);
-  for (const e of log) {
-    if (e.method !== "POST" || !SHARD_SNAPSHOT.test(e.path) || e.status !== 200) continue;
+  for (const e of creates) {
     perPeerMs[e.node] = (perPeerMs[e.node] ?? 0) + e.ms;
     perPeer[e.node] = (perPeer[e.node] ?? 0) + 1;
   }
+  const busiest = perPeerMs.indexOf(Math.max(...perPeerMs));
+  const onBusiest = creates.filter((e) => e.node === busiest);
+  const span = (es: typeof creates) =>
+    es.length === 0 ? 0 : Math.max(...es.map((e) => e.arrivedAt + e.ms)) - Math.min(...es.map((e) => e.arrivedAt));
   return {
     run,
+    leadSeconds: (Math.min(...creates.map((e) => e.arrivedAt)) - started) / 1000,
+    tailSeconds: (ended - Math.max(...creates.map((e) => e.arrivedAt + e.ms))) / 1000,
+    gapSeconds: (span(onBusiest) - (perPeerMs[busiest] ?? 0)) / 1000,
     busiestSeconds: Math.max(...perPeerMs) / 1000,
     allSeconds: perPeerMs.reduce((a, b) => a + b, 0) / 1000,
     perPeer,
@@ -152,6 +167,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       notes: [
         `${collections} collections × ${SHARDS} shards at RF ${RF} on ${PEERS} peers, ${SNAPSHOT_MS} ms more on every shard snapshot create; Qdrant's S3 snapshot storage on the local S3 server`,
         `shard snapshots per peer at the defaults: ${defaults.perPeer.join(" / ")}; ${defaults.calls} calls in all`,
+        `where the wall time beyond the busiest peer's goes, at the defaults: ${defaults.leadSeconds.toFixed(2)} s from the CLI's start to the first shard snapshot (start-up, /cluster, the collections' facts), ${defaults.gapSeconds.toFixed(2)} s idle on the busiest peer between its snapshots, ${defaults.tailSeconds.toFixed(2)} s after the last one (object checks, counts, manifests, exit)`,
         ...(ctx.profile === "ci" ? [`ci profile: ${collections} collections`] : []),
       ],
     };

@@ -28,7 +28,7 @@ const result = (shard_number: number, sharding_method?: string) => ({
 });
 
 describe("planCollection", () => {
-  it("places shard i on its Active peers (by exact id) at position i mod their count, the other Active peer as fallback", () => {
+  it("places each shard on an Active replica, evening out the peers' shares (ties: position i mod their count), the other Active peer as fallback", () => {
     const plan = planCollection(
       result(4),
       cluster([
@@ -44,7 +44,7 @@ describe("planCollection", () => {
     );
     if (!plan.ok) throw new Error(plan.reason);
     expect(plan.shards.map((s) => [s.shard, s.peer, s.fallback])).toEqual([
-      [0, "1", "2"],
+      [0, "2", "1"], // peer 1 must take shard 3 (its only replica): shard 0 goes to peer 2
       [1, "3", "2"],
       [2, "1", "3"],
       [3, "1", undefined],
@@ -78,7 +78,7 @@ describe("planCollection", () => {
     expect(counts).toHaveLength(3);
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
     expect(Object.fromEntries(load)).toEqual(Object.fromEntries(perPeer));
-    // Without the run's count (each collection on its own), the bash tool's rule: skewed.
+    // One collection on an idle cluster: one shard per peer (the bash tool's rule gave peers 1, 3, 1).
     const alone = planCollection(
       result(3),
       cluster(
@@ -89,7 +89,7 @@ describe("planCollection", () => {
       ),
     );
     if (!alone.ok) throw new Error(alone.reason);
-    expect(alone.shards.map((s) => s.peer)).toEqual(["1", "3", "1"]);
+    expect(alone.shards.map((s) => s.peer)).toEqual(["2", "3", "1"]);
   });
 
   it("orders peer ids above 2^53 exactly, as numbers, never merging two that a double would round together", () => {

@@ -43,11 +43,11 @@ const objAt = (o: Obj | undefined, k: string): Obj | undefined => {
 
 /**
  * Checks the preconditions and places every shard. `collectionResult` is the whole `result` of GET /collections/{c}.
- * Shard i (shards by id) goes to the Active replica that `load` (shards placed so far in this run, per peer; updated
- * here) shows least busy; among equals, the first from position i mod their count of its Active peers by exact id,
- * the bash tool's round-robin. The bash tool used that rule alone, per collection: with replication factor 2 on three
- * peers it put two thirds of every collection's shards on one peer and none on another; the run-wide count spreads them
- * evenly, and the tie-break keeps the bash tool's choice for a single collection on an idle cluster.
+ * Each shard goes to one of its Active replicas so that the peers' shares even out over the run: `load` counts the
+ * shards placed so far per peer (updated here); shard i takes the least busy of its Active peers, ties broken from
+ * position i mod their count by exact id (the bash tool's round-robin), then a shard is moved while its peer has two
+ * more than another Active replica of it. The bash tool's rule alone, per collection, put two of three shards on one
+ * peer and none on another with replication factor 2 on three peers.
  */
 export function planCollection(
   collectionResult: Obj,
@@ -84,18 +84,36 @@ export function planCollection(
       ok: false,
       reason: `shard${noActive.length > 1 ? "s" : ""} ${noActive.join(", ")} ha${noActive.length > 1 ? "ve" : "s"} no Active replica`,
     };
-  const shards = ids.map((shard, i): ShardPlacement => {
+  const count = (p: PeerId): number => load.get(p) ?? 0;
+  const move = (from: PeerId | undefined, to: PeerId): void => {
+    if (from !== undefined) load.set(from, count(from) - 1);
+    load.set(to, count(to) + 1);
+  };
+  const placed = ids.map((shard, i) => {
     const replicas = byShard.get(shard)!.sort((a, b) => comparePeerIds(a.peer_id, b.peer_id));
     const active = replicas.filter((r) => r.state === "Active").map((r) => r.peer_id);
     const rotated = active.map((_, k) => active[(i + k) % active.length]!);
-    const peer = rotated.reduce((best, p) => ((load.get(p) ?? 0) < (load.get(best) ?? 0) ? p : best));
-    load.set(peer, (load.get(peer) ?? 0) + 1);
-    return {
-      shard,
-      peer,
-      fallback: active.find((p) => p !== peer),
-      replicas: replicas.map((r) => ({ peer_id: r.peer_id, state: r.state })),
-    };
+    const peer = rotated.reduce((best, p) => (count(p) < count(best) ? p : best));
+    move(undefined, peer);
+    return { shard, peer, active, replicas };
   });
+  // Greedy in shard order can leave a peer two shards ahead of another that could have taken one; move such shards.
+  for (let pass = 0, moved = true; moved && pass < placed.length; pass++) {
+    moved = false;
+    for (const p of placed) {
+      const idlest = p.active.reduce((best, q) => (count(q) < count(best) ? q : best));
+      if (count(p.peer) - count(idlest) >= 2) {
+        move(p.peer, idlest);
+        p.peer = idlest;
+        moved = true;
+      }
+    }
+  }
+  const shards = placed.map(({ shard, peer, active, replicas }): ShardPlacement => ({
+    shard,
+    peer,
+    fallback: active.find((p) => p !== peer),
+    replicas: replicas.map((r) => ({ peer_id: r.peer_id, state: r.state })),
+  }));
   return { ok: true, shardingMethod: method, shardNumber, shards };
 }

@@ -14,7 +14,7 @@ import { describeError, isFatal } from "../task/items.js";
 import type { Deps } from "../task/deps.js";
 import type { ManifestShard } from "./manifest.js";
 import type { PeerDirectory } from "./set-peers.js";
-import { confirmShardObject } from "./shard-confirm.js";
+import { confirmShardObject, streamsShards } from "./shard-confirm.js";
 import type { ShardPlacement } from "./shard-plan.js";
 
 /** Attempts on the chosen replica before the other one is tried. */
@@ -51,27 +51,31 @@ export async function takeShard(ctx: ShardContext, placement: ShardPlacement): P
     }
     let snap: SnapshotDescription | undefined;
     try {
-      return await ctx.slotOf(url)(async () => {
+      // The peer's slot covers its own work: the snapshot, and in transfer mode streaming it out of the peer. A check
+      // of the object Qdrant stored in the bucket is S3's work and runs after the slot is free for the next shard.
+      const streams = streamsShards(deps.config);
+      const [made, streamed] = await ctx.slotOf(url)(async () => {
         if (!ctx.wanted()) throw new ShardNotStartedError(`shard ${shard} of ${collection} not started`);
         snap = await createOnce(deps, url, collection, shard);
-        const stored = await confirmShardObject(deps, url, collection, shard, snap);
-        deps.log.info(`Shard ${shard} of ${collection}: ${snap.name} from peer ${peer} (${url}), ${stored.size} bytes`);
-        return {
-          id: shard,
-          snapshot_name: snap.name,
-          s3_key: stored.key,
-          size: stored.size,
-          etag: stored.etag,
-          checksum: snap.checksum ?? "",
-          source_peer_id: peer,
-          created_at: deps
-            .clock()
-            .toISOString()
-            .replace(/\.\d{3}Z$/, "Z"),
-          ...(stored.sha256 ? { sha256: stored.sha256 } : {}),
-          replicas: placement.replicas,
-        };
+        return [snap, streams ? await confirmShardObject(deps, url, collection, shard, snap) : undefined] as const;
       });
+      const stored = streamed ?? (await confirmShardObject(deps, url, collection, shard, made));
+      deps.log.info(`Shard ${shard} of ${collection}: ${made.name} from peer ${peer} (${url}), ${stored.size} bytes`);
+      return {
+        id: shard,
+        snapshot_name: made.name,
+        s3_key: stored.key,
+        size: stored.size,
+        etag: stored.etag,
+        checksum: made.checksum ?? "",
+        source_peer_id: peer,
+        created_at: deps
+          .clock()
+          .toISOString()
+          .replace(/\.\d{3}Z$/, "Z"),
+        ...(stored.sha256 ? { sha256: stored.sha256 } : {}),
+        replicas: placement.replicas,
+      };
     } catch (err) {
       if (isFatal(err) || err instanceof ShardNotStartedError) throw err;
       // A snapshot made but not found (or not stored) in the destination is not cured by another snapshot.
