@@ -142,7 +142,7 @@ export const TASKS: readonly TaskDef[] = [
     run: recoverSnapShards,
     needs: ["restore", "destination"],
     summary:
-      "restore each collection's newest backup set (or the newest matching the filter) shard by shard, after pre-flight and gates, then verify it: one VERIFIED or FAILED line per collection (resumable)",
+      "restore each collection's newest backup set (or the newest matching the filter) onto each cluster of the restore hosts, shard by shard, after pre-flight and gates, then verify it: one VERIFIED or FAILED line per collection (resumable)",
     variables: [
       "QDRANT_RESTORE_HOSTS",
       "QDRANT_HTTP_PORT",

@@ -2,15 +2,16 @@ import { assertConfigured } from "../config.js";
 import { collectionFromManifestsPrefix, MANIFESTS_PREFIX } from "../core/set-keys.js";
 import { EXIT, ToolError } from "../errors.js";
 import { restoreCollection } from "../backup/sets/restore-collection.js";
-import { discoverTarget } from "../backup/sets/restore-target.js";
+import { discoverTargets } from "../backup/sets/restore-target.js";
 import { describeError, distinct, isFatal } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
  * recover_snap_shards: restore each collection's newest backup set (or the newest matching
- * QDRANT_SNAPSHOT_DATETIME_FILTER) onto the cluster of QDRANT_RESTORE_HOSTS[0], shard by shard, and end each with a
- * verdict (backup/sets/restore-collection.ts). The collections: the `collections` file, else every collection with
+ * QDRANT_SNAPSHOT_DATETIME_FILTER) onto each cluster QDRANT_RESTORE_HOSTS names (a host of a cluster already
+ * found is one of its peers; any other starts a target of its own), shard by shard, and end each with a verdict
+ * (backup/sets/restore-collection.ts). The collections: the `collections` file, else every collection with
  * sets in the destination. Exit 3 when any collection is not VERIFIED.
  */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
@@ -28,22 +29,28 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
       `recover_snap_shards: no collection to restore: the collections file is empty and ${deps.store().location}/${MANIFESTS_PREFIX}/ holds no set`,
       EXIT.partial,
     );
-  const target = await discoverTarget(deps);
-  const version = await deps.qdrant.getVersion(target.host).catch((err: unknown) => {
-    if (isFatal(err)) throw err;
-    log.warn(`the Qdrant version of ${target.host} cannot be read (${describeError(err)}): taken as unknown`);
-    return "unknown";
-  });
-  // One collection at a time: each one's shards already run in parallel over the peers.
-  for (const collection of collections) {
-    const verdict = await restoreCollection(deps, target, version, collection);
-    if (verdict.verified) log.info(verdict.line);
-    else log.error(verdict.line);
-    tally.add(verdict.verified ? "done" : "failed", {
-      collection,
-      set: verdict.set ?? "",
-      verdict: verdict.line,
+  const targets = await discoverTargets(deps);
+  for (const target of targets) {
+    const version = await deps.qdrant.getVersion(target.host).catch((err: unknown) => {
+      if (isFatal(err)) throw err;
+      log.warn(`the Qdrant version of ${target.host} cannot be read (${describeError(err)}): taken as unknown`);
+      return "unknown";
     });
+    // One collection at a time: each one's shards already run in parallel over the peers.
+    for (const collection of collections) {
+      const verdict = await restoreCollection(deps, target, version, collection);
+      const line = targets.length > 1 ? `${verdict.line} [target ${target.host}]` : verdict.line;
+      if (verdict.verified) log.info(line);
+      else log.error(line);
+      tally.add(verdict.verified ? "done" : "failed", {
+        collection,
+        target: target.host,
+        set: verdict.set ?? "",
+        verdict: line,
+      });
+    }
   }
-  return tally.finish(`restore summary: ${tally.done} collection(s) verified, ${tally.failed} failed`);
+  return tally.finish(
+    `restore summary: ${tally.done} collection(s) verified, ${tally.failed} failed${targets.length > 1 ? ` (on ${targets.length} target clusters)` : ""}`,
+  );
 }

@@ -1,6 +1,6 @@
 /**
- * The restore target: its peers (GET /cluster on QDRANT_RESTORE_HOSTS[0], their URIs with QDRANT_HTTP_PORT; a
- * standalone node is its own one peer), and where each shard of a set is recovered: round-robin over the shard's
+ * The restore targets: each cluster QDRANT_RESTORE_HOSTS names, with its peers (GET /cluster, their URIs with
+ * QDRANT_HTTP_PORT; a standalone node is its own one peer), and where each shard of a set is recovered: round-robin over the shard's
  * Active replicas sorted by peer id, shard i of the manifest on replica i mod n (the bash tool's one assignment pass).
  */
 import { comparePeerIds, type PeerId } from "../../qdrant/cluster-types.js";
@@ -10,7 +10,7 @@ import type { Manifest } from "./manifest.js";
 import { SetRejected } from "./restore-preflight.js";
 
 export interface Target {
-  /** The first restore host: where the collection is created and checked, and the history's `target`. */
+  /** The first listed host of the cluster: where the collection is created and checked, and the history's `target`. */
   host: string;
   /** Peer id → HTTP URL; empty for a standalone node. */
   peers: ReadonlyMap<PeerId, string>;
@@ -18,21 +18,31 @@ export interface Target {
   peerCount: number;
 }
 
-export async function discoverTarget(deps: Pick<Deps, "qdrant" | "config" | "log">): Promise<Target> {
-  const host = deps.config.restoreHosts[0]!;
-  const cluster = await deps.qdrant.getCluster(host);
-  if (cluster.status === "disabled") {
-    deps.log.info(`${host} is a standalone node: every shard is recovered on it`);
-    return { host, peers: new Map(), peerCount: 1 };
+/**
+ * The clusters QDRANT_RESTORE_HOSTS names: each host is asked for GET /cluster; a host that is a peer of a cluster
+ * already found (by its peer id) belongs to it, any other starts a target of its own (a standalone node is one).
+ * Each target is restored independently, with its own verdicts.
+ */
+export async function discoverTargets(deps: Pick<Deps, "qdrant" | "config" | "log">): Promise<Target[]> {
+  const targets: (Target & { ids: Set<PeerId> })[] = [];
+  for (const host of deps.config.restoreHosts) {
+    const cluster = await deps.qdrant.getCluster(host);
+    if (cluster.status === "disabled") {
+      deps.log.info(`Restore target ${host}: a standalone node, every shard is recovered on it`);
+      targets.push({ host, peers: new Map(), peerCount: 1, ids: new Set() });
+      continue;
+    }
+    const same = targets.find((t) => t.ids.has(cluster.peer_id));
+    if (same !== undefined) {
+      deps.log.info(`${host} is a peer of the restore target ${same.host}'s cluster`);
+      continue;
+    }
+    const peers = new Map<PeerId, string>();
+    for (const [id, { uri }] of Object.entries(cluster.peers)) peers.set(id, peerHttpUrl(uri, deps.config.httpPort));
+    deps.log.info(`Restore target ${host}: ${peers.size} peer(s) ${[...peers.values()].join(", ")}`);
+    targets.push({ host, peers, peerCount: peers.size, ids: new Set(peers.keys()) });
   }
-  const peers = new Map<PeerId, string>();
-  for (const [id, { uri }] of Object.entries(cluster.peers)) peers.set(id, peerHttpUrl(uri, deps.config.httpPort));
-  if (deps.config.restoreHosts.length > 1)
-    deps.log.warn(
-      `WARNING: only the first of QDRANT_RESTORE_HOSTS (${host}) is used; its cluster's peers are discovered`,
-    );
-  deps.log.info(`Restore target ${host}: ${peers.size} peer(s) ${[...peers.values()].join(", ")}`);
-  return { host, peers, peerCount: peers.size };
+  return targets.map(({ host, peers, peerCount }) => ({ host, peers, peerCount }));
 }
 
 /** Shard id → the URL of the peer that recovers it. */
