@@ -1,6 +1,6 @@
 import { assertConfigured } from "../config.js";
 import { collectionFromManifestsPrefix, MANIFESTS_PREFIX } from "../core/set-keys.js";
-import { EXIT, ToolError } from "../errors.js";
+import { ConfigError, EXIT, ToolError } from "../errors.js";
 import { restoreCollection } from "../backup/sets/restore-collection.js";
 import { discoverTargets } from "../backup/sets/restore-target.js";
 import { describeError, distinct, isFatal } from "../backup/task/items.js";
@@ -14,12 +14,14 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  * (backup/sets/restore-collection.ts). The collections: the `collections` file, else every collection with
  * sets in the destination. Exit 3 when any collection is not VERIFIED.
  */
-export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
+export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, state } = deps;
   assertConfigured(config, "recover_snap_shards", ["restore", "destination"]);
   const tally = new Tally("recover_snap_shards");
   let collections = distinct((await state.read("collections")).map((r) => r.collection).filter((c) => c !== ""));
-  if (collections.length > 0) log.warn(`Restoring the ${collections.length} collection(s) of the collections file`);
+  if (options.collection !== undefined) collections = [options.collection];
+  else if (collections.length > 0)
+    log.warn(`Restoring the ${collections.length} collection(s) of the collections file`);
   else {
     const prefixes = await deps.store().listPrefixes(`${MANIFESTS_PREFIX}/`);
     collections = prefixes.flatMap((p) => collectionFromManifestsPrefix(p) ?? []).sort();
@@ -28,6 +30,10 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
     throw new ToolError(
       `recover_snap_shards: no collection to restore: the collections file is empty and ${deps.store().location}/${MANIFESTS_PREFIX}/ holds no set`,
       EXIT.partial,
+    );
+  if (options.as !== undefined && collections.length !== 1)
+    throw new ConfigError(
+      `recover_snap_shards --as ${options.as}: restores one collection under another name, but ${collections.length} are to be restored (name it with --collection)`,
     );
   const targets = await discoverTargets(deps);
   for (const target of targets) {
@@ -38,7 +44,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
     });
     // One collection at a time: each one's shards already run in parallel over the peers.
     for (const collection of collections) {
-      const verdict = await restoreCollection(deps, target, version, collection);
+      const verdict = await restoreCollection(deps, target, version, collection, options.as);
       const line = targets.length > 1 ? `${verdict.line} [target ${target.host}]` : verdict.line;
       if (verdict.verified) log.info(line);
       else log.error(line);

@@ -209,6 +209,28 @@ describe("recover_snap_shards", () => {
     );
   });
 
+  it("--as restores the collection under another name next to the live one, aliases untouched; with several collections it is refused", async () => {
+    const s = await setsRig("shards-restore-as");
+    await s.writeSet(SET_NEW);
+    const t = s.target.urls[0]!;
+    expect(await run({}, s.rig.deps(s.env))).toMatchObject({ done: 1, exitCode: EXIT.ok });
+    const deps = s.rig.deps(s.env);
+
+    const drill = await run({ collection: DOCS, as: "docs-drill" }, deps);
+
+    expect(drill).toMatchObject({ done: 1, exitCode: EXIT.ok });
+    expect(deps.lines.join("\n")).toMatch(
+      new RegExp(`restore of ${DOCS} as docs-drill from set ${SET_NEW} VERIFIED .*aliases untouched`),
+    );
+    expect(await readAllPoints(t, "docs-drill", KEY)).toEqual(await readAllPoints(s.source.urls[0]!, DOCS, KEY));
+    expect(await listAliases(t, KEY)).toEqual([{ alias_name: "docs-live", collection_name: DOCS }]);
+
+    await s.rig.write("collections", `${s.source.urls[0]},${DOCS}\n${s.source.urls[0]},other\n`);
+    await expect(run({ as: "docs-drill" }, s.rig.deps(s.env))).rejects.toThrow(
+      /--as docs-drill: restores one collection under another name, but 2/,
+    );
+  });
+
   it("resumes from the mirrored restore state in a fresh state directory, without recovering finished shards again", async () => {
     const s = await setsRig("shards-restore-resume");
     await s.writeSet(SET_NEW);

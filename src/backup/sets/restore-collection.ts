@@ -29,21 +29,25 @@ export async function restoreCollection(
   target: Target,
   targetVersion: string,
   collection: string,
+  /** --as: the name the collection gets on the target (its aliases are then left alone). */
+  as?: string,
 ): Promise<CollectionVerdict> {
+  const name = as ?? collection;
   let set: string | undefined;
   const failed = (why: string): CollectionVerdict => ({
     collection,
     set,
     verified: false,
-    line: `restore of ${collection}${set ? ` from set ${set}` : ""} FAILED: ${why}`,
+    line: `restore of ${collection}${as ? ` as ${as}` : ""}${set ? ` from set ${set}` : ""} FAILED: ${why}`,
   });
   try {
-    const checked = await selectSet(deps, target.host, collection);
-    const m = checked.manifest;
+    const checked = await selectSet(deps, target.host, collection, name);
+    // The target's view of the set: its collection under the name it gets there (the objects stay where they are).
+    const m = as === undefined ? checked.manifest : { ...checked.manifest, collection: name };
     set = m.backup_set_id;
     versionGate(deps, m, targetVersion);
     capacityGate(deps, m, target.peerCount);
-    const resumable = await isResumable(deps, target.host, collection, set);
+    const resumable = await isResumable(deps, target.host, name, set);
     const state = await stateGate(deps, target.host, target.host, m, resumable);
     const done = state === "resumed" && !deps.config.restore.force ? checked.done : new Set<number>();
     const placement = await placeShards(deps, target, m);
@@ -52,7 +56,7 @@ export async function restoreCollection(
       return failed(
         `${shards.failures.length} shard(s) not recovered (${shards.failures.join("; ")}); run it again to resume`,
       );
-    const aliasFailures = await restoreAliases(deps, target.host, m);
+    const aliasFailures = as === undefined ? await restoreAliases(deps, target.host, m) : [];
     const verdict = await verifyRestore(deps, target.host, target.peerCount, m);
     const problems = [...verdict.failures, ...aliasFailures];
     if (problems.length > 0) return failed(problems.join("; "));
@@ -61,7 +65,7 @@ export async function restoreCollection(
       collection,
       set,
       verified: true,
-      line: `restore of ${collection} from set ${set} VERIFIED (${verdict.count ?? "?"} points, ${m.shard_count} shard(s): ${shards.recovered} recovered${resumed}, ${m.aliases.length} alias(es), green, replicas Active, payloads and vectors read back)`,
+      line: `restore of ${collection}${as ? ` as ${as}` : ""} from set ${set} VERIFIED (${verdict.count ?? "?"} points, ${m.shard_count} shard(s): ${shards.recovered} recovered${resumed}, ${as ? "aliases untouched" : `${m.aliases.length} alias(es)`}, green, replicas Active, payloads and vectors read back)`,
     };
   } catch (err) {
     if (isFatal(err) || deps.signal.aborted) throw err;

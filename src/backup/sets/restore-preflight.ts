@@ -83,6 +83,8 @@ export async function preflightSet(
   target: string,
   collection: string,
   setId: string,
+  /** The name the collection gets on the target (--as): its resume state is kept under it. */
+  stateName = collection,
 ): Promise<CheckedSet> {
   const read = await readSet(deps.store(), collection, setId);
   if (!isReadable(read)) throw new SetRejected(read.problem, true);
@@ -96,8 +98,8 @@ export async function preflightSet(
     deps.log.warn(
       `WARNING: set ${setId} of ${collection} has a schema 1 manifest (no size or ETag): its objects are only checked to exist and not be empty`,
     );
-  await mergeDurableState(deps, collection, setId);
-  const done = deps.config.restore.force ? new Set<number>() : await recoveredShards(deps, target, collection, setId);
+  await mergeDurableState(deps, stateName, setId);
+  const done = deps.config.restore.force ? new Set<number>() : await recoveredShards(deps, target, stateName, setId);
   for (const shard of manifest.shards) {
     if (done.has(shard.id)) continue;
     const { verdict, detail } = await shardVerdict(deps, manifest, shard);

@@ -14,7 +14,13 @@ type SelectDeps = Pick<Deps, "store" | "state" | "log" | "config">;
  * The set to restore, checked.
  * @throws SetRejected when no set can be restored (the message names every set tried and why)
  */
-export async function selectSet(deps: SelectDeps, target: string, collection: string): Promise<CheckedSet> {
+export async function selectSet(
+  deps: SelectDeps,
+  target: string,
+  collection: string,
+  /** The name the collection gets on the target (--as), under which its resume state is kept. */
+  stateName = collection,
+): Promise<CheckedSet> {
   const filter = deps.config.snapshotFilter;
   const ids = newestFirst(await listSetIds(deps.store(), collection));
   if (ids.length === 0) throw new SetRejected(`no backup set of ${collection} in ${deps.store().location}`, false);
@@ -26,12 +32,12 @@ export async function selectSet(deps: SelectDeps, target: string, collection: st
         false,
       );
     deps.log.info(`${collection}: set ${chosen} (the newest matching QDRANT_SNAPSHOT_DATETIME_FILTER)`);
-    return preflightSet(deps, target, collection, chosen);
+    return preflightSet(deps, target, collection, chosen, stateName);
   }
   const tried: string[] = [];
   for (const [i, id] of ids.entries()) {
     try {
-      const checked = await preflightSet(deps, target, collection, id);
+      const checked = await preflightSet(deps, target, collection, id, stateName);
       deps.log.info(`${collection}: set ${id}${i === 0 ? " (the newest)" : ` (falling back from ${ids[0]})`}`);
       return checked;
     } catch (err) {

@@ -32,8 +32,10 @@ export interface TaskOptions {
   readonly legacy?: boolean;
   /** prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group. */
   readonly force?: boolean;
-  /** download_snap / upload_snap: the collection. */
+  /** download_snap / upload_snap: the collection; recover_snap_shards: only this collection. */
   readonly collection?: string;
+  /** recover_snap_shards: restore the one collection under this name (aliases untouched). */
+  readonly as?: string;
   /** download_snap: the snapshot's name. */
   readonly snapshot?: string;
   /** download_snap / upload_snap: a shard snapshot of this shard id. */
