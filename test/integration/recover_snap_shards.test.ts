@@ -2,7 +2,9 @@
 // shard, ending in a verdict; the gates, the pre-flight verdicts, the fallback to an older set, resume.
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/commands/recover_snap_shards.js";
+import { restoreLockPrefix } from "../../src/backup/sets/restore-lock.js";
 import { EXIT } from "../../src/errors.js";
+import { StateLease } from "../../src/state/lease.js";
 import { listAliases, qdrantCall, readAllPoints, seedCollection } from "../support/emulator/seed.js";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { createTestDeps } from "../support/deps.js";
@@ -229,6 +231,33 @@ describe("recover_snap_shards", () => {
     await expect(run({ as: "docs-drill" }, s.rig.deps(s.env))).rejects.toThrow(
       /--as docs-drill: restores one collection under another name, but 2/,
     );
+  });
+
+  it("never runs two restores of one collection onto one target at once: a lock held by another run fails it, untouched", async () => {
+    const s = await setsRig("shards-restore-lock");
+    await s.writeSet(SET_NEW);
+    const deps = s.rig.deps(s.env);
+    const target = { host: s.target.urls[0]!, peers: new Map([["21", ""]]), peerCount: 3 };
+    const held = await StateLease.acquire({
+      objects: deps.leaseObjects!(),
+      prefix: restoreLockPrefix(target, DOCS),
+      ttlMs: 60_000,
+      breakLock: false,
+      log: deps.log,
+      onLost: () => undefined,
+      autoRenew: false,
+      host: "other-pod",
+    });
+
+    const refused = await run({}, deps);
+
+    expect(refused).toMatchObject({ done: 0, failed: 1, exitCode: EXIT.partial });
+    expect(refused.items[0]?.["verdict"]).toMatch(/FAILED: .*other-pod/);
+    expect(await collectionsOf(s.target.urls[0]!)).toEqual([]);
+    await held.release();
+
+    expect(await run({}, s.rig.deps(s.env))).toMatchObject({ done: 1, exitCode: EXIT.ok });
+    expect(await s.rig.bucket.keys("restore_locks/")).toEqual([]);
   });
 
   it("resumes from the mirrored restore state in a fresh state directory, without recovering finished shards again", async () => {

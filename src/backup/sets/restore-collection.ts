@@ -1,6 +1,6 @@
 /**
- * One collection's restore from a set, start to verdict: the set (restore-select.ts), the version and capacity
- * gates, the state gate with the create (restore-gates.ts), placement and shard recovery (restore-target.ts,
+ * One collection's restore from a set, start to verdict, under its lock on the target (restore-lock.ts): the set
+ * (restore-select.ts), the version and capacity gates, the state gate with the create (restore-gates.ts), placement and shard recovery (restore-target.ts,
  * restore-shards.ts), aliases (restore-aliases.ts) and verification (restore-verify.ts). Every failure stays inside
  * the collection and becomes its verdict line; only fatal errors (an interrupt, a refused key, a state file that
  * cannot be written) go up.
@@ -15,6 +15,7 @@ import { isResumable } from "./restore-state.js";
 import { placeShards, type Target } from "./restore-target.js";
 import { restoreAliases } from "./restore-aliases.js";
 import { verifyRestore } from "./restore-verify.js";
+import { lockRestore, type RestoreLock } from "./restore-lock.js";
 
 export interface CollectionVerdict {
   collection: string;
@@ -40,7 +41,9 @@ export async function restoreCollection(
     verified: false,
     line: `restore of ${collection}${as ? ` as ${as}` : ""}${set ? ` from set ${set}` : ""} FAILED: ${why}`,
   });
+  let lock: RestoreLock | undefined;
   try {
+    lock = await lockRestore(deps, target, name);
     const checked = await selectSet(deps, target.host, collection, name);
     // The target's view of the set: its collection under the name it gets there (the objects stay where they are).
     const m = as === undefined ? checked.manifest : { ...checked.manifest, collection: name };
@@ -58,7 +61,8 @@ export async function restoreCollection(
       );
     const aliasFailures = as === undefined ? await restoreAliases(deps, target.host, m) : [];
     const verdict = await verifyRestore(deps, target.host, target.peerCount, m);
-    const problems = [...verdict.failures, ...aliasFailures];
+    const lost = lock.lost();
+    const problems = [...verdict.failures, ...aliasFailures, ...(lost ? [`the restore lock was lost: ${lost}`] : [])];
     if (problems.length > 0) return failed(problems.join("; "));
     const resumed = shards.skipped > 0 ? `, ${shards.skipped} resumed` : "";
     return {
@@ -70,5 +74,7 @@ export async function restoreCollection(
   } catch (err) {
     if (isFatal(err) || deps.signal.aborted) throw err;
     return failed(err instanceof SetRejected ? err.message : describeError(err));
+  } finally {
+    await lock?.release();
   }
 }
