@@ -65,6 +65,7 @@ export async function main(io: Io): Promise<ExitCode> {
       signal,
       tasks: args.tasks.map((t) => t.name),
       breakLock: global.breakLock,
+      stateless: args.tasks.every((t) => t.stateless === true),
       onLost: (error) => leaseLost.abort(error),
       setExitCleanup: io.setExitCleanup,
     });
@@ -73,7 +74,9 @@ export async function main(io: Io): Promise<ExitCode> {
     const state = deps.state;
     const outcome = await runTasks(args.tasks, args.options, config, deps, (s) => {
       finished.push(s);
-      if (!global.json) io.stdout(`${redactor.redact(`[${s.task}] ${s.message}`)}\n`);
+      if (global.json) return;
+      for (const line of s.report ?? []) io.stdout(`${redactor.redact(line)}\n`);
+      io.stdout(`${redactor.redact(`[${s.task}] ${s.message}`)}\n`);
     }).then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),

@@ -122,7 +122,14 @@ const taskFlags = (): Option[] => [
   new Option("--priority <p>", "upload_snap: snapshot, replica or no_sync (Qdrant's default: snapshot)").argParser(
     parsePriority,
   ),
+  new Option(
+    "--probe-write",
+    "doctor: also check that Qdrant writes its snapshots to the bucket (creates, snapshots and removes a probe collection)",
+  ),
 ];
+
+/** The long name of a flag (`--dry-run`). */
+const flagName = (o: Option): string => o.long ?? o.flags;
 
 /**
  * Parses argv (without node and script) with commander. Help and version are written through `out`,
@@ -166,7 +173,10 @@ export function parseArgs(
       .description(task.summary)
       .argument("[more...]", "further tasks to run after this one, in order")
       .addHelpText("after", variablesHelp(task) + exitCodesHelp());
-    for (const flag of taskFlags()) cmd.addOption(flag);
+    // Every subcommand takes every task flag (a flag may be meant for a later task in the chain); its --help shows
+    // only its own.
+    const own = new Set(task.flags ?? []);
+    for (const flag of taskFlags()) cmd.addOption(own.has(flagName(flag)) ? flag : flag.hideHelp());
     cmd.action((more: string[], opts: TaskOptions) => {
       const tasks = [task];
       const unknown: string[] = [];

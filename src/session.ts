@@ -30,6 +30,8 @@ export interface SessionOptions {
   signal: AbortSignal;
   tasks: readonly string[];
   breakLock: boolean;
+  /** Every task of the run is stateless (doctor): no lock, no lease, no mirror. */
+  stateless?: boolean;
   /** Called when the lock or the lease is lost: the run must stop (exit 5). */
   onLost: (error: Error) => void;
   setExitCleanup?: (cleanup: ExitCleanup | undefined) => void;
@@ -46,14 +48,15 @@ export class Session {
   /** Takes the lock and the lease, builds the clients and pulls the mirrored state; returns the tasks' deps. */
   async open(): Promise<Deps & { state: StateStore }> {
     const { config, log, signal } = this.o;
-    this.lock = await acquireLocalLock({
-      dir: config.stateDir,
-      tasks: [...this.o.tasks],
-      breakLock: this.o.breakLock,
-      ttlMs: config.lockTtlSeconds * 1000,
-      log,
-      onLost: this.o.onLost,
-    });
+    if (!this.o.stateless)
+      this.lock = await acquireLocalLock({
+        dir: config.stateDir,
+        tasks: [...this.o.tasks],
+        breakLock: this.o.breakLock,
+        ttlMs: config.lockTtlSeconds * 1000,
+        log,
+        onLost: this.o.onLost,
+      });
     this.o.setExitCleanup?.({
       releaseLockNow: () => this.lock?.releaseSync(),
       releaseLease: async (deadlineMs) => this.lease?.release(deadlineMs),
@@ -80,7 +83,7 @@ export class Session {
     const clock = () => new Date();
     const state = new StateStore(config.stateDir, { warn: (message) => log.warn(message) });
     this.closers.push({ close: () => state.close() });
-    if (config.stateS3Prefix !== undefined) {
+    if (config.stateS3Prefix !== undefined && !this.o.stateless) {
       const { StateLease } = await import("./state/lease.js");
       // Config guarantees the bucket whenever the prefix is set.
       const objects = runtime.createObjectStore(getS3Client(), config.s3.bucket!);

@@ -10,6 +10,10 @@ export interface TaskDef {
   /** Needed before the task starts. Some tasks need more only in some states (e.g. an empty state file). */
   readonly needs: readonly Need[];
   readonly variables: readonly VariableName[];
+  /** The task flags it takes (program.ts's names, e.g. `--dry-run`); `<task> --help` shows only these. */
+  readonly flags?: readonly string[];
+  /** Reads no state file and takes no lock (doctor): it runs beside a backup holding the lock. */
+  readonly stateless?: boolean;
   readonly run: TaskRun;
 }
 
@@ -33,6 +37,7 @@ const downloadSnap = lazy(() => import("./commands/download_snap.js"));
 const uploadSnap = lazy(() => import("./commands/upload_snap.js"));
 const createSnapShards = lazy(() => import("./commands/create_snap_shards.js"));
 const pruneSnap = lazy(() => import("./commands/prune_snap.js"));
+const doctor = lazy(() => import("./commands/doctor.js"));
 const recoverSnapShards = lazy(() => import("./commands/recover_snap_shards.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
@@ -46,6 +51,7 @@ const S3: VariableName[] = [
 /** The backup destination: the bucket or a directory. */
 const DEST: VariableName[] = [...S3, "QDRANT_BACKUP_DIR"];
 const STATE: VariableName[] = ["QDRANT_STATE_DIR", "QDRANT_STATE_S3_PREFIX"];
+const HOSTS: VariableName[] = ["QDRANT_SOURCE_HOSTS", "QDRANT_RESTORE_HOSTS", "QDRANT_HTTP_PORT"];
 
 export const TASKS: readonly TaskDef[] = [
   {
@@ -80,6 +86,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "create_snap_shards",
     aliases: [],
+    flags: ["--dry-run"],
     run: createSnapShards,
     needs: ["source", "destination"],
     summary:
@@ -216,6 +223,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "recover_full_snap",
     aliases: ["recover_full_snapshot"],
+    flags: ["--snapshot", "--host", "--file"],
     run: recoverFullSnap,
     needs: ["restore"],
     summary:
@@ -235,6 +243,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "download_snap",
     aliases: ["download_snapshot"],
+    flags: ["--collection", "--snapshot", "--shard", "--full", "--host", "--from-store", "--file", "--checksum"],
     run: downloadSnap,
     needs: [],
     summary:
@@ -244,6 +253,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "upload_snap",
     aliases: ["upload_snapshot"],
+    flags: ["--collection", "--snapshot", "--shard", "--file", "--checksum", "--priority", "--force"],
     run: uploadSnap,
     needs: ["restore"],
     summary: "recover a collection (or shard) on every restore host from a local snapshot file, by upload",
@@ -252,6 +262,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "prune_snap",
     aliases: ["prune_snapshot"],
+    flags: ["--confirm", "--dry-run", "--legacy", "--force"],
     run: pruneSnap,
     needs: [],
     summary:
@@ -279,10 +290,22 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "reset",
     aliases: [],
+    flags: ["--bkp"],
     run: reset,
     needs: [],
     summary: "delete the state files (and their copies in the bucket), or keep them as .bkp copies with --bkp true",
     variables: [...STATE, ...S3],
+  },
+  {
+    name: "doctor",
+    aliases: [],
+    flags: ["--probe-write"],
+    run: doctor,
+    needs: [],
+    stateless: true,
+    summary:
+      "check the variables, every Qdrant host (reachable, version, API key, write access, cluster peers) and the destination (bucket, list, put/get/delete, multipart, presigned URL, clock skew, conditional writes), one line each; --probe-write also checks that Qdrant writes its snapshots to the bucket; exit 0 only when none fails",
+    variables: [...HOSTS, ...DEST, "QDRANT_SNAPSHOT_TRANSFER", "QDRANT_STATE_S3_PREFIX", ...HTTP],
   },
 ];
 

@@ -133,7 +133,7 @@ export class QdrantClient {
     return "ok";
   }
 
-  /** PUT /collections/{c}?wait=true with a create body (the PUT form of a collection's config). */
+  /** PUT /collections/{c}?wait=true with a create body (a restored collection's config, or doctor's probe). */
   async createCollection(host: string, collection: string, body: Record<string, unknown>): Promise<void> {
     const path = `/collections/${seg(collection)}?wait=true`;
     const out = await this.http.call("PUT", host, path, { body, kind: "changes" });

@@ -397,3 +397,48 @@ describe("parallel shard work", () => {
     );
   });
 });
+
+describe("retention after a backup", () => {
+  /** The nodes' clock (it names shard snapshots to the second): set by each test. */
+  let nodeTime = new Date("2026-12-01T00:00:00Z");
+  const rigAt = (label: string) => clusterRig(label, { clock: () => nodeTime });
+  const setsOf = async (rig: TransferRig, c: string) =>
+    (await manifestKeys(rig)).filter((k) => k.startsWith(`backup_manifests/${c}/`));
+
+  it("keeps QDRANT_BACKUP_RETENTION_SETS sets of each collection that backed up (manifests and their shard objects); 0 skips the pass", async () => {
+    const rig = await rigAt("sets-retention-after");
+    // Three runs a day apart on the nodes, three set ids (the pod name orders them within the tool's second).
+    for (const [i, pod] of ["pod-1", "pod-2", "pod-3"].entries()) {
+      nodeTime = new Date(Date.UTC(2026, 11, 1 + i));
+      const summary = await run({}, rig.deps({ ...hostsOf(rig), QDRANT_BACKUP_RETENTION_SETS: "2", HOSTNAME: pod }));
+      expect(summary).toMatchObject({ failed: 0, exitCode: EXIT.ok });
+    }
+    for (const [c, shards] of [
+      ["three", 3],
+      ["four", 4],
+    ] as const) {
+      expect((await setsOf(rig, c)).map((k) => k.replace(/^.*Z-/, ""))).toEqual(["pod-2.json", "pod-3.json"]);
+      // The oldest set's shard objects went with its manifest.
+      const objects = await rig.dest.keys(`snapshots/${c}/shards/`);
+      expect(objects).toHaveLength(2 * shards);
+      expect(objects.some((k) => k.includes("2026-12-01-"))).toBe(false);
+    }
+    nodeTime = new Date(Date.UTC(2026, 11, 4));
+    const summary = await run({}, rig.deps({ ...hostsOf(rig), QDRANT_BACKUP_RETENTION_SETS: "0", HOSTNAME: "pod-4" }));
+    expect(summary).toMatchObject({ failed: 0, exitCode: EXIT.ok });
+    expect(await setsOf(rig, "three")).toHaveLength(3);
+  });
+
+  it("never deletes a shard object that a kept set names too (runs within one second get the same snapshot names)", async () => {
+    const rig = await rigAt("sets-retention-shared");
+    nodeTime = new Date("2026-12-01T00:00:00Z");
+    for (const pod of ["pod-1", "pod-2"]) {
+      const summary = await run({}, rig.deps({ ...hostsOf(rig), QDRANT_BACKUP_RETENTION_SETS: "1", HOSTNAME: pod }));
+      expect(summary).toMatchObject({ failed: 0, exitCode: EXIT.ok });
+    }
+    expect((await setsOf(rig, "three")).map((k) => k.replace(/^.*Z-/, ""))).toEqual(["pod-2.json"]);
+    // pod-1's manifest is gone; the objects it shared with pod-2's set are all still there.
+    const kept = manifestOf(await rig.dest.read((await setsOf(rig, "three"))[0]!));
+    for (const shard of kept.shards) expect(await rig.dest.read(shard.s3_key), shard.s3_key).toBeDefined();
+  });
+});

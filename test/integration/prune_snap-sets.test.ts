@@ -138,6 +138,17 @@ describe.each(["s3", "dir"] as const)("sets on a %s destination", (kind) => {
     for (const key of [oldest!.manifest, ...oldest!.shards]) expect(line).toContain(key);
     expect(deps.lines.some((l) => l.includes("Dry run for sets (nothing is deleted; --confirm deletes)"))).toBe(true);
   });
+
+  it("--dry-run wins over --confirm: nothing is deleted", async () => {
+    const dest = await destination(kind, `sets-dry-confirm-${kind}`);
+    await fourSets(dest.deps());
+    const before = await dest.keys();
+
+    const summary = await run({ confirm: true, dryRun: true }, dest.deps({ QDRANT_BACKUP_RETENTION_SETS: "1" }));
+
+    expect(await dest.keys()).toEqual(before);
+    expect(summary.message).toMatch(/Sets \(dry run\): 3 sets would be deleted/);
+  });
 });
 
 describe("sets: retention policy", () => {

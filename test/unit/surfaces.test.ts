@@ -86,6 +86,55 @@ describe("--help", () => {
     }
   });
 
+  it("shows in '<task> --help' only the flags of that task, and each task's own flags", () => {
+    const all = [...new Set(TASKS.flatMap((t) => t.flags ?? []))];
+    expect(all).toEqual(expect.arrayContaining(["--confirm", "--dry-run", "--probe-write", "--bkp", "--file"]));
+    for (const t of TASKS) {
+      const options = help([t.name, "--help"]).split(/\nEnvironment variables read:/)[0]!;
+      const shown = all.filter((f) => new RegExp(`^\\s+${f}\\b`, "m").test(options));
+      expect(shown.sort(), t.name).toEqual([...(t.flags ?? [])].sort());
+    }
+  });
+
+  it("keeps every task flag accepted by every task, so a chain takes a later task's flag", () => {
+    const parsed = parseArgs(
+      ["create_snap", "prune_snap", "--confirm"],
+      "0.0.0",
+      () => {},
+      () => {},
+    );
+    expect(parsed).toMatchObject({ kind: "run", options: { confirm: true } });
+    expect(parsed.kind === "run" && parsed.tasks.map((t) => t.name)).toEqual(["create_snap", "prune_snap"]);
+    const doctor = parseArgs(
+      ["get_coll", "doctor", "--probe-write"],
+      "0.0.0",
+      () => {},
+      () => {},
+    );
+    expect(doctor).toMatchObject({ kind: "run", options: { probeWrite: true } });
+  });
+
+  it("names in a flag's help only the tasks that take it", () => {
+    for (const t of TASKS) {
+      const options = help([t.name, "--help"]).split(/\nEnvironment variables read:/)[0]!;
+      const named = TASKS.filter((o) => new RegExp(`\\b${o.name}:`).test(options)).map((o) => o.name);
+      // A flag's text may name other tasks that take it too; each must list that flag.
+      for (const other of named) {
+        const flagsOfOther = TASKS.find((o) => o.name === other)!.flags ?? [];
+        expect(
+          flagsOfOther.some((f) => (t.flags ?? []).includes(f)),
+          `${t.name} help names ${other}`,
+        ).toBe(true);
+      }
+    }
+  });
+
+  it("keeps the global flags in the program's help", () => {
+    const out = help(["--help"]);
+    for (const flag of ["--state-dir", "--env-file", "--json", "--quiet", "--verbose", "--break-lock"])
+      expect(out).toContain(flag);
+  });
+
   it("works for the long aliases", () => {
     expect(help(["create_snapshot", "--help"])).toContain("QDRANT_SOURCE_HOSTS");
   });

@@ -81,6 +81,13 @@ export async function pruneCollectionSets(
   if (plan.refused && opts.remove) fail("", "refused", plan.refused);
 
   const gone = new Set<string>();
+  const deleting = new Set(plan.toDelete);
+  const shared = new Set(
+    sets
+      .filter(isReadable)
+      .filter((s) => !deleting.has(s.id))
+      .flatMap((s) => s.manifest.shards.map((sh) => sh.s3_key)),
+  );
   for (const id of plan.toDelete) {
     const set = byId.get(id);
     if (set === undefined) continue;
@@ -88,7 +95,7 @@ export async function pruneCollectionSets(
       fail(id, "delete", `${set.problem}; nothing of set ${id} is deleted, and no sweep this pass`);
       continue;
     }
-    const keys = [set.key, ...set.manifest.shards.map((s) => s.s3_key)];
+    const keys = [set.key, ...set.manifest.shards.map((s) => s.s3_key).filter((k) => !shared.has(k))];
     if (!opts.remove) {
       log.info(`would delete set ${id} (${group}): ${keys.join(", ")}`);
       keys.forEach((k) => gone.add(k));
@@ -96,7 +103,7 @@ export async function pruneCollectionSets(
       out.add("skipped", { group, key: id, action: "delete", rules: "" });
       continue;
     }
-    const result = await deleteSet(deps, store, set.key, set.manifest, existing);
+    const result = await deleteSet(deps, store, set.key, set.manifest, existing, shared);
     result.deleted.forEach((k) => gone.add(k));
     if (result.errors.length === 0) {
       log.info(`Deleted set ${id} (${group}): ${result.deleted.length} objects`);

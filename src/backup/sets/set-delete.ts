@@ -38,6 +38,8 @@ export function refusalOf(collection: string, key: string): string | undefined {
  * `pruned_snapshots`. When the manifest cannot be deleted, nothing else is.
  * @param existing the keys listed under the collection's `shards/` and `restore_state/{c}/` before: companions and
  *   restore state are deleted only when listed there
+ * @param shared shard keys that sets being kept reference too (two runs within one second get the same shard
+ *   snapshot names): never deleted with this set
  */
 export async function deleteSet(
   deps: Deps,
@@ -45,6 +47,7 @@ export async function deleteSet(
   manifestKey: string,
   manifest: Manifest,
   existing: ReadonlySet<string>,
+  shared: ReadonlySet<string> = new Set(),
 ): Promise<SetDeletion> {
   const { log } = deps;
   const c = manifest.collection;
@@ -81,6 +84,10 @@ export async function deleteSet(
     const refused = refusalOf(c, shard.s3_key);
     if (refused !== undefined) {
       errors.push(`refused to delete shard ${shard.id} of set ${set}: ${refused}`);
+      continue;
+    }
+    if (shared.has(shard.s3_key)) {
+      log.info(`Kept ${shard.s3_key} (shard ${shard.id} of set ${set}): a set that is kept names it too`);
       continue;
     }
     const error = await attempt(shard.s3_key);

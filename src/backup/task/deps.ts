@@ -55,6 +55,8 @@ export interface TaskOptions {
   readonly checksum?: string;
   /** upload_snap: Qdrant's recovery priority. */
   readonly priority?: "snapshot" | "replica" | "no_sync";
+  /** doctor: also check that Qdrant writes its snapshots to the bucket (a probe collection, removed after). */
+  readonly probeWrite?: boolean;
 }
 
 /** What a task did, for the summary line, `--json` and the exit code. */
@@ -66,9 +68,11 @@ export interface TaskSummary {
   accepted: number;
   /** The one-line summary printed at the end of the task. */
   message: string;
+  /** Lines printed on stdout before the summary line (doctor's checks); not with --json, which has `items`. */
+  report?: string[];
   /** One entry per item touched, for --json. */
   items: Record<string, string>[];
-  /** 0, or 3 when some items failed. */
+  /** 0, or 3 when some items failed (doctor: the code of its worst failed check). */
   exitCode: ExitCode;
 }
 
