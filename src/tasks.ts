@@ -146,6 +146,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "recover_snap_shards",
     aliases: [],
+    flags: ["--collection", "--as"],
     run: recoverSnapShards,
     needs: ["restore", "destination"],
     summary:
