@@ -13,6 +13,7 @@ import {
 } from "./core/env-values.js";
 import { defaultOf, type DefaultedVariable } from "./variables.js";
 import { parseSetsConfig, type SetsConfig } from "./core/sets-config.js";
+import { parseRestoreConfig, type RestoreConfig } from "./core/restore-config.js";
 
 /** Everything a run needs, validated and frozen before the first request. */
 export interface Config {
@@ -63,6 +64,8 @@ export interface Config {
   readonly pruneMaxDeletePct: number;
   /** Backup sets (create_snap_shards, prune_snap): retention by count, the orphan sweep, --legacy, provenance. */
   readonly sets: SetsConfig;
+  /** recover_snap_shards: FORCE, the version gate, and the budget and depth of its verification. */
+  readonly restore: RestoreConfig;
   readonly concurrency: number;
   readonly perHostConcurrency: number;
   readonly retries: number;
@@ -186,6 +189,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     },
     pruneMaxDeletePct: int("QDRANT_PRUNE_MAX_DELETE_PCT", 0, 100),
     sets: parseSetsConfig(get, value, problems),
+    restore: parseRestoreConfig(value, problems),
     concurrency: int("QDRANT_CONCURRENCY", 1, 1024),
     perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1024),
     retries: int("QDRANT_RETRIES", 0, 100),

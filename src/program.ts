@@ -92,7 +92,14 @@ const taskFlags = (): Option[] => [
     "--force",
     "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group; upload_snap: upload again to hosts that already recovered this file",
   ),
-  new Option("--collection <name>", "download_snap, upload_snap: the collection").argParser(parseName),
+  new Option(
+    "--collection <name>",
+    "download_snap, upload_snap: the collection; recover_snap_shards: restore only this collection",
+  ).argParser(parseName),
+  new Option(
+    "--as <name>",
+    "recover_snap_shards: restore the one collection under this name (a restore drill next to the live one; aliases untouched)",
+  ).argParser(parseName),
   new Option(
     "--snapshot <name>",
     "download_snap: the snapshot's name (upload_snap: the default --file ./<snapshot>); recover_full_snap: restore this full snapshot",

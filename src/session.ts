@@ -111,6 +111,10 @@ export class Session {
       signal,
       clock,
       qdrant: new QdrantClient(http),
+      // Without a signal, as the state lease's: a lock must be released after an interrupted run too.
+      ...(config.s3.bucket && !config.backupDir
+        ? { leaseObjects: () => runtime.createObjectStore(getS3Client(), config.s3.bucket!) }
+        : {}),
       store: () =>
         (store ??= config.backupDir
           ? runtime.createDirStore(config.backupDir)

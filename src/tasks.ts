@@ -38,6 +38,7 @@ const uploadSnap = lazy(() => import("./commands/upload_snap.js"));
 const createSnapShards = lazy(() => import("./commands/create_snap_shards.js"));
 const pruneSnap = lazy(() => import("./commands/prune_snap.js"));
 const doctor = lazy(() => import("./commands/doctor.js"));
+const recoverSnapShards = lazy(() => import("./commands/recover_snap_shards.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
 const S3: VariableName[] = [
@@ -136,6 +137,34 @@ export const TASKS: readonly TaskDef[] = [
       "QDRANT_VERIFY_TIMEOUT",
       "QDRANT_WAIT_ON_TASK",
       "QDRANT_SNAPSHOT_DATETIME_FILTER",
+      "QDRANT_CONCURRENCY",
+      "QDRANT_PER_HOST_CONCURRENCY",
+      ...HTTP,
+      ...STATE,
+    ],
+  },
+  {
+    name: "recover_snap_shards",
+    aliases: [],
+    flags: ["--collection", "--as"],
+    run: recoverSnapShards,
+    needs: ["restore", "destination"],
+    summary:
+      "restore each collection's newest backup set (or the newest matching the filter) onto each cluster of the restore hosts, shard by shard, after pre-flight and gates, then verify it: one VERIFIED or FAILED line per collection (resumable)",
+    variables: [
+      "QDRANT_RESTORE_HOSTS",
+      "QDRANT_HTTP_PORT",
+      ...DEST,
+      "QDRANT_RECOVER_VIA",
+      "QDRANT_S3_LINK_EXPIRY_DURATION",
+      "QDRANT_SNAPSHOT_DATETIME_FILTER",
+      "QDRANT_RESTORE_FORCE",
+      "QDRANT_SKIP_VERSION_CHECK",
+      "QDRANT_VERIFY_TOLERANCE_PCT",
+      "QDRANT_VERIFY_GREEN_TIMEOUT_SECONDS",
+      "QDRANT_VERIFY_POLL_INTERVAL_SECONDS",
+      "QDRANT_VERIFY_SAMPLE_POINTS",
+      "QDRANT_LOCK_TTL",
       "QDRANT_CONCURRENCY",
       "QDRANT_PER_HOST_CONCURRENCY",
       ...HTTP,

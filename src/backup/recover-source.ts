@@ -24,6 +24,14 @@ export interface StoredSnapshot {
   key: string;
   /** SHA-256 (64 lowercase hex) from the backup metadata, when known: Qdrant refuses other bytes. */
   sha256?: string;
+  /** A shard snapshot: recovered into this shard of the collection (…/shards/{shard}/snapshots/…). */
+  shard?: number;
+}
+
+/** Overrides of QDRANT_RECOVER_VIA and QDRANT_WAIT_ON_TASK for one recovery (recover_snap_shards always waits). */
+export interface RecoverOverrides {
+  via?: "url" | "upload";
+  wait?: boolean;
 }
 
 /** Why a recovery failed before Qdrant could answer; `status` is what failed_snapshot_recovery records. */
@@ -51,11 +59,13 @@ export async function recoverFromStore(
   deps: Pick<Deps, "config" | "qdrant" | "store" | "signal" | "log">,
   host: string,
   snap: StoredSnapshot,
+  overrides: RecoverOverrides = {},
 ): Promise<"ok" | "accepted"> {
   const { config, qdrant, signal } = deps;
   const store = deps.store();
   const checksum = snap.sha256 !== undefined ? { checksum: snap.sha256 } : {};
-  if (config.recoverVia === "url") {
+  const wait = overrides.wait ?? config.waitOnTask;
+  if ((overrides.via ?? config.recoverVia) === "url") {
     let location: string;
     try {
       // Presigned right before the call, so a long queue cannot eat the URL's lifetime.
@@ -66,14 +76,12 @@ export async function recoverFromStore(
       if (signal.aborted) throw err;
       throw new RecoverySourceError("presign_failed", err instanceof Error ? err.message : String(err), { cause: err });
     }
-    return qdrant.recoverSnapshot(
-      host,
-      snap.collection,
-      { location, priority: "snapshot", ...checksum },
-      config.waitOnTask,
-    );
+    const req = { location, priority: "snapshot" as const, ...checksum };
+    return snap.shard === undefined
+      ? qdrant.recoverSnapshot(host, snap.collection, req, wait)
+      : qdrant.recoverShardSnapshot(host, snap.collection, snap.shard, req, wait);
   }
-  return retry(() => uploadFromStore(deps, host, snap, checksum), {
+  return retry(() => uploadFromStore(deps, host, snap, checksum, wait), {
     retries: config.retries,
     signal,
     classify: (err) => retryDecision(err, "changes"),
@@ -90,8 +98,9 @@ async function uploadFromStore(
   host: string,
   snap: StoredSnapshot,
   checksum: { checksum?: string },
+  wait: boolean,
 ): Promise<"ok" | "accepted"> {
-  const { config, qdrant, signal } = deps;
+  const { qdrant, signal } = deps;
   const store = deps.store();
   const found = await store.get(snap.key);
   if (found === undefined) throw new RecoverySourceError("missing", `${store.location}/${snap.key} does not exist`);
@@ -107,12 +116,14 @@ async function uploadFromStore(
   body.on("error", () => undefined);
   found.body.pipe(body);
   try {
-    return await qdrant.uploadSnapshot(host, { collection: snap.collection }, body, {
+    const target =
+      snap.shard === undefined ? { collection: snap.collection } : { collection: snap.collection, shard: snap.shard };
+    return await qdrant.uploadSnapshot(host, target, body, {
       filename: snap.name,
       ...(Number.isFinite(found.size) ? { size: found.size } : {}),
       ...checksum,
       priority: "snapshot",
-      wait: config.waitOnTask,
+      wait,
     });
   } catch (err) {
     if (readError && !signal.aborted) {

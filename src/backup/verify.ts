@@ -136,11 +136,12 @@ export async function verifyRecovery(
 }
 
 /** Polls the status until green; triggers the optimizers once when grey; red, or still not green at the deadline, fails. */
-async function waitForGreen(
+export async function waitForGreen(
   deps: VerifyDeps,
   host: string,
   collection: string,
   timeoutMs: number,
+  variable = "QDRANT_VERIFY_TIMEOUT",
 ): Promise<{ info: CollectionInfo; triggered: boolean }> {
   const where = `${collection} on ${host}`;
   const deadline = Date.now() + timeoutMs;
@@ -161,7 +162,7 @@ async function waitForGreen(
     if (left <= 0) {
       throw new VerificationError(
         "timeout",
-        `${where} is still ${info.status}, not green, after ${Math.round(timeoutMs / 1000)} s (QDRANT_VERIFY_TIMEOUT)`,
+        `${where} is still ${info.status}, not green, after ${Math.round(timeoutMs / 1000)} s (${variable})`,
       );
     }
     await sleep(Math.min(delay, left), deps.signal);
@@ -189,7 +190,7 @@ function vectorsOf(config: Record<string, unknown> | undefined): unknown {
 }
 
 /** Structural equality of JSON values, object key order ignored. */
-function sameJson(a: unknown, b: unknown): boolean {
+export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));

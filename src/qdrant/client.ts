@@ -22,6 +22,7 @@ import {
   type ScrolledPoint,
   type SnapshotDescription,
 } from "./types.js";
+import { parseQueryPoints, parseScrollPage, type PointId, type ReadPoint, type ScrollPage } from "./point-types.js";
 import {
   parseClusterStatus,
   parseCollectionClusterInfo,
@@ -110,6 +111,86 @@ export class QdrantClient {
       throw new QdrantError("invalid-response", "PUT", host, path, 200, "recover answered false");
     }
     return "ok";
+  }
+
+  /**
+   * Recovers one shard of a collection from a URL (PUT …/shards/{s}/snapshots/recover). The location (a presigned
+   * URL) is a credential: it never appears in errors.
+   */
+  async recoverShardSnapshot(
+    host: string,
+    collection: string,
+    shard: number,
+    req: RecoverRequest,
+    wait: boolean,
+  ): Promise<"ok" | "accepted"> {
+    const path = `/collections/${seg(collection)}/shards/${shard}/snapshots/recover?wait=${wait}`;
+    const body = req satisfies Schema["ShardSnapshotRecover"];
+    const out = await this.http.call("PUT", host, path, { body, kind: "changes" });
+    if (out.status === "accepted") return "accepted";
+    if (!this.parse("PUT", host, path, out, parseBoolean))
+      throw new QdrantError("invalid-response", "PUT", host, path, 200, "recover answered false");
+    return "ok";
+  }
+
+  /** PUT /collections/{c}?wait=true with a create body (a restored collection's config, or doctor's probe). */
+  async createCollection(host: string, collection: string, body: Record<string, unknown>): Promise<void> {
+    const path = `/collections/${seg(collection)}?wait=true`;
+    const out = await this.http.call("PUT", host, path, { body, kind: "changes" });
+    if (!this.parse("PUT", host, path, out, parseBoolean))
+      throw new QdrantError("invalid-response", "PUT", host, path, 200, "create answered false");
+  }
+
+  /** DELETE /collections/{c}?wait=true; true when it existed. */
+  async deleteCollection(host: string, collection: string): Promise<boolean> {
+    const path = `/collections/${seg(collection)}?wait=true`;
+    return this.parse(
+      "DELETE",
+      host,
+      path,
+      await this.http.call("DELETE", host, path, { kind: "changes" }),
+      parseBoolean,
+    );
+  }
+
+  /** PUT /collections/{c}/index?wait=true: a payload index on `field`. */
+  async createFieldIndex(host: string, collection: string, fieldName: string, schema: unknown): Promise<void> {
+    const path = `/collections/${seg(collection)}/index?wait=true`;
+    const body = { field_name: fieldName, field_schema: schema } satisfies Schema["CreateFieldIndex"];
+    await this.http.call("PUT", host, path, { body, kind: "changes" });
+  }
+
+  /** One scroll page from `offset`, with payloads (and vectors when asked). */
+  async scrollPage(
+    host: string,
+    collection: string,
+    opts: { limit: number; offset?: PointId; withVector?: boolean },
+  ): Promise<ScrollPage> {
+    const path = `/collections/${seg(collection)}/points/scroll`;
+    const body = {
+      limit: opts.limit,
+      with_payload: true,
+      with_vector: opts.withVector ?? false,
+      ...(opts.offset !== undefined ? { offset: opts.offset as Schema["ExtendedPointId"] } : {}),
+    } satisfies Schema["ScrollRequest"];
+    return this.parse("POST", host, path, await this.http.call("POST", host, path, { body }), parseScrollPage);
+  }
+
+  /** POST …/points/query: `query` is `{sample: "random"}` or a vector; `using` names the vector. */
+  async queryPoints(
+    host: string,
+    collection: string,
+    opts: { query: Schema["QueryInterface"]; using?: string; limit: number; withVector: boolean },
+  ): Promise<ReadPoint[]> {
+    const path = `/collections/${seg(collection)}/points/query`;
+    const body = {
+      query: opts.query,
+      limit: opts.limit,
+      with_payload: true,
+      with_vector: opts.withVector,
+      ...(opts.using !== undefined ? { using: opts.using } : {}),
+    } satisfies Schema["QueryRequest"];
+    return this.parse("POST", host, path, await this.http.call("POST", host, path, { body }), parseQueryPoints);
   }
 
   /**
@@ -206,18 +287,6 @@ export class QdrantClient {
     const out = await this.http.call("POST", host, path, { kind: "changes" });
     if (out.status === "accepted") return out;
     return { status: "ok", snapshot: this.parse("POST", host, path, out, parseSnapshotDescription) };
-  }
-
-  /** PUT /collections/{c}: a small collection (doctor's probe), dense vectors of `size` with the cosine distance. */
-  async createCollection(host: string, collection: string, size: number): Promise<void> {
-    const body = { vectors: { size, distance: "Cosine" } } satisfies Schema["CreateCollection"];
-    await this.http.call("PUT", host, `/collections/${seg(collection)}`, { body, kind: "changes" });
-  }
-
-  /** DELETE /collections/{c}; true when it existed. */
-  async deleteCollection(host: string, collection: string): Promise<boolean> {
-    const out = await this.http.call("DELETE", host, `/collections/${seg(collection)}`, { kind: "changes" });
-    return out.status === "ok" && out.result === true;
   }
 
   /** GET / → the Qdrant version, e.g. "1.19.0" (the answer has no envelope). */

@@ -41,6 +41,12 @@ const TOOL_OPERATIONS = [
   "GET /aliases",
   "GET /collections/{collection_name}/aliases",
   "POST /collections/aliases",
+  // recover_snap_shards
+  "PUT /collections/{collection_name}",
+  "DELETE /collections/{collection_name}",
+  "PUT /collections/{collection_name}/index",
+  "POST /collections/{collection_name}/points/query",
+  "PUT /collections/{collection_name}/shards/{shard_id}/snapshots/recover",
 ];
 
 const schema = new OpenApiAnswers();
@@ -173,7 +179,29 @@ describe("the emulator against Qdrant's OpenAPI document", () => {
           wait: true,
         }),
       ).toBe("ok");
+      // recover_snap_shards: the shard recovered from a URL (the node's own download route), a collection created
+      // with a payload index and deleted, scroll pages and points/query (random sample, a vector) with vectors.
+      const shardLocation = `${a}/collections/c1/shards/0/snapshots/${encodeURIComponent(shardSnap.name)}`;
+      expect(
+        await qdrant.recoverShardSnapshot(a, "c1", 0, { location: shardLocation, priority: "snapshot" }, true),
+      ).toBe("ok");
+      await failing(qdrant.recoverShardSnapshot(a, "c1", 9, { location: shardLocation, priority: "snapshot" }, true));
       expect(await qdrant.deleteSnapshot(a, shardRef, true)).toBe("ok");
+      await qdrant.createCollection(a, "fresh", { vectors: { size: 4, distance: "Dot" }, shard_number: 1 });
+      await failing(qdrant.createCollection(a, "fresh", { vectors: { size: 4, distance: "Dot" } }));
+      await qdrant.createFieldIndex(a, "fresh", "group", "keyword");
+      expect(await qdrant.deleteCollection(a, "fresh")).toBe(true);
+      const page = await qdrant.scrollPage(a, "c1", { limit: 2, withVector: true });
+      expect(page.points).toHaveLength(2);
+      expect(page.next).toBeDefined();
+      const sampled = await qdrant.queryPoints(a, "c1", { query: { sample: "random" }, limit: 3, withVector: true });
+      expect(sampled).toHaveLength(3);
+      const nearest = await qdrant.queryPoints(a, "c1", {
+        query: sampled[0]!.vector as number[],
+        limit: 1,
+        withVector: false,
+      });
+      expect(String(nearest[0]?.id)).toBe(String(sampled[0]?.id));
 
       const enabled = await qdrant.getCluster(cluster.urls[0]!);
       expect(enabled.status).toBe("enabled");

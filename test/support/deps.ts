@@ -6,6 +6,7 @@ import { QdrantClient } from "../../src/qdrant/client.js";
 import { QdrantHttp } from "../../src/qdrant/http.js";
 import { createS3Client } from "../../src/s3/client.js";
 import { createSnapshotStore } from "../../src/store/s3.js";
+import { createObjectStore } from "../../src/s3/objects.js";
 import { createDirStore } from "../../src/store/dir.js";
 import { StateStore } from "../../src/state/files.js";
 
@@ -45,6 +46,7 @@ export function createTestDeps(
     clock: () => new Date(),
     qdrant: new QdrantClient(http),
     state: new StateStore(config.stateDir),
+    ...(s3client && !config.backupDir ? { leaseObjects: () => createObjectStore(s3client, config.s3.bucket!) } : {}),
     store: () => {
       if (config.backupDir) return createDirStore(config.backupDir);
       if (!s3client) throw new Error("test deps: neither QDRANT_S3_BUCKET_NAME nor QDRANT_BACKUP_DIR in env");

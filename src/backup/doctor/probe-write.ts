@@ -17,7 +17,7 @@ export async function checkProbeWrite(deps: Deps, client: S3Client, bucket: stri
   let created = false;
   let snapshot: string | undefined;
   try {
-    await deps.qdrant.createCollection(host, collection, 4);
+    await deps.qdrant.createCollection(host, collection, { vectors: { size: 4, distance: "Cosine" } });
     created = true;
     const out = await deps.qdrant.createSnapshot(host, collection, true);
     if (out.status !== "ok") return fail(CHECK, `${host} accepted the snapshot but did not finish it`, "run again");

@@ -5,6 +5,7 @@ import type { QdrantClient } from "../../qdrant/client.js";
 import type { SnapshotStore } from "../../store/types.js";
 import type { StateStore } from "../../state/files.js";
 import type { StateMirror } from "../../state/mirror.js";
+import type { LeaseObjects } from "../../state/lease-options.js";
 
 /** Everything a command may touch. Commands never print, read the environment or exit. */
 export interface Deps {
@@ -15,6 +16,8 @@ export interface Deps {
   readonly state: StateStore;
   /** The copies of the state files in the bucket (QDRANT_STATE_S3_PREFIX); undefined when not mirrored. */
   readonly stateMirror?: StateMirror;
+  /** The bucket's conditional writes for leases (recover_snap_shards' lock per target); undefined without a bucket. */
+  readonly leaseObjects?: () => LeaseObjects;
   readonly log: Logger;
   readonly clock: () => Date;
   readonly signal: AbortSignal;
@@ -32,8 +35,10 @@ export interface TaskOptions {
   readonly legacy?: boolean;
   /** prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group. */
   readonly force?: boolean;
-  /** download_snap / upload_snap: the collection. */
+  /** download_snap / upload_snap: the collection; recover_snap_shards: only this collection. */
   readonly collection?: string;
+  /** recover_snap_shards: restore the one collection under this name (aliases untouched). */
+  readonly as?: string;
   /** download_snap: the snapshot's name. */
   readonly snapshot?: string;
   /** download_snap / upload_snap: a shard snapshot of this shard id. */
