@@ -30,6 +30,10 @@ export const RGW_SUITES = [
   "test/integration/prune_snap-sets.test.ts",
   "test/integration/prune_snap-legacy.test.ts",
   "test/e2e/prune-sets.test.ts",
+  // Restoring sets: manifests and resume state read from the bucket, shards recovered by presigned URL.
+  "test/integration/recover_snap_shards.test.ts",
+  "test/integration/recover_snap_shards-topology.test.ts",
+  "test/e2e/restore-sets.test.ts",
   // doctor: what the configured S3 shows (If-Match forms, 412 or 404 for a missing key, multipart ETags).
   "test/integration/doctor.test.ts",
   "test/e2e/doctor.test.ts",
