@@ -5,7 +5,7 @@ import { EXIT, type ExitCode } from "./errors.js";
 import { loadEnv } from "./env-file.js";
 import { Redactor } from "./lib/redact.js";
 import { createLogger } from "./log.js";
-import { flushState, reportError } from "./outcome.js";
+import { flushState, reportError, SUMMARY_SCHEMA_VERSION } from "./outcome.js";
 import { parseArgs } from "./program.js";
 import type { TaskSummary } from "./backup/task/deps.js";
 import { assertTasksConfigured, runTasks } from "./runner.js";
@@ -120,7 +120,7 @@ export async function main(io: Io): Promise<ExitCode> {
       if (mirrorError) log.error(mirrorError.message);
       if (global.json)
         io.stdout(
-          `${redactor.redact(JSON.stringify({ ok: result.exitCode === EXIT.ok, exitCode: result.exitCode, tasks: result.tasks }))}\n`,
+          `${redactor.redact(JSON.stringify({ schema_version: SUMMARY_SCHEMA_VERSION, ok: result.exitCode === EXIT.ok, exitCode: result.exitCode, tasks: result.tasks }))}\n`,
         );
       if (result.exitCode === EXIT.interrupted)
         log.warn("interrupted; everything finished before the signal is recorded in the state files");
@@ -132,7 +132,9 @@ export async function main(io: Io): Promise<ExitCode> {
         log.warn("interrupted; everything finished before the signal is recorded in the state files");
       if (global.json) {
         const error = redactor.redact(err instanceof Error ? err.message : String(err));
-        io.stdout(`${redactor.redact(JSON.stringify({ ok: false, exitCode: code, error, tasks: finished }))}\n`);
+        io.stdout(
+          `${redactor.redact(JSON.stringify({ schema_version: SUMMARY_SCHEMA_VERSION, ok: false, exitCode: code, error, tasks: finished }))}\n`,
+        );
       }
       return code;
     } finally {
