@@ -4,6 +4,12 @@ import type { Logger } from "./log.js";
 import type { StateStore } from "./state/files.js";
 import type { StateMirror } from "./state/mirror.js";
 
+/**
+ * The `schema_version` of the `--json` summary (schemas/summary.schema.json): raised when a field is removed or changes
+ * meaning; a new optional field keeps it.
+ */
+export const SUMMARY_SCHEMA_VERSION = 1;
+
 /** Logs `err` as the line(s) an operator reads and returns its exit code; a stack only with --verbose. */
 export function reportError(err: unknown, log: Logger, verbose: boolean): ExitCode {
   if (err instanceof ConfigError) {

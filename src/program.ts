@@ -13,6 +13,8 @@ export interface GlobalOptions {
   verbose: boolean;
   /** Remove another run's lock on the state (and its lease in the bucket) before taking it. */
   breakLock: boolean;
+  /** Write the run's Prometheus metrics to this file at its end (atomically). */
+  metricsFile?: string;
 }
 
 /** What the command line asks for: tasks in order, with their options. */
@@ -151,6 +153,10 @@ export function parseArgs(
     .option("--state-dir <dir>", "directory of the state files (env QDRANT_STATE_DIR; default: current directory)")
     .option("--env-file <path>", "load variables from this file instead of ./.env (the real environment wins)")
     .option("--json", "print one JSON summary on stdout", false)
+    .option(
+      "--metrics-file <path>",
+      "at the end of the run, write its Prometheus metrics to this file, atomically (for node_exporter's textfile collector)",
+    )
     .option("-q, --quiet", "log only warnings and errors", false)
     .option("-v, --verbose", "log every Qdrant and S3 request (method, host, path, status, ms) and stacks", false)
     .option(

@@ -203,6 +203,12 @@ export const VARIABLES = [
       "time to live of the local lock's heartbeat and of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; both are renewed every third of it while a run lasts, and taken over by the next run once older than it; a run that could not renew its lease stops (exit 5) a tenth of it before it expires",
   },
   {
+    name: "QDRANT_PUSHGATEWAY_URL",
+    default: "",
+    description:
+      "base URL of a Prometheus Pushgateway: at the end of every run the run's metrics are pushed to <url>/metrics/job/qdrant_backup_restore/tasks/<tasks>; empty = no push",
+  },
+  {
     name: "MC_CONFIG_DIR",
     description: "accepted and ignored (the bash tool's mc config directory; this tool has no mc)",
   },

@@ -34,6 +34,12 @@ export function checkUrl(name: string, value: string, problems: string[]): boole
   return true;
 }
 
+/** QDRANT_PUSHGATEWAY_URL: an http(s) URL without credentials or query, without its trailing slashes; unset = none. */
+export function parsePushgatewayUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  return checkUrl("QDRANT_PUSHGATEWAY_URL", raw, problems) ? raw.replace(/\/+$/, "") : undefined;
+}
+
 /** `state/prod` → `state/prod/`; refuses keys S3 tools mangle and Qdrant's own snapshot layout. */
 export function parseStatePrefix(raw: string | undefined, problems: string[]): string | undefined {
   if (raw === undefined) return undefined;

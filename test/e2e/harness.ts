@@ -9,6 +9,7 @@ import { parse } from "csv-parse/sync";
 import { expect } from "vitest";
 import type { CliResult } from "../support/cli.js";
 import type { S3ServerInfo } from "../support/s3/launcher.js";
+import { assertValidSummary } from "../support/summary-schema.js";
 
 /** The environment handed to the CLI (runCli adds PATH and nothing else). */
 export type Env = Record<string, string>;
@@ -115,11 +116,15 @@ export async function waitFor<T>(
 
 export { closedPort } from "../support/net.js";
 
-/** Parses the single JSON document `--json` prints; fails unless stdout is exactly one JSON value and a newline. */
+/**
+ * Parses the single JSON document `--json` prints; fails unless stdout is exactly one JSON value and a newline that
+ * follows schemas/summary.schema.json.
+ */
 export function parseJsonSummary(stdout: string): JsonSummary {
   expect(stdout.endsWith("\n")).toBe(true);
   expect(stdout.trimEnd().split("\n")).toHaveLength(1);
   const value: unknown = JSON.parse(stdout);
+  assertValidSummary(value);
   if (
     !isRecord(value) ||
     typeof value["ok"] !== "boolean" ||

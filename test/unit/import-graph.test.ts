@@ -11,6 +11,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 const LAYERS: readonly { name: string; files: RegExp }[] = [
   { name: "entry", files: /^cli\.ts$/ },
   { name: "composition", files: /^(main|program|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$/ },
+  { name: "reporting", files: /^metrics\// },
   { name: "commands", files: /^commands\// },
   { name: "domain", files: /^backup\// },
   { name: "state", files: /^state\// },
@@ -65,6 +66,16 @@ describe("the import graph of src/", () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+});
+
+describe("lazily loaded dependencies", () => {
+  it("prom-client is loaded only by import() (the bundle keeps it lazy: --help and runs without metrics never evaluate it)", () => {
+    const users = files.filter((f) => /prom-client/.test(readFileSync(join(SRC, f), "utf8")));
+    expect(users).toEqual(["metrics/render.ts"]);
+    const text = readFileSync(join(SRC, "metrics/render.ts"), "utf8");
+    expect(text).not.toMatch(/(?:^|\n)\s*import\s[^;]*from\s+"prom-client"/);
+    expect(text).toMatch(/await import\("prom-client"\)/);
   });
 });
 

@@ -18,6 +18,10 @@ export const KIND_TYPES = {
   "v1/Secret": ["kubernetes-models/v1/Secret", "ISecret"],
   "batch/v1/CronJob": ["kubernetes-models/batch/v1/CronJob", "ICronJob"],
   "batch/v1/Job": ["kubernetes-models/batch/v1/Job", "IJob"],
+  "monitoring.coreos.com/v1/PrometheusRule": [
+    "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",
+    "IPrometheusRule",
+  ],
 } as const;
 
 export type KindKey = keyof typeof KIND_TYPES;

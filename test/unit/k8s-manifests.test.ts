@@ -367,11 +367,15 @@ describe("k8s: configuration and secrets", () => {
     expect(configMaps.every((m) => m.binaryData === undefined)).toBe(true);
   });
 
-  it("every variable-like name in k8s/ (manifests, comments, README.md) is a variable the CLI knows", () => {
+  it("every variable-like name in k8s/ and k8s/monitoring/ (manifests, comments, README.md) is a variable the CLI knows", () => {
     // Words starting like one of the variables (QDRANT_…, GET_…, CURL_…, MC_…): a misspelt name is caught too.
     const prefixes = [...new Set([...VARIABLE_NAMES].map((n) => n.split("_")[0]))].join("|");
     const word = new RegExp(`\\b(?:${prefixes})_[A-Z0-9_]*\\b`, "g");
-    for (const file of readdirSync(K8S)) {
+    const files = readdirSync(K8S, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(K8S, path.join(e.parentPath, e.name)));
+    expect(files).toContain("monitoring/prometheus-rule.yaml");
+    for (const file of files) {
       const text = readFileSync(path.join(K8S, file), "utf8");
       for (const m of text.matchAll(word)) expect(VARIABLE_NAMES.has(m[0]), `${file}: ${m[0]}`).toBe(true);
     }
