@@ -15,7 +15,13 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     accepted: 0,
     message: `${checks.length} checks: ${count("ok")} ok, ${count("warn")} warn, ${failed} FAIL`,
     report: checks.map(formatCheck),
-    items: checks.map(({ check, verdict, detail, cure }) => ({ check, verdict, detail, cure })),
+    items: checks.map(({ check, verdict, detail, cure }) => ({
+      outcome: verdict === "ok" ? "done" : verdict === "warn" ? "skipped" : "failed",
+      check,
+      verdict,
+      detail,
+      cure,
+    })),
     exitCode: exitCodeOf(checks),
   };
 }
