@@ -35,9 +35,10 @@ describe("recover_snap_shards: a shard recovery whose answer is lost", () => {
       .filter((r) => r.arrivedAt > recovers.find((q) => SHARD_1.test(q.path))!.arrivedAt);
     expect(lookedAt.length).toBeGreaterThan(0);
     expect(deps.lines.join("\n")).toMatch(/shard 1 settled Active on .*taken as done/);
-    expect((await readStateFile(s.rig.dir, "shard_recovery_history"))?.split("\n").filter(Boolean).sort()).toEqual(
-      [0, 1, 2].map((sid) => `${proxy.url},${DOCS},${SET_NEW},${sid},ok`),
-    );
+    expect((await readStateFile(s.rig.dir, "shard_recovery_history"))?.split("\n").filter(Boolean).sort()).toEqual([
+      `${proxy.url},${DOCS},${SET_NEW},-,started`,
+      ...[0, 1, 2].map((sid) => `${proxy.url},${DOCS},${SET_NEW},${sid},ok`),
+    ]);
     expect(await readAllPoints(s.target.urls[0]!, DOCS, KEY)).toEqual(
       await readAllPoints(s.source.urls[0]!, DOCS, KEY),
     );

@@ -56,26 +56,31 @@ export async function recoverShards(
           `${m.collection} shard ${shard.id}: the manifest has no checksum; recovering WITHOUT integrity verification`,
         );
       try {
-        const outcome = await scheduler.run(peer, index, async () => {
-          try {
-            return await recoverFromStore(
-              deps,
-              peer,
-              {
-                collection: m.collection,
-                name: shard.snapshot_name,
-                key: shard.s3_key,
-                shard: shard.id,
-                ...(checksum ? { sha256: checksum } : {}),
-              },
-              { via, wait: true },
-            );
-          } catch (err) {
-            if (!(err instanceof QdrantError) || !err.ambiguous || deps.signal.aborted) throw err;
-            return await lookAfterLostAnswer(deps, peer, m.collection, shard.id, err);
-          }
+        // The shard's line is written inside the peer's slot: with QDRANT_CONCURRENCY=1 a restore is strictly
+        // recover, record, recover, so a killed run leaves at most the shard in flight unrecorded.
+        await scheduler.run(peer, index, async () => {
+          const outcome = await (async () => {
+            try {
+              return await recoverFromStore(
+                deps,
+                peer,
+                {
+                  collection: m.collection,
+                  name: shard.snapshot_name,
+                  key: shard.s3_key,
+                  shard: shard.id,
+                  ...(checksum ? { sha256: checksum } : {}),
+                },
+                { via, wait: true },
+              );
+            } catch (err) {
+              if (!(err instanceof QdrantError) || !err.ambiguous || deps.signal.aborted) throw err;
+              return await lookAfterLostAnswer(deps, peer, m.collection, shard.id, err);
+            }
+          })();
+          if (outcome !== "ok") throw new Error(`${peer} answered ${outcome}, not ok`);
+          await recordShard(deps, target, m.collection, m.backup_set_id, shard.id);
         });
-        if (outcome !== "ok") throw new Error(`${peer} answered ${outcome}, not ok`);
       } catch (err) {
         if (isFatal(err) || deps.signal.aborted) throw err;
         const line = `shard ${shard.id} on ${peer}: ${describeError(err)}`;
@@ -83,7 +88,6 @@ export async function recoverShards(
         out.failures.push(line);
         return;
       }
-      await recordShard(deps, target, m.collection, m.backup_set_id, shard.id);
       out.recovered++;
       log.info(
         `Recovered ${m.collection} shard ${shard.id} on ${peer} from ${shard.snapshot_name} (${via === "url" ? "by URL" : "by upload"}${long && config.recoverVia === "url" ? ", the name is too long for a URL recovery" : ""}${checksum ? ", checksum verified by Qdrant" : ""})`,
