@@ -63,7 +63,10 @@ export async function mergeDurableState(deps: StateDeps, collection: string, set
   const missing = remote.filter((r) => !local.some((l) => same(l, r)));
   if (missing.length > 0) {
     await deps.state.appendMany("shardRecoveryHistory", missing);
-    deps.log.info(`Resume state ${key}: ${missing.length} shard(s) already recovered by an earlier run`);
+    const shards = missing.filter((r) => r.status === "ok").length;
+    deps.log.info(
+      `Resume state ${key}: ${shards > 0 ? `${shards} shard(s) already recovered` : "a restore begun"} by an earlier run`,
+    );
   }
 }
 
