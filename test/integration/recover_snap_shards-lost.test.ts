@@ -43,4 +43,18 @@ describe("recover_snap_shards: a shard recovery whose answer is lost", () => {
       await readAllPoints(s.source.urls[0]!, DOCS, KEY),
     );
   });
+
+  it("a 504 for a recovery the node never did: looked at, not sent again; the verification's count fails the collection (exit 3)", async () => {
+    const s = await setsRig("shards-restore-lost-undone", { targetStandalone: true });
+    await s.writeSet(SET_NEW);
+    s.target.faults.add({ method: "PUT", path: SHARD_1, status: 504, times: 1 });
+    const deps = s.rig.deps(s.env);
+
+    const summary = await run({}, deps);
+
+    expect(summary).toMatchObject({ done: 0, failed: 1, exitCode: EXIT.partial });
+    expect(summary.items[0]?.["verdict"]).toMatch(/FAILED: .*count/i);
+    const recovers = s.target.requests().filter((r) => r.method === "PUT" && SHARD_1.test(r.path));
+    expect(recovers, "sent once: an ambiguous answer is never re-sent").toHaveLength(1);
+  });
 });
