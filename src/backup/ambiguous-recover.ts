@@ -13,8 +13,8 @@ import type { QdrantClient } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { BackupMetadata } from "./metadata.js";
 
-/** Local shard states of a replica still being filled. */
-const BUSY_STATES = new Set([
+/** Local shard states of a replica still being filled (sets/shard-settle.ts waits them out too). */
+export const BUSY_STATES: ReadonlySet<string> = new Set([
   "Partial",
   "Initializing",
   "Recovery",

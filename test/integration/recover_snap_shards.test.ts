@@ -32,9 +32,10 @@ describe("recover_snap_shards", () => {
     const info = (await qdrantCall(target.urls[0]!, "GET", `/collections/${DOCS}`, KEY)) as Record<string, unknown>;
     expect(Object.keys(info["payload_schema"] as object)).toEqual(["group"]);
     expect(target.requests().filter((r) => r.method === "PUT" && SHARD_RECOVER.test(r.path))).toHaveLength(3);
-    expect((await readStateFile(rig.dir, "shard_recovery_history"))?.split("\n").filter(Boolean).sort()).toEqual(
-      [0, 1, 2].map((s) => `${env["QDRANT_RESTORE_HOSTS"]},${DOCS},${SET_NEW},${s},ok`),
-    );
+    expect((await readStateFile(rig.dir, "shard_recovery_history"))?.split("\n").filter(Boolean).sort()).toEqual([
+      `${env["QDRANT_RESTORE_HOSTS"]},${DOCS},${SET_NEW},-,started`,
+      ...[0, 1, 2].map((s) => `${env["QDRANT_RESTORE_HOSTS"]},${DOCS},${SET_NEW},${s},ok`),
+    ]);
     expect(await rig.bucket.has(`restore_state/${DOCS}/${SET_NEW}.csv`)).toBe(true);
     // A presigned URL is a credential: never in a log line.
     expect(deps.lines.join("\n")).not.toMatch(/X-Amz-Signature=[0-9a-f]/);

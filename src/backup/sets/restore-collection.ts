@@ -11,7 +11,7 @@ import { SetRejected } from "./restore-preflight.js";
 import { capacityGate, stateGate, versionGate } from "./restore-gates.js";
 import { selectSet } from "./restore-select.js";
 import { recoverShards } from "./restore-shards.js";
-import { isResumable } from "./restore-state.js";
+import { isResumable, recordStarted } from "./restore-state.js";
 import { placeShards, type Target } from "./restore-target.js";
 import { restoreAliases } from "./restore-aliases.js";
 import { verifyRestore } from "./restore-verify.js";
@@ -53,6 +53,8 @@ export async function restoreCollection(
     const resumable = await isResumable(deps, target.host, name, set);
     const state = await stateGate(deps, target.host, target.host, m, resumable);
     const done = state === "resumed" && !deps.config.restore.force ? checked.done : new Set<number>();
+    // From here on the collection is this restore's: a run killed at any later point is resumed, never refused.
+    await recordStarted(deps, target.host, name, set);
     const placement = await placeShards(deps, target, m);
     const shards = await recoverShards(deps, target.host, m, placement, done);
     if (shards.failures.length > 0)

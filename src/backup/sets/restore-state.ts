@@ -2,7 +2,10 @@
  * The resume state of a set's restore, as the bash tool keeps it: `shard_recovery_history` in the state directory
  * (`target,collection,set_id,shard_id,ok`, one line per shard recovered) and its durable copy per (collection, set)
  * in the bucket, `restore_state/{c}/{set}.csv`, so that a restore in a fresh pod resumes where the last one died.
- * The target is the first restore host (QDRANT_RESTORE_HOSTS[0]), as in the bash tool.
+ * The target is the first restore host (QDRANT_RESTORE_HOSTS[0]), as in the bash tool. Before its first shard is
+ * recovered, a restore records `target,collection,set_id,-,started`, so that a run killed before any shard's line
+ * was written (the node may have recovered shards the run never heard of) is still resumed, not refused as a
+ * collection holding data; the bash tool's resume test (any line `target,c,set,`) reads it the same way.
  */
 import { Readable } from "node:stream";
 import { restoreStateKey, RESTORE_STATE_PREFIX } from "../../core/set-keys.js";
@@ -60,7 +63,10 @@ export async function mergeDurableState(deps: StateDeps, collection: string, set
   const missing = remote.filter((r) => !local.some((l) => same(l, r)));
   if (missing.length > 0) {
     await deps.state.appendMany("shardRecoveryHistory", missing);
-    deps.log.info(`Resume state ${key}: ${missing.length} shard(s) already recovered by an earlier run`);
+    const shards = missing.filter((r) => r.status === "ok").length;
+    deps.log.info(
+      `Resume state ${key}: ${shards > 0 ? `${shards} shard(s) already recovered` : "a restore begun"} by an earlier run`,
+    );
   }
 }
 
@@ -81,7 +87,17 @@ export async function recoveredShards(
 
 /** True when the history holds any line of (target, collection, set): a restore of it was under way. */
 export async function isResumable(deps: Pick<Deps, "state">, target: string, collection: string, setId: string) {
-  return (await recoveredShards(deps, target, collection, setId)).size > 0;
+  const rows = await deps.state.read("shardRecoveryHistory");
+  return rows.some((r) => r.target === target && r.collection === collection && r.set === setId);
+}
+
+/**
+ * Records, once, that a restore of (target, collection, set) has begun (`-,started`), mirrored like a shard's line:
+ * called before the first shard recovery is sent, so that a run killed at any later point is resumed.
+ */
+export async function recordStarted(deps: StateDeps, target: string, collection: string, setId: string) {
+  if (await isResumable(deps, target, collection, setId)) return;
+  await appendAndMirror(deps, { target, collection, set: setId, shard: "-", status: "started" });
 }
 
 /** Records shard `shard` recovered, then mirrors the (collection, set) lines of every target (a failed mirror warns). */
@@ -92,13 +108,12 @@ export async function recordShard(
   setId: string,
   shard: number,
 ): Promise<void> {
-  await deps.state.append("shardRecoveryHistory", {
-    target,
-    collection,
-    set: setId,
-    shard: String(shard),
-    status: "ok",
-  });
+  await appendAndMirror(deps, { target, collection, set: setId, shard: String(shard), status: "ok" });
+}
+
+async function appendAndMirror(deps: StateDeps, row: HistoryRow): Promise<void> {
+  const { collection, set: setId } = row;
+  await deps.state.append("shardRecoveryHistory", row);
   const rows = (await deps.state.read("shardRecoveryHistory")).filter(
     (r) => r.collection === collection && r.set === setId,
   );
