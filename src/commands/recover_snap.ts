@@ -25,7 +25,7 @@ const READ_AHEAD = 2;
  * (QDRANT_RECOVER_VIA; with `checksum` from the backup metadata), then check the recovered collections
  * (QDRANT_VERIFY_AFTER_RECOVER, backup/verify.ts).
  * - By default only the newest snapshot of each collection and source peer (after QDRANT_SNAPSHOT_DATETIME_FILTER);
- *   `--all` recovers every listed one, as the bash tool does (recover-plan.ts).
+ *   `--all` recovers every listed one, as the bash tool does (backup/recover-plan.ts).
  * - History is keyed by (restore host, snapshot), so a snapshot recovered on one host is still recovered on the others.
  * - The snapshots of one collection are recovered in turn on each host, oldest first, so the newest wins; collections
  *   and hosts run in parallel (QDRANT_CONCURRENCY recoveries in all, QDRANT_PER_HOST_CONCURRENCY per host).
