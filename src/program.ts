@@ -95,6 +95,10 @@ const taskFlags = (): Option[] => [
     "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group; upload_snap: upload again to hosts that already recovered this file",
   ),
   new Option(
+    "--all",
+    "recover_snap: recover every listed snapshot, oldest first, as the bash tool does (default: the newest per collection and source peer)",
+  ),
+  new Option(
     "--collection <name>",
     "download_snap, upload_snap: the collection; recover_snap_shards: restore only this collection",
   ).argParser(parseName),

@@ -126,8 +126,9 @@ export const TASKS: readonly TaskDef[] = [
     aliases: ["recover_snapshot"],
     run: recoverSnap,
     needs: ["restore", "destination"],
+    flags: ["--all"],
     summary:
-      "recover every listed snapshot onto every restore host by presigned URL or upload, then check each collection (resumable)",
+      "recover the newest listed snapshot of each collection and source peer (--all: every one, oldest first) onto every restore host by presigned URL or upload, then check each collection (resumable)",
     variables: [
       "QDRANT_RESTORE_HOSTS",
       ...DEST,

@@ -1,5 +1,6 @@
 // What recover_snap has to do, read from the state files: the snapshots per collection, and what the history says.
 import { createSnapshotFilter } from "../lib/filter.js";
+import { newestPerPeer } from "./recover-newest.js";
 import type { Deps } from "./task/deps.js";
 import { compareSnapshotNames, key } from "./task/items.js";
 
@@ -7,7 +8,10 @@ import { compareSnapshotNames, key } from "./task/items.js";
 const BASH_PLACEHOLDERS = new Set(["unknown", "null"]);
 
 export interface RecoveryPlan {
-  /** Each collection's snapshots (QDRANT_SNAPSHOT_DATETIME_FILTER applied, each once), oldest first. */
+  /**
+   * Each collection's snapshots to recover (QDRANT_SNAPSHOT_DATETIME_FILTER applied, each once), oldest first: the
+   * newest per source peer, or every listed one with `all`.
+   */
   byCollection: Map<string, string[]>;
   /** `key(host, snapshot)` of the recoveries recorded `ok` or `accepted`: never sent again. */
   done: Set<string>;
@@ -17,8 +21,14 @@ export interface RecoveryPlan {
   failedChecks: Set<string>;
 }
 
-/** Reads `snapshots`, `snapshot_recovery_history` and `failed_snapshot_recovery` into the plan of a recover_snap run. */
-export async function readRecoveryPlan(deps: Pick<Deps, "config" | "log" | "state">): Promise<RecoveryPlan> {
+/**
+ * Reads `snapshots`, `snapshot_recovery_history` and `failed_snapshot_recovery` into the plan of a recover_snap run.
+ * Unless `all`, only the newest snapshot of each collection and source peer is kept (after the filter).
+ */
+export async function readRecoveryPlan(
+  deps: Pick<Deps, "config" | "log" | "state">,
+  all = false,
+): Promise<RecoveryPlan> {
   const { config, log, state } = deps;
   const keep = createSnapshotFilter(config.snapshotFilter);
   let placeholders = 0;
@@ -37,6 +47,15 @@ export async function readRecoveryPlan(deps: Pick<Deps, "config" | "log" | "stat
   }
   // A bash-written file lists names as `mc ls` sorted them (peer id before the time stamp): order by time here.
   for (const names of byCollection.values()) names.sort(compareSnapshotNames);
+  if (!all)
+    for (const [collection, names] of byCollection) {
+      const { chosen, passedOver, groups } = newestPerPeer(collection, names);
+      byCollection.set(collection, chosen);
+      if (passedOver > 0)
+        log.info(
+          `${collection}: recovering the newest snapshot of each of ${groups} source peer(s) (${chosen.join(", ")}); passed over ${passedOver} older one(s) (--all recovers every listed snapshot)`,
+        );
+    }
   if (placeholders > 0)
     log.warn(
       `Skipped ${placeholders} rows of the snapshots file without a snapshot name ("unknown"/"null", written by the bash tool for failed or unconfirmed snapshots)`,

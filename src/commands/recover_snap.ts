@@ -21,11 +21,13 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 const READ_AHEAD = 2;
 
 /**
- * recover_snap: recover every snapshot in `snapshots` onto every restore host, by presigned URL or by upload
+ * recover_snap: recover the snapshots in `snapshots` onto every restore host, by presigned URL or by upload
  * (QDRANT_RECOVER_VIA; with `checksum` from the backup metadata), then check the recovered collections
  * (QDRANT_VERIFY_AFTER_RECOVER, backup/verify.ts).
+ * - By default only the newest snapshot of each collection and source peer (after QDRANT_SNAPSHOT_DATETIME_FILTER);
+ *   `--all` recovers every listed one, as the bash tool does (backup/recover-plan.ts).
  * - History is keyed by (restore host, snapshot), so a snapshot recovered on one host is still recovered on the others.
- * - Snapshots of one collection are recovered in turn on each host, oldest first, so the newest wins; collections
+ * - The snapshots of one collection are recovered in turn on each host, oldest first, so the newest wins; collections
  *   and hosts run in parallel (QDRANT_CONCURRENCY recoveries in all, QDRANT_PER_HOST_CONCURRENCY per host).
  * - Once all of a collection's snapshots are recovered on every host, each host's copy is checked against the last
  *   snapshot recovered there (several peers' snapshots of one cluster complete each other only together).
@@ -44,7 +46,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     const listed = await getSnapS3(options, deps);
     log.info(listed.message);
   }
-  const { byCollection, done, unverified, failedChecks } = await readRecoveryPlan(deps);
+  const { byCollection, done, unverified, failedChecks } = await readRecoveryPlan(deps, options.all === true);
   // QDRANT_PER_HOST_CONCURRENCY recoveries per host, QDRANT_CONCURRENCY in all; the checks have their own limit.
   const scheduler = createHostScheduler({
     perHost: config.perHostConcurrency,

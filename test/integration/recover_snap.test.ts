@@ -1,6 +1,6 @@
 // recover_snap: one source and two target emulator nodes (API key on), snapshots in the rig's bucket, recovered from
 // presigned URLs. History per host, failures and resume, wait=false, bash files, listing the bucket first, secret
-// hygiene, and the newest snapshot winning.
+// hygiene, the newest snapshot per collection and peer by default, and with --all every one, the newest winning.
 import { describe, expect, it } from "vitest";
 import { run as createSnap } from "../../src/commands/create_snap.js";
 import { run } from "../../src/commands/recover_snap.js";
@@ -259,10 +259,45 @@ describe("recover_snap", () => {
       return { b, older, newer };
     }
 
-    it("recovers them oldest first, so the newest wins", async () => {
+    it("recovers by default only the newest of a collection and peer, logging how many it passed over", async () => {
+      const { b, newer } = await twoGenerations("recover-snap-newest-default");
+      const deps = b.rig.deps({ QDRANT_RESTORE_HOSTS: b.t1, QDRANT_API_KEY: API_KEY });
+
+      const summary = await run({}, deps);
+
+      expect(summary).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
+      expect(b.rig.requests("PUT", RECOVER)).toHaveLength(1);
+      const name = newer.trim().split(",")[2]!;
+      expect(sortedLines(await b.rig.read("snapshot_recovery_history"))).toEqual(okAndVerified([`${b.t1},${name},ok`]));
+      expect(deps.lines.filter((l) => l.includes("passed over"))).toEqual([
+        expect.stringMatching(/c1: recovering the newest snapshot of each of 1 source peer\(s\) .*passed over 1 older/),
+      ]);
+      const points = await readAllPoints(b.t1, "c1", API_KEY);
+      expect(points.some((p) => p.id === 999)).toBe(true);
+      await expectSamePoints(b.src, b.t1, "c1");
+    });
+
+    it("applies QDRANT_SNAPSHOT_DATETIME_FILTER before choosing the newest", async () => {
+      const { b } = await twoGenerations("recover-snap-newest-filter");
+      const env = {
+        QDRANT_RESTORE_HOSTS: b.t1,
+        QDRANT_API_KEY: API_KEY,
+        QDRANT_SNAPSHOT_DATETIME_FILTER: "2026-03-01-08",
+      };
+
+      const summary = await run({}, b.rig.deps(env));
+
+      expect(summary).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
+      expect(sortedLines(await b.rig.read("snapshot_recovery_history"))).toEqual(okAndVerified([`${b.t1},${C1},ok`]));
+      const points = await readAllPoints(b.t1, "c1", API_KEY);
+      expect(points).toHaveLength(20);
+      expect(points.some((p) => p.id === 999)).toBe(false);
+    });
+
+    it("with --all recovers them oldest first, so the newest wins", async () => {
       const { b } = await twoGenerations("recover-snap-newest");
 
-      const summary = await run({}, b.rig.deps({ QDRANT_RESTORE_HOSTS: b.t1, QDRANT_API_KEY: API_KEY }));
+      const summary = await run({ all: true }, b.rig.deps({ QDRANT_RESTORE_HOSTS: b.t1, QDRANT_API_KEY: API_KEY }));
 
       expect(summary).toMatchObject({ done: 2, exitCode: EXIT.ok });
       const points = await readAllPoints(b.t1, "c1", API_KEY);
@@ -270,11 +305,11 @@ describe("recover_snap", () => {
       await expectSamePoints(b.src, b.t1, "c1");
     });
 
-    it("recovers them oldest first even when the file lists the newer one first", async () => {
+    it("with --all recovers them oldest first even when the file lists the newer one first", async () => {
       const { b, older, newer } = await twoGenerations("recover-snap-newest-reversed");
       await b.rig.write("snapshots", newer + older);
 
-      const summary = await run({}, b.rig.deps({ QDRANT_RESTORE_HOSTS: b.t1, QDRANT_API_KEY: API_KEY }));
+      const summary = await run({ all: true }, b.rig.deps({ QDRANT_RESTORE_HOSTS: b.t1, QDRANT_API_KEY: API_KEY }));
 
       expect(summary).toMatchObject({ done: 2, exitCode: EXIT.ok });
       await expectSamePoints(b.src, b.t1, "c1");

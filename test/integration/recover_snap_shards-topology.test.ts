@@ -40,4 +40,23 @@ describe("recover_snap_shards onto another topology", () => {
     const expected = await readAllPoints(source.urls[0]!, DOCS, KEY);
     for (const url of [target.urls[0]!, node.urls[0]!]) expect(await readAllPoints(url, DOCS, KEY)).toEqual(expected);
   });
+
+  it("static hosts: when GET /cluster fails, every listed host is a peer (with a warning), VERIFIED", async () => {
+    const { rig, source, target, writeSet, env } = await setsRig("shards-restore-static", { targetPeers: 2 });
+    await writeSet(SET_NEW);
+    target.faults.add({ method: "GET", path: "/cluster", status: 500 });
+    const deps = rig.deps({ ...env, QDRANT_RESTORE_HOSTS: `${target.urls[0]},${target.urls[1]}` });
+
+    const summary = await run({}, deps);
+
+    expect(summary).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
+    expect(deps.lines.filter((l) => l.includes("static hosts"))).toEqual([
+      expect.stringMatching(/GET \/cluster on .* failed .*every host in QDRANT_RESTORE_HOSTS .* is taken as a peer/),
+    ]);
+    expect(deps.lines.join("\n")).toMatch(new RegExp(`restore of ${DOCS} from set ${SET_NEW} VERIFIED`));
+    // Each shard was recovered on the peer holding its replica: both listed hosts took shard recoveries.
+    const recovered = target.requests().filter((r) => r.method !== "GET" && /\/shards\/\d+\/snapshots\//.test(r.path));
+    expect(new Set(recovered.map((r) => r.node))).toEqual(new Set([0, 1]));
+    expect(await readAllPoints(target.urls[0]!, DOCS, KEY)).toEqual(await readAllPoints(source.urls[0]!, DOCS, KEY));
+  });
 });

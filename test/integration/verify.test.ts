@@ -264,7 +264,7 @@ describe("re-runs after a failed check", () => {
     expect(s.emu.requests()).toEqual([]);
   });
 
-  it("do not check an older snapshot again once a newer one of its collection was recovered on that host", async () => {
+  it("with --all, do not check an older snapshot again once a newer one of its collection was recovered there", async () => {
     const s = await stagedBackup("verify-superseded", { emuStorage: "s3", dest: "s3" });
     // The older snapshot's check fails (its metadata is wrong); a newer snapshot of c1 is then recovered and passes.
     await s.editMetadata("c1", (m) => ({ ...m, pointsCount: 5 }));
@@ -275,7 +275,7 @@ describe("re-runs after a failed check", () => {
     const newer = "c1-1-2026-03-01-10-00-00.snapshot";
     await s.write("snapshots", csv([s.src, "c1", C1], [s.src, "c1", newer]));
     const d2 = s.deps(ONE(s));
-    const second = await run({}, d2);
+    const second = await run({ all: true }, d2);
     // The newer snapshot is recovered and checked (it has no metadata: status only); C1's data is gone, so is its check.
     expect(second).toMatchObject({ done: 1, skipped: 1, failed: 0, exitCode: EXIT.ok });
     expect(
@@ -287,7 +287,7 @@ describe("re-runs after a failed check", () => {
 
     s.emu.resetRequests();
     const d = s.deps(ONE(s));
-    const third = await run({}, d);
+    const third = await run({ all: true }, d);
     expect(third).toMatchObject({ done: 0, skipped: 2, failed: 0, exitCode: EXIT.ok });
     expect(s.requests("GET", /^\/collections\/c1$/)).toEqual([]);
     expect(s.requests("PUT", RECOVER)).toEqual([]);
@@ -331,7 +331,7 @@ describe("metadata written by hand", () => {
 });
 
 describe("several snapshots of one collection", () => {
-  it("are all recovered first; the host is then checked once, against the last one (the others are `covered`)", async () => {
+  it("with --all are all recovered first; the host is then checked once, against the last (the others `covered`)", async () => {
     const s = await stagedBackup("verify-generations", { emuStorage: "s3", dest: "s3" });
     // A second generation of c1 with its own metadata (23 points); the first one's metadata (20) no longer applies.
     await qdrantCall(s.src, "PUT", "/collections/c1/points?wait=true", API_KEY, {
@@ -344,7 +344,7 @@ describe("several snapshots of one collection", () => {
     await writeMetadata(s.store(), collectionSnapshotKey("c1", newer), { ...first, snapshot: newer, pointsCount: 23 });
     await s.write("snapshots", csv([s.src, "c1", newer], [s.src, "c1", C1]));
 
-    const summary = await run({}, s.deps(ONE(s)));
+    const summary = await run({ all: true }, s.deps(ONE(s)));
 
     expect(summary).toMatchObject({ done: 2, failed: 0, exitCode: EXIT.ok });
     expect(summary.items.map((i) => `${i["snapshot"]} ${i["verified"]}`)).toEqual([`${C1} covered`, `${newer} full`]);

@@ -6,6 +6,7 @@
 import { comparePeerIds, type PeerId } from "../../qdrant/cluster-types.js";
 import { peerHttpUrl } from "../peers.js";
 import type { Deps } from "../task/deps.js";
+import { describeError, isFatal } from "../task/items.js";
 import type { Manifest } from "./manifest.js";
 import { SetRejected } from "./restore-preflight.js";
 
@@ -16,17 +17,33 @@ export interface Target {
   peers: ReadonlyMap<PeerId, string>;
   /** How many peers the target has (1 for a standalone node). */
   peerCount: number;
+  /**
+   * Static hosts: GET /cluster could not be read, so every host of QDRANT_RESTORE_HOSTS is taken as a peer; each
+   * one's peer id is read from the collection's cluster info when its shards are placed.
+   */
+  staticHosts?: readonly string[];
 }
 
 /**
  * The clusters QDRANT_RESTORE_HOSTS names: each host is asked for GET /cluster; a host that is a peer of a cluster
  * already found (by its peer id) belongs to it, any other starts a target of its own (a standalone node is one).
- * Each target is restored independently, with its own verdicts.
+ * Each target is restored independently, with its own verdicts. When a host's GET /cluster fails (not reachable
+ * through a proxy, or an error), every listed host is taken as a peer of one target (static hosts), with a warning.
  */
 export async function discoverTargets(deps: Pick<Deps, "qdrant" | "config" | "log">): Promise<Target[]> {
   const targets: (Target & { ids: Set<PeerId> })[] = [];
-  for (const host of deps.config.restoreHosts) {
-    const cluster = await deps.qdrant.getCluster(host);
+  const hosts = deps.config.restoreHosts;
+  for (const host of hosts) {
+    let cluster;
+    try {
+      cluster = await deps.qdrant.getCluster(host);
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      deps.log.warn(
+        `GET /cluster on ${host} failed (${describeError(err)}): every host in QDRANT_RESTORE_HOSTS (${hosts.join(", ")}) is taken as a peer of one cluster (static hosts); list only that cluster's hosts there`,
+      );
+      return [{ host: hosts[0]!, peers: new Map(), peerCount: hosts.length, staticHosts: hosts }];
+    }
     if (cluster.status === "disabled") {
       deps.log.info(`Restore target ${host}: a standalone node, every shard is recovered on it`);
       targets.push({ host, peers: new Map(), peerCount: 1, ids: new Set() });
@@ -59,6 +76,7 @@ export async function placeShards(
       `${m.collection} on the target has ${info.shard_count} shards, set ${m.backup_set_id} has ${m.shard_count}: Qdrant cannot recover a shard into another shard layout`,
       false,
     );
+  const peers = target.staticHosts ? await staticPeers(deps, target.staticHosts, m.collection) : target.peers;
   const placed = new Map<number, string>();
   m.shards.forEach((shard, i) => {
     const active = [
@@ -70,13 +88,24 @@ export async function placeShards(
         false,
       );
     const peer = active[i % active.length]!;
-    const url = target.peers.size === 0 ? target.host : target.peers.get(peer);
+    const url = peers.size === 0 ? target.host : peers.get(peer);
     if (url === undefined)
       throw new SetRejected(
-        `${m.collection}: shard ${shard.id}'s replica is on peer ${peer}, which /cluster does not list`,
+        `${m.collection}: shard ${shard.id}'s replica is on peer ${peer}, which ${target.staticHosts ? "no host in QDRANT_RESTORE_HOSTS is" : "/cluster does not list"}`,
         false,
       );
     placed.set(shard.id, url);
   });
   return placed;
+}
+
+/** Static hosts: each one's peer id, from the collection's cluster info there (`peer_id`: the answering peer). */
+async function staticPeers(
+  deps: Pick<Deps, "qdrant">,
+  hosts: readonly string[],
+  collection: string,
+): Promise<Map<PeerId, string>> {
+  const peers = new Map<PeerId, string>();
+  for (const host of hosts) peers.set((await deps.qdrant.getCollectionCluster(host, collection)).peer_id, host);
+  return peers;
 }

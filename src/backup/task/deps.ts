@@ -35,6 +35,8 @@ export interface TaskOptions {
   readonly legacy?: boolean;
   /** prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group. */
   readonly force?: boolean;
+  /** recover_snap: every listed snapshot, oldest first (the default: the newest per collection and source peer). */
+  readonly all?: boolean;
   /** download_snap / upload_snap: the collection; recover_snap_shards: only this collection. */
   readonly collection?: string;
   /** recover_snap_shards: restore the one collection under this name (aliases untouched). */
