@@ -112,12 +112,34 @@ export async function recordShard(
 }
 
 async function appendAndMirror(deps: StateDeps, row: HistoryRow): Promise<void> {
-  const { collection, set: setId } = row;
   await deps.state.append("shardRecoveryHistory", row);
-  const rows = (await deps.state.read("shardRecoveryHistory")).filter(
-    (r) => r.collection === collection && r.set === setId,
-  );
-  await putText(deps, restoreStateKey(collection, setId), rowText(rows), "mirror");
+  await mirror(deps, row.collection, row.set);
+}
+
+/** Per state store, per durable copy: the mirror uploads still to come, in order. */
+const mirrorQueues = new WeakMap<object, Map<string, Promise<void>>>();
+
+/**
+ * Uploads the (collection, set) lines of the local history to their durable copy. Uploads of one copy run one after
+ * the other, each reading the history when its turn comes: shards finishing at once on several peers never leave an
+ * upload that read fewer lines landing last (a lost line would make a new pod recover that shard again).
+ */
+function mirror(deps: StateDeps, collection: string, setId: string): Promise<void> {
+  const key = restoreStateKey(collection, setId);
+  let queues = mirrorQueues.get(deps.state);
+  if (queues === undefined) mirrorQueues.set(deps.state, (queues = new Map()));
+  const upload = (queues.get(key) ?? Promise.resolve()).then(async () => {
+    const rows = (await deps.state.read("shardRecoveryHistory")).filter(
+      (r) => r.collection === collection && r.set === setId,
+    );
+    await putText(deps, key, rowText(rows), "mirror");
+  });
+  const settled = upload.catch(() => undefined);
+  queues.set(key, settled);
+  void settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
+  return upload;
 }
 
 /**
