@@ -1,17 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { assertConfigured, buildConfig } from "../../src/config.js";
+import { configProblems } from "../support/config-problems.js";
 import { ConfigError } from "../../src/errors.js";
 
 const cwd = "/work/dir";
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    buildConfig(env, { cwd });
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.problems];
-    throw e;
-  }
-  return [];
-};
+const problemsOf = (env: Record<string, string>): string[] => configProblems(env, cwd);
 
 describe("buildConfig", () => {
   it("applies the bash tool's defaults", () => {

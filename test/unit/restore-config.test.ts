@@ -1,17 +1,10 @@
 // The variables of recover_snap_shards, validated as the bash tool validates them.
 import { describe, expect, it } from "vitest";
+import { configProblems } from "../support/config-problems.js";
 import { buildConfig } from "../../src/config.js";
-import { ConfigError } from "../../src/errors.js";
 
 const cwd = "/work/dir";
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    buildConfig(env, { cwd });
-    return [];
-  } catch (err) {
-    return err instanceof ConfigError ? [...err.problems] : [String(err)];
-  }
-};
+const problemsOf = (env: Record<string, string>): string[] => configProblems(env, cwd);
 
 describe("recover_snap_shards variables", () => {
   it("defaults: no force, the version gate on, 1800 s to turn green, polls 5 s apart, 300 random probes", () => {

@@ -1,17 +1,10 @@
 // The variables of backup sets, validated as the bash tool validates them.
 import { describe, expect, it } from "vitest";
+import { configProblems } from "../support/config-problems.js";
 import { buildConfig } from "../../src/config.js";
-import { ConfigError } from "../../src/errors.js";
 
 const cwd = "/work/dir";
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    buildConfig(env, { cwd });
-    return [];
-  } catch (err) {
-    return err instanceof ConfigError ? [...err.problems] : [String(err)];
-  }
-};
+const problemsOf = (env: Record<string, string>): string[] => configProblems(env, cwd);
 
 describe("backup-set variables", () => {
   it("defaults: GFS retention for sets (no count), a two-day grace, a 50 % cap, two legacy runs, GIT_REF unknown", () => {
