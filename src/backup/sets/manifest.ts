@@ -7,6 +7,7 @@
  */
 import { parseExactJson, stringifyExactJson } from "../../lib/exact-json.js";
 import { peerIdOf, type PeerId } from "../../qdrant/cluster-types.js";
+import { isNumber, isObject } from "../../qdrant/types.js";
 
 export interface ManifestShard {
   id: number;
@@ -56,19 +57,16 @@ export class ManifestError extends Error {
   }
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const nonEmpty = (v: unknown): v is string => typeof v === "string" && v !== "";
-const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 function shardOf(v: unknown, i: number, schema: 1 | 2): ManifestShard {
-  if (!isObj(v)) throw new ManifestError(`shards[${i}] is not an object`);
+  if (!isObject(v)) throw new ManifestError(`shards[${i}] is not an object`);
   const id = v["id"];
-  if (!isNum(id) || !Number.isInteger(id) || id < 0) throw new ManifestError(`shards[${i}].id is not a shard id`);
+  if (!isNumber(id) || !Number.isInteger(id) || id < 0) throw new ManifestError(`shards[${i}].id is not a shard id`);
   if (!nonEmpty(v["s3_key"])) throw new ManifestError(`shard ${id} has no s3_key`);
   if (!nonEmpty(v["snapshot_name"])) throw new ManifestError(`shard ${id} has no snapshot_name`);
   if (schema === 2 && !nonEmpty(v["etag"])) throw new ManifestError(`shard ${id} has no etag (schema 2)`);
-  if (schema === 2 && !isNum(v["size"])) throw new ManifestError(`shard ${id} has no numeric size (schema 2)`);
+  if (schema === 2 && !isNumber(v["size"])) throw new ManifestError(`shard ${id} has no numeric size (schema 2)`);
   let peer: PeerId = "";
   try {
     peer = v["source_peer_id"] === undefined || v["source_peer_id"] === null ? "" : peerIdOf(v["source_peer_id"], "");
@@ -79,7 +77,7 @@ function shardOf(v: unknown, i: number, schema: 1 | 2): ManifestShard {
     id,
     snapshot_name: v["snapshot_name"],
     s3_key: v["s3_key"],
-    size: isNum(v["size"]) ? v["size"] : 0,
+    size: isNumber(v["size"]) ? v["size"] : 0,
     etag: typeof v["etag"] === "string" ? v["etag"] : "",
     checksum: typeof v["checksum"] === "string" ? v["checksum"] : "",
     source_peer_id: peer,
@@ -88,7 +86,7 @@ function shardOf(v: unknown, i: number, schema: 1 | 2): ManifestShard {
   if (nonEmpty(v["sha256"])) out.sha256 = v["sha256"];
   const replicas = v["replicas"];
   if (Array.isArray(replicas)) {
-    out.replicas = replicas.filter(isObj).map((r) => ({
+    out.replicas = replicas.filter(isObject).map((r) => ({
       peer_id: peerIdOf(r["peer_id"], `shard ${id} replica peer_id`),
       state: String(r["state"]),
     }));
@@ -98,19 +96,19 @@ function shardOf(v: unknown, i: number, schema: 1 | 2): ManifestShard {
 
 /** Checks a parsed manifest by the bash tool's rules (plus shard ids being whole numbers) and types it. */
 export function validateManifest(v: unknown): Manifest {
-  if (!isObj(v)) throw new ManifestError("not a JSON object");
+  if (!isObject(v)) throw new ManifestError("not a JSON object");
   const schema = v["schema_version"];
   if (schema !== 1 && schema !== 2) throw new ManifestError(`schema_version ${JSON.stringify(schema)} is not 1 or 2`);
   if (!nonEmpty(v["backup_set_id"])) throw new ManifestError("backup_set_id is not a non-empty string");
   if (!nonEmpty(v["collection"])) throw new ManifestError("collection is not a non-empty string");
   const count = v["shard_count"];
-  if (!isNum(count)) throw new ManifestError("shard_count is not a number");
+  if (!isNumber(count)) throw new ManifestError("shard_count is not a number");
   if (!Array.isArray(v["shards"])) throw new ManifestError("shards is not an array");
   const shards = v["shards"].map((s, i) => shardOf(s, i, schema));
   if (shards.length !== count) throw new ManifestError(`${shards.length} shards listed, shard_count says ${count}`);
   if (new Set(shards.map((s) => s.id)).size !== shards.length) throw new ManifestError("shard ids are not unique");
   const config = v["collection_config"];
-  if (!isObj(config)) throw new ManifestError("collection_config is not an object");
+  if (!isObject(config)) throw new ManifestError("collection_config is not an object");
   const points = v["points_count"];
   const aliases = v["aliases"];
   const m: Manifest = {
@@ -120,7 +118,7 @@ export function validateManifest(v: unknown): Manifest {
     qdrant_version: typeof v["qdrant_version"] === "string" ? v["qdrant_version"] : "unknown",
     sharding_method: typeof v["sharding_method"] === "string" ? v["sharding_method"] : "auto",
     shard_count: count,
-    points_count: isNum(points) ? points : null,
+    points_count: isNumber(points) ? points : null,
     collection_config: config,
     aliases: Array.isArray(aliases) ? aliases.filter((a): a is string => typeof a === "string") : [],
     created_by: typeof v["created_by"] === "string" ? v["created_by"] : "",
@@ -128,7 +126,7 @@ export function validateManifest(v: unknown): Manifest {
   };
   for (const k of ["points_count_before", "points_count_after"] as const) {
     const n = v[k];
-    if (isNum(n)) m[k] = n;
+    if (isNumber(n)) m[k] = n;
   }
   if (nonEmpty(v["tool_version"])) m.tool_version = v["tool_version"];
   return m;
