@@ -72,6 +72,8 @@ export interface Config {
   readonly retries: number;
   /** Time to live of the local lock's heartbeat and of the state lease (QDRANT_LOCK_TTL), seconds; both renewed every third of it while a run lasts. */
   readonly lockTtlSeconds: number;
+  /** status: hours after which a collection's newest backup is stale (QDRANT_STATUS_MAX_AGE_HOURS). */
+  readonly statusMaxAgeHours: number;
   /** Base URL of the Pushgateway the run's metrics go to (QDRANT_PUSHGATEWAY_URL), no trailing slash; undefined = none. */
   readonly pushgatewayUrl: string | undefined;
 }
@@ -197,6 +199,7 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     perHostConcurrency: int("QDRANT_PER_HOST_CONCURRENCY", 1, 1024),
     retries: int("QDRANT_RETRIES", 0, 100),
     lockTtlSeconds: seconds("QDRANT_LOCK_TTL"),
+    statusMaxAgeHours: int("QDRANT_STATUS_MAX_AGE_HOURS", 1, 100_000),
     pushgatewayUrl: parsePushgatewayUrl(get("QDRANT_PUSHGATEWAY_URL"), problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);

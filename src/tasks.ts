@@ -12,7 +12,10 @@ export interface TaskDef {
   readonly variables: readonly VariableName[];
   /** The task flags it takes (program.ts's names, e.g. `--dry-run`); `<task> --help` shows only these. */
   readonly flags?: readonly string[];
-  /** Reads no state file and takes no lock (doctor): it runs beside a backup holding the lock. */
+  /**
+   * Takes no lock and writes nothing (doctor, status): it runs beside a backup holding the lock. status only peeks at
+   * the local state files (no mirror pulled with QDRANT_STATE_S3_PREFIX).
+   */
   readonly stateless?: boolean;
   readonly run: TaskRun;
 }
@@ -39,6 +42,7 @@ const createSnapShards = lazy(() => import("./commands/create_snap_shards.js"));
 const pruneSnap = lazy(() => import("./commands/prune_snap.js"));
 const doctor = lazy(() => import("./commands/doctor.js"));
 const recoverSnapShards = lazy(() => import("./commands/recover_snap_shards.js"));
+const status = lazy(() => import("./commands/status.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
 const S3: VariableName[] = [
@@ -308,6 +312,23 @@ export const TASKS: readonly TaskDef[] = [
     summary:
       "check the variables, every Qdrant host (reachable, version, API key, write access, cluster peers) and the destination (bucket, list, put/get/delete, multipart, presigned URL, clock skew, conditional writes), one line each; --probe-write also checks that Qdrant writes its snapshots to the bucket; exit 0 only when none fails",
     variables: [...HOSTS, ...DEST, "QDRANT_SNAPSHOT_TRANSFER", "QDRANT_STATE_S3_PREFIX", ...HTTP],
+  },
+  {
+    name: "status",
+    aliases: [],
+    run: status,
+    needs: ["destination"],
+    stateless: true,
+    summary:
+      "what do I have: per collection the newest legacy snapshot and the newest backup set in the destination (age, size, source, Qdrant version, points, how many kept), the recoveries per restore host from the state files, and a warning for each collection of the source hosts without a backup newer than QDRANT_STATUS_MAX_AGE_HOURS (exit 3); reads only, takes no lock",
+    variables: [
+      ...DEST,
+      "QDRANT_SOURCE_HOSTS",
+      "QDRANT_STATUS_MAX_AGE_HOURS",
+      "QDRANT_STATE_DIR",
+      "QDRANT_CONCURRENCY",
+      ...HTTP,
+    ],
   },
 ];
 

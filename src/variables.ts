@@ -203,6 +203,12 @@ export const VARIABLES = [
       "time to live of the local lock's heartbeat and of the state lease in the bucket (with QDRANT_STATE_S3_PREFIX), seconds or a duration; both are renewed every third of it while a run lasts, and taken over by the next run once older than it; a run that could not renew its lease stops (exit 5) a tenth of it before it expires",
   },
   {
+    name: "QDRANT_STATUS_MAX_AGE_HOURS",
+    default: "24",
+    description:
+      "status: a collection of the source hosts whose newest backup (legacy snapshot or backup set) is older than this many hours is reported stale (exit 3); at least 1",
+  },
+  {
     name: "QDRANT_PUSHGATEWAY_URL",
     default: "",
     description:

@@ -74,9 +74,25 @@ export class StateStore {
    * @throws StateFileError naming the file (and the line, when known) for unreadable, non-UTF-8 or malformed files
    */
   async read<K extends StateKind>(kind: K): Promise<Row<K>[]> {
-    const file = this.path(kind);
     const bytes = await this.enqueue(kind, () => this.readWhole(kind));
-    if (bytes === undefined) return [];
+    return bytes === undefined ? [] : this.rowsOf(kind, bytes);
+  }
+
+  /**
+   * Reads every row of `kind`'s file as {@link read} does, but changes nothing (the `status` task): a torn last line
+   * is left where it is, returned in `torn` and not read as a row (the next run that writes sets it aside).
+   * @throws StateFileError as {@link read}
+   */
+  async peek<K extends StateKind>(kind: K): Promise<{ rows: Row<K>[]; torn?: string }> {
+    const bytes = await this.readBytes(kind);
+    if (bytes === undefined) return { rows: [] };
+    const tail = findTornTail(bytes, STATE_FILES[kind].name, STATE_FILES[kind].columns.length);
+    const rows = this.rowsOf(kind, tail === undefined ? bytes : bytes.subarray(0, tail.keep));
+    return tail === undefined ? { rows } : { rows, torn: `${tail.text} (${tail.reason})` };
+  }
+
+  private rowsOf<K extends StateKind>(kind: K, bytes: Buffer): Row<K>[] {
+    const file = this.path(kind);
     const columns: readonly string[] = STATE_FILES[kind].columns;
     return parseCsvRows(decodeUtf8(bytes, file), { file, columns: columns.length }).map((fields) => {
       // Checked: parseCsvRows guarantees exactly one field per column.

@@ -68,6 +68,7 @@ const DISTINCT = {
   QDRANT_PER_HOST_CONCURRENCY: "17",
   QDRANT_RETRIES: "17",
   QDRANT_LOCK_TTL: "17m",
+  QDRANT_STATUS_MAX_AGE_HOURS: "17",
   QDRANT_PUSHGATEWAY_URL: "http://pushgateway-b:9091",
   MC_CONFIG_DIR: null,
 } satisfies Record<VariableName, string | null>;
