@@ -3,13 +3,15 @@
 // a recent backup (exit 3), an empty destination, a bucket that cannot be read (exit 4), and that it writes nothing.
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { run as createSnap } from "../../src/commands/create_snap.js";
 import { run as createSnapShards } from "../../src/commands/create_snap_shards.js";
 import { run } from "../../src/commands/status.js";
 import { EXIT, UpstreamError } from "../../src/errors.js";
-import type { TestDeps } from "../support/deps.js";
+import { createTestDeps, type TestDeps } from "../support/deps.js";
+import { makeTempDir } from "../support/tmp.js";
 import { seedCollection } from "../support/emulator/seed.js";
+import { putText } from "../support/sets/write-sets.js";
 import { manualClock } from "./helpers/rig.js";
 import { API_KEY, startTransferRig, type TransferRig } from "./helpers/transfer-rig.js";
 
@@ -52,7 +54,7 @@ describe.each(["s3", "dir"] as const)("status on a %s destination", (kind) => {
       ...(clock ? { clock } : {}),
     });
   /** Transfer mode for a directory: the node keeps its snapshots on its disk. */
-  const transfer = kind === "dir" ? { QDRANT_SNAPSHOT_TRANSFER: "true" } : {};
+  const transfer: Record<string, string> = kind === "dir" ? { QDRANT_SNAPSHOT_TRANSFER: "true" } : {};
 
   it("shows each collection's newest legacy snapshot and newest set with their facts, and the recoveries per restore host; writes nothing", async () => {
     const rig = await rigOf("status-both");
@@ -204,6 +206,41 @@ describe.each(["s3", "dir"] as const)("status on a %s destination", (kind) => {
 });
 
 describe("status when something cannot be read", () => {
+  it("a QDRANT_BACKUP_DIR that does not exist is said so (not mounted?), and reads as empty", async () => {
+    const state = await makeTempDir("status-nodir");
+    onTestFinished(() => state.cleanup());
+    const missing = path.join(state.dir, "not-mounted");
+    const deps = createTestDeps({ QDRANT_BACKUP_DIR: missing }, { stateDir: state.dir });
+    onTestFinished(() => deps.close());
+
+    const summary = await run({}, deps);
+
+    expect(summary).toMatchObject({ exitCode: EXIT.ok, items: [] });
+    expect(summary.report).toContain(
+      `warn  QDRANT_BACKUP_DIR ${missing} does not exist: nothing was written there yet, or it is not mounted`,
+    );
+    expect(await readdir(state.dir)).toEqual([]);
+  });
+
+  it("a newer set whose manifest is not valid: the newest readable set is shown, the broken one warned about", async () => {
+    const rig = await startTransferRig("status-badset", { dest: "s3", storage: "s3-destination", nodes: 1 });
+    const deps = await backedUp(rig);
+    const good = (await rig.dest.keys("backup_manifests/alpha/"))[0]!;
+    await putText(deps.store(), "backup_manifests/alpha/2999-01-01T00-00-00Z-later.json", "{not json");
+
+    const summary = await run({}, rig.deps());
+
+    expect(itemOf(summary.items, "alpha")).toMatchObject({
+      set_id: /^backup_manifests\/alpha\/(.+)\.json$/.exec(good)![1],
+      set_kept: "2",
+      set_problem: expect.stringMatching(
+        /^1 newer set\(s\) unreadable: .*2999-01-01T00-00-00Z-later\.json: invalid manifest/,
+      ) as string,
+    });
+    expect(summary.report).toContainEqual(expect.stringMatching(/^warn  alpha set: 1 newer set\(s\) unreadable: /));
+    expect(summary.exitCode).toBe(EXIT.ok);
+  });
+
   it("a bucket that does not exist: UpstreamError (exit 4) naming it, nothing written", async () => {
     const rig = await startTransferRig("status-nobucket", { dest: "s3", nodes: 1 });
     const deps = rig.deps({ QDRANT_S3_BUCKET_NAME: "no-such-bucket-status" });

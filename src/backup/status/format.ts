@@ -85,6 +85,8 @@ export function reportLines(r: StatusReport): string[] {
 /** One line per thing that needs a look: stale collections, a skipped check, unreadable objects, torn state lines. */
 export function warnings(r: StatusReport): string[] {
   const out: string[] = [];
+  if (r.missingDir)
+    out.push(`QDRANT_BACKUP_DIR ${r.location} does not exist: nothing was written there yet, or it is not mounted`);
   if (!r.source.checked) out.push(`source: ${r.source.why}`);
   for (const c of r.collections) {
     if (c.stale) out.push(staleLine(c, r));

@@ -3,6 +3,7 @@
  * files say was recovered per restore host, and which collections of the source hosts have no recent backup.
  * Reads only: the store is listed and read, the state files are peeked (StateStore.peek), nothing is written.
  */
+import { stat } from "node:fs/promises";
 import { collectionFromPrefix, SNAPSHOTS_PREFIX } from "../../core/keys.js";
 import { collectionFromManifestsPrefix, MANIFESTS_PREFIX } from "../../core/set-keys.js";
 import { mapPool } from "../../lib/pool.js";
@@ -22,6 +23,8 @@ export interface StatusReport {
   readonly collections: CollectionStatus[];
   readonly recoveries: Recoveries;
   readonly source: SourceCollections;
+  /** QDRANT_BACKUP_DIR does not exist (nothing written there yet, or a volume not mounted). */
+  readonly missingDir: boolean;
 }
 
 /** The collections with a folder under `snapshots/` or `backup_manifests/`. */
@@ -65,5 +68,15 @@ export async function gatherStatus(deps: Deps): Promise<StatusReport> {
     },
     signal,
   );
-  return { location: store.location, now, maxAgeHours: config.statusMaxAgeHours, collections, recoveries, source };
+  const missingDir =
+    config.backupDir !== undefined && (await stat(config.backupDir).catch(() => undefined)) === undefined;
+  return {
+    location: store.location,
+    now,
+    maxAgeHours: config.statusMaxAgeHours,
+    collections,
+    recoveries,
+    source,
+    missingDir,
+  };
 }
