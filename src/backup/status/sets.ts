@@ -1,5 +1,5 @@
 /**
- * A collection's newest backup set whose manifest reads (as recover_snap_shards picks one: set-listing.ts, newest
+ * A collection's newest backup set whose manifest reads (as recover_snap_shards picks one: backup/sets/set-listing.ts, newest
  * first), with what its manifest says. Reads only.
  */
 import type { SnapshotStore } from "../../store/types.js";
