@@ -145,7 +145,9 @@ describe.each(["s3", "dir"] as const)("status on a %s destination", (kind) => {
     );
     expect(lines).toContainEqual(expect.stringMatching(/^http:\/\/restore-1:6333 +2 +1 +0 +1 +0 +0$/));
     expect(lines).toContainEqual(
-      expect.stringMatching(/^warn  state file snapshot_recovery_history: .*c\.snap.* a torn last line, not counted$/),
+      expect.stringMatching(
+        /^warn {2}state file snapshot_recovery_history: .*c\.snap.* a torn last line, not counted$/,
+      ),
     );
     expect(summary.message).toMatch(
       /^2 collections in .*: 2 with legacy snapshots, 2 with backup sets; 0 stale \(no backup newer than 24 h\); 2 restore hosts in the state files; 1 warnings$/,
@@ -168,7 +170,7 @@ describe.each(["s3", "dir"] as const)("status on a %s destination", (kind) => {
     expect(summary.report).toContain("warn  STALE old: its newest backup is 30 h old (QDRANT_STATUS_MAX_AGE_HOURS=24)");
     expect(summary.report).toContainEqual(
       expect.stringMatching(
-        /^warn  STALE never: on the source, but no backup of it in .* \(QDRANT_STATUS_MAX_AGE_HOURS=24\)$/,
+        /^warn {2}STALE never: on the source, but no backup of it in .* \(QDRANT_STATUS_MAX_AGE_HOURS=24\)$/,
       ),
     );
 
@@ -237,7 +239,7 @@ describe("status when something cannot be read", () => {
         /^1 newer set\(s\) unreadable: .*2999-01-01T00-00-00Z-later\.json: invalid manifest/,
       ) as string,
     });
-    expect(summary.report).toContainEqual(expect.stringMatching(/^warn  alpha set: 1 newer set\(s\) unreadable: /));
+    expect(summary.report).toContainEqual(expect.stringMatching(/^warn {2}alpha set: 1 newer set\(s\) unreadable: /));
     expect(summary.exitCode).toBe(EXIT.ok);
   });
 
@@ -267,7 +269,7 @@ describe("status when something cannot be read", () => {
     ]);
     expect(summary.report).toContainEqual(
       expect.stringMatching(
-        /^warn  source: cannot list the collections of http:\/\/127\.0\.0\.1:9 \(.+\): no freshness check$/,
+        /^warn {2}source: cannot list the collections of http:\/\/127\.0\.0\.1:9 \(.+\): no freshness check$/,
       ),
     );
   });

@@ -28,6 +28,22 @@ describe("StateStore", () => {
     );
   });
 
+  it("peek reads the rows as read does but changes nothing: a torn last line stays on the file and is returned apart", async () => {
+    const file = join(dir, "snapshot_recovery_history");
+    const bytes = "http://b:6333,c1-1.snapshot,ok\nhttp://b:6333,c1-2.snap";
+    await writeFile(file, bytes);
+    const store = new StateStore(dir);
+
+    const peeked = await store.peek("snapshotRecoveryHistory");
+
+    expect(peeked.rows).toEqual([{ host: "http://b:6333", snapshot: "c1-1.snapshot", status: "ok" }]);
+    expect(peeked.torn).toMatch(/^http:\/\/b:6333,c1-2\.snap \(.+\)$/);
+    expect(await text("snapshot_recovery_history")).toBe(bytes);
+    expect(await readdir(dir)).toEqual(["snapshot_recovery_history"]);
+    expect(await store.peek("snapshots")).toEqual({ rows: [] });
+    expect(await readdir(dir)).toEqual(["snapshot_recovery_history"]);
+  });
+
   it("reads a missing file as no rows and as empty", async () => {
     const store = new StateStore(dir);
     expect(await store.read("snapshots")).toEqual([]);
