@@ -1,4 +1,4 @@
-import { reportLines, warnings } from "../backup/status/format.js";
+import { notes, reportLines, warnings } from "../backup/status/format.js";
 import { reportItems } from "../backup/status/items.js";
 import { gatherStatus } from "../backup/status/run-status.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
@@ -20,7 +20,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   return {
     task: "status",
     done: report.collections.length - stale,
-    skipped: 0,
+    skipped: notes(report).length,
     failed: stale,
     accepted: 0,
     message: `${report.collections.length} collections in ${report.location}: ${count("legacy")} with legacy snapshots, ${count("set")} with backup sets; ${freshness}; ${report.recoveries.hosts.length} restore hosts in the state files; ${warnings(report).length} warnings`,

@@ -84,7 +84,16 @@ describe.each(["s3", "dir"] as const)("status on a %s destination", (kind) => {
 
     const summary = await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: url }));
 
-    expect(summary).toMatchObject({ task: "status", done: 2, failed: 0, exitCode: EXIT.ok });
+    expect(summary).toMatchObject({ task: "status", done: 2, skipped: 1, failed: 0, exitCode: EXIT.ok });
+    expect(summary.items.filter((i) => i["record"] === "warning")).toEqual([
+      {
+        outcome: "skipped",
+        record: "warning",
+        warning: expect.stringMatching(
+          /^state file snapshot_recovery_history: .*a torn last line, not counted$/,
+        ) as string,
+      },
+    ]);
     expect(await stateFiles(rig.stateDir)).toEqual(before.state);
     expect(await destination(rig)).toEqual(before.dest);
     const alpha = itemOf(summary.items, "alpha");
@@ -180,7 +189,10 @@ describe.each(["s3", "dir"] as const)("status on a %s destination", (kind) => {
 
     const unchecked = await run({}, rig.deps());
     expect(unchecked).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
-    expect(unchecked.items.map((i) => i["collection"])).toEqual(["old"]);
+    expect(unchecked.items.map((i) => i["collection"] ?? i["warning"])).toEqual([
+      "old",
+      "source: QDRANT_SOURCE_HOSTS is not set: no freshness check",
+    ]);
     expect(unchecked.report).toContain("warn  source: QDRANT_SOURCE_HOSTS is not set: no freshness check");
     expect(unchecked.message).toMatch(/; freshness not checked; /);
   });
@@ -191,7 +203,19 @@ describe.each(["s3", "dir"] as const)("status on a %s destination", (kind) => {
 
     const bare = await run({}, rig.deps());
 
-    expect(bare).toMatchObject({ done: 0, failed: 0, exitCode: EXIT.ok, items: [] });
+    expect(bare).toMatchObject({
+      done: 0,
+      skipped: 1,
+      failed: 0,
+      exitCode: EXIT.ok,
+      items: [
+        {
+          outcome: "skipped",
+          record: "warning",
+          warning: "source: QDRANT_SOURCE_HOSTS is not set: no freshness check",
+        },
+      ],
+    });
     expect(bare.report).toEqual([
       `destination ${rig.deps().store().location}`,
       "no collection has a backup there",
@@ -217,7 +241,8 @@ describe("status when something cannot be read", () => {
 
     const summary = await run({}, deps);
 
-    expect(summary).toMatchObject({ exitCode: EXIT.ok, items: [] });
+    expect(summary).toMatchObject({ exitCode: EXIT.ok, skipped: 2 });
+    expect(summary.items.map((i) => i["record"])).toEqual(["warning", "warning"]);
     expect(summary.report).toContain(
       `warn  QDRANT_BACKUP_DIR ${missing} does not exist: nothing was written there yet, or it is not mounted`,
     );
@@ -263,10 +288,12 @@ describe("status when something cannot be read", () => {
     const summary = await run({}, rig.deps({ QDRANT_SOURCE_HOSTS: down, QDRANT_RETRIES: "0" }));
 
     expect(summary.exitCode).toBe(EXIT.upstream);
-    expect(summary.items.map((i) => [i["collection"], i["stale"]])).toEqual([
-      ["alpha", "false"],
-      ["beta", "false"],
-    ]);
+    expect(summary.items.filter((i) => i["record"] === "collection").map((i) => [i["collection"], i["stale"]])).toEqual(
+      [
+        ["alpha", "false"],
+        ["beta", "false"],
+      ],
+    );
     expect(summary.report).toContainEqual(
       expect.stringMatching(
         /^warn {2}source: cannot list the collections of http:\/\/127\.0\.0\.1:9 \(.+\): no freshness check$/,

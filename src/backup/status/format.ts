@@ -84,19 +84,29 @@ export function reportLines(r: StatusReport): string[] {
 
 /** One line per thing that needs a look: stale collections, a skipped check, unreadable objects, torn state lines. */
 export function warnings(r: StatusReport): string[] {
-  const out: string[] = [];
+  return flagged(r).map((w) => w.text);
+}
+
+/** The warnings but the stale collections' (those are the collections' items, outcome `failed`). */
+export function notes(r: StatusReport): string[] {
+  return flagged(r).flatMap((w) => (w.stale ? [] : [w.text]));
+}
+
+function flagged(r: StatusReport): { text: string; stale: boolean }[] {
+  const out: { text: string; stale: boolean }[] = [];
+  const note = (text: string) => out.push({ text, stale: false });
   if (r.missingDir)
-    out.push(`QDRANT_BACKUP_DIR ${r.location} does not exist: nothing was written there yet, or it is not mounted`);
-  if (!r.source.checked) out.push(`source: ${r.source.why}`);
+    note(`QDRANT_BACKUP_DIR ${r.location} does not exist: nothing was written there yet, or it is not mounted`);
+  if (!r.source.checked) note(`source: ${r.source.why}`);
   for (const c of r.collections) {
-    if (c.stale) out.push(staleLine(c, r));
+    if (c.stale) out.push({ text: staleLine(c, r), stale: true });
     for (const [kind, b] of [
       ["legacy", c.legacy],
       ["set", c.set],
     ] as const)
-      if (b?.problem !== undefined) out.push(`${c.collection} ${kind}: ${b.problem}`);
+      if (b?.problem !== undefined) note(`${c.collection} ${kind}: ${b.problem}`);
   }
-  for (const t of r.recoveries.torn) out.push(`state file ${t}: a torn last line, not counted`);
+  for (const t of r.recoveries.torn) note(`state file ${t}: a torn last line, not counted`);
   return out;
 }
 

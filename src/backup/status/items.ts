@@ -1,4 +1,5 @@
 // The status report as the items of the --json summary: strings only, as every item's fields are.
+import { notes } from "./format.js";
 import type { NewestBackup } from "./model.js";
 import type { StatusReport } from "./run-status.js";
 
@@ -19,7 +20,11 @@ function backupFields(prefix: string, b: NewestBackup | undefined, now: Date): R
   return fields;
 }
 
-/** The --json items: one per collection (`record: collection`), then one per restore host (`record: restore_host`). */
+/**
+ * The --json items: one per collection (`record: collection`, `failed` when stale), one per restore host
+ * (`record: restore_host`), then one per other warning (`record: warning`, `skipped`: a check not done, something
+ * unreadable).
+ */
 export function reportItems(r: StatusReport): Record<string, string>[] {
   return [
     ...r.collections.map((c) => ({
@@ -42,5 +47,6 @@ export function reportItems(r: StatusReport): Record<string, string>[] {
       set_restores: String(h.setRestores),
       shards: String(h.shards),
     })),
+    ...notes(r).map((warning) => ({ outcome: "skipped", record: "warning", warning })),
   ];
 }
