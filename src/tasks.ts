@@ -39,6 +39,7 @@ const createSnapShards = lazy(() => import("./commands/create_snap_shards.js"));
 const pruneSnap = lazy(() => import("./commands/prune_snap.js"));
 const doctor = lazy(() => import("./commands/doctor.js"));
 const recoverSnapShards = lazy(() => import("./commands/recover_snap_shards.js"));
+const drill = lazy(() => import("./commands/drill.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
 const S3: VariableName[] = [
@@ -297,6 +298,34 @@ export const TASKS: readonly TaskDef[] = [
     needs: [],
     summary: "delete the state files (and their copies in the bucket), or keep them as .bkp copies with --bkp true",
     variables: [...STATE, ...S3],
+  },
+  {
+    name: "drill",
+    aliases: [],
+    flags: ["--collection", "--all"],
+    run: drill,
+    needs: ["restore", "destination"],
+    summary:
+      "restore drill: restore the newest backup (a set, else legacy snapshots) of --collection NAME, or of every backed-up collection with --all, onto the restore hosts under a scratch name ({collection}__drill_{time}), verify it as a restore does, delete it, and record the evidence in drill_history; leftover scratches of killed drills are removed first; exit 0 only when every drill passed",
+    variables: [
+      "QDRANT_RESTORE_HOSTS",
+      "QDRANT_HTTP_PORT",
+      ...DEST,
+      "QDRANT_RECOVER_VIA",
+      "QDRANT_S3_LINK_EXPIRY_DURATION",
+      "QDRANT_SNAPSHOT_DATETIME_FILTER",
+      "QDRANT_SKIP_VERSION_CHECK",
+      "QDRANT_VERIFY_TIMEOUT",
+      "QDRANT_VERIFY_TOLERANCE_PCT",
+      "QDRANT_VERIFY_GREEN_TIMEOUT_SECONDS",
+      "QDRANT_VERIFY_POLL_INTERVAL_SECONDS",
+      "QDRANT_VERIFY_SAMPLE_POINTS",
+      "QDRANT_LOCK_TTL",
+      "QDRANT_CONCURRENCY",
+      "QDRANT_PER_HOST_CONCURRENCY",
+      ...HTTP,
+      ...STATE,
+    ],
   },
   {
     name: "doctor",
