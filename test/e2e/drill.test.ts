@@ -3,10 +3,11 @@
 // removing a leftover scratch of a killed drill, leaving a similarly named collection, the live collection and its
 // alias as they were; `--json drill --collection logs` drills a legacy snapshot; a backup altered so its count
 // differs makes `drill --all` exit 3, still without a scratch left. The report lines, drill_history and the metrics
-// (`task="drill"`: exit code and items) carry the evidence; no secret anywhere.
+// (`task="drill"`: exit code and items) carry the evidence; no secret anywhere. SIGTERM mid-drill still removes the
+// scratch (exit 130); a SIGKILLed drill leaves it, and the next drill removes it.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
 import { readMetadata, writeMetadata } from "../../src/backup/metadata.js";
 import { collectionSnapshotKey } from "../../src/core/keys.js";
 import { METRICS } from "../../src/metrics/names.js";
@@ -133,5 +134,44 @@ describe("drill through the CLI", () => {
       "passed",
       "failed",
     ]);
+  });
+
+  it("SIGTERM mid-drill still deletes the scratch and records the drill (exit 130); SIGKILL leaves it, and the next drill removes it", async () => {
+    const SHARD_RECOVER = /^\/collections\/docs__drill_[^/]+\/shards\/\d+\/snapshots\/recover$/;
+    const temp = await makeTempDir("drill-e2e-kill");
+    onTestFinished(temp.cleanup);
+    const state = temp.dir;
+    const stopAt = (signal: NodeJS.Signals) => {
+      const run = rig.start(["drill", "--collection", "docs"], state);
+      rig.target.faults.add({
+        method: "PUT",
+        path: SHARD_RECOVER,
+        times: 1,
+        latencyMs: 500,
+        onMatch: () => run.kill(signal),
+      });
+      return run.finish();
+    };
+
+    const termed = await stopAt("SIGTERM");
+    expectExit(termed, 130);
+    expect(termed.stderr).toMatch(/drill: removed docs__drill_\d{8}T\d{6}Z on /);
+    expect(await collections(target)).toEqual(["docs", "docs__drill_notes"]);
+    expect(plainLines(await readStateText(state, "drill_history"))).toEqual([
+      expect.stringMatching(/,docs,docs__drill_\d{8}T\d{6}Z,set,.*,FAILED: interrupted,failed$/),
+    ]);
+
+    const killed = await stopAt("SIGKILL");
+    expect(killed.signal).toBe("SIGKILL");
+    const left = (await collections(target)).filter((c) => /^docs__drill_\d{8}T\d{6}Z$/.test(c));
+    expect(left).toHaveLength(1);
+
+    const next = await rig.run(["drill", "--collection", "docs"], state);
+    expectExit(next, 0);
+    expect(plainLines(next.stdout)[0]).toBe(`drill: removed the leftover scratch ${left[0]} on ${target}`);
+    expect(await collections(target)).toEqual(["docs", "docs__drill_notes"]);
+    // The killed run's restore lock and resume state under the scratch name went with it.
+    const store = createSnapshotStore(s3client, rig.bucket, new AbortController().signal);
+    expect((await store.listKeys("")).filter((k) => k.includes("__drill_"))).toEqual([]);
   });
 });

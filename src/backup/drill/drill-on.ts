@@ -6,7 +6,7 @@
 import { describeError, isFatal } from "../task/items.js";
 import type { Deps } from "../task/deps.js";
 import { removeScratch } from "./cleanup.js";
-import { historyRow, type Evidence } from "./evidence.js";
+import { historyRow, reportLine, type Evidence } from "./evidence.js";
 import type { Restored } from "./restored.js";
 
 /** The facts known before the restore: when, what, under which name, from where. */
@@ -59,6 +59,9 @@ export async function drillOn(
     detail: [restored.detail, ...cleanup.problems].join("; "),
   };
   await deps.state.append("drillHistory", historyRow(e));
-  if (interrupt !== undefined) throw interrupt;
+  if (interrupt !== undefined) {
+    deps.log.error(reportLine(e));
+    throw interrupt;
+  }
   return e;
 }

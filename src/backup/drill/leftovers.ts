@@ -1,8 +1,9 @@
 /**
  * Before a drill: the scratch collections an earlier drill left (killed before its clean-up, or past its deadline),
- * recognised by their name alone (scratch.ts), are removed from the restore hosts, with the resume state of their
- * set restores. No other collection or alias is looked at twice: a name outside the pattern is never touched.
+ * recognised by their name alone (scratch.ts), are removed from the restore hosts, with the resume state and the
+ * restore locks of their set restores. No other collection or alias is looked at twice: a name outside the pattern is never touched.
  */
+import { RESTORE_LOCKS_PREFIX } from "../sets/restore-lock.js";
 import { distinct } from "../task/items.js";
 import type { Deps } from "../task/deps.js";
 import { removeScratch } from "./cleanup.js";
@@ -29,6 +30,12 @@ export async function removeLeftovers(deps: Deps, hosts: readonly string[]): Pro
   for (const key of distinct(rows.map((r) => JSON.stringify([r.target, r.collection])))) {
     const [target, name] = JSON.parse(key) as [string, string];
     await removeScratch(deps, [], name, target);
+  }
+  // And the restore locks of their set restores (a killed run's lease stays until it expires): never a live name's.
+  if (deps.leaseObjects !== undefined) {
+    const store = deps.store();
+    for (const key of await store.listKeys(`${RESTORE_LOCKS_PREFIX}/`))
+      if (isScratch(key.split("/")[2] ?? "")) await store.delete(key);
   }
   return lines;
 }
