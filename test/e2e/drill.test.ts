@@ -85,8 +85,13 @@ describe("drill through the CLI", () => {
     expect(valueOf(families, METRICS.items.name, { ...task, outcome: "done" })).toBe(1);
   });
 
-  it("--json drills a legacy snapshot: one item with the evidence", async () => {
-    const r = await rig.run(["--json", "drill", "--collection", "logs"], dir);
+  it("--json drills a legacy snapshot: one item with the evidence; drill_history is mirrored with the state", async () => {
+    // With the state mirrored: drill_history goes to the bucket like every state file.
+    const r = await rig.run(
+      ["--json", "drill", "--collection", "logs"],
+      dir,
+      rig.env({ QDRANT_STATE_S3_PREFIX: "state/drill/" }),
+    );
 
     expectExit(r, 0);
     const summary = parseJsonSummary(r.stdout);
@@ -103,6 +108,11 @@ describe("drill through the CLI", () => {
       }),
     ]);
     expect(await collections(target)).toEqual(["docs", "docs__drill_notes"]);
+    const store = createSnapshotStore(s3client, rig.bucket, new AbortController().signal);
+    const mirrored = await store.get("state/drill/drill_history");
+    const chunks: Buffer[] = [];
+    for await (const chunk of mirrored!.body) chunks.push(Buffer.from(chunk as Uint8Array));
+    expect(Buffer.concat(chunks).toString("utf8")).toBe(await readStateText(dir, "drill_history"));
   });
 
   it("a backup whose count was altered fails its drill: exit 3, the scratch removed, the metrics say so", async () => {
