@@ -96,11 +96,11 @@ const taskFlags = (): Option[] => [
   ),
   new Option(
     "--all",
-    "recover_snap: recover every listed snapshot, oldest first, as the bash tool does (default: the newest per collection and source peer)",
+    "recover_snap: recover every listed snapshot, oldest first, as the bash tool does (default: the newest per collection and source peer); drill: drill every collection with a backup",
   ),
   new Option(
     "--collection <name>",
-    "download_snap, upload_snap: the collection; recover_snap_shards: restore only this collection",
+    "download_snap, upload_snap: the collection; recover_snap_shards: restore only this collection; drill: drill this collection",
   ).argParser(parseName),
   new Option(
     "--as <name>",

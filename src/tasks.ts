@@ -43,6 +43,7 @@ const pruneSnap = lazy(() => import("./commands/prune_snap.js"));
 const doctor = lazy(() => import("./commands/doctor.js"));
 const recoverSnapShards = lazy(() => import("./commands/recover_snap_shards.js"));
 const status = lazy(() => import("./commands/status.js"));
+const drill = lazy(() => import("./commands/drill.js"));
 
 const HTTP: VariableName[] = ["QDRANT_API_KEY", "CURL_TIMEOUT", "QDRANT_RETRIES"];
 const S3: VariableName[] = [
@@ -56,6 +57,26 @@ const S3: VariableName[] = [
 const DEST: VariableName[] = [...S3, "QDRANT_BACKUP_DIR"];
 const STATE: VariableName[] = ["QDRANT_STATE_DIR", "QDRANT_STATE_S3_PREFIX"];
 const HOSTS: VariableName[] = ["QDRANT_SOURCE_HOSTS", "QDRANT_RESTORE_HOSTS", "QDRANT_HTTP_PORT"];
+/** What the restore of a backup set reads (recover_snap_shards; drill's set restores). */
+const SET_RESTORE: VariableName[] = [
+  "QDRANT_RESTORE_HOSTS",
+  "QDRANT_HTTP_PORT",
+  ...DEST,
+  "QDRANT_RECOVER_VIA",
+  "QDRANT_S3_LINK_EXPIRY_DURATION",
+  "QDRANT_SNAPSHOT_DATETIME_FILTER",
+  "QDRANT_RESTORE_FORCE",
+  "QDRANT_SKIP_VERSION_CHECK",
+  "QDRANT_VERIFY_TOLERANCE_PCT",
+  "QDRANT_VERIFY_GREEN_TIMEOUT_SECONDS",
+  "QDRANT_VERIFY_POLL_INTERVAL_SECONDS",
+  "QDRANT_VERIFY_SAMPLE_POINTS",
+  "QDRANT_LOCK_TTL",
+  "QDRANT_CONCURRENCY",
+  "QDRANT_PER_HOST_CONCURRENCY",
+  ...HTTP,
+  ...STATE,
+];
 
 export const TASKS: readonly TaskDef[] = [
   {
@@ -156,25 +177,7 @@ export const TASKS: readonly TaskDef[] = [
     needs: ["restore", "destination"],
     summary:
       "restore each collection's newest backup set (or the newest matching the filter) onto each cluster of the restore hosts, shard by shard, after pre-flight and gates, then verify it: one VERIFIED or FAILED line per collection (resumable)",
-    variables: [
-      "QDRANT_RESTORE_HOSTS",
-      "QDRANT_HTTP_PORT",
-      ...DEST,
-      "QDRANT_RECOVER_VIA",
-      "QDRANT_S3_LINK_EXPIRY_DURATION",
-      "QDRANT_SNAPSHOT_DATETIME_FILTER",
-      "QDRANT_RESTORE_FORCE",
-      "QDRANT_SKIP_VERSION_CHECK",
-      "QDRANT_VERIFY_TOLERANCE_PCT",
-      "QDRANT_VERIFY_GREEN_TIMEOUT_SECONDS",
-      "QDRANT_VERIFY_POLL_INTERVAL_SECONDS",
-      "QDRANT_VERIFY_SAMPLE_POINTS",
-      "QDRANT_LOCK_TTL",
-      "QDRANT_CONCURRENCY",
-      "QDRANT_PER_HOST_CONCURRENCY",
-      ...HTTP,
-      ...STATE,
-    ],
+    variables: SET_RESTORE,
   },
   {
     name: "get_colla",
@@ -301,6 +304,17 @@ export const TASKS: readonly TaskDef[] = [
     needs: [],
     summary: "delete the state files (and their copies in the bucket), or keep them as .bkp copies with --bkp true",
     variables: [...STATE, ...S3],
+  },
+  {
+    name: "drill",
+    aliases: [],
+    flags: ["--collection", "--all"],
+    run: drill,
+    needs: ["restore", "destination"],
+    summary:
+      "restore drill: restore the newest backup (a set, else legacy snapshots) of --collection NAME, or of every backed-up collection with --all, onto the restore hosts under a scratch name ({collection}__drill_{time}), verify it as a restore does, delete it, and record the evidence in drill_history; leftover scratches of killed drills are removed first; exit 0 only when every drill passed",
+    // recover_snap_shards' for a set (a fresh scratch never needs FORCE), QDRANT_VERIFY_TIMEOUT for legacy snapshots.
+    variables: [...SET_RESTORE.filter((v) => v !== "QDRANT_RESTORE_FORCE"), "QDRANT_VERIFY_TIMEOUT"],
   },
   {
     name: "doctor",

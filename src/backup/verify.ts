@@ -87,6 +87,11 @@ export function countRange(
   };
 }
 
+/** A count range as the verdicts say it: `N`, or `MIN to MAX`. */
+export function rangeText(range: CountRange): string {
+  return range.min === range.max ? `${range.min}` : `${range.min} to ${range.max}`;
+}
+
 /**
  * Checks `collection` on `host` after a recovery; `expected` is the snapshot's backup metadata (undefined: status
  * only).

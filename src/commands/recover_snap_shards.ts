@@ -2,8 +2,8 @@ import { assertConfigured } from "../config.js";
 import { collectionFromManifestsPrefix, MANIFESTS_PREFIX } from "../core/set-keys.js";
 import { ConfigError, EXIT, ToolError } from "../errors.js";
 import { restoreCollection } from "../backup/sets/restore-collection.js";
-import { discoverTargets } from "../backup/sets/restore-target.js";
-import { describeError, distinct, isFatal } from "../backup/task/items.js";
+import { discoverTargets, targetVersion } from "../backup/sets/restore-target.js";
+import { distinct } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
@@ -37,11 +37,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     );
   const targets = await discoverTargets(deps);
   for (const target of targets) {
-    const version = await deps.qdrant.getVersion(target.host).catch((err: unknown) => {
-      if (isFatal(err)) throw err;
-      log.warn(`the Qdrant version of ${target.host} cannot be read (${describeError(err)}): taken as unknown`);
-      return "unknown";
-    });
+    const version = await targetVersion(deps, target.host);
     // One collection at a time: each one's shards already run in parallel over the peers.
     for (const collection of collections) {
       const verdict = await restoreCollection(deps, target, version, collection, options.as);

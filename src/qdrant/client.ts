@@ -34,6 +34,11 @@ export type SnapshotPriority = Schema["SnapshotPriority"];
  * the whole storage here.
  */
 export class QdrantClient extends CollectionCalls {
+  /** This client under another signal (QdrantHttp.withSignal): a clean-up after an interrupt, within its deadline. */
+  withSignal(signal: AbortSignal): QdrantClient {
+    return new QdrantClient(this.http.withSignal(signal));
+  }
+
   /** The collection's snapshots, with raw names also when Qdrant stores them in S3 (see rawSnapshotName). */
   async listSnapshots(host: string, collection: string): Promise<SnapshotDescription[]> {
     const listed = await this.result("GET", host, `/collections/${seg(collection)}/snapshots`, parseSnapshotList);

@@ -32,15 +32,28 @@ export interface CallOptions {
 export class QdrantHttp {
   private readonly agent: Agent;
 
-  constructor(private readonly opts: QdrantHttpOptions) {
+  constructor(
+    private readonly opts: QdrantHttpOptions,
+    agent?: Agent,
+  ) {
     // Like curl's --max-time, CURL_TIMEOUT covers connecting too.
     const connectTimeout = opts.connectTimeoutMs ?? Math.min(30_000, opts.timeoutMs);
-    this.agent = new Agent({
-      connect: { timeout: connectTimeout },
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      keepAliveTimeout: 10_000,
-    });
+    this.agent =
+      agent ??
+      new Agent({
+        connect: { timeout: connectTimeout },
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+        keepAliveTimeout: 10_000,
+      });
+  }
+
+  /**
+   * The same transport (its connections included) under another signal: for the clean-up a task owes after the run's
+   * signal fired (the drill's scratch collection), bounded by a deadline of its own. Closing it closes this one's agent.
+   */
+  withSignal(signal: AbortSignal): QdrantHttp {
+    return new QdrantHttp({ ...this.opts, signal }, this.agent);
   }
 
   /** Calls `method host+path` and returns the unwrapped outcome, or throws QdrantError / InterruptedError. */

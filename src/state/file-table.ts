@@ -12,10 +12,33 @@ export const STATE_FILES = {
     name: "shard_recovery_history",
     columns: ["target", "collection", "set", "shard", "status"],
   },
-  // Not in the bash tool: full-storage snapshots (create_full_snap) and what prune_snap deleted.
+  // Not in the bash tool: full-storage snapshots (create_full_snap), what prune_snap deleted, and the drills.
   fullSnapshots: { name: "full_snapshots", columns: ["host", "snapshot"] },
   /** `location` is `s3://bucket`, the backup directory or a node's URL; `key` the snapshot's key in the layout. */
   prunedSnapshots: { name: "pruned_snapshots", columns: ["location", "key", "deleted_at"] },
+  /**
+   * One row per restore drill (the `drill` task): what was restored (`kind` set|snapshot, the set id or snapshot
+   * name, its key), from where, onto which targets, the counts, the durations, and the verdict (passed|failed) last.
+   */
+  drillHistory: {
+    name: "drill_history",
+    columns: [
+      "started_at",
+      "collection",
+      "scratch",
+      "kind",
+      "backup",
+      "key",
+      "location",
+      "targets",
+      "expected",
+      "found",
+      "seconds",
+      "cleanup_seconds",
+      "detail",
+      "verdict",
+    ],
+  },
 } as const;
 
 export type StateKind = keyof typeof STATE_FILES;

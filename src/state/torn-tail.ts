@@ -31,6 +31,7 @@ const LAST_FIELD: Record<string, ((value: string) => string | undefined) | undef
       ? undefined
       : `"${v}" is not a failure status`,
   alias_recovery_history: aliasStatus,
+  drill_history: (v) => (["passed", "failed"].includes(v) ? undefined : `"${v}" is not a drill verdict`),
   pruned_snapshots: (v) =>
     /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/.test(v) ? undefined : `"${v}" is not a whole deletion time`,
 };

@@ -21,6 +21,7 @@ export const STATE_COLUMNS = {
   alias_recovery_history: 3,
   full_snapshots: 2,
   pruned_snapshots: 3,
+  drill_history: 14,
 } as const;
 export type StateName = keyof typeof STATE_COLUMNS;
 export type StateRows = Record<StateName, string[][]>;

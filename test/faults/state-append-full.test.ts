@@ -153,6 +153,12 @@ describe("a torn last row", () => {
     ],
     ["fullSnapshots", "full_snapshots", Buffer.from("h,full-1.snapshot\nh,full-2.snapsh"), "no .snapshot ending"],
     [
+      "drillHistory",
+      "drill_history",
+      Buffer.from("t,c,s,set,b,k,l,h,1,1,1.0,0.1,ok,passed\nt,c,s,set,b,k,l,h,1,1,1.0,0.1,ok,pas"),
+      "not a drill verdict",
+    ],
+    [
       "collectionAliases",
       "collection_aliases",
       Buffer.from("c,a\nc,\u00e9").subarray(0, -1),

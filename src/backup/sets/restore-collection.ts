@@ -23,6 +23,10 @@ export interface CollectionVerdict {
   verified: boolean;
   /** `restore of C from set S VERIFIED (…)` or `… FAILED: …`. */
   line: string;
+  /** The point count the set's manifest allows (`N` or `MIN to MAX`), once verification read it. */
+  expected?: string;
+  /** The point count found on the target, once verification counted it. */
+  found?: number;
 }
 
 export async function restoreCollection(
@@ -35,9 +39,11 @@ export async function restoreCollection(
 ): Promise<CollectionVerdict> {
   const name = as ?? collection;
   let set: string | undefined;
+  let counts: Pick<CollectionVerdict, "expected" | "found"> = {};
   const failed = (why: string): CollectionVerdict => ({
     collection,
     set,
+    ...counts,
     verified: false,
     line: `restore of ${collection}${as ? ` as ${as}` : ""}${set ? ` from set ${set}` : ""} FAILED: ${why}`,
   });
@@ -63,6 +69,10 @@ export async function restoreCollection(
       );
     const aliasFailures = as === undefined ? await restoreAliases(deps, target.host, m) : [];
     const verdict = await verifyRestore(deps, target.host, target.peerCount, m);
+    counts = {
+      ...(verdict.expected !== undefined ? { expected: verdict.expected } : {}),
+      ...(verdict.count !== undefined ? { found: verdict.count } : {}),
+    };
     const lost = lock.lost();
     const problems = [...verdict.failures, ...aliasFailures, ...(lost ? [`the restore lock was lost: ${lost}`] : [])];
     if (problems.length > 0) return failed(problems.join("; "));
@@ -70,6 +80,7 @@ export async function restoreCollection(
     return {
       collection,
       set,
+      ...counts,
       verified: true,
       line: `restore of ${collection}${as ? ` as ${as}` : ""} from set ${set} VERIFIED (${verdict.count ?? "?"} points, ${m.shard_count} shard(s): ${shards.recovered} recovered${resumed}, ${as ? "aliases untouched" : `${m.aliases.length} alias(es)`}, green, replicas Active, payloads and vectors read back)`,
     };

@@ -62,6 +62,15 @@ export async function discoverTargets(deps: Pick<Deps, "qdrant" | "config" | "lo
   return targets.map(({ host, peers, peerCount }) => ({ host, peers, peerCount }));
 }
 
+/** GET / on a target: its Qdrant version, or "unknown" (with a warning) when it cannot be read. */
+export async function targetVersion(deps: Pick<Deps, "qdrant" | "log">, host: string): Promise<string> {
+  return deps.qdrant.getVersion(host).catch((err: unknown) => {
+    if (isFatal(err)) throw err;
+    deps.log.warn(`the Qdrant version of ${host} cannot be read (${describeError(err)}): taken as unknown`);
+    return "unknown";
+  });
+}
+
 /** Shard id → the URL of the peer that recovers it. */
 export async function placeShards(
   deps: Pick<Deps, "qdrant">,

@@ -8,7 +8,7 @@
  */
 import { sleep } from "../../lib/retry.js";
 import { QdrantError } from "../../qdrant/errors.js";
-import { countRange, VerificationError, waitForGreen } from "../verify.js";
+import { countRange, rangeText, VerificationError, waitForGreen } from "../verify.js";
 import { describeError } from "../task/items.js";
 import type { Deps } from "../task/deps.js";
 import type { Manifest } from "./manifest.js";
@@ -39,6 +39,8 @@ async function poll(deps: VerifyDeps, tries: number, look: () => Promise<string 
 export interface Verdict {
   failures: string[];
   count?: number;
+  /** The count the manifest allows: `N`, or `MIN to MAX` (undefined when it records none). */
+  expected?: string;
 }
 
 export async function verifyRestore(deps: VerifyDeps, host: string, peers: number, m: Manifest): Promise<Verdict> {
@@ -61,13 +63,13 @@ export async function verifyRestore(deps: VerifyDeps, host: string, peers: numbe
           deps.config.verifyTolerancePct,
         );
   let count: number | undefined;
+  const expectedCount = range === undefined ? undefined : rangeText(range);
   if (range === undefined)
     deps.log.warn(`WARNING: the manifest of ${c} records no point count: the count is not checked`);
   const countProblem = await poll(deps, tries, async () => {
     count = await deps.qdrant.countPoints(host, c);
     if (range === undefined || (count >= range.min && count <= range.max)) return undefined;
-    const want = range.min === range.max ? `${range.min}` : `${range.min} to ${range.max}`;
-    return `count: ${c} holds ${count} points, the manifest says ${want} (QDRANT_VERIFY_TOLERANCE_PCT=${deps.config.verifyTolerancePct})`;
+    return `count: ${c} holds ${count} points, the manifest says ${expectedCount} (QDRANT_VERIFY_TOLERANCE_PCT=${deps.config.verifyTolerancePct})`;
   });
   if (countProblem) failures.push(countProblem);
 
@@ -106,5 +108,9 @@ export async function verifyRestore(deps: VerifyDeps, host: string, peers: numbe
     failures.push(`scroll: reading ${c} with payloads failed: ${describeError(err)}`);
   }
   failures.push(...(await probePoints(deps, host, m, restored)));
-  return { failures, ...(count !== undefined ? { count } : {}) };
+  return {
+    failures,
+    ...(count !== undefined ? { count } : {}),
+    ...(expectedCount !== undefined ? { expected: expectedCount } : {}),
+  };
 }
