@@ -10,22 +10,15 @@
  * An append that fails part-way (a full disk) is cut back off the file before the error is reported (lib/fd-append.ts
  * appendDurably). A last line without a newline is taken as a row only when it is a whole one (torn-tail.ts);
  * otherwise it is reported, kept in `<file>.torn-<time>` and cut off the file, never read as data.
+ *
+ * Rows and bytes: file-rows.ts; the file table: file-table.ts.
  */
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
-import { formatCsvRow, parseCsvRows } from "./csv.js";
 import { writeFd, type WriteFd } from "../lib/fd-append.js";
-import {
-  backUp,
-  decodeUtf8,
-  formatStamp,
-  messageOf,
-  readOrEmpty,
-  remove,
-  syncDir,
-  writeAtomically,
-} from "../lib/fs.js";
-import { fieldOf, STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
+import { backUp, formatStamp, messageOf, readOrEmpty, remove, syncDir, writeAtomically } from "../lib/fs.js";
+import { formatRows, isBlank, parseRows } from "./file-rows.js";
+import { STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
 import { KeptAppenders } from "./kept-appenders.js";
 import { setAside } from "./set-aside.js";
 import { findTornTail } from "./torn-tail.js";
@@ -74,16 +67,8 @@ export class StateStore {
    * @throws StateFileError naming the file (and the line, when known) for unreadable, non-UTF-8 or malformed files
    */
   async read<K extends StateKind>(kind: K): Promise<Row<K>[]> {
-    const file = this.path(kind);
     const bytes = await this.enqueue(kind, () => this.readWhole(kind));
-    if (bytes === undefined) return [];
-    const columns: readonly string[] = STATE_FILES[kind].columns;
-    return parseCsvRows(decodeUtf8(bytes, file), { file, columns: columns.length }).map((fields) => {
-      // Checked: parseCsvRows guarantees exactly one field per column.
-      const row: Record<string, string> = {};
-      for (let index = 0; index < columns.length; index++) row[columns[index]!] = fields[index] ?? "";
-      return row as Row<K>;
-    });
+    return bytes === undefined ? [] : parseRows(kind, bytes, this.path(kind));
   }
 
   /**
@@ -92,13 +77,7 @@ export class StateStore {
    */
   async isEmpty(kind: StateKind): Promise<boolean> {
     const bytes = await this.enqueue(kind, () => this.readWhole(kind));
-    if (bytes === undefined) return true;
-    const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    for (let i = start; i < bytes.length; i++) {
-      const byte = bytes[i];
-      if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
-    }
-    return true;
+    return bytes === undefined || isBlank(bytes);
   }
 
   /** Appends one row durably (written and fdatasync'ed before the promise resolves). */
@@ -113,8 +92,7 @@ export class StateStore {
   async appendMany<K extends StateKind>(kind: K, rows: readonly Row<K>[]): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
     if (rows.length === 0) return;
-    const columns: readonly string[] = STATE_FILES[kind].columns;
-    const text = rows.map((row) => formatCsvRow(columns.map((column) => fieldOf(row, column)))).join("");
+    const text = formatRows(kind, rows);
     await this.enqueue(kind, () =>
       this.appenders.write(kind, this.path(kind), text, () => this.setAsideTornTail(kind)),
     );
