@@ -22,6 +22,7 @@ function partSizeFor(size: number | undefined): number {
 /**
  * Streams `body` into `key`. Upload sends a body that fits one part as a single PutObject, a larger one in parts;
  * `signal` aborts it. On failure every stream of the chain is destroyed and no multipart upload is left behind.
+ * One path for every size: a bare PutObject would save ~0.45 ms of CPU per small object (BENCHMARKS.md, "S3 calls").
  * @returns the number of bytes stored
  */
 export async function uploadObject(

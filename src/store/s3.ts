@@ -17,8 +17,8 @@ import type { SnapshotStore } from "./types.js";
 
 /** A SnapshotStore over one bucket. Errors become UpstreamError (exit 4) naming the bucket, key and operation. */
 export function createSnapshotStore(client: S3Client, bucket: string, signal: AbortSignal): SnapshotStore {
-  // The SDK caches its resolved middleware only for calls without options; ours carry the run's signal. Measured:
-  // about 0.1 ms of CPU per call more than a cache of our own (BENCHMARKS.md, "S3 calls"), kept simple.
+  // The SDK caches its resolved middleware only for calls without options, and ours carry the run's signal: 0.1–0.2 ms
+  // more CPU per call than a cache of our own (BENCHMARKS.md, "S3 calls"), not worth one.
   const options = { abortSignal: signal };
   const presign = createGetPresigner(client, bucket);
   const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
