@@ -16,6 +16,7 @@
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
 import { writeFd, type WriteFd } from "../lib/fd-append.js";
+import { SerialQueues } from "../lib/serial-queues.js";
 import { backUp, formatStamp, messageOf, readOrEmpty, remove, syncDir, writeAtomically } from "../lib/fs.js";
 import { formatRows, isBlank, parseRows } from "./file-rows.js";
 import { STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
@@ -34,8 +35,8 @@ export interface ResetResult {
 }
 
 export class StateStore {
-  // Tail of each file's queue of writes; never rejects, so one failed append does not block the next.
-  private readonly queues = new Map<StateKind, Promise<void>>();
+  // Each file's reads and writes, one at a time; one failed append does not block the next.
+  private readonly queues = new SerialQueues<StateKind>();
   private readonly listeners: ((kind: StateKind) => void)[] = [];
   /** Per file, the descriptor of the last append, kept for the next one (see KeptAppenders.write). */
   private readonly appenders: KeptAppenders<StateKind>;
@@ -67,7 +68,7 @@ export class StateStore {
    * @throws StateFileError naming the file (and the line, when known) for unreadable, non-UTF-8 or malformed files
    */
   async read<K extends StateKind>(kind: K): Promise<Row<K>[]> {
-    const bytes = await this.enqueue(kind, () => this.readWhole(kind));
+    const bytes = await this.queues.run(kind, () => this.readWhole(kind));
     return bytes === undefined ? [] : parseRows(kind, bytes, this.path(kind));
   }
 
@@ -76,7 +77,7 @@ export class StateStore {
    * line is set aside (as {@link read} does): a file holding only a torn row is empty.
    */
   async isEmpty(kind: StateKind): Promise<boolean> {
-    const bytes = await this.enqueue(kind, () => this.readWhole(kind));
+    const bytes = await this.queues.run(kind, () => this.readWhole(kind));
     return bytes === undefined || isBlank(bytes);
   }
 
@@ -93,7 +94,7 @@ export class StateStore {
     if (this.closed) throw new Error("state store is closed");
     if (rows.length === 0) return;
     const text = formatRows(kind, rows);
-    await this.enqueue(kind, () =>
+    await this.queues.run(kind, () =>
       this.appenders.write(kind, this.path(kind), text, () => this.setAsideTornTail(kind)),
     );
     this.changed(kind);
@@ -106,13 +107,13 @@ export class StateStore {
 
   /** The exact bytes of `kind`'s file (undefined when it is missing), after the appends already requested. */
   readBytes(kind: StateKind): Promise<Buffer | undefined> {
-    return this.enqueue(kind, () => readOrEmpty(this.path(kind)));
+    return this.queues.run(kind, () => readOrEmpty(this.path(kind)));
   }
 
   /** Replaces `kind`'s file with `bytes` atomically (the old or the new content survives a crash, never a mix). */
   async replace(kind: StateKind, bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
-    await this.enqueue(kind, async () => {
+    await this.queues.run(kind, async () => {
       await this.appenders.release(kind);
       await writeAtomically(this.path(kind), this.dir, bytes);
     });
@@ -124,7 +125,7 @@ export class StateStore {
    * out of the way. Returns the new path, or undefined when there was no file.
    */
   moveAside(kind: StateKind, now: Date, suffix: string): Promise<string | undefined> {
-    return this.enqueue(kind, async () => {
+    return this.queues.run(kind, async () => {
       await this.appenders.release(kind);
       return backUp(this.path(kind), formatStamp(now), suffix);
     });
@@ -139,7 +140,7 @@ export class StateStore {
     const stamp = formatStamp(opts.now);
     const outcomes = await Promise.all(
       STATE_KINDS.map((kind) =>
-        this.enqueue(kind, async () => {
+        this.queues.run(kind, async () => {
           await this.appenders.release(kind);
           return opts.bkp ? backUp(this.path(kind), stamp, ".bkp") : remove(this.path(kind));
         }),
@@ -157,7 +158,7 @@ export class StateStore {
   /** Waits for every pending append; later appends are rejected. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.queues.values());
+    await this.queues.idle();
     await Promise.all(this.appenders.kinds().map((kind) => this.appenders.release(kind)));
   }
 
@@ -193,17 +194,5 @@ export class StateStore {
 
   private changed(kind: StateKind): void {
     for (const listener of this.listeners) listener(kind);
-  }
-
-  private enqueue<T>(kind: StateKind, task: () => Promise<T>): Promise<T> {
-    const result = (this.queues.get(kind) ?? Promise.resolve()).then(task);
-    this.queues.set(
-      kind,
-      result.then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
-    return result;
   }
 }
