@@ -72,23 +72,12 @@ export class StateLease {
     const opts = { ...options, clock, objects: labelledLeaseObjects(options.objects) };
     const key = `${opts.prefix}${LEASE_NAME}`;
     const { body, etag } = await takeLease(opts, key);
-    return StateLease.start(opts, key, body, etag);
-  }
-
-  private static start(
-    opts: LeaseOptions & { clock: () => Date },
-    key: string,
-    body: LeaseBody,
-    etag: string,
-  ): StateLease {
     const lease = new StateLease(opts, key, body, etag);
     if (opts.autoRenew !== false) {
-      lease.timer = setInterval(
-        () => {
-          if (lease.renewals.size < MAX_RENEWALS_IN_FLIGHT) void lease.renew();
-        },
-        Math.max(1, Math.floor(opts.ttlMs / 3)),
-      );
+      const every = Math.max(1, Math.floor(opts.ttlMs / 3));
+      lease.timer = setInterval(() => {
+        if (lease.renewals.size < MAX_RENEWALS_IN_FLIGHT) void lease.renew();
+      }, every);
       lease.timer.unref();
       lease.armWatchdog();
     }
