@@ -1,12 +1,13 @@
 /**
  * BENCHMARKS.md, generated from bench-results.json (never typed by hand): `npm run bench` regenerates it after a
  * complete run, `npm run bench:md` from the JSON already on disk. test/unit/bench-report.test.ts checks that the
- * committed file is what this renders from the committed JSON.
+ * committed file is what this renders from the committed JSON. Tables measured by hand come from bench/measured.ts.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { explainMiss } from "./explain.js";
+import { MEASURED_BY_HAND } from "./measured.js";
 import { fmt, TABLE_HEAD, tableRows, type BenchResults } from "./report.js";
 
 const cell = (text: string): string => text.replace(/\|/g, "\\|");
@@ -58,6 +59,8 @@ export function renderMarkdown(results: BenchResults): string {
     out.push("", `### ${s.name}: ${s.title}`, "", s.about, "");
     for (const f of s.figures) if (f.meaning) out.push(`- **${f.name}** (${fmt(f.value)} ${f.unit}): ${f.meaning}`);
     if (s.notes?.length) out.push("", "Notes:", "", ...s.notes.map((n) => `- ${n}`));
+    const byHand = MEASURED_BY_HAND[s.name];
+    if (byHand) out.push("", ...byHand);
   }
   return `${out.join("\n").replace(/\n{3,}/g, "\n\n")}\n`;
 }

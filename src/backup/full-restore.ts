@@ -12,7 +12,6 @@
  * Aliases are created only for collections restored on that host (now or in an earlier run), and only once the whole
  * archive was read, so a truncated archive never leaves aliases claimed as done.
  */
-import { aliasDoneHost, aliasDoneStatus } from "../state/history.js";
 import { describeError, isFatal, key } from "./task/items.js";
 import type { Tally } from "./task/tally.js";
 import type { Deps } from "./task/deps.js";
@@ -25,6 +24,7 @@ import {
   type InnerSnapshot,
 } from "./full-archive.js";
 import type { FullArchiveSource } from "./full-source.js";
+import { createArchiveAliases, type Outcome } from "./full-restore-aliases.js";
 
 /** `(host, snapshot column)` → status of the history rows that count as done (`ok`, `accepted`). */
 export type DoneMap = Map<string, string>;
@@ -37,8 +37,6 @@ export async function readDone(deps: Pick<Deps, "state">): Promise<DoneMap> {
   }
   return done;
 }
-
-type Outcome = "ok" | "accepted" | "failed";
 
 /** Restores `archive` onto `host`; every outcome is recorded and tallied. Throws only fatal errors. */
 export async function restoreFullSnapshot(
@@ -105,7 +103,8 @@ class HostRestore {
       await this.pass(again);
     }
     await this.checkMapping(config);
-    const aliasesOk = await this.createAliases(config);
+    const where = { archiveId: this.archive.id, host: this.host };
+    const aliasesOk = await createArchiveAliases(this.deps, this.tally, where, config, this.outcomes);
     const allOk = [...config.collections.keys()].every((c) => this.outcomes.get(c) === "ok");
     if (allOk && aliasesOk) {
       await this.deps.state.append("snapshotRecoveryHistory", {
@@ -200,51 +199,6 @@ class HostRestore {
       this.outcomes.set(collection, "failed");
       this.tally.add("failed", { host: this.host, snapshot, collection, kind: "collection", error: problem });
     }
-  }
-
-  /** Creates the archive's aliases whose collection is restored here; true when all of them were. */
-  private async createAliases(config: FullSnapshotConfig): Promise<boolean> {
-    const { log, qdrant, state } = this.deps;
-    const { host } = this;
-    let allOk = true;
-    // Aliases an earlier run recorded created on this host (pointing to the same collection) are not created again.
-    const doneOn = new Set<string>();
-    for (const r of await state.read("aliasRecoveryHistory"))
-      if (aliasDoneHost(r.status) === host) doneOn.add(key(r.alias, r.collection));
-    for (const [alias, collection] of [...config.aliases].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const item = { host, snapshot: this.archive.id, collection, alias, kind: "alias" };
-      const outcome = this.outcomes.get(collection);
-      if (outcome === "ok" && doneOn.has(key(alias, collection))) {
-        this.tally.add("skipped", item);
-        continue;
-      }
-      if (outcome !== "ok") {
-        allOk = false;
-        if (outcome === "accepted") {
-          log.info(
-            `Alias ${alias} -> ${collection} on ${host} waits until ${collection} is recovered (wait=false); run again`,
-          );
-          this.tally.add("skipped", item);
-        } else {
-          log.error(`Alias ${alias} -> ${collection} not created on ${host}: ${collection} was not restored`);
-          this.tally.add("failed", { ...item, error: `${collection} was not restored` });
-        }
-        continue;
-      }
-      try {
-        await qdrant.createAlias(host, collection, alias);
-      } catch (err) {
-        if (isFatal(err)) throw err;
-        allOk = false;
-        log.error(`Alias ${alias} -> ${collection} on ${host} failed: ${describeError(err)}`);
-        this.tally.add("failed", { ...item, error: describeError(err) });
-        continue;
-      }
-      await state.append("aliasRecoveryHistory", { collection, alias, status: aliasDoneStatus(host) });
-      log.info(`Alias ${alias} -> ${collection} created on ${host}`);
-      this.tally.add("done", item);
-    }
-    return allOk;
   }
 }
 

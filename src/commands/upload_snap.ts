@@ -2,13 +2,12 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import { fileSize, hashFileInto } from "../backup/local-file.js";
-import { readMetadata, type BackupMetadata } from "../backup/metadata.js";
+import { metadataOfFile, uploadKey } from "../backup/upload-file.js";
 import { VerificationError, verifyRecovery } from "../backup/verify.js";
 import { assertConfigured } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { mapPool } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
-import { collectionSnapshotKey } from "../core/keys.js";
 import { describeError, isFatal, key } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
@@ -140,55 +139,6 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   return tally.finish(
     `Snapshot file ${name} uploaded: recovered ${tally.done}, accepted: ${tally.accepted}, already recovered: ${tally.skipped}, failed: ${tally.failed}`,
   );
-}
-
-/**
- * The snapshot_recovery_history `snapshot_name` of an upload: `<file name>@<collection, percent-encoded>/<shard>/<sha256>`,
- * the shard being `*` for a whole collection (e.g. `docs-1-2026-11-20-02-00-00.snapshot@docs/2/ab12…` for shard 2).
- * One (host, key) is one upload of those bytes into that collection or shard; the last `@` ends the file name (the
- * encoded collection has none).
- */
-export function uploadKey(u: { file: string; collection: string; shard: number | undefined; sha256: string }): string {
-  return `${u.file}@${encodeURIComponent(u.collection)}/${u.shard ?? "*"}/${u.sha256.toLowerCase()}`;
-}
-
-/**
- * The backup metadata to check an uploaded collection against: the destination's metadata of a snapshot by the file's
- * name, when it describes these very bytes (its SHA-256, or without one its size) of this collection. Undefined (status
- * check only) for a shard, without a destination, or when there is no such metadata.
- */
-async function metadataOfFile(
-  deps: Deps,
-  collection: string,
-  name: string,
-  shard: number | undefined,
-  sha256: string,
-  size: number,
-): Promise<BackupMetadata | undefined> {
-  const { config, log } = deps;
-  if (shard !== undefined) {
-    log.info(`Uploaded shard snapshots are checked by the collection's status only`);
-    return undefined;
-  }
-  if (config.s3.bucket === undefined && config.backupDir === undefined) return undefined;
-  try {
-    const found = await readMetadata(deps.store(), collectionSnapshotKey(collection, name));
-    if (found === undefined) return undefined;
-    const same =
-      found.kind === "collection" &&
-      (found.collection ?? collection) === collection &&
-      (found.sha256 !== undefined ? found.sha256 === sha256 : found.size === size);
-    if (same) return found;
-    log.info(
-      `The backup metadata of ${name} in ${deps.store().location} describes other bytes or another collection: ${collection} is checked by status only`,
-    );
-  } catch (err) {
-    if (isFatal(err)) throw err;
-    log.warn(
-      `Cannot read the backup metadata of ${name} (${collection} is checked by status only): ${describeError(err)}`,
-    );
-  }
-  return undefined;
 }
 
 /** Checks the options (every problem at once) and the file: a regular file, read for its size. */

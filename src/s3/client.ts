@@ -12,7 +12,8 @@ export const CONNECT_TIMEOUT_MS = 30_000;
  * request bounded through the SDK's own NodeHttpHandler: connecting within min(30 s, CURL_TIMEOUT), the answer's
  * headers within CURL_TIMEOUT of the start (an upload part's bytes included), and no pause longer than CURL_TIMEOUT
  * on the socket while a body streams either way (a streamed download is bounded by idle time, not total time).
- * Checksums are sent only where S3 requires them (no streamed checksum trailers).
+ * Checksums are sent only where S3 requires them (no streamed checksum trailers). Connections are kept alive by the
+ * handler's own agents (keep-alive, 50 sockets); a failed request is retried by the SDK alone (QDRANT_RETRIES).
  */
 export function createS3Client(config: Config, log?: Pick<Logger, "level" | "debug">): S3Client {
   const { endpoint, accessKeyId, secretAccessKey, region } = config.s3;

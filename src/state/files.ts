@@ -10,22 +10,16 @@
  * An append that fails part-way (a full disk) is cut back off the file before the error is reported (lib/fd-append.ts
  * appendDurably). A last line without a newline is taken as a row only when it is a whole one (torn-tail.ts);
  * otherwise it is reported, kept in `<file>.torn-<time>` and cut off the file, never read as data.
+ *
+ * Rows and bytes: file-rows.ts; the file table: file-table.ts.
  */
 import { join } from "node:path";
 import { StateFileError } from "../errors.js";
-import { formatCsvRow, parseCsvRows } from "./csv.js";
 import { writeFd, type WriteFd } from "../lib/fd-append.js";
-import {
-  backUp,
-  decodeUtf8,
-  formatStamp,
-  messageOf,
-  readOrEmpty,
-  remove,
-  syncDir,
-  writeAtomically,
-} from "../lib/fs.js";
-import { fieldOf, STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
+import { SerialQueues } from "../lib/serial-queues.js";
+import { backUp, formatStamp, messageOf, readOrEmpty, remove, syncDir, writeAtomically } from "../lib/fs.js";
+import { formatRows, isBlank, parseRows } from "./file-rows.js";
+import { STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
 import { KeptAppenders } from "./kept-appenders.js";
 import { setAside } from "./set-aside.js";
 import { findTornTail } from "./torn-tail.js";
@@ -41,8 +35,8 @@ export interface ResetResult {
 }
 
 export class StateStore {
-  // Tail of each file's queue of writes; never rejects, so one failed append does not block the next.
-  private readonly queues = new Map<StateKind, Promise<void>>();
+  // Each file's reads and writes, one at a time; one failed append does not block the next.
+  private readonly queues = new SerialQueues<StateKind>();
   private readonly listeners: ((kind: StateKind) => void)[] = [];
   /** Per file, the descriptor of the last append, kept for the next one (see KeptAppenders.write). */
   private readonly appenders: KeptAppenders<StateKind>;
@@ -74,8 +68,8 @@ export class StateStore {
    * @throws StateFileError naming the file (and the line, when known) for unreadable, non-UTF-8 or malformed files
    */
   async read<K extends StateKind>(kind: K): Promise<Row<K>[]> {
-    const bytes = await this.enqueue(kind, () => this.readWhole(kind));
-    return bytes === undefined ? [] : this.rowsOf(kind, bytes);
+    const bytes = await this.queues.run(kind, () => this.readWhole(kind));
+    return bytes === undefined ? [] : parseRows(kind, bytes, this.path(kind));
   }
 
   /**
@@ -87,19 +81,8 @@ export class StateStore {
     const bytes = await this.readBytes(kind);
     if (bytes === undefined) return { rows: [] };
     const tail = findTornTail(bytes, STATE_FILES[kind].name, STATE_FILES[kind].columns.length);
-    const rows = this.rowsOf(kind, tail === undefined ? bytes : bytes.subarray(0, tail.keep));
+    const rows = parseRows(kind, tail === undefined ? bytes : bytes.subarray(0, tail.keep), this.path(kind));
     return tail === undefined ? { rows } : { rows, torn: `${tail.text} (${tail.reason})` };
-  }
-
-  private rowsOf<K extends StateKind>(kind: K, bytes: Buffer): Row<K>[] {
-    const file = this.path(kind);
-    const columns: readonly string[] = STATE_FILES[kind].columns;
-    return parseCsvRows(decodeUtf8(bytes, file), { file, columns: columns.length }).map((fields) => {
-      // Checked: parseCsvRows guarantees exactly one field per column.
-      const row: Record<string, string> = {};
-      for (let index = 0; index < columns.length; index++) row[columns[index]!] = fields[index] ?? "";
-      return row as Row<K>;
-    });
   }
 
   /**
@@ -107,14 +90,8 @@ export class StateStore {
    * line is set aside (as {@link read} does): a file holding only a torn row is empty.
    */
   async isEmpty(kind: StateKind): Promise<boolean> {
-    const bytes = await this.enqueue(kind, () => this.readWhole(kind));
-    if (bytes === undefined) return true;
-    const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    for (let i = start; i < bytes.length; i++) {
-      const byte = bytes[i];
-      if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
-    }
-    return true;
+    const bytes = await this.queues.run(kind, () => this.readWhole(kind));
+    return bytes === undefined || isBlank(bytes);
   }
 
   /** Appends one row durably (written and fdatasync'ed before the promise resolves). */
@@ -129,9 +106,8 @@ export class StateStore {
   async appendMany<K extends StateKind>(kind: K, rows: readonly Row<K>[]): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
     if (rows.length === 0) return;
-    const columns: readonly string[] = STATE_FILES[kind].columns;
-    const text = rows.map((row) => formatCsvRow(columns.map((column) => fieldOf(row, column)))).join("");
-    await this.enqueue(kind, () =>
+    const text = formatRows(kind, rows);
+    await this.queues.run(kind, () =>
       this.appenders.write(kind, this.path(kind), text, () => this.setAsideTornTail(kind)),
     );
     this.changed(kind);
@@ -144,13 +120,13 @@ export class StateStore {
 
   /** The exact bytes of `kind`'s file (undefined when it is missing), after the appends already requested. */
   readBytes(kind: StateKind): Promise<Buffer | undefined> {
-    return this.enqueue(kind, () => readOrEmpty(this.path(kind)));
+    return this.queues.run(kind, () => readOrEmpty(this.path(kind)));
   }
 
   /** Replaces `kind`'s file with `bytes` atomically (the old or the new content survives a crash, never a mix). */
   async replace(kind: StateKind, bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
-    await this.enqueue(kind, async () => {
+    await this.queues.run(kind, async () => {
       await this.appenders.release(kind);
       await writeAtomically(this.path(kind), this.dir, bytes);
     });
@@ -162,7 +138,7 @@ export class StateStore {
    * out of the way. Returns the new path, or undefined when there was no file.
    */
   moveAside(kind: StateKind, now: Date, suffix: string): Promise<string | undefined> {
-    return this.enqueue(kind, async () => {
+    return this.queues.run(kind, async () => {
       await this.appenders.release(kind);
       return backUp(this.path(kind), formatStamp(now), suffix);
     });
@@ -177,7 +153,7 @@ export class StateStore {
     const stamp = formatStamp(opts.now);
     const outcomes = await Promise.all(
       STATE_KINDS.map((kind) =>
-        this.enqueue(kind, async () => {
+        this.queues.run(kind, async () => {
           await this.appenders.release(kind);
           return opts.bkp ? backUp(this.path(kind), stamp, ".bkp") : remove(this.path(kind));
         }),
@@ -195,7 +171,7 @@ export class StateStore {
   /** Waits for every pending append; later appends are rejected. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.queues.values());
+    await this.queues.idle();
     await Promise.all(this.appenders.kinds().map((kind) => this.appenders.release(kind)));
   }
 
@@ -231,17 +207,5 @@ export class StateStore {
 
   private changed(kind: StateKind): void {
     for (const listener of this.listeners) listener(kind);
-  }
-
-  private enqueue<T>(kind: StateKind, task: () => Promise<T>): Promise<T> {
-    const result = (this.queues.get(kind) ?? Promise.resolve()).then(task);
-    this.queues.set(
-      kind,
-      result.then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
-    return result;
   }
 }

@@ -18,11 +18,13 @@
  *
  * The expiry is judged by the clock of the run that reads it: the TTL (QDRANT_LOCK_TTL) must exceed the clock skew
  * between hosts by far (the default 600 s does).
+ *
+ * This file keeps the lease's timers and state; lease-acquire.ts takes it, lease-calls.ts renews and deletes it.
  */
 import { LockedError } from "../errors.js";
-import { untilAborted } from "../lib/until-aborted.js";
 import { takeLease } from "./lease-acquire.js";
-import { describeLease, encodeLease, parseLease, type LeaseBody } from "./lease-body.js";
+import type { LeaseBody } from "./lease-body.js";
+import { releaseLease, renewLease } from "./lease-calls.js";
 import { labelledLeaseObjects, type LeaseOptions } from "./lease-options.js";
 
 /** The name of the lease object inside the state prefix. The state mirror and reset only touch the state files' names. */
@@ -70,23 +72,12 @@ export class StateLease {
     const opts = { ...options, clock, objects: labelledLeaseObjects(options.objects) };
     const key = `${opts.prefix}${LEASE_NAME}`;
     const { body, etag } = await takeLease(opts, key);
-    return StateLease.start(opts, key, body, etag);
-  }
-
-  private static start(
-    opts: LeaseOptions & { clock: () => Date },
-    key: string,
-    body: LeaseBody,
-    etag: string,
-  ): StateLease {
     const lease = new StateLease(opts, key, body, etag);
     if (opts.autoRenew !== false) {
-      lease.timer = setInterval(
-        () => {
-          if (lease.renewals.size < MAX_RENEWALS_IN_FLIGHT) void lease.renew();
-        },
-        Math.max(1, Math.floor(opts.ttlMs / 3)),
-      );
+      const every = Math.max(1, Math.floor(opts.ttlMs / 3));
+      lease.timer = setInterval(() => {
+        if (lease.renewals.size < MAX_RENEWALS_IN_FLIGHT) void lease.renew();
+      }, every);
       lease.timer.unref();
       lease.armWatchdog();
     }
@@ -131,8 +122,7 @@ export class StateLease {
       this.timer === undefined
         ? undefined
         : setTimeout(() => renewal.abort(new Error(`no answer within ${budget} ms`)), budget);
-    const call = { signal: renewal.signal };
-    const done = this.renewOnce(next, now, renewal, call).finally(() => {
+    const done = this.renewOnce(next, now, renewal.signal).finally(() => {
       clearTimeout(deadline);
       this.renewals.delete(renewal);
     });
@@ -140,37 +130,12 @@ export class StateLease {
     return done;
   }
 
-  private async renewOnce(
-    next: LeaseBody,
-    now: Date,
-    renewal: AbortController,
-    call: { signal: AbortSignal },
-  ): Promise<void> {
+  private async renewOnce(next: LeaseBody, now: Date, signal: AbortSignal): Promise<void> {
     try {
-      const etag = await untilAborted(
-        this.opts.objects.putIf(this.key, encodeLease(next), { ifMatch: this.etag }, call),
-        renewal.signal,
-      );
+      const outcome = await renewLease(this.opts.objects, this.key, next, this.etag, now, signal);
       if (this.released || this.lost) return;
-      if (etag !== "conflict") {
-        this.renewed(next, etag);
-        return;
-      }
-      const found = await untilAborted(this.opts.objects.getTagged(this.key, call), renewal.signal);
-      if (this.released || this.lost) return;
-      const holder = found && parseLease(found.body);
-      if (found && holder?.runId === this.body.runId) {
-        // Our own write went through (retried by the SDK, or cut off after it landed): adopt what is there.
-        this.renewed(holder, found.etag);
-        return;
-      }
-      this.lose(
-        holder
-          ? `taken over by ${describeLease(holder, now)}`
-          : found
-            ? "overwritten with something unreadable"
-            : "deleted (--break-lock?)",
-      );
+      if ("lost" in outcome) this.lose(outcome.lost);
+      else this.renewed(outcome.renewed, outcome.etag);
     } catch (err) {
       if (this.released || this.lost) return;
       const message = err instanceof Error ? err.message : String(err);
@@ -209,24 +174,14 @@ export class StateLease {
   private async releaseOnce(deadlineMs: number): Promise<void> {
     this.released = true;
     this.stopTimer();
-    const deadline = AbortSignal.timeout(deadlineMs);
     this.abortRenewals();
-    await untilAborted(Promise.all(this.renewals.values()), deadline).catch(() => undefined);
-    if (this.lost) return;
-    try {
-      const found = await untilAborted(this.opts.objects.getTagged(this.key, { signal: deadline }), deadline);
-      if (found && parseLease(found.body)?.runId === this.body.runId)
-        await untilAborted(this.opts.objects.delete(this.key, { signal: deadline }), deadline);
-    } catch (err) {
-      const why = deadline.aborted
-        ? `no answer within ${Math.round(deadlineMs / 1000)} s`
-        : err instanceof Error
-          ? err.message
-          : String(err);
+    const pending = Promise.all(this.renewals.values());
+    const { objects } = this.opts;
+    const failed = await releaseLease(objects, this.key, this.body.runId, pending, () => !this.lost, deadlineMs);
+    if (failed !== undefined)
       this.opts.log.warn(
-        `cannot release the state lease ${this.location}: ${why}; it expires at ${this.body.expiresAt}`,
+        `cannot release the state lease ${this.location}: ${failed}; it expires at ${this.body.expiresAt}`,
       );
-    }
   }
 
   private lose(why: string): void {

@@ -137,3 +137,27 @@ describe("multipart puts that fail leave nothing behind", () => {
     expect((await store.head(key))?.size).toBe(SIZE);
   });
 });
+
+describe("where a put turns multipart: lib-storage's Upload at the 8 MiB part size", () => {
+  const commandsOf = async (key: string, size: number, known: boolean) => {
+    sent.length = 0;
+    expect(await store.put(key, source(size), known ? { size } : {})).toBe(size);
+    expect((await store.head(key))?.size).toBe(size);
+    return sent.filter((s) => s.command !== "HeadObjectCommand").map((s) => s.command);
+  };
+  const multipart = (parts: number) => [
+    "CreateMultipartUploadCommand",
+    ...Array<string>(parts).fill("UploadPartCommand"),
+    "CompleteMultipartUploadCommand",
+  ];
+
+  it("a body of one part, size known or not, goes up in one PutObject; one byte more, in two parts", async () => {
+    expect(await commandsOf("threshold/small", 1000, true)).toEqual(["PutObjectCommand"]);
+    expect(await commandsOf("threshold/small-unknown", 1000, false)).toEqual(["PutObjectCommand"]);
+    expect(await commandsOf("threshold/one-part", 8 * MIB, true)).toEqual(["PutObjectCommand"]);
+    expect(await commandsOf("threshold/one-part-more", 8 * MIB + 1, true)).toEqual(multipart(2));
+    // Of unknown size, the part is 16 MiB.
+    expect(await commandsOf("threshold/unknown", 16 * MIB, false)).toEqual(["PutObjectCommand"]);
+    expect(await commandsOf("threshold/unknown-more", 16 * MIB + 1, false)).toEqual(multipart(2));
+  });
+});

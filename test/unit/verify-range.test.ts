@@ -1,6 +1,6 @@
 // The point counts a restored collection may hold, from the backup metadata's counts before and after the snapshot.
 import { describe, expect, it } from "vitest";
-import { countRange } from "../../src/backup/verify.js";
+import { countRange } from "../../src/backup/count-range.js";
 
 describe("countRange", () => {
   it("is exact for equal counts or only a count before, and otherwise spans both counts widened by the percentage", () => {

@@ -9,7 +9,8 @@
 import { collectionSnapshotKey } from "../../core/keys.js";
 import { recoverResolved } from "../ambiguous-recover.js";
 import { lookUpMetadata, recoverFromStore } from "../recover-source.js";
-import { countRange, rangeText, VerificationError, verifyRecovery } from "../verify.js";
+import { countRange, rangeText } from "../count-range.js";
+import { VerificationError, verifyRecovery } from "../verify.js";
 import { describeError, isFatal } from "../task/items.js";
 import type { Deps } from "../task/deps.js";
 import type { Restored } from "./restored.js";

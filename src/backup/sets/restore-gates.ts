@@ -15,7 +15,7 @@ import type { Manifest } from "./manifest.js";
 import { createBody, createPayloadIndexes, paramsOf } from "./restore-create.js";
 import { SetRejected } from "./restore-preflight.js";
 import { purgeTarget } from "./restore-state.js";
-import { sameJson } from "../verify.js";
+import { sameJson } from "../../lib/same-json.js";
 
 type GateDeps = Pick<Deps, "qdrant" | "log" | "config" | "state" | "store">;
 

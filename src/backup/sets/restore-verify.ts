@@ -8,7 +8,8 @@
  */
 import { sleep } from "../../lib/retry.js";
 import { QdrantError } from "../../qdrant/errors.js";
-import { countRange, rangeText, VerificationError, waitForGreen } from "../verify.js";
+import { countRange, rangeText } from "../count-range.js";
+import { VerificationError, waitForGreen } from "../verify-status.js";
 import { describeError } from "../task/items.js";
 import type { Deps } from "../task/deps.js";
 import type { Manifest } from "./manifest.js";
