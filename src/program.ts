@@ -9,6 +9,8 @@ export interface GlobalOptions {
   stateDir?: string;
   envFile?: string;
   json: boolean;
+  /** With --json: each task's per-item outcomes (`items`) too. */
+  items: boolean;
   quiet: boolean;
   verbose: boolean;
   /** Remove another run's lock on the state (and its lease in the bucket) before taking it. */
@@ -157,6 +159,7 @@ export function parseArgs(
     .option("--state-dir <dir>", "directory of the state files (env QDRANT_STATE_DIR; default: current directory)")
     .option("--env-file <path>", "load variables from this file instead of ./.env (the real environment wins)")
     .option("--json", "print one JSON summary on stdout", false)
+    .option("--items", "with --json: include each task's per-item outcomes (items)", false)
     .option(
       "--metrics-file <path>",
       "at the end of the run, write its Prometheus metrics to this file, atomically (for node_exporter's textfile collector)",
@@ -199,11 +202,14 @@ export function parseArgs(
         throw new ConfigError(
           unknown.map((u) => `unknown task "${u}" (tasks: ${TASKS.map((t) => t.name).join(", ")})`),
         );
+      const global = program.opts<GlobalOptions>();
+      if (global.items && !global.json)
+        throw new ConfigError(["--items needs --json (it adds the items to the JSON summary)"]);
       parsed = {
         kind: "run",
         tasks,
         options: { ...opts, bkp: opts.bkp ?? false },
-        global: program.opts<GlobalOptions>(),
+        global,
       };
     });
     cmd.configureOutput({ writeOut: out, writeErr: err }).exitOverride();

@@ -131,7 +131,7 @@ describe("--help", () => {
 
   it("keeps the global flags in the program's help", () => {
     const out = help(["--help"]);
-    for (const flag of ["--state-dir", "--env-file", "--json", "--quiet", "--verbose", "--break-lock"])
+    for (const flag of ["--state-dir", "--env-file", "--json", "--items", "--quiet", "--verbose", "--break-lock"])
       expect(out).toContain(flag);
   });
 
