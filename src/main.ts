@@ -86,6 +86,7 @@ export async function main(io: Io): Promise<ExitCode> {
         signal,
         tasks: tasks.map((t) => t.name),
         breakLock: global.breakLock,
+        dryRun: options.dryRun === true,
         stateless: tasks.every((t) => t.stateless === true),
         onLost: (error) => leaseLost.abort(error),
         setExitCleanup: io.setExitCleanup,

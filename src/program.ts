@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { ConfigError, EXIT_CODE_TABLE } from "./errors.js";
 import { findTask, TASKS, type TaskDef } from "./tasks.js";
 import { VARIABLES } from "./variables.js";
@@ -86,7 +87,11 @@ const taskFlags = (): Option[] => [
   new Option("--confirm", "prune_snap: delete for real (default: a dry run that only lists)"),
   new Option(
     "--dry-run",
-    "create_snap_shards: show the plan (which shard on which peer, the manifest keys) and change nothing; prune_snap: list only, even with --confirm",
+    "create_snap_shards: show the plan (which shard on which peer, the manifest keys) and change nothing; prune_snap: list only, even with --confirm; recover_snap, recover_colla, reset: show what would be recovered, created or removed and change nothing",
+  ),
+  new Option(
+    "--only-failed",
+    "create_snap: snapshot only the collections and hosts that failed in the last create_snap run (snapshot_failures)",
   ),
   new Option(
     "--legacy",
@@ -203,6 +208,15 @@ export function parseArgs(
           unknown.map((u) => `unknown task "${u}" (tasks: ${TASKS.map((t) => t.name).join(", ")})`),
         );
       const global = program.opts<GlobalOptions>();
+      const noDryRun = tasks.filter((t) => !(t.flags ?? []).includes("--dry-run")).map((t) => t.name);
+      if (opts.dryRun && noDryRun.length > 0)
+        throw new ConfigError([
+          `--dry-run: ${noDryRun.join(", ")} has no dry run (tasks with one: ${TASKS.filter((t) =>
+            t.flags?.includes("--dry-run"),
+          )
+            .map((t) => t.name)
+            .join(", ")}); run it without --dry-run`,
+        ]);
       if (global.items && !global.json)
         throw new ConfigError(["--items needs --json (it adds the items to the JSON summary)"]);
       parsed = {
@@ -214,6 +228,21 @@ export function parseArgs(
     });
     cmd.configureOutput({ writeOut: out, writeErr: err }).exitOverride();
   }
+
+  program
+    .command("completion")
+    .argument("<shell>", SHELLS.join(" or "))
+    .description(
+      "print a completion script for the shell (tasks, aliases, flags): source <(qdrant-backup-restore completion bash)",
+    )
+    .configureOutput({ writeOut: out, writeErr: err })
+    .exitOverride()
+    .action((shell: string) => {
+      if (!(SHELLS as readonly string[]).includes(shell))
+        throw new ConfigError([`completion: unknown shell "${shell}" (shells: ${SHELLS.join(", ")})`]);
+      out(completionScript(shell as Shell, program));
+      parsed = { kind: "exit", code: 0 };
+    });
 
   try {
     program.parse([...argv], { from: "user" });

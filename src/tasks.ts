@@ -65,6 +65,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "create_snap",
     aliases: ["create_snapshot"],
+    flags: ["--only-failed"],
     run: createSnap,
     needs: ["source"],
     summary:
@@ -126,7 +127,7 @@ export const TASKS: readonly TaskDef[] = [
     aliases: ["recover_snapshot"],
     run: recoverSnap,
     needs: ["restore", "destination"],
-    flags: ["--all"],
+    flags: ["--all", "--dry-run"],
     summary:
       "recover the newest listed snapshot of each collection and source peer (--all: every one, oldest first) onto every restore host by presigned URL or upload, then check each collection (resumable)",
     variables: [
@@ -183,6 +184,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "recover_colla",
     aliases: ["recover_collection_alias"],
+    flags: ["--dry-run"],
     run: recoverColla,
     needs: ["restore"],
     summary: "create the saved aliases on every restore host (fetches them from the source first when none are saved)",
@@ -292,7 +294,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "reset",
     aliases: [],
-    flags: ["--bkp"],
+    flags: ["--bkp", "--dry-run"],
     run: reset,
     needs: [],
     summary: "delete the state files (and their copies in the bucket), or keep them as .bkp copies with --bkp true",

@@ -18,6 +18,7 @@ import { writeFd, type WriteFd } from "../lib/fd-append.js";
 import {
   backUp,
   decodeUtf8,
+  exists,
   formatStamp,
   messageOf,
   readOrEmpty,
@@ -47,6 +48,8 @@ export class StateStore {
   /** Per file, the descriptor of the last append, kept for the next one (see KeptAppenders.write). */
   private readonly appenders: KeptAppenders<StateKind>;
   private closed = false;
+  /** A dry run's files as this run would have left them; undefined when the store writes for real. */
+  private readonly overlay: Map<StateKind, Buffer> | undefined;
 
   private readonly warn: (message: string) => void;
 
@@ -54,13 +57,21 @@ export class StateStore {
    * @param dir the state directory (the bash tool used the current directory); created on first append
    * @param opts.warn where a torn last row set aside is reported (default: nowhere)
    * @param opts.write the write() of appends (default: fs.write); tests pass one that fails part-way
+   * @param opts.dryRun write nothing: appends and replaces are kept in memory (later reads see them), a torn last
+   *   line is left in place, moveAside and reset only say what they would do
    */
   constructor(
     readonly dir: string,
-    opts: { warn?: (message: string) => void; write?: WriteFd } = {},
+    opts: { warn?: (message: string) => void; write?: WriteFd; dryRun?: boolean } = {},
   ) {
     this.appenders = new KeptAppenders(dir, opts.write ?? writeFd);
     this.warn = opts.warn ?? (() => undefined);
+    this.overlay = opts.dryRun ? new Map() : undefined;
+  }
+
+  /** True when this store writes nothing (a dry run). */
+  get dryRun(): boolean {
+    return this.overlay !== undefined;
   }
 
   /** The path of `kind`'s file inside the state directory. */
@@ -115,6 +126,15 @@ export class StateStore {
     if (rows.length === 0) return;
     const columns: readonly string[] = STATE_FILES[kind].columns;
     const text = rows.map((row) => formatCsvRow(columns.map((column) => fieldOf(row, column)))).join("");
+    const overlay = this.overlay;
+    if (overlay) {
+      await this.enqueue(kind, async () => {
+        const base = (await this.readWhole(kind)) ?? Buffer.alloc(0);
+        const glue = base.length > 0 && base[base.length - 1] !== 0x0a ? "\n" : "";
+        overlay.set(kind, Buffer.concat([base, Buffer.from(glue + text, "utf8")]));
+      });
+      return;
+    }
     await this.enqueue(kind, () =>
       this.appenders.write(kind, this.path(kind), text, () => this.setAsideTornTail(kind)),
     );
@@ -128,12 +148,16 @@ export class StateStore {
 
   /** The exact bytes of `kind`'s file (undefined when it is missing), after the appends already requested. */
   readBytes(kind: StateKind): Promise<Buffer | undefined> {
-    return this.enqueue(kind, () => readOrEmpty(this.path(kind)));
+    return this.enqueue(kind, async () => this.overlay?.get(kind) ?? readOrEmpty(this.path(kind)));
   }
 
   /** Replaces `kind`'s file with `bytes` atomically (the old or the new content survives a crash, never a mix). */
   async replace(kind: StateKind, bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
+    if (this.overlay) {
+      this.overlay.set(kind, Buffer.from(bytes));
+      return;
+    }
     await this.enqueue(kind, async () => {
       await this.appenders.release(kind);
       await writeAtomically(this.path(kind), this.dir, bytes);
@@ -147,6 +171,11 @@ export class StateStore {
    */
   moveAside(kind: StateKind, now: Date, suffix: string): Promise<string | undefined> {
     return this.enqueue(kind, async () => {
+      if (this.overlay) {
+        const target = await this.wouldBackUp(kind, formatStamp(now), suffix);
+        this.overlay.set(kind, Buffer.alloc(0));
+        return target;
+      }
       await this.appenders.release(kind);
       return backUp(this.path(kind), formatStamp(now), suffix);
     });
@@ -159,6 +188,21 @@ export class StateStore {
    */
   async reset(opts: { bkp: boolean; now: Date }): Promise<ResetResult> {
     const stamp = formatStamp(opts.now);
+    if (this.overlay) {
+      const planned = await Promise.all(
+        STATE_KINDS.map((kind) =>
+          this.enqueue(kind, async () =>
+            opts.bkp
+              ? this.wouldBackUp(kind, stamp, ".bkp")
+              : (await exists(this.path(kind)))
+                ? this.path(kind)
+                : undefined,
+          ),
+        ),
+      );
+      const would = planned.filter((p): p is string => p !== undefined);
+      return opts.bkp ? { removed: [], backedUp: would } : { removed: would, backedUp: [] };
+    }
     const outcomes = await Promise.all(
       STATE_KINDS.map((kind) =>
         this.enqueue(kind, async () => {
@@ -189,10 +233,18 @@ export class StateStore {
    */
   private async readWhole(kind: StateKind): Promise<Buffer | undefined> {
     const file = this.path(kind);
+    const kept = this.overlay?.get(kind);
+    if (kept) return kept;
     const bytes = await readOrEmpty(file);
     if (bytes === undefined) return undefined;
     const tail = findTornTail(bytes, STATE_FILES[kind].name, STATE_FILES[kind].columns.length);
     if (tail === undefined) return bytes;
+    if (this.overlay) {
+      this.warn(
+        `state file ${file}: its last line is not a whole row (${tail.reason}); not used (dry run: left in place)`,
+      );
+      return bytes.subarray(0, tail.keep);
+    }
     await this.appenders.release(kind);
     const copy = await setAside(file, bytes, tail.keep, new Date());
     this.warn(
@@ -210,6 +262,15 @@ export class StateStore {
       findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined
     ) {
       await this.readWhole(kind);
+    }
+  }
+
+  /** Where {@link backUp} would move `kind`'s file (undefined: no file), for a dry run. */
+  private async wouldBackUp(kind: StateKind, stamp: string, suffix: string): Promise<string | undefined> {
+    if (!(await exists(this.path(kind)))) return undefined;
+    for (let n = 0; ; n++) {
+      const target = `${this.path(kind)}-${stamp}${n === 0 ? "" : `-${n}`}${suffix}`;
+      if (!(await exists(target))) return target;
     }
   }
 
