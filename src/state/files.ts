@@ -18,7 +18,6 @@ import { writeFd, type WriteFd } from "../lib/fd-append.js";
 import {
   backUp,
   decodeUtf8,
-  exists,
   formatStamp,
   messageOf,
   readOrEmpty,
@@ -27,6 +26,7 @@ import {
   writeAtomically,
 } from "../lib/fs.js";
 import { fieldOf, STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
+import { DryRunOverlay, plannedReset, wouldBackUp } from "./dry-run-overlay.js";
 import { KeptAppenders } from "./kept-appenders.js";
 import { setAside } from "./set-aside.js";
 import { findTornTail } from "./torn-tail.js";
@@ -49,7 +49,7 @@ export class StateStore {
   private readonly appenders: KeptAppenders<StateKind>;
   private closed = false;
   /** A dry run's files as this run would have left them; undefined when the store writes for real. */
-  private readonly overlay: Map<StateKind, Buffer> | undefined;
+  private readonly overlay: DryRunOverlay<StateKind> | undefined;
 
   private readonly warn: (message: string) => void;
 
@@ -66,7 +66,7 @@ export class StateStore {
   ) {
     this.appenders = new KeptAppenders(dir, opts.write ?? writeFd);
     this.warn = opts.warn ?? (() => undefined);
-    this.overlay = opts.dryRun ? new Map() : undefined;
+    this.overlay = opts.dryRun ? new DryRunOverlay() : undefined;
   }
 
   /** True when this store writes nothing (a dry run). */
@@ -128,11 +128,7 @@ export class StateStore {
     const text = rows.map((row) => formatCsvRow(columns.map((column) => fieldOf(row, column)))).join("");
     const overlay = this.overlay;
     if (overlay) {
-      await this.enqueue(kind, async () => {
-        const base = (await this.readWhole(kind)) ?? Buffer.alloc(0);
-        const glue = base.length > 0 && base[base.length - 1] !== 0x0a ? "\n" : "";
-        overlay.set(kind, Buffer.concat([base, Buffer.from(glue + text, "utf8")]));
-      });
+      await this.enqueue(kind, async () => overlay.append(kind, await this.readWhole(kind), text));
       return;
     }
     await this.enqueue(kind, () =>
@@ -155,7 +151,7 @@ export class StateStore {
   async replace(kind: StateKind, bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
     if (this.overlay) {
-      this.overlay.set(kind, Buffer.from(bytes));
+      this.overlay.replace(kind, bytes);
       return;
     }
     await this.enqueue(kind, async () => {
@@ -172,8 +168,8 @@ export class StateStore {
   moveAside(kind: StateKind, now: Date, suffix: string): Promise<string | undefined> {
     return this.enqueue(kind, async () => {
       if (this.overlay) {
-        const target = await this.wouldBackUp(kind, formatStamp(now), suffix);
-        this.overlay.set(kind, Buffer.alloc(0));
+        const target = await wouldBackUp(this.path(kind), formatStamp(now), suffix);
+        this.overlay.replace(kind, Buffer.alloc(0));
         return target;
       }
       await this.appenders.release(kind);
@@ -189,19 +185,13 @@ export class StateStore {
   async reset(opts: { bkp: boolean; now: Date }): Promise<ResetResult> {
     const stamp = formatStamp(opts.now);
     if (this.overlay) {
-      const planned = await Promise.all(
-        STATE_KINDS.map((kind) =>
-          this.enqueue(kind, async () =>
-            opts.bkp
-              ? this.wouldBackUp(kind, stamp, ".bkp")
-              : (await exists(this.path(kind)))
-                ? this.path(kind)
-                : undefined,
-          ),
-        ),
+      // After the appends already requested, as a real reset.
+      await Promise.all(STATE_KINDS.map((kind) => this.enqueue(kind, async () => undefined)));
+      return plannedReset(
+        STATE_KINDS.map((kind) => this.path(kind)),
+        opts.bkp,
+        stamp,
       );
-      const would = planned.filter((p): p is string => p !== undefined);
-      return opts.bkp ? { removed: [], backedUp: would } : { removed: would, backedUp: [] };
     }
     const outcomes = await Promise.all(
       STATE_KINDS.map((kind) =>
@@ -262,15 +252,6 @@ export class StateStore {
       findTornTail(before, STATE_FILES[kind].name, STATE_FILES[kind].columns.length) !== undefined
     ) {
       await this.readWhole(kind);
-    }
-  }
-
-  /** Where {@link backUp} would move `kind`'s file (undefined: no file), for a dry run. */
-  private async wouldBackUp(kind: StateKind, stamp: string, suffix: string): Promise<string | undefined> {
-    if (!(await exists(this.path(kind)))) return undefined;
-    for (let n = 0; ; n++) {
-      const target = `${this.path(kind)}-${stamp}${n === 0 ? "" : `-${n}`}${suffix}`;
-      if (!(await exists(target))) return target;
     }
   }
 
