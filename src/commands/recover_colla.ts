@@ -3,7 +3,7 @@ import { mapPool } from "../lib/pool.js";
 import { aliasDoneHost, aliasDoneStatus } from "../state/history.js";
 import { planAliases } from "../backup/alias-dry-run.js";
 import { run as getColla } from "./get_colla.js";
-import { describeError, isFatal, key, settleAll } from "../backup/task/items.js";
+import { describeError, isDryRun, isFatal, key, settleAll } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
@@ -38,7 +38,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   }
   const target = new Map<string, string>(); // alias → collection of its last row
   for (const r of await state.read("collectionAliases")) target.set(r.alias, r.collection);
-  if (options.dryRun === true && state.dryRun) {
+  if (isDryRun(options, deps)) {
     const planned = [...target].flatMap(([alias, collection]) =>
       config.restoreHosts.flatMap((host) => {
         if (doneOn.get(key(alias, host)) !== collection) return [{ host, alias, collection }];

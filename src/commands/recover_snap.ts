@@ -12,7 +12,7 @@ import { createHostScheduler, type Slot } from "../lib/host-scheduler.js";
 import { admissionWindow, createLimiter, runAdmitted } from "../lib/pool.js";
 import { collectionSnapshotKey } from "../core/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
-import { describeError, isFatal, key, settleAll } from "../backup/task/items.js";
+import { describeError, isDryRun, isFatal, key, settleAll } from "../backup/task/items.js";
 import { readRecoveryPlan } from "../backup/recover-plan.js";
 import { planRecoveries } from "../backup/recover-dry-run.js";
 import { Tally } from "../backup/task/tally.js";
@@ -50,7 +50,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     log.info(listed.message);
   }
   const plan = await readRecoveryPlan(deps, options.all === true);
-  if (options.dryRun === true && state.dryRun) {
+  if (isDryRun(options, deps)) {
     planRecoveries(deps, tally, plan);
     return tally.finish(
       `[dry run] Snapshots that would be recovered: ${tally.items.filter((i) => i["action"] === "recover").length}, checked again: ${tally.items.filter((i) => i["action"] === "check").length}, already recovered: ${tally.skipped}; nothing changed`,

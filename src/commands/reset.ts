@@ -1,3 +1,4 @@
+import { isDryRun } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
@@ -10,7 +11,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const tally = new Tally("reset");
   const bkp = options.bkp === true;
-  const dry = options.dryRun === true && deps.state.dryRun;
+  const dry = isDryRun(options, deps);
   const now = deps.clock();
   const remote = deps.stateMirror ? await deps.stateMirror.reset({ bkp, now }) : { removed: [], backedUp: [] };
   const local = await deps.state.reset({ bkp, now });
