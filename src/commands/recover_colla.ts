@@ -23,7 +23,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   if (await state.isEmpty("collectionAliases")) {
     assertConfigured(config, "recover_colla", ["source"]);
     log.info("collection_aliases file is empty; fetching the aliases first (get_colla)");
-    log.info((await getColla(options, deps)).message);
+    const fetched = (await getColla(options, deps)).message;
+    log.info(state.dryRun ? `[dry run] ${fetched} (in memory only)` : fetched);
   }
   const history = await state.read("aliasRecoveryHistory");
   if (history.some((r) => r.status === "ok")) {

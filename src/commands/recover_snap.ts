@@ -47,7 +47,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   if (await state.isEmpty("snapshots")) {
     log.info("snapshots file is empty; listing the backup destination first (get_snap_s3)");
     const listed = await getSnapS3(options, deps);
-    log.info(listed.message);
+    log.info(state.dryRun ? `[dry run] ${listed.message} (in memory only)` : listed.message);
   }
   const plan = await readRecoveryPlan(deps, options.all === true);
   if (isDryRun(options, deps)) {
