@@ -10,7 +10,7 @@ export interface TaskDef {
   /** Needed before the task starts. Some tasks need more only in some states (e.g. an empty state file). */
   readonly needs: readonly Need[];
   readonly variables: readonly VariableName[];
-  /** The task flags it takes (program.ts's names, e.g. `--dry-run`); `<task> --help` shows only these. */
+  /** The task flags it takes (task-flags.ts's names, e.g. `--dry-run`); `<task> --help` shows only these. */
   readonly flags?: readonly string[];
   /** Reads no state file and takes no lock (doctor): it runs beside a backup holding the lock. */
   readonly stateless?: boolean;

@@ -12,7 +12,7 @@ const LAYERS: readonly { name: string; files: RegExp }[] = [
   { name: "entry", files: /^cli\.ts$/ },
   {
     name: "composition",
-    files: /^(main|program|completion|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$/,
+    files: /^(main|program|task-flags|completion|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$/,
   },
   { name: "reporting", files: /^metrics\// },
   { name: "commands", files: /^commands\// },
