@@ -5,7 +5,7 @@ import { EXIT, type ExitCode } from "./errors.js";
 import { loadEnv } from "./env-file.js";
 import { Redactor } from "./lib/redact.js";
 import { createLogger } from "./log.js";
-import { flushState, reportError, SUMMARY_SCHEMA_VERSION } from "./outcome.js";
+import { flushState, jsonSummary, reportError } from "./outcome.js";
 import { parseArgs } from "./program.js";
 import type { TaskSummary } from "./backup/task/deps.js";
 import { assertTasksConfigured, runTasks } from "./runner.js";
@@ -86,6 +86,7 @@ export async function main(io: Io): Promise<ExitCode> {
         signal,
         tasks: tasks.map((t) => t.name),
         breakLock: global.breakLock,
+        dryRun: options.dryRun === true,
         stateless: tasks.every((t) => t.stateless === true),
         onLost: (error) => leaseLost.abort(error),
         setExitCleanup: io.setExitCleanup,
@@ -121,10 +122,7 @@ export async function main(io: Io): Promise<ExitCode> {
       // The run's own outcome wins over a stale mirror only when it is worse than "partial".
       if (mirrorError && (result.exitCode === EXIT.ok || result.exitCode === EXIT.partial)) throw mirrorError;
       if (mirrorError) log.error(mirrorError.message);
-      if (global.json)
-        io.stdout(
-          `${redactor.redact(JSON.stringify({ schema_version: SUMMARY_SCHEMA_VERSION, ok: result.exitCode === EXIT.ok, exitCode: result.exitCode, tasks: result.tasks }))}\n`,
-        );
+      if (global.json) io.stdout(`${redactor.redact(jsonSummary(result.exitCode, result.tasks, global.items))}\n`);
       if (result.exitCode === EXIT.interrupted)
         log.warn("interrupted; everything finished before the signal is recorded in the state files");
       return result.exitCode;
@@ -135,9 +133,7 @@ export async function main(io: Io): Promise<ExitCode> {
         log.warn("interrupted; everything finished before the signal is recorded in the state files");
       if (global.json) {
         const error = redactor.redact(err instanceof Error ? err.message : String(err));
-        io.stdout(
-          `${redactor.redact(JSON.stringify({ schema_version: SUMMARY_SCHEMA_VERSION, ok: false, exitCode: code, error, tasks: finished }))}\n`,
-        );
+        io.stdout(`${redactor.redact(jsonSummary(code, finished, global.items, error))}\n`);
       }
       return code;
     } finally {

@@ -3,12 +3,28 @@ import { ConfigError, EXIT, ToolError, type ExitCode } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { StateStore } from "./state/files.js";
 import type { StateMirror } from "./state/mirror.js";
+import type { TaskSummary } from "./backup/task/deps.js";
 
 /**
  * The `schema_version` of the `--json` summary (schemas/summary.schema.json): raised when a field is removed or changes
  * meaning; a new optional field keeps it.
  */
-export const SUMMARY_SCHEMA_VERSION = 1;
+export const SUMMARY_SCHEMA_VERSION = 2;
+
+/**
+ * The `--json` summary's one line: the run's code, its error (if one ended it) and its finished tasks, each task's
+ * `items` only when asked for (`--items`).
+ */
+export function jsonSummary(code: ExitCode, tasks: readonly TaskSummary[], items: boolean, error?: string): string {
+  const shown = tasks.map(({ items: list, ...rest }) => (items ? { ...rest, items: list } : rest));
+  return JSON.stringify({
+    schema_version: SUMMARY_SCHEMA_VERSION,
+    ok: code === EXIT.ok,
+    exitCode: code,
+    ...(error === undefined ? {} : { error }),
+    tasks: shown,
+  });
+}
 
 /** Logs `err` as the line(s) an operator reads and returns its exit code; a stack only with --verbose. */
 export function reportError(err: unknown, log: Logger, verbose: boolean): ExitCode {

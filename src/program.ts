@@ -1,5 +1,7 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError } from "commander";
+import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { ConfigError, EXIT_CODE_TABLE } from "./errors.js";
+import { flagName, taskFlags } from "./task-flags.js";
 import { findTask, TASKS, type TaskDef } from "./tasks.js";
 import { VARIABLES } from "./variables.js";
 import type { TaskOptions } from "./backup/task/deps.js";
@@ -9,6 +11,8 @@ export interface GlobalOptions {
   stateDir?: string;
   envFile?: string;
   json: boolean;
+  /** With --json: each task's per-item outcomes (`items`) too. */
+  items: boolean;
   quiet: boolean;
   verbose: boolean;
   /** Remove another run's lock on the state (and its lease in the bucket) before taking it. */
@@ -36,107 +40,6 @@ function exitCodesHelp(): string {
   return `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, text]) => `  ${String(code).padEnd(5)}${text}`).join("\n")}\n`;
 }
 
-function parseBkp(value: string): boolean {
-  if (value === "true") return true;
-  if (value === "false") return false;
-  throw new InvalidArgumentError("expected true or false.");
-}
-
-function parseShard(value: string): number {
-  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError("expected a shard id (a whole number).");
-  return Number(value);
-}
-
-function parseChecksum(value: string): string {
-  const hex = value.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new InvalidArgumentError("expected a SHA-256 digest (64 hex digits).");
-  return hex;
-}
-
-function parsePriority(value: string): "snapshot" | "replica" | "no_sync" {
-  if (value === "snapshot" || value === "replica" || value === "no_sync") return value;
-  throw new InvalidArgumentError("expected snapshot, replica or no_sync.");
-}
-
-function parseHost(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError("expected a URL such as http://qdrant:6333.");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw new InvalidArgumentError("expected an http:// or https:// URL.");
-  return value.replace(/\/+$/, "");
-}
-
-function parseName(value: string): string {
-  if (value === "") throw new InvalidArgumentError("must not be empty.");
-  return value;
-}
-
-/** The task flags, fresh for each subcommand; every subcommand takes them all, so `create_snap prune_snap --confirm` works. */
-const taskFlags = (): Option[] => [
-  new Option(
-    "--bkp <bool>",
-    "reset: keep .bkp copies of the state files instead of deleting them (true|false)",
-  ).argParser(parseBkp),
-  new Option("--confirm", "prune_snap: delete for real (default: a dry run that only lists)"),
-  new Option(
-    "--dry-run",
-    "create_snap_shards: show the plan (which shard on which peer, the manifest keys) and change nothing; prune_snap: list only, even with --confirm",
-  ),
-  new Option(
-    "--legacy",
-    "prune_snap: only the day-0 cleanup of legacy collection snapshots, the newest QDRANT_LEGACY_KEEP_RUNS per collection and peer (never sets)",
-  ),
-  new Option(
-    "--force",
-    "prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group; upload_snap: upload again to hosts that already recovered this file",
-  ),
-  new Option(
-    "--all",
-    "recover_snap: recover every listed snapshot, oldest first, as the bash tool does (default: the newest per collection and source peer); drill: drill every collection with a backup",
-  ),
-  new Option(
-    "--collection <name>",
-    "download_snap, upload_snap: the collection; recover_snap_shards: restore only this collection; drill: drill this collection",
-  ).argParser(parseName),
-  new Option(
-    "--as <name>",
-    "recover_snap_shards: restore the one collection under this name (a restore drill next to the live one; aliases untouched)",
-  ).argParser(parseName),
-  new Option(
-    "--snapshot <name>",
-    "download_snap: the snapshot's name (upload_snap: the default --file ./<snapshot>); recover_full_snap: restore this full snapshot",
-  ).argParser(parseName),
-  new Option("--shard <id>", "download_snap, upload_snap: a shard snapshot of this shard").argParser(parseShard),
-  new Option("--full", "download_snap: a full-storage snapshot"),
-  new Option(
-    "--host <url>",
-    "download_snap: the node to download from (default: the first source host; with --from-store --full: the host's folder); recover_full_snap: the source host whose full snapshot to restore",
-  ).argParser(parseHost),
-  new Option("--from-store", "download_snap: download from the backup destination instead of a node"),
-  new Option(
-    "--file <path>",
-    "download_snap: where to write (default ./<snapshot>); upload_snap: the file to upload; recover_full_snap: the full-snapshot archive to restore",
-  ).argParser(parseName),
-  new Option(
-    "--checksum <sha256>",
-    "download_snap: the expected SHA-256 (default: Qdrant's checksum, else the backup metadata's); upload_snap: Qdrant verifies it (default: the file's SHA-256)",
-  ).argParser(parseChecksum),
-  new Option("--priority <p>", "upload_snap: snapshot, replica or no_sync (Qdrant's default: snapshot)").argParser(
-    parsePriority,
-  ),
-  new Option(
-    "--probe-write",
-    "doctor: also check that Qdrant writes its snapshots to the bucket (creates, snapshots and removes a probe collection)",
-  ),
-];
-
-/** The long name of a flag (`--dry-run`). */
-const flagName = (o: Option): string => o.long ?? o.flags;
-
 /**
  * Parses argv (without node and script) with commander. Help and version are written through `out`,
  * errors through `err`; nothing here exits the process.
@@ -157,6 +60,7 @@ export function parseArgs(
     .option("--state-dir <dir>", "directory of the state files (env QDRANT_STATE_DIR; default: current directory)")
     .option("--env-file <path>", "load variables from this file instead of ./.env (the real environment wins)")
     .option("--json", "print one JSON summary on stdout", false)
+    .option("--items", "with --json: include each task's per-item outcomes (items)", false)
     .option(
       "--metrics-file <path>",
       "at the end of the run, write its Prometheus metrics to this file, atomically (for node_exporter's textfile collector)",
@@ -199,15 +103,42 @@ export function parseArgs(
         throw new ConfigError(
           unknown.map((u) => `unknown task "${u}" (tasks: ${TASKS.map((t) => t.name).join(", ")})`),
         );
+      const global = program.opts<GlobalOptions>();
+      const noDryRun = tasks.filter((t) => !(t.flags ?? []).includes("--dry-run")).map((t) => t.name);
+      if (opts.dryRun && noDryRun.length > 0)
+        throw new ConfigError([
+          `--dry-run: ${noDryRun.join(", ")} has no dry run (tasks with one: ${TASKS.filter((t) =>
+            t.flags?.includes("--dry-run"),
+          )
+            .map((t) => t.name)
+            .join(", ")}); run it without --dry-run`,
+        ]);
+      if (global.items && !global.json)
+        throw new ConfigError(["--items needs --json (it adds the items to the JSON summary)"]);
       parsed = {
         kind: "run",
         tasks,
         options: { ...opts, bkp: opts.bkp ?? false },
-        global: program.opts<GlobalOptions>(),
+        global,
       };
     });
     cmd.configureOutput({ writeOut: out, writeErr: err }).exitOverride();
   }
+
+  program
+    .command("completion")
+    .argument("<shell>", SHELLS.join(" or "))
+    .description(
+      "print a completion script for the shell (tasks, aliases, flags): source <(qdrant-backup-restore completion bash)",
+    )
+    .configureOutput({ writeOut: out, writeErr: err })
+    .exitOverride()
+    .action((shell: string) => {
+      if (!(SHELLS as readonly string[]).includes(shell))
+        throw new ConfigError([`completion: unknown shell "${shell}" (shells: ${SHELLS.join(", ")})`]);
+      out(completionScript(shell as Shell, program));
+      parsed = { kind: "exit", code: 0 };
+    });
 
   try {
     program.parse([...argv], { from: "user" });

@@ -32,6 +32,11 @@ export interface SessionOptions {
   breakLock: boolean;
   /** Every task of the run is stateless (doctor): no lock, no lease, no mirror. */
   stateless?: boolean;
+  /**
+   * A dry run (`--dry-run`, every task of the run has one): the state store writes nothing, no lease is taken (it is
+   * a write), and the mirrored copies are read, never written.
+   */
+  dryRun?: boolean;
   /** Called when the lock or the lease is lost: the run must stop (exit 5). */
   onLost: (error: Error) => void;
   setExitCleanup?: (cleanup: ExitCleanup | undefined) => void;
@@ -81,23 +86,29 @@ export class Session {
       return s3Client;
     };
     const clock = () => new Date();
-    const state = new StateStore(config.stateDir, { warn: (message) => log.warn(message) });
+    const dryRun = this.o.dryRun === true;
+    const state = new StateStore(config.stateDir, { warn: (message) => log.warn(message), dryRun });
     this.closers.push({ close: () => state.close() });
     if (config.stateS3Prefix !== undefined && !this.o.stateless) {
       const { StateLease } = await import("./state/lease.js");
       // Config guarantees the bucket whenever the prefix is set.
       const objects = runtime.createObjectStore(getS3Client(), config.s3.bucket!);
-      this.lease = await StateLease.acquire({
-        objects,
-        prefix: config.stateS3Prefix,
-        ttlMs: config.lockTtlSeconds * 1000,
-        breakLock: this.o.breakLock,
-        log,
-        onLost: this.o.onLost,
-      });
+      if (!dryRun)
+        this.lease = await StateLease.acquire({
+          objects,
+          prefix: config.stateS3Prefix,
+          ttlMs: config.lockTtlSeconds * 1000,
+          breakLock: this.o.breakLock,
+          log,
+          onLost: this.o.onLost,
+        });
       const mirror = new runtime.StateMirror(state, objects, config.stateS3Prefix, log, clock);
       const { downloaded, uploaded } = await mirror.pull();
-      log.info(`state files mirrored at ${mirror.location} (${downloaded} downloaded, ${uploaded} uploaded)`);
+      log.info(
+        dryRun
+          ? `[dry run] state files read from ${mirror.location} (${downloaded} newer than the local files; nothing written, no lease taken)`
+          : `state files mirrored at ${mirror.location} (${downloaded} downloaded, ${uploaded} uploaded)`,
+      );
       // Subscribed only now: the downloads above must not be uploaded straight back.
       state.onChange((kind) => mirror.notify(kind));
       this.stateMirror = mirror;

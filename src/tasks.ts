@@ -10,7 +10,7 @@ export interface TaskDef {
   /** Needed before the task starts. Some tasks need more only in some states (e.g. an empty state file). */
   readonly needs: readonly Need[];
   readonly variables: readonly VariableName[];
-  /** The task flags it takes (program.ts's names, e.g. `--dry-run`); `<task> --help` shows only these. */
+  /** The task flags it takes (task-flags.ts's names, e.g. `--dry-run`); `<task> --help` shows only these. */
   readonly flags?: readonly string[];
   /**
    * Takes no lock and writes nothing (doctor, status): it runs beside a backup holding the lock. status only peeks at
@@ -90,6 +90,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "create_snap",
     aliases: ["create_snapshot"],
+    flags: ["--only-failed"],
     run: createSnap,
     needs: ["source"],
     summary:
@@ -151,7 +152,7 @@ export const TASKS: readonly TaskDef[] = [
     aliases: ["recover_snapshot"],
     run: recoverSnap,
     needs: ["restore", "destination"],
-    flags: ["--all"],
+    flags: ["--all", "--dry-run"],
     summary:
       "recover the newest listed snapshot of each collection and source peer (--all: every one, oldest first) onto every restore host by presigned URL or upload, then check each collection (resumable)",
     variables: [
@@ -190,6 +191,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "recover_colla",
     aliases: ["recover_collection_alias"],
+    flags: ["--dry-run"],
     run: recoverColla,
     needs: ["restore"],
     summary: "create the saved aliases on every restore host (fetches them from the source first when none are saved)",
@@ -299,7 +301,7 @@ export const TASKS: readonly TaskDef[] = [
   {
     name: "reset",
     aliases: [],
-    flags: ["--bkp"],
+    flags: ["--bkp", "--dry-run"],
     run: reset,
     needs: [],
     summary: "delete the state files (and their copies in the bucket), or keep them as .bkp copies with --bkp true",

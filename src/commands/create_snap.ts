@@ -8,6 +8,7 @@ import { admissionWindow, createLimiter, runAdmitted } from "../lib/pool.js";
 import { discoverPeers, peersOfCollection, type PeerMap } from "../backup/peers.js";
 import { describeError, distinct, ensureCollections, isFatal, key, settleAll } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
+import { isFailing, readFailing, recordOutcomes } from "../backup/snapshot-failures.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
@@ -19,15 +20,28 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  * A snapshot is appended to `snapshots` as soon as it exists where recover_snap looks for it (Qdrant's answer; in
  * transfer mode, the verified transfer). Failures are logged and counted (exit 3); a failed snapshot or transfer
  * writes no row, a failed metadata write or node-copy delete comes after the row.
+ * At the end, `snapshot_failures` gets what changed per (host, collection): `failed`, or `ok` for one that failed
+ * before (backup/snapshot-failures.ts); `--only-failed` snapshots only the pairs whose last row there is `failed`.
  */
-export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
+export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log } = deps;
   const metadata = checkDestination(config);
   const tally = new Tally("create_snap");
   if (config.deleteAfterTransfer && !config.transfer)
     log.warn("QDRANT_DELETE_AFTER_TRANSFER=true has no effect without QDRANT_SNAPSHOT_TRANSFER=true");
+  const failing = await readFailing(deps.state);
+  const onlyFailed = options.onlyFailed === true;
+  if (onlyFailed && failing.size === 0)
+    return tally.finish("Nothing failed in the last create_snap run (snapshot_failures): nothing to retry");
   const rows = await ensureCollections(deps, "create_snap");
-  const collections = distinct(rows.map((r) => r.collection));
+  const listed = distinct(rows.map((r) => r.collection));
+  const collections = onlyFailed ? listed.filter((c) => [...failing.values()].some((f) => f.collection === c)) : listed;
+  if (onlyFailed) {
+    const gone = distinct([...failing.values()].map((f) => f.collection)).filter((c) => !listed.includes(c));
+    if (gone.length > 0)
+      log.warn(`Not retried, no longer in the collections file: ${gone.join(", ")} (they stay in snapshot_failures)`);
+    log.info(`Retrying the failures of the last create_snap run: ${collections.join(", ") || "none"}`);
+  }
   const peers: PeerMap | undefined = config.discoverPeers ? await discoverPeers(deps) : undefined;
   const ctx: CreateSnapRun = {
     deps,
@@ -69,6 +83,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
         tally.add("failed", { collection, error: describeError(err) });
         return;
       }
+      if (onlyFailed) targets = targets.filter((host) => isFailing(failing, host, collection));
       if (!peers) targets = targets.filter((host) => listedHere(ctx, host, collection));
       // Count, snapshot and transfer of one host run in one of its slots: a host holds at most
       // QDRANT_PER_HOST_CONCURRENCY snapshots in the making, and as many transfers.
@@ -79,8 +94,11 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
     deps.signal,
   );
 
+  await recordOutcomes(deps.state, failing, tally.items);
   const into = config.transfer ? `, transferred to ${deps.store().location}` : "";
-  return tally.finish(`Snapshots created: ${tally.done}, accepted: ${tally.accepted}, failed: ${tally.failed}${into}`);
+  return tally.finish(
+    `${onlyFailed ? "Failures retried. " : ""}Snapshots created: ${tally.done}, accepted: ${tally.accepted}, failed: ${tally.failed}${into}`,
+  );
 }
 
 /**

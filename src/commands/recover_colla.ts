@@ -1,8 +1,9 @@
 import { assertConfigured } from "../config.js";
 import { mapPool } from "../lib/pool.js";
 import { aliasDoneHost, aliasDoneStatus } from "../state/history.js";
+import { planAliases } from "../backup/alias-dry-run.js";
 import { run as getColla } from "./get_colla.js";
-import { describeError, isFatal, key, settleAll } from "../backup/task/items.js";
+import { describeError, isDryRun, isFatal, key, settleAll } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
@@ -12,6 +13,8 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  * moved back (blue/green) ends where the source had it. A host is done with an alias when its latest history row
  * `collection,alias,ok@host` names that collection. The script's plain `ok` rows are not trusted: it created those
  * aliases on the source host, so they are created again (create_alias is idempotent).
+ * `--dry-run` (the run's state store then writes nothing) logs per host each alias it would create or switch, after
+ * reading the host's aliases; nothing is created.
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
@@ -20,7 +23,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   if (await state.isEmpty("collectionAliases")) {
     assertConfigured(config, "recover_colla", ["source"]);
     log.info("collection_aliases file is empty; fetching the aliases first (get_colla)");
-    log.info((await getColla(options, deps)).message);
+    const fetched = (await getColla(options, deps)).message;
+    log.info(state.dryRun ? `[dry run] ${fetched} (in memory only)` : fetched);
   }
   const history = await state.read("aliasRecoveryHistory");
   if (history.some((r) => r.status === "ok")) {
@@ -35,6 +39,19 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   }
   const target = new Map<string, string>(); // alias → collection of its last row
   for (const r of await state.read("collectionAliases")) target.set(r.alias, r.collection);
+  if (isDryRun(options, deps)) {
+    const planned = [...target].flatMap(([alias, collection]) =>
+      config.restoreHosts.flatMap((host) => {
+        if (doneOn.get(key(alias, host)) !== collection) return [{ host, alias, collection }];
+        tally.add("skipped", { host, collection, alias });
+        return [];
+      }),
+    );
+    await planAliases(deps, tally, planned);
+    return tally.finish(
+      `[dry run] Aliases that would be recovered: ${tally.done}, already recovered: ${tally.skipped}; nothing changed`,
+    );
+  }
 
   await mapPool(
     [...target],

@@ -12,8 +12,9 @@ import { createHostScheduler, type Slot } from "../lib/host-scheduler.js";
 import { admissionWindow, createLimiter, runAdmitted } from "../lib/pool.js";
 import { collectionSnapshotKey } from "../core/keys.js";
 import { run as getSnapS3 } from "./get_snap_s3.js";
-import { describeError, isFatal, key, settleAll } from "../backup/task/items.js";
+import { describeError, isDryRun, isFatal, key, settleAll } from "../backup/task/items.js";
 import { readRecoveryPlan } from "../backup/recover-plan.js";
+import { planRecoveries } from "../backup/recover-dry-run.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
@@ -36,6 +37,8 @@ const READ_AHEAD = 2;
  *   (`verify-<reason>` when the check failed).
  * - A later run checks a recovery recorded `ok` without `verified` (its check failed, or the run stopped before it),
  *   unless a newer snapshot of its collection was recovered on that host since.
+ * - `--dry-run` (the run's state store then writes nothing) logs each recovery it would make and on which host, by
+ *   which method, and changes nothing (an empty `snapshots` is listed from the destination into memory only).
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, state } = deps;
@@ -44,9 +47,16 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   if (await state.isEmpty("snapshots")) {
     log.info("snapshots file is empty; listing the backup destination first (get_snap_s3)");
     const listed = await getSnapS3(options, deps);
-    log.info(listed.message);
+    log.info(state.dryRun ? `[dry run] ${listed.message} (in memory only)` : listed.message);
   }
-  const { byCollection, done, unverified, failedChecks } = await readRecoveryPlan(deps, options.all === true);
+  const plan = await readRecoveryPlan(deps, options.all === true);
+  if (isDryRun(options, deps)) {
+    planRecoveries(deps, tally, plan);
+    return tally.finish(
+      `[dry run] Snapshots that would be recovered: ${tally.items.filter((i) => i["action"] === "recover").length}, checked again: ${tally.items.filter((i) => i["action"] === "check").length}, already recovered: ${tally.skipped}; nothing changed`,
+    );
+  }
+  const { byCollection, done, unverified, failedChecks } = plan;
   // QDRANT_PER_HOST_CONCURRENCY recoveries per host, QDRANT_CONCURRENCY in all; the checks have their own limit.
   const scheduler = createHostScheduler({
     perHost: config.perHostConcurrency,

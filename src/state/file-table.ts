@@ -12,7 +12,8 @@ export const STATE_FILES = {
     name: "shard_recovery_history",
     columns: ["target", "collection", "set", "shard", "status"],
   },
-  // Not in the bash tool: full-storage snapshots (create_full_snap), what prune_snap deleted, and the drills.
+  // Not in the bash tool: full-storage snapshots (create_full_snap), what prune_snap deleted, the drills, and what
+  // create_snap failed.
   fullSnapshots: { name: "full_snapshots", columns: ["host", "snapshot"] },
   /** `location` is `s3://bucket`, the backup directory or a node's URL; `key` the snapshot's key in the layout. */
   prunedSnapshots: { name: "pruned_snapshots", columns: ["location", "key", "deleted_at"] },
@@ -39,6 +40,11 @@ export const STATE_FILES = {
       "verdict",
     ],
   },
+  /**
+   * create_snap's outcome per (host, collection) when it changed: `failed`, then `ok` once it succeeds again; an
+   * empty host stands for every host of the collection (its peers could not be found). The last row of a pair wins.
+   */
+  snapshotFailures: { name: "snapshot_failures", columns: ["host", "collection", "status"] },
 } as const;
 
 export type StateKind = keyof typeof STATE_FILES;

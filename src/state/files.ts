@@ -1,7 +1,8 @@
 /**
  * The state store: the bash tool's six headerless CSV files, same names, same columns, in one directory, so a
  * user can switch between the script and the port and keep the files already on disk; the seventh of its per-shard
- * generation (shard_recovery_history); plus two of this tool's own (full_snapshots, pruned_snapshots).
+ * generation (shard_recovery_history); plus this tool's own (file-table.ts). A dry run's store writes nothing: what
+ * it would write is kept in memory (dry-run-overlay.ts).
  *
  * Every append is one write() on a file opened in append mode followed by fdatasync, serialised per file, so a
  * row is either fully on disk or absent and concurrent appends never interleave. The descriptor stays open between
@@ -20,6 +21,7 @@ import { SerialQueues } from "../lib/serial-queues.js";
 import { backUp, formatStamp, messageOf, readOrEmpty, remove, syncDir, writeAtomically } from "../lib/fs.js";
 import { formatRows, isBlank, parseRows } from "./file-rows.js";
 import { STATE_FILES, STATE_KINDS, type Row, type StateKind } from "./file-table.js";
+import { DryRunOverlay, plannedReset, wouldBackUp } from "./dry-run-overlay.js";
 import { KeptAppenders } from "./kept-appenders.js";
 import { setAside } from "./set-aside.js";
 import { findTornTail } from "./torn-tail.js";
@@ -41,6 +43,8 @@ export class StateStore {
   /** Per file, the descriptor of the last append, kept for the next one (see KeptAppenders.write). */
   private readonly appenders: KeptAppenders<StateKind>;
   private closed = false;
+  /** A dry run's files as this run would have left them; undefined when the store writes for real. */
+  private readonly overlay: DryRunOverlay<StateKind> | undefined;
 
   private readonly warn: (message: string) => void;
 
@@ -48,13 +52,21 @@ export class StateStore {
    * @param dir the state directory (the bash tool used the current directory); created on first append
    * @param opts.warn where a torn last row set aside is reported (default: nowhere)
    * @param opts.write the write() of appends (default: fs.write); tests pass one that fails part-way
+   * @param opts.dryRun write nothing: appends and replaces are kept in memory (later reads see them), a torn last
+   *   line is left in place, moveAside and reset only say what they would do
    */
   constructor(
     readonly dir: string,
-    opts: { warn?: (message: string) => void; write?: WriteFd } = {},
+    opts: { warn?: (message: string) => void; write?: WriteFd; dryRun?: boolean } = {},
   ) {
     this.appenders = new KeptAppenders(dir, opts.write ?? writeFd);
     this.warn = opts.warn ?? (() => undefined);
+    this.overlay = opts.dryRun ? new DryRunOverlay() : undefined;
+  }
+
+  /** True when this store writes nothing (a dry run). */
+  get dryRun(): boolean {
+    return this.overlay !== undefined;
   }
 
   /** The path of `kind`'s file inside the state directory. */
@@ -107,6 +119,11 @@ export class StateStore {
     if (this.closed) throw new Error("state store is closed");
     if (rows.length === 0) return;
     const text = formatRows(kind, rows);
+    const overlay = this.overlay;
+    if (overlay) {
+      await this.queues.run(kind, async () => overlay.append(kind, await this.readWhole(kind), text));
+      return;
+    }
     await this.queues.run(kind, () =>
       this.appenders.write(kind, this.path(kind), text, () => this.setAsideTornTail(kind)),
     );
@@ -120,12 +137,16 @@ export class StateStore {
 
   /** The exact bytes of `kind`'s file (undefined when it is missing), after the appends already requested. */
   readBytes(kind: StateKind): Promise<Buffer | undefined> {
-    return this.queues.run(kind, () => readOrEmpty(this.path(kind)));
+    return this.queues.run(kind, async () => this.overlay?.get(kind) ?? readOrEmpty(this.path(kind)));
   }
 
   /** Replaces `kind`'s file with `bytes` atomically (the old or the new content survives a crash, never a mix). */
   async replace(kind: StateKind, bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("state store is closed");
+    if (this.overlay) {
+      this.overlay.replace(kind, bytes);
+      return;
+    }
     await this.queues.run(kind, async () => {
       await this.appenders.release(kind);
       await writeAtomically(this.path(kind), this.dir, bytes);
@@ -139,6 +160,11 @@ export class StateStore {
    */
   moveAside(kind: StateKind, now: Date, suffix: string): Promise<string | undefined> {
     return this.queues.run(kind, async () => {
+      if (this.overlay) {
+        const target = await wouldBackUp(this.path(kind), formatStamp(now), suffix);
+        this.overlay.replace(kind, Buffer.alloc(0));
+        return target;
+      }
       await this.appenders.release(kind);
       return backUp(this.path(kind), formatStamp(now), suffix);
     });
@@ -151,6 +177,15 @@ export class StateStore {
    */
   async reset(opts: { bkp: boolean; now: Date }): Promise<ResetResult> {
     const stamp = formatStamp(opts.now);
+    if (this.overlay) {
+      // After the appends already requested, as a real reset.
+      await Promise.all(STATE_KINDS.map((kind) => this.queues.run(kind, async () => undefined)));
+      return plannedReset(
+        STATE_KINDS.map((kind) => this.path(kind)),
+        opts.bkp,
+        stamp,
+      );
+    }
     const outcomes = await Promise.all(
       STATE_KINDS.map((kind) =>
         this.queues.run(kind, async () => {
@@ -181,10 +216,18 @@ export class StateStore {
    */
   private async readWhole(kind: StateKind): Promise<Buffer | undefined> {
     const file = this.path(kind);
+    const kept = this.overlay?.get(kind);
+    if (kept) return kept;
     const bytes = await readOrEmpty(file);
     if (bytes === undefined) return undefined;
     const tail = findTornTail(bytes, STATE_FILES[kind].name, STATE_FILES[kind].columns.length);
     if (tail === undefined) return bytes;
+    if (this.overlay) {
+      this.warn(
+        `state file ${file}: its last line is not a whole row (${tail.reason}); not used (dry run: left in place)`,
+      );
+      return bytes.subarray(0, tail.keep);
+    }
     await this.appenders.release(kind);
     const copy = await setAside(file, bytes, tail.keep, new Date());
     this.warn(

@@ -7,6 +7,8 @@
  *   is in flight are folded into the next, so a burst of appends costs two uploads, not one per row.
  * - A failed upload leaves the file marked; the next change or the final {@link StateMirror.flush} tries again, and
  *   flush throws when a file's latest content still did not reach the bucket. The local files are always complete.
+ * - Over a dry-run store (StateStore's `dryRun`) nothing is written to the bucket: the copies are read into the
+ *   store's memory, uploads are skipped, and reset only lists what it would do.
  */
 import { UpstreamError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -97,13 +99,18 @@ export class StateMirror {
     const stamp = formatStamp(opts.now);
     const existing = new Set(await this.objects.list(this.prefix));
     const result: ResetResult = { removed: [], backedUp: [] };
+    const dryRun = this.state.dryRun;
     for (const kind of STATE_KINDS) {
       const key = this.key(kind);
       if (!existing.has(key)) continue;
+      if (dryRun) {
+        const target = opts.bkp ? nextFree(existing, `${key}-${stamp}`, ".bkp") : key;
+        (opts.bkp ? result.backedUp : result.removed).push(`s3://${this.objects.bucket}/${target}`);
+        continue;
+      }
       if (opts.bkp) {
         // Like the local backups, never overwrite an earlier one taken in the same second: `-1`, `-2`… before `.bkp`.
-        let target = `${key}-${stamp}.bkp`;
-        for (let n = 1; existing.has(target); n++) target = `${key}-${stamp}-${n}.bkp`;
+        const target = nextFree(existing, `${key}-${stamp}`, ".bkp");
         if (!(await this.objects.copy(key, target))) {
           // Listed a moment ago, yet "no such key" to the copy: never delete a copy that could not be backed up.
           throw new UpstreamError(
@@ -170,10 +177,18 @@ export class StateMirror {
   }
 
   private async upload(kind: StateKind): Promise<void> {
+    if (this.state.dryRun) return;
     const bytes = await this.state.readBytes(kind);
     if (bytes === undefined) return;
     await this.objects.put(this.key(kind), bytes, CONTENT_TYPE);
   }
+}
+
+/** `<base>.bkp`, or `<base>-1.bkp`, `-2`… when taken: an earlier backup is never overwritten. */
+function nextFree(taken: ReadonlySet<string>, base: string, suffix: string): string {
+  let target = `${base}${suffix}`;
+  for (let n = 1; taken.has(target); n++) target = `${base}-${n}${suffix}`;
+  return target;
 }
 
 function startsWith(whole: Uint8Array | undefined, start: Uint8Array): boolean {

@@ -102,7 +102,7 @@ describe("backup from 2 sources, restore onto 2 targets", () => {
   });
 
   it("recover_snap recover_colla --json: one JSON document on stdout, every snapshot on every target", async () => {
-    const r = await rig.run(["recover_snap", "recover_colla", "--json"], dir);
+    const r = await rig.run(["recover_snap", "recover_colla", "--json", "--items"], dir);
     expectExit(r, 0);
     const summary = parseJsonSummary(r.stdout);
     expect(summary).toMatchObject({ ok: true, exitCode: 0 });

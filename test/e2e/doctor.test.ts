@@ -51,7 +51,7 @@ describe("doctor (built CLI)", () => {
       /^FAIL {2}qdrant http:\/\/\S+ API key: QDRANT_API_KEY refused \(HTTP 401\) → set QDRANT_API_KEY/m,
     );
 
-    const json = await runCli(["--json", "doctor"], { env: bad, cwd });
+    const json = await runCli(["--json", "--items", "doctor"], { env: bad, cwd });
     expectExit(json, 4);
     const summary = parseJsonSummary(json.stdout);
     expect(summary.exitCode).toBe(4);

@@ -142,7 +142,7 @@ describe("download_snap and upload_snap, local snapshot storage", () => {
     emu.resetRequests();
 
     const r = await cli(
-      ["download_snap", "--collection", "c1", "--snapshot", name, "--file", "out.snapshot", "--json"],
+      ["download_snap", "--collection", "c1", "--snapshot", name, "--file", "out.snapshot", "--json", "--items"],
       cwd,
     );
 

@@ -134,7 +134,7 @@ export function parseJsonSummary(stdout: string): JsonSummary {
     throw new Error(`not a --json summary: ${stdout}`);
   }
   const tasks = value["tasks"].map((t): JsonTask => {
-    if (!isRecord(t) || typeof t["task"] !== "string" || !Array.isArray(t["items"]))
+    if (!isRecord(t) || typeof t["task"] !== "string" || !(t["items"] === undefined || Array.isArray(t["items"])))
       throw new Error(`bad task entry: ${JSON.stringify(t)}`);
     const num = (k: string): number => {
       const v = t[k];
@@ -149,7 +149,7 @@ export function parseJsonSummary(stdout: string): JsonSummary {
       accepted: num("accepted"),
       exitCode: num("exitCode"),
       message: typeof t["message"] === "string" ? t["message"] : "",
-      items: t["items"].filter(isRecord),
+      items: Array.isArray(t["items"]) ? t["items"].filter(isRecord) : [],
     };
   });
   return { ok: value["ok"], exitCode: value["exitCode"], tasks };
@@ -163,6 +163,7 @@ export interface JsonTask {
   accepted: number;
   exitCode: number;
   message: string;
+  /** The task's items; empty unless the run had --items. */
   items: Record<string, unknown>[];
 }
 

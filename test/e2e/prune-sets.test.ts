@@ -44,7 +44,7 @@ describe("prune_snap on backup sets, through the CLI", () => {
       return result;
     };
 
-    const dry = await cli(["prune_snap", "--json"]);
+    const dry = await cli(["prune_snap", "--json", "--items"]);
     expectExit(dry, 0);
     expectLogLines(dry.stderr);
     const planned = (parseJsonSummary(dry.stdout).tasks[0]?.items ?? []).filter((i) => i["group"] === "sets of c1");

@@ -114,7 +114,7 @@ describe("prune_snap, nodes on S3 snapshot storage, the bucket as destination", 
     const env: Env = { QDRANT_API_KEY: node.apiKey, QDRANT_SOURCE_HOSTS: node.url, ...s3Env(s3, bucket), ...POLICY };
     const secrets = { QDRANT_API_KEY: node.apiKey, QDRANT_S3_SECRET_ACCESS_KEY: s3.secretKey };
 
-    const dry = await cli(["prune_snap", "--json"], node.dir, env, secrets);
+    const dry = await cli(["prune_snap", "--json", "--items"], node.dir, env, secrets);
     expectExit(dry, 0);
     const condemned = ["16", "17", "18"].map((d) => `snapshots/c1/${snap(d)}`);
     expect(deleteKeys(dry.stdout, "skipped")).toEqual(condemned);
@@ -150,7 +150,7 @@ describe("prune_snap, nodes on S3 snapshot storage, the bucket as destination", 
     expect(guarded.stderr).toMatch(/WARNING: collection c1 peer 7: refused: would delete 3 of 5 snapshots \(60%\)/);
     expect(await keys()).toEqual(before);
 
-    const confirmed = await cli(["prune_snap", "--confirm", "--json"], node.dir, env, secrets);
+    const confirmed = await cli(["prune_snap", "--confirm", "--json", "--items"], node.dir, env, secrets);
     expectExit(confirmed, 0);
     expect(deleteKeys(confirmed.stdout, "done")).toEqual(condemned);
     expect(await keys()).toEqual(
@@ -210,7 +210,7 @@ describe("prune_snap, a node on local storage, QDRANT_BACKUP_DIR as destination"
     };
     const secrets = { QDRANT_API_KEY: node.apiKey };
 
-    const dry = await cli(["prune_snap", "--json", "--force"], node.dir, env, secrets);
+    const dry = await cli(["prune_snap", "--json", "--items", "--force"], node.dir, env, secrets);
     expectExit(dry, 0);
     expect(deleteKeys(dry.stdout, "skipped")).toEqual(["16", "17", "18"].map((d) => `snapshots/c1/${snap(d)}`));
     expect(await node.names()).toEqual(DAYS.map(snap));

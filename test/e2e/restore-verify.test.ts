@@ -113,7 +113,11 @@ describe("S3 destination: create_snap, then recover_snap by URL with checksum an
     const dir = await tempDir("restore-verify-ok");
     rig.target.faults.afterRecover({ grey: true, yellowPolls: 1 });
     try {
-      const r = await rig.run(["get_snap_s3", "recover_snap", "--json"], dir, rig.env({ QDRANT_SOURCE_HOSTS: "" }));
+      const r = await rig.run(
+        ["get_snap_s3", "recover_snap", "--json", "--items"],
+        dir,
+        rig.env({ QDRANT_SOURCE_HOSTS: "" }),
+      );
       expectExit(r, 0);
       expectLogLines(r.stderr);
       const summary = parseJsonSummary(r.stdout);
@@ -229,7 +233,7 @@ describe("QDRANT_BACKUP_DIR destination: recover_snap by upload, checked", () =>
 
   it("lists the directory, uploads each snapshot to both targets and checks it: exit 0", async () => {
     const dir = await tempDir("restore-dir-ok");
-    const r = await runCli(["recover_snap", "--json"], { env: env(), cwd: dir });
+    const r = await runCli(["recover_snap", "--json", "--items"], { env: env(), cwd: dir });
     await assertNoSecrets({ stdout: r.stdout, stderr: r.stderr, stateDir: dir, secrets: { QDRANT_API_KEY: apiKey } });
     expectExit(r, 0);
     expectLogLines(r.stderr);
@@ -287,7 +291,7 @@ describe("create_snap writes the backup metadata that recover_snap checks agains
           pointsCount: COLLECTIONS[collection as Name].points,
         });
       }
-      const r = await rig.run(["recover_snap", "--json"], dir);
+      const r = await rig.run(["recover_snap", "--json", "--items"], dir);
       expectExit(r, 0);
       expect(parseJsonSummary(r.stdout).tasks[0]?.items.map((i) => i["verified"])).toEqual(["full", "full"]);
       expect(r.stderr).not.toMatch(/No backup metadata/);
@@ -319,7 +323,7 @@ describe("create_snap writes the backup metadata that recover_snap checks agains
         const backup = await runCli(["create_snap"], { env: { ...env, QDRANT_SNAPSHOT_TRANSFER: "true" }, cwd: dir });
         await assertNoSecrets({ stdout: backup.stdout, stderr: backup.stderr, stateDir: dir, secrets });
         expectExit(backup, 0);
-        const restore = await runCli(["recover_snap", "--json"], { env, cwd: dir });
+        const restore = await runCli(["recover_snap", "--json", "--items"], { env, cwd: dir });
         await assertNoSecrets({ stdout: restore.stdout, stderr: restore.stderr, stateDir: dir, secrets });
         expectExit(restore, 0);
         expect(parseJsonSummary(restore.stdout).tasks[0]?.items.map((i) => i["verified"])).toEqual(["full", "full"]);

@@ -95,7 +95,7 @@ describe("no secret in the output or the state files", () => {
       QDRANT_CONCURRENCY: "2",
       QDRANT_PER_HOST_CONCURRENCY: "2",
     });
-    const r = await rig.run(["recover_snap", "--verbose", "--json"], dir, env);
+    const r = await rig.run(["recover_snap", "--verbose", "--json", "--items"], dir, env);
     expectExit(r, 3);
     expectLogLines(r.stderr);
     expect(r.stderr).toMatch(

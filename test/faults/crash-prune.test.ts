@@ -166,7 +166,7 @@ function nodeDeletes(rig: PruneRig): string[] {
 async function killAndResume(dest: "dir" | "s3", point: KillPoint, seed: number): Promise<void> {
   const rig = await pruneRig(`crash-prune-${dest}`, dest);
   const label = `${point.title}, seed ${seed}`;
-  const dry = await cli(rig, ["prune_snap", "--json"]);
+  const dry = await cli(rig, ["prune_snap", "--json", "--items"]);
   expectExit(dry, 0);
   const items = parseJsonSummary(dry.stdout).tasks[0]?.items ?? [];
   const kept = sorted(items.filter((i) => i["action"] === "keep").map((i) => String(i["key"])));

@@ -102,4 +102,11 @@ describe("reset", () => {
       "snapshots-2026-01-29_11-44-05.bkp",
     ]);
   });
+
+  it("--dry-run over a state store that writes (a wiring error) throws before touching a file", async () => {
+    const rig = await startRig("reset-dry-wired", { nodes: 1 });
+    await rig.write("snapshots", "h,c,a.snapshot\n");
+    await expect(run({ dryRun: true }, rig.deps())).rejects.toThrow(/--dry-run over a state store that writes/);
+    expect(await readdir(rig.dir)).toEqual(["snapshots"]);
+  });
 });

@@ -15,4 +15,9 @@ export type StateFileName = (typeof STATE_FILE_NAMES)[number];
 export const SET_STATE_FILE_NAMES = ["shard_recovery_history"] as const;
 
 /** This tool's own state files (not in the bash tool), written out literally too. */
-export const TOOL_STATE_FILE_NAMES = ["full_snapshots", "pruned_snapshots", "drill_history"] as const;
+export const TOOL_STATE_FILE_NAMES = [
+  "full_snapshots",
+  "pruned_snapshots",
+  "drill_history",
+  "snapshot_failures",
+] as const;

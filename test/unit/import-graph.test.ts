@@ -10,7 +10,10 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 /** Layer of a file under src/, from the top (entry) down to the shared floor. */
 const LAYERS: readonly { name: string; files: RegExp }[] = [
   { name: "entry", files: /^cli\.ts$/ },
-  { name: "composition", files: /^(main|program|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$/ },
+  {
+    name: "composition",
+    files: /^(main|program|task-flags|completion|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$/,
+  },
   { name: "reporting", files: /^metrics\// },
   { name: "commands", files: /^commands\// },
   { name: "domain", files: /^backup\// },

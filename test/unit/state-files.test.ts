@@ -300,3 +300,47 @@ describe("joinKey", () => {
     expect(joinKey("a,b", "c")).toBe(joinKey("a,b", "c"));
   });
 });
+
+describe("StateStore with dryRun", () => {
+  it("keeps appends and replaces in memory for later reads and writes no byte; reset and moveAside only name their targets", async () => {
+    const torn = "http://a:6333,c1,c1-1.snapshot\nhttp://a:6333,c2";
+    await writeFile(join(dir, "snapshots"), torn);
+    await writeFile(join(dir, "collections"), "http://a:6333,c1\n");
+    await writeFile(join(dir, "collections-2026-01-29_11-44-05.bkp"), "older\n");
+    const before = (await readdir(dir)).sort();
+    const warnings: string[] = [];
+    const store = new StateStore(dir, { dryRun: true, warn: (m) => warnings.push(m) });
+    expect(store.dryRun).toBe(true);
+
+    // The torn last line is not used, and left in place.
+    expect(await store.read("snapshots")).toEqual([
+      { host: "http://a:6333", collection: "c1", snapshot: "c1-1.snapshot" },
+    ]);
+    expect(warnings).toEqual([expect.stringContaining("dry run: left in place")]);
+    await store.append("snapshots", { host: "http://b:6333", collection: "c2", snapshot: "c2-1.snapshot" });
+    expect((await store.read("snapshots")).map((r) => r.host)).toEqual(["http://a:6333", "http://b:6333"]);
+    await store.appendMany("collectionAliases", [{ collection: "c1", alias: "a1" }]);
+    expect(await store.isEmpty("collectionAliases")).toBe(false);
+    await store.replace("collections", Buffer.from("http://z:6333,c9\n"));
+    expect(await store.read("collections")).toEqual([{ host: "http://z:6333", collection: "c9" }]);
+
+    const at = new Date(2026, 0, 29, 11, 44, 5);
+    expect(await store.reset({ bkp: true, now: at })).toEqual({
+      removed: [],
+      backedUp: [join(dir, "collections-2026-01-29_11-44-05-1.bkp"), join(dir, "snapshots-2026-01-29_11-44-05.bkp")],
+    });
+    expect(await store.reset({ bkp: false, now: at })).toEqual({
+      removed: [join(dir, "collections"), join(dir, "snapshots")],
+      backedUp: [],
+    });
+    expect(await store.moveAside("snapshots", at, ".local.bkp")).toBe(
+      join(dir, "snapshots-2026-01-29_11-44-05.local.bkp"),
+    );
+    expect(await store.read("snapshots")).toEqual([]);
+    await store.close();
+
+    expect((await readdir(dir)).sort()).toEqual(before);
+    expect(await text("snapshots")).toBe(torn);
+    expect(await text("collections")).toBe("http://a:6333,c1\n");
+  });
+});

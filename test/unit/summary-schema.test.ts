@@ -2,6 +2,7 @@
 // with the code's tables (schema version, exit codes, task names), and real outputs of main() follow it. The e2e
 // tests validate every --json summary they read against it too (test/e2e/harness.ts › parseJsonSummary).
 import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Ajv } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
@@ -54,13 +55,41 @@ describe("schemas/summary.schema.json", () => {
 
   it("real outputs follow it: a success (reset) and an error exit (exit 2)", async () => {
     const ok = await jsonOf(["reset"], {});
-    expect(ok).toMatchObject({ schema_version: 1, ok: true, exitCode: 0 });
+    expect(ok).toMatchObject({ schema_version: 2, ok: true, exitCode: 0 });
     expect((ok["tasks"] as unknown[]).length).toBe(1);
     assertValidSummary(ok);
     const failed = await jsonOf(["create_snap"], {});
-    expect(failed).toMatchObject({ schema_version: 1, ok: false, exitCode: 2, tasks: [] });
+    expect(failed).toMatchObject({ schema_version: 2, ok: false, exitCode: 2, tasks: [] });
     expect(failed["error"]).toMatch(/QDRANT_SOURCE_HOSTS/);
     assertValidSummary(failed);
+  });
+
+  it("has a task's items only with --items; --items without --json is a usage error", async () => {
+    const t = await makeTempDir("summary-items");
+    cleanups.push(t.cleanup);
+    const state = path.join(t.dir, "state");
+    await mkdir(state);
+    await writeFile(path.join(state, "snapshots"), "http://h:6333,c,c-1.snapshot\n");
+    const without = await jsonOf(["--state-dir", state, "reset"], {});
+    assertValidSummary(without);
+    expect((without["tasks"] as Record<string, unknown>[])[0]).not.toHaveProperty("items");
+    await writeFile(path.join(state, "snapshots"), "http://h:6333,c,c-1.snapshot\n");
+    const withItems = await jsonOf(["--items", "--state-dir", state, "reset"], {});
+    assertValidSummary(withItems);
+    expect((withItems["tasks"] as Record<string, unknown>[])[0]?.["items"]).toEqual([
+      { file: path.join(state, "snapshots"), action: "removed", outcome: "done" },
+    ]);
+    let err = "";
+    const code = await main({
+      argv: ["--items", "reset"],
+      env: {},
+      cwd: t.dir,
+      stdout: () => {},
+      stderr: (s) => (err += s),
+      signal: new AbortController().signal,
+    });
+    expect(code).toBe(2);
+    expect(err).toMatch(/^error: --items needs --json/);
   });
 
   it("README.md's example of a summary follows it", () => {
@@ -74,7 +103,7 @@ describe("schemas/summary.schema.json", () => {
 
   it("rejects what breaks it: no schema_version, an unknown field, ok with a non-zero code, an item without outcome", () => {
     const good = {
-      schema_version: 1,
+      schema_version: 2,
       ok: true,
       exitCode: 0,
       tasks: [
@@ -98,6 +127,7 @@ describe("schemas/summary.schema.json", () => {
       { ...good, exitCode: 3 },
       { ...good, ok: false },
       { ...good, error: "x" },
+      { ...good, schema_version: 1 },
       { ...good, tasks: [{ ...good.tasks[0], items: [{ host: "h" }] }] },
       { ...good, tasks: [{ ...good.tasks[0], task: "create_snapshot" }] },
     ];

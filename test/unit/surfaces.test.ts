@@ -131,8 +131,26 @@ describe("--help", () => {
 
   it("keeps the global flags in the program's help", () => {
     const out = help(["--help"]);
-    for (const flag of ["--state-dir", "--env-file", "--json", "--quiet", "--verbose", "--break-lock"])
+    for (const flag of ["--state-dir", "--env-file", "--json", "--items", "--quiet", "--verbose", "--break-lock"])
       expect(out).toContain(flag);
+  });
+
+  it("lists the completion command, whose install line README.md gives for bash and zsh", () => {
+    expect(help(["--help"])).toMatch(/^ {2}completion <shell> +print a completion script/m);
+    expect(help(["completion", "--help"])).toContain("bash or zsh");
+    for (const shell of ["bash", "zsh"])
+      expect(readme).toContain(`source <(qdrant-backup-restore completion ${shell})`);
+  });
+
+  it("shows the flags of this issue only on their tasks' help", () => {
+    const shownOn = (flag: string) =>
+      TASKS.filter((t) =>
+        new RegExp(`^\\s+${flag}\\b`, "m").test(help([t.name, "--help"]).split(/\nEnvironment variables read:/)[0]!),
+      ).map((t) => t.name);
+    expect(shownOn("--only-failed")).toEqual(["create_snap"]);
+    expect(shownOn("--dry-run").sort()).toEqual(
+      ["create_snap_shards", "prune_snap", "recover_colla", "recover_snap", "reset"].sort(),
+    );
   });
 
   it("works for the long aliases", () => {

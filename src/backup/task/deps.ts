@@ -29,8 +29,13 @@ export interface TaskOptions {
   readonly bkp?: boolean;
   /** prune_snap: delete for real (the default is a dry run). */
   readonly confirm?: boolean;
-  /** create_snap_shards: log the plan (which shard on which peer, the manifest keys) and change nothing. */
+  /**
+   * create_snap_shards, recover_snap, recover_colla, reset: log the plan and change nothing (no Qdrant or S3 write, no
+   * state file written); prune_snap: list only, even with --confirm.
+   */
   readonly dryRun?: boolean;
+  /** create_snap: only what failed in the last create_snap run (the snapshot_failures file). */
+  readonly onlyFailed?: boolean;
   /** prune_snap: only the bash tool's day-0 cleanup of legacy collection snapshots (QDRANT_LEGACY_KEEP_RUNS). */
   readonly legacy?: boolean;
   /** prune_snap: delete even more than QDRANT_PRUNE_MAX_DELETE_PCT of a group. */

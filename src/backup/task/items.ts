@@ -96,3 +96,13 @@ export function compareSnapshotNames(a: string, b: string): number {
   const stamp = (n: string) => /(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.snapshot$/.exec(n)?.[1] ?? "";
   return stamp(a).localeCompare(stamp(b)) || (a < b ? -1 : a > b ? 1 : 0);
 }
+
+/**
+ * Whether a task runs as a dry run: `--dry-run`, over the dry-run state store the session opens for it (which is what
+ * keeps every state write in memory). `--dry-run` over a store that writes is a wiring error, never a real run.
+ */
+export function isDryRun(options: { readonly dryRun?: boolean }, deps: Pick<Deps, "state">): boolean {
+  if (options.dryRun !== true) return false;
+  if (!deps.state.dryRun) throw new Error("--dry-run over a state store that writes (the session must open a dry one)");
+  return true;
+}
