@@ -74,6 +74,10 @@ export interface Config {
   readonly lockTtlSeconds: number;
   /** Base URL of the Pushgateway the run's metrics go to (QDRANT_PUSHGATEWAY_URL), no trailing slash; undefined = none. */
   readonly pushgatewayUrl: string | undefined;
+  /** Seconds between plain progress lines when stderr is not a terminal (QDRANT_PROGRESS_INTERVAL); 0 = none. */
+  readonly progressIntervalSeconds: number;
+  /** The log lines' format (QDRANT_LOG_FORMAT); --log-format wins. */
+  readonly logFormat: "text" | "json";
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -198,6 +202,8 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     retries: int("QDRANT_RETRIES", 0, 100),
     lockTtlSeconds: seconds("QDRANT_LOCK_TTL"),
     pushgatewayUrl: parsePushgatewayUrl(get("QDRANT_PUSHGATEWAY_URL"), problems),
+    progressIntervalSeconds: value("QDRANT_PROGRESS_INTERVAL") === "0" ? 0 : seconds("QDRANT_PROGRESS_INTERVAL"),
+    logFormat: oneOf("QDRANT_LOG_FORMAT", value("QDRANT_LOG_FORMAT"), ["text", "json"] as const, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -30,7 +30,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const { config, log, qdrant, state } = deps;
   const { collection, file, size } = await parseRequest(options, config.cwd);
   assertConfigured(config, "upload_snap", ["restore"]);
-  const tally = new Tally("upload_snap");
+  const tally = new Tally("upload_snap", deps.progress);
+  tally.start(config.restoreHosts.length);
   const name = path.basename(file);
   const what = options.shard === undefined ? collection : `${collection} shard ${options.shard}`;
 
@@ -133,7 +134,11 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   await mapPool(
     [...hosts.map((host) => ({ host, again: false })), ...recheck.map((host) => ({ host, again: true }))],
     config.concurrency,
-    ({ host, again }) => (again ? check(host, true) : uploadOne(host)),
+    ({ host, again }) =>
+      tally.track({ host, collection }, () => {
+        tally.begin({ host, collection });
+        return again ? check(host, true) : uploadOne(host);
+      }),
     deps.signal,
   );
 

@@ -11,6 +11,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 const LAYERS: readonly { name: string; files: RegExp }[] = [
   { name: "entry", files: /^cli\.ts$/ },
   { name: "composition", files: /^(main|program|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$/ },
+  { name: "progress", files: /^progress\// },
   { name: "reporting", files: /^metrics\// },
   { name: "commands", files: /^commands\// },
   { name: "domain", files: /^backup\// },

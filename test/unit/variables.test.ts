@@ -69,6 +69,8 @@ const DISTINCT = {
   QDRANT_RETRIES: "17",
   QDRANT_LOCK_TTL: "17m",
   QDRANT_PUSHGATEWAY_URL: "http://pushgateway-b:9091",
+  QDRANT_PROGRESS_INTERVAL: "17",
+  QDRANT_LOG_FORMAT: "json",
   MC_CONFIG_DIR: null,
 } satisfies Record<VariableName, string | null>;
 
