@@ -120,7 +120,7 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-/** The counts of a view: "6/12 items (50%), 1 failed, 2 in flight, 12.0 MiB at 4.0 MiB/s, ETA 10s". */
+/** The counts of a view: "6/12 items (50%), 1 failed, 2 in flight, 12.0 MiB (4.0 MiB/s on average), ETA 10s". */
 export function describeCounts(v: ProgressView): string {
   const parts = [
     v.total === undefined
@@ -129,7 +129,9 @@ export function describeCounts(v: ProgressView): string {
     `${v.failed} failed`,
     `${v.inFlight.length} in flight`,
   ];
-  if (v.bytes > 0) parts.push(`${formatBytes(v.bytes)}${v.rate === undefined ? "" : ` at ${formatBytes(v.rate)}/s`}`);
+  // The rate since the first byte: between transfers (a snapshot being made) it falls, as the run's pace does.
+  if (v.bytes > 0)
+    parts.push(`${formatBytes(v.bytes)}${v.rate === undefined ? "" : ` (${formatBytes(v.rate)}/s on average)`}`);
   if (v.etaSeconds !== undefined && v.ended < (v.total ?? 0)) parts.push(`ETA ${formatSeconds(v.etaSeconds)}`);
   return parts.join(", ");
 }

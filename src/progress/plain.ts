@@ -3,6 +3,7 @@
  * QDRANT_PROGRESS_INTERVAL seconds or at every tenth of the items, whichever comes first; never an escape code.
  */
 import type { ProgressReporter } from "../backup/task/progress.js";
+import { withItemContext } from "../lib/item-context.js";
 import { describeCounts, ProgressModel, type ProgressView } from "./model.js";
 
 /** At most this many names of items in flight on one line. */
@@ -42,7 +43,8 @@ export function createPlainProgress(o: PlainProgressOptions): ProgressReporter {
   let cancel: (() => void) | undefined;
   const emit = () => {
     lastAt = now();
-    o.line(plainLine(model.view()));
+    // A line about the task, not about the item whose end happened to bring it (its host and collection).
+    withItemContext({ host: undefined, collection: undefined }, () => o.line(plainLine(model.view())));
   };
   const model = new ProgressModel(now, (event) => {
     if (event === "finish") {
