@@ -7,7 +7,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  * reset first and the bucket then failed, the next run would download the old state again.
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
-  const tally = new Tally("reset");
+  const tally = new Tally("reset", deps.progress);
   const bkp = options.bkp === true;
   const now = deps.clock();
   const remote = deps.stateMirror ? await deps.stateMirror.reset({ bkp, now }) : { removed: [], backedUp: [] };

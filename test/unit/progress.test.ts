@@ -6,6 +6,10 @@ import { Tally } from "../../src/backup/task/tally.js";
 import { createLiveProgress } from "../../src/progress/live.js";
 import { formatBytes, formatSeconds } from "../../src/progress/model.js";
 import { createPlainProgress } from "../../src/progress/plain.js";
+import { createHostScheduler } from "../../src/lib/host-scheduler.js";
+import { itemContext, withItemContext } from "../../src/lib/item-context.js";
+import { Redactor } from "../../src/lib/redact.js";
+import { createLogger } from "../../src/log.js";
 
 /** A plain reporter on a fake clock: `advance` moves time and fires the ticks that fall due. */
 function plainRig(intervalSeconds: number) {
@@ -148,5 +152,49 @@ describe("item names", () => {
   it("formats bytes and durations", () => {
     expect([formatBytes(512), formatBytes(1536), formatBytes(5 * 1024 ** 3)]).toEqual(["512 B", "1.5 KiB", "5.0 GiB"]);
     expect([formatSeconds(42), formatSeconds(75), formatSeconds(4000)]).toEqual(["42s", "1m15s", "1h06m"]);
+  });
+});
+
+describe("the item context (the host and collection of a log line)", () => {
+  it("follows work queued in a host slot, not the work that freed the slot", async () => {
+    const scheduler = createHostScheduler({ perHost: 1, total: 1 });
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let started = (): void => undefined;
+    const running = new Promise<void>((r) => (started = r));
+    const seen: (string | undefined)[] = [];
+    const first = withItemContext({ collection: "a" }, () =>
+      scheduler.run("h", 0, async () => {
+        seen.push(itemContext().collection);
+        started();
+        await held;
+      }),
+    );
+    const second = withItemContext({ collection: "b" }, () =>
+      scheduler.run("h", 1, async () => {
+        seen.push(itemContext().collection);
+      }),
+    );
+    await running;
+    release(); // a's end starts b, from a's context
+    await Promise.all([first, second]);
+    expect(seen).toEqual(["a", "b"]);
+  });
+
+  it("gives JSON log lines their task, host and collection", () => {
+    const lines: string[] = [];
+    const log = createLogger({
+      level: "normal",
+      sink: (l) => lines.push(l),
+      redactor: new Redactor(),
+      now: () => new Date("2026-12-07T19:00:00.000Z"),
+      format: () => "json",
+    });
+    withItemContext({ task: "create_snap" }, () =>
+      withItemContext({ host: "http://h:6333", collection: "c" }, () => log.warn("two\nlines")),
+    );
+    expect(lines).toEqual([
+      '{"time":"2026-12-07T19:00:00.000Z","level":"warning","task":"create_snap","host":"http://h:6333","collection":"c","message":"two\\nlines"}',
+    ]);
   });
 });
