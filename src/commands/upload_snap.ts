@@ -11,6 +11,7 @@ import { QdrantError } from "../qdrant/errors.js";
 import { collectionSnapshotKey } from "../core/keys.js";
 import { describeError, isFatal, key } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
+import { countedStream } from "../backup/task/progress.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
@@ -97,7 +98,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
 
   const uploadOne = async (host: string): Promise<void> => {
     const item = { host, collection, snapshot: name, file };
-    const body = createReadStream(file);
+    const read = createReadStream(file);
+    const body = countedStream(read);
     let outcome: "ok" | "accepted";
     try {
       const target = { collection, ...(options.shard === undefined ? {} : { shard: options.shard }) };
@@ -120,7 +122,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       tally.add("failed", { ...item, error: describeError(err) });
       return;
     } finally {
-      body.destroy(); // an upload refused before reading the file would otherwise hold its descriptor
+      // An upload refused before reading the file would otherwise hold its descriptor.
+      body.destroy();
+      read.destroy();
     }
     if (outcome === "accepted") {
       log.info(`Upload of ${name} to ${host} accepted (wait=false); check ${what} later`);

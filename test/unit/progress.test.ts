@@ -1,7 +1,8 @@
 // The progress renderers without a process: the plain lines' cadence under a fake clock, the live frames drawn on a
 // fake terminal, and the item names the Tally reports.
 import { describe, expect, it } from "vitest";
-import { itemName } from "../../src/backup/task/progress.js";
+import { Readable } from "node:stream";
+import { countedStream, inItem, itemName, NO_PROGRESS } from "../../src/backup/task/progress.js";
 import { Tally } from "../../src/backup/task/tally.js";
 import { createLiveProgress } from "../../src/progress/live.js";
 import { formatBytes, formatSeconds } from "../../src/progress/model.js";
@@ -196,5 +197,26 @@ describe("the item context (the host and collection of a log line)", () => {
     expect(lines).toEqual([
       '{"time":"2026-12-07T19:00:00.000Z","level":"warning","task":"create_snap","host":"http://h:6333","collection":"c","message":"two\\nlines"}',
     ]);
+  });
+});
+
+describe("bytes", () => {
+  it("a counted stream counts what flows through it for the item it was made in, and passes a source error on", async () => {
+    const counted: string[] = [];
+    const progress = { ...NO_PROGRESS, bytes: (name: string, n: number) => counted.push(`${name} ${n}`) };
+    const out = await inItem(progress, { host: "http://h:6333", collection: "c" }, async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of countedStream(Readable.from([Buffer.alloc(3), Buffer.alloc(5)])))
+        chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).length;
+    });
+    expect(out).toBe(8);
+    expect(counted).toEqual(["c on http://h:6333 3", "c on http://h:6333 5"]);
+    const failing = new Readable({ read: () => undefined });
+    const body = countedStream(failing);
+    failing.destroy(new Error("EIO"));
+    await expect(async () => {
+      for await (const _ of body) void _;
+    }).rejects.toThrow("EIO");
   });
 });

@@ -2,6 +2,7 @@
  * The progress port: what a task tells about its items while it runs, for a live display on a terminal or plain
  * lines in a log. Commands report through their Tally (which forwards here); the renderers live in src/progress/.
  */
+import { Transform, type Readable } from "node:stream";
 import { itemContext, withItemContext } from "../../lib/item-context.js";
 
 /** How one item ended, as its Tally counts it. */
@@ -73,4 +74,20 @@ export function inItem<T>(progress: ProgressReporter, item: ItemKey, work: () =>
 /** Counts `n` bytes for the item whose context the caller runs in (a no-op outside one). */
 export function countBytes(): (n: number) => void {
   return itemContext().onBytes ?? (() => undefined);
+}
+
+/**
+ * `source` through a pass-through that counts its bytes for the caller's item; an error of `source` reaches the
+ * returned stream. Destroying the returned stream does not close `source`: the caller closes both.
+ */
+export function countedStream(source: Readable): Readable {
+  const counted = countBytes();
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      counted(chunk.length);
+      done(null, chunk);
+    },
+  });
+  source.once("error", (err) => out.destroy(err));
+  return source.pipe(out);
 }
