@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CLI_PATH, cliPath } from "../support/cli.js";
 import { seedCollection } from "../support/emulator/seed.js";
+import { renderScreen } from "../support/screen.js";
 import { makeTempDir } from "../support/tmp.js";
 import { expectExit, expectLogLines, LOG_LINE, parseJsonSummary } from "./harness.js";
 import { startRig, type Rig } from "./rig.js";
@@ -130,10 +131,28 @@ describe("progress", () => {
     expect(r.out).toContain(`${ESC}[2K`);
     expect(r.out).toMatch(new RegExp(`${ESC}\\[\\d*A`));
     expect(r.out).not.toContain("progress create_snap:");
-    // Log lines are written above the display; the summary comes after the display is erased.
-    expect(r.out).toMatch(/\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] Created snapshot /);
-    const end = r.out.lastIndexOf("[create_snap] Snapshots created: 10");
-    expect(end).toBeGreaterThan(r.out.lastIndexOf("in flight"));
+    // Replayed as a person sees it: at every moment one display under the log lines, never a second counts line left
+    // behind; at the end no display, each log line once, the summary last.
+    const moments = r.out.split(`${ESC}[?2026l`);
+    let shown = "";
+    for (const [i, part] of moments.entries()) {
+      shown += part;
+      const screen = renderScreen(shown);
+      const counts = screen.filter((l) => /^create_snap: \d+\/10 items/.test(l));
+      expect(counts.length, `moment ${i}:\n${screen.join("\n")}`).toBeLessThanOrEqual(1);
+      if (counts.length === 1 && i < moments.length - 1) {
+        // The display is the last thing on the screen: its counts line, then only its item lines.
+        const at = screen.indexOf(counts[0]!);
+        expect(
+          screen.slice(at + 1).every((l) => /^ {2}c\d on http:\/\/127\.0\.0\.1:\d+/.test(l)),
+          screen.join("\n"),
+        ).toBe(true);
+      }
+    }
+    const end = renderScreen(r.out);
+    expect(end.filter((l) => /create_snap: \d+\/10 items/.test(l))).toEqual([]);
+    expect(end.filter((l) => / Created snapshot c\d-/.test(l)).length, end.join("\n")).toBe(10);
+    expect(end.at(-1)).toMatch(/^\[create_snap\] Snapshots created: 10, accepted: 0, failed: 0/);
   });
 });
 
