@@ -63,6 +63,7 @@ const code = await main({
   cwd: process.cwd(),
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
   signal: controller.signal,
   setExitCleanup: (c) => (cleanup = c),
 });

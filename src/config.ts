@@ -76,6 +76,10 @@ export interface Config {
   readonly statusMaxAgeHours: number;
   /** Base URL of the Pushgateway the run's metrics go to (QDRANT_PUSHGATEWAY_URL), no trailing slash; undefined = none. */
   readonly pushgatewayUrl: string | undefined;
+  /** Seconds between plain progress lines when stderr is not a terminal (QDRANT_PROGRESS_INTERVAL); 0 = none. */
+  readonly progressIntervalSeconds: number;
+  /** The log lines' format (QDRANT_LOG_FORMAT); --log-format wins. */
+  readonly logFormat: "text" | "json";
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -201,6 +205,8 @@ export function buildConfig(env: Env, flags: { stateDir?: string; cwd: string })
     lockTtlSeconds: seconds("QDRANT_LOCK_TTL"),
     statusMaxAgeHours: int("QDRANT_STATUS_MAX_AGE_HOURS", 1, 100_000),
     pushgatewayUrl: parsePushgatewayUrl(get("QDRANT_PUSHGATEWAY_URL"), problems),
+    progressIntervalSeconds: value("QDRANT_PROGRESS_INTERVAL") === "0" ? 0 : seconds("QDRANT_PROGRESS_INTERVAL"),
+    logFormat: oneOf("QDRANT_LOG_FORMAT", value("QDRANT_LOG_FORMAT"), ["text", "json"] as const, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

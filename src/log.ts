@@ -1,6 +1,13 @@
+import { itemContext } from "./lib/item-context.js";
 import type { Redactor } from "./lib/redact.js";
 
 export type LogLevel = "quiet" | "normal" | "verbose";
+
+/** `text`: the bash tool's `[YYYY-MM-DD HH:MM:SS] message` lines; `json`: one JSON object per line (--log-format). */
+export type LogFormat = "text" | "json";
+
+/** The values of --log-format and QDRANT_LOG_FORMAT. */
+export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 
 /** Where lines go; stderr in the CLI, an array in tests. */
 export type LineSink = (line: string) => void;
@@ -21,19 +28,40 @@ export function formatLogTime(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** Creates a logger; `quiet` keeps warnings and errors only. */
-export function createLogger(opts: { level: LogLevel; sink: LineSink; redactor: Redactor; now?: () => Date }): Logger {
+type Severity = "info" | "warning" | "error" | "debug";
+
+const PREFIX: Record<Severity, string> = { info: "", warning: "WARNING: ", error: "ERROR: ", debug: "DEBUG: " };
+
+/**
+ * Creates a logger; `quiet` keeps warnings and errors only. In `json` format each call is one line
+ * `{"time","level","task","host","collection","message"}` (task, host and collection when the line is logged within
+ * one: lib/item-context.ts), every value redacted as the text lines are.
+ */
+export function createLogger(opts: {
+  level: LogLevel;
+  sink: LineSink;
+  redactor: Redactor;
+  now?: () => Date;
+  /** Read at every line: main learns QDRANT_LOG_FORMAT only once the .env file is read. Default text. */
+  format?: () => LogFormat;
+}): Logger {
   const now = opts.now ?? (() => new Date());
-  const emit = (prefix: string, message: string) => {
-    for (const line of opts.redactor.redact(message).split("\n")) {
-      opts.sink(`[${formatLogTime(now())}] ${prefix}${line}`);
+  const r = (s: string) => opts.redactor.redact(s);
+  const emit = (severity: Severity, message: string) => {
+    if (opts.format?.() === "json") {
+      const { task, host, collection } = itemContext();
+      const fields = { time: now().toISOString(), level: severity, task, host, collection, message };
+      const redacted = Object.entries(fields).flatMap(([k, v]) => (v === undefined ? [] : [[k, r(v)] as const]));
+      opts.sink(JSON.stringify(Object.fromEntries(redacted)));
+      return;
     }
+    for (const line of r(message).split("\n")) opts.sink(`[${formatLogTime(now())}] ${PREFIX[severity]}${line}`);
   };
   return {
     level: opts.level,
-    info: (m) => opts.level !== "quiet" && emit("", m),
-    warn: (m) => emit("WARNING: ", m),
-    error: (m) => emit("ERROR: ", m),
-    debug: (m) => opts.level === "verbose" && emit("DEBUG: ", m),
+    info: (m) => opts.level !== "quiet" && emit("info", m),
+    warn: (m) => emit("warning", m),
+    error: (m) => emit("error", m),
+    debug: (m) => opts.level === "verbose" && emit("debug", m),
   };
 }

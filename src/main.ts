@@ -4,7 +4,7 @@ import { buildConfig, type Config, type Env } from "./config.js";
 import { EXIT, type ExitCode } from "./errors.js";
 import { loadEnv } from "./env-file.js";
 import { Redactor } from "./lib/redact.js";
-import { createLogger } from "./log.js";
+import { createLogger, type LogFormat } from "./log.js";
 import { flushState, jsonSummary, reportError } from "./outcome.js";
 import { parseArgs } from "./program.js";
 import type { TaskSummary } from "./backup/task/deps.js";
@@ -14,6 +14,9 @@ import { Session, type ExitCleanup } from "./session.js";
 import { parsePushgatewayUrl } from "./core/env-values.js";
 import { reportMetrics } from "./metrics/report.js";
 import { RunTimer } from "./metrics/task-runs.js";
+import { createRunProgress, withProgress } from "./progress/run-progress.js";
+import type { LiveProgress, Terminal } from "./progress/live.js";
+import { NO_PROGRESS, type ProgressReporter } from "./backup/task/progress.js";
 
 export type { ExitCleanup } from "./session.js";
 
@@ -26,6 +29,8 @@ export interface Io {
   cwd: string;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** stderr when it is a terminal: the progress is then a live display on it. */
+  terminal?: Terminal;
   signal: AbortSignal;
   /**
    * Hands the process boundary what must still happen when it exits before main returns (a second Ctrl-C, or a run
@@ -40,12 +45,18 @@ export async function main(io: Io): Promise<ExitCode> {
   redactor.addSecret(io.env["QDRANT_S3_SECRET_ACCESS_KEY"]);
   const args = parseArgs(io.argv, VERSION, io.stdout, (s) => io.stderr(redactor.redact(s)));
   if (args.kind === "exit") return args.code;
-  const { global, tasks, options } = args;
+  const { global, options } = args;
+  // The format is known once the config is (QDRANT_LOG_FORMAT may come from .env); --log-format wins from the start.
+  let logFormat: LogFormat = global.logFormat ?? "text";
+  let live: LiveProgress | undefined;
+  let progress: ProgressReporter = NO_PROGRESS;
   const log = createLogger({
     level: global.quiet ? "quiet" : global.verbose ? "verbose" : "normal",
-    sink: (line) => io.stderr(`${line}\n`),
+    sink: (line) => (live ? live.line(line) : io.stderr(`${line}\n`)),
     redactor,
+    format: () => logFormat,
   });
+  const tasks = withProgress(args.tasks, () => progress);
   const finished: TaskSummary[] = [];
   const timer = new RunTimer(() => new Date());
   let env: Env | undefined;
@@ -74,6 +85,13 @@ export async function main(io: Io): Promise<ExitCode> {
       redactor.addSecret(env["QDRANT_API_KEY"]);
       redactor.addSecret(env["QDRANT_S3_SECRET_ACCESS_KEY"]);
       config = buildConfig(env, { stateDir: global.stateDir, cwd: io.cwd });
+      logFormat = global.logFormat ?? config.logFormat;
+      ({ progress, live } = createRunProgress({
+        quiet: global.quiet,
+        terminal: io.terminal,
+        intervalSeconds: config.progressIntervalSeconds,
+        info: (line) => log.info(line),
+      }));
       // Every request, retry wait and S3 call in flight listens on the signal until it ends. Their number is bounded by
       // the limits (QDRANT_CONCURRENCY slots, as many reads and checks beside them), but is more than Node's default
       // warning threshold of 10, which would print a "possible memory leak" warning on an operator's stderr.

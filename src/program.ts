@@ -1,10 +1,11 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { ConfigError, EXIT_CODE_TABLE } from "./errors.js";
 import { flagName, taskFlags } from "./task-flags.js";
 import { findTask, TASKS, type TaskDef } from "./tasks.js";
 import { VARIABLES } from "./variables.js";
 import type { TaskOptions } from "./backup/task/deps.js";
+import { LOG_FORMATS, type LogFormat } from "./log.js";
 
 /** Global flags. */
 export interface GlobalOptions {
@@ -19,6 +20,8 @@ export interface GlobalOptions {
   breakLock: boolean;
   /** Write the run's Prometheus metrics to this file at its end (atomically). */
   metricsFile?: string;
+  /** The log lines' format; undefined = QDRANT_LOG_FORMAT's. */
+  logFormat?: LogFormat;
 }
 
 /** What the command line asks for: tasks in order, with their options. */
@@ -38,6 +41,12 @@ function variablesHelp(task: TaskDef): string {
 
 function exitCodesHelp(): string {
   return `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, text]) => `  ${String(code).padEnd(5)}${text}`).join("\n")}\n`;
+}
+
+function parseLogFormat(value: string): LogFormat {
+  const format = LOG_FORMATS.find((f) => f === value.toLowerCase());
+  if (format === undefined) throw new InvalidArgumentError(`expected ${LOG_FORMATS.join(" or ")}.`);
+  return format;
 }
 
 /**
@@ -65,7 +74,13 @@ export function parseArgs(
       "--metrics-file <path>",
       "at the end of the run, write its Prometheus metrics to this file, atomically (for node_exporter's textfile collector)",
     )
-    .option("-q, --quiet", "log only warnings and errors", false)
+    .option("-q, --quiet", "log only warnings and errors; no progress", false)
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "text: [YYYY-MM-DD HH:MM:SS] message lines (default); json: one JSON object per line on stderr (env QDRANT_LOG_FORMAT)",
+      ).argParser(parseLogFormat),
+    )
     .option("-v, --verbose", "log every Qdrant and S3 request (method, host, path, status, ms) and stacks", false)
     .option(
       "--break-lock",

@@ -215,6 +215,18 @@ export const VARIABLES = [
       "base URL of a Prometheus Pushgateway: at the end of every run the run's metrics are pushed to <url>/metrics/job/qdrant_backup_restore/tasks/<tasks>; empty = no push",
   },
   {
+    name: "QDRANT_PROGRESS_INTERVAL",
+    default: "30",
+    description:
+      "when stderr is not a terminal, a plain progress line every this many seconds (or a duration) or at every tenth of a task's items, whichever comes first; 0 = none (on a terminal the display is live)",
+  },
+  {
+    name: "QDRANT_LOG_FORMAT",
+    default: "text",
+    description:
+      "text: [YYYY-MM-DD HH:MM:SS] message lines; json: one JSON object per line (time, level, task, host, collection, message); --log-format wins",
+  },
+  {
     name: "MC_CONFIG_DIR",
     description: "accepted and ignored (the bash tool's mc config directory; this tool has no mc)",
   },

@@ -14,6 +14,7 @@ import { retry } from "../lib/retry.js";
 import { QdrantError, retryDecision } from "../qdrant/errors.js";
 import { collectionSnapshotKey } from "../core/keys.js";
 import { readMetadata, type BackupMetadata } from "./metadata.js";
+import { countBytes } from "./task/progress.js";
 
 /** A collection snapshot in the destination. */
 export interface StoredSnapshot {
@@ -114,6 +115,8 @@ async function uploadFromStore(
   });
   // The upload reads `body` by iteration, which reports its error; this keeps a late one from going unhandled.
   body.on("error", () => undefined);
+  const counted = countBytes();
+  found.body.on("data", (chunk: Buffer) => counted(chunk.length)); // beside the pipe, which reads the same events
   found.body.pipe(body);
   try {
     const target =

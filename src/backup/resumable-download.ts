@@ -13,6 +13,7 @@ import type { Logger } from "../log.js";
 import { QdrantError } from "../qdrant/errors.js";
 import { ChecksumMismatchError } from "./transfer.js";
 import { commitFile, fileSize, hashFileInto, LocalFileError, removeFile, syncFile } from "./local-file.js";
+import { countBytes } from "./task/progress.js";
 
 /** What a source returns for a request from byte `start`. */
 export interface OpenedBytes {
@@ -117,8 +118,10 @@ async function attempt(
     hash = createHash("sha256");
   }
   let size = opened.start;
+  const counted = countBytes();
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      counted(chunk.length);
       hash.update(chunk);
       size += chunk.length;
       done(null, chunk);

@@ -10,6 +10,7 @@ import { retry } from "../lib/retry.js";
 import { snapshotPath, type SnapshotRef } from "../qdrant/client.js";
 import { QdrantError } from "../qdrant/errors.js";
 import type { Deps } from "./task/deps.js";
+import { countBytes } from "./task/progress.js";
 
 /** What a transfer stored: its size in bytes and SHA-256 (lowercase hex). */
 export interface TransferResult {
@@ -28,8 +29,11 @@ export class ChecksumMismatchError extends ToolError {
 export function createDigestStream(): Transform & { digest(): TransferResult } {
   const hash = createHash("sha256");
   let size = 0;
+  // Counted for the item this stream is made for (its progress), if any.
+  const counted = countBytes();
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      counted(chunk.length);
       hash.update(chunk);
       size += chunk.length;
       done(null, chunk);

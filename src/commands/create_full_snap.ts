@@ -17,44 +17,44 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, state } = deps;
   assertConfigured(config, "create_full_snap", config.transfer ? ["source", "destination"] : ["source"]);
-  const tally = new Tally("create_full_snap");
+  const tally = new Tally("create_full_snap", deps.progress);
+  const hosts = distinct(config.sourceHosts);
+  tally.start(hosts.length);
 
-  await mapPool(
-    distinct(config.sourceHosts),
-    config.concurrency,
-    async (host) => {
-      let name: string | undefined;
-      try {
-        const out = await createSnapshotResolved(deps, host, { kind: "full" });
-        if (out.status === "accepted") {
-          log.info(`Full snapshot on ${host} accepted (wait=false); run get_full_snap once Qdrant has finished it`);
-          if (config.transfer)
-            log.warn(`Full snapshot on ${host} is not transferred: its name is unknown with QDRANT_WAIT_ON_TASK=false`);
-          tally.add("accepted", { host });
-          return;
-        }
-        name = out.snapshot.name;
-        if (!config.transfer) {
-          await state.append("fullSnapshots", { host, snapshot: name });
-          log.info(`Created full snapshot ${name} on ${host}`);
-          tally.add("done", { host, snapshot: name });
-          return;
-        }
-        const stored = await transferFullSnapshot(deps, host, out.snapshot);
-        await state.append("fullSnapshots", { host, snapshot: name });
-        log.info(
-          `Created full snapshot ${name} on ${host} and stored it at ${deps.store().location}/${stored.key} (${stored.size} bytes, sha256 ${stored.sha256})`,
-        );
-        tally.add("done", { host, snapshot: name, key: stored.key, sha256: stored.sha256 });
-      } catch (err) {
-        if (isFatal(err)) throw err;
-        const left = name === undefined ? "" : ` (${name} stays on the node)`;
-        log.error(`Full snapshot on ${host} failed: ${describeError(err)}${left}`);
-        tally.add("failed", { host, ...(name === undefined ? {} : { snapshot: name }), error: describeError(err) });
-      }
-    },
-    deps.signal,
-  );
+  await mapPool(hosts, config.concurrency, (host) => tally.track({ host }, () => fullSnapshotOf(host)), deps.signal);
 
   return tally.finish(`Full snapshots created: ${tally.done}, accepted: ${tally.accepted}, failed: ${tally.failed}`);
+
+  async function fullSnapshotOf(host: string): Promise<void> {
+    tally.begin({ host });
+    let name: string | undefined;
+    try {
+      const out = await createSnapshotResolved(deps, host, { kind: "full" });
+      if (out.status === "accepted") {
+        log.info(`Full snapshot on ${host} accepted (wait=false); run get_full_snap once Qdrant has finished it`);
+        if (config.transfer)
+          log.warn(`Full snapshot on ${host} is not transferred: its name is unknown with QDRANT_WAIT_ON_TASK=false`);
+        tally.add("accepted", { host });
+        return;
+      }
+      name = out.snapshot.name;
+      if (!config.transfer) {
+        await state.append("fullSnapshots", { host, snapshot: name });
+        log.info(`Created full snapshot ${name} on ${host}`);
+        tally.add("done", { host, snapshot: name });
+        return;
+      }
+      const stored = await transferFullSnapshot(deps, host, out.snapshot);
+      await state.append("fullSnapshots", { host, snapshot: name });
+      log.info(
+        `Created full snapshot ${name} on ${host} and stored it at ${deps.store().location}/${stored.key} (${stored.size} bytes, sha256 ${stored.sha256})`,
+      );
+      tally.add("done", { host, snapshot: name, key: stored.key, sha256: stored.sha256 });
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      const left = name === undefined ? "" : ` (${name} stays on the node)`;
+      log.error(`Full snapshot on ${host} failed: ${describeError(err)}${left}`);
+      tally.add("failed", { host, ...(name === undefined ? {} : { snapshot: name }), error: describeError(err) });
+    }
+  }
 }

@@ -26,7 +26,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log } = deps;
   const metadata = checkDestination(config);
-  const tally = new Tally("create_snap");
+  const tally = new Tally("create_snap", deps.progress);
   if (config.deleteAfterTransfer && !config.transfer)
     log.warn("QDRANT_DELETE_AFTER_TRANSFER=true has no effect without QDRANT_SNAPSHOT_TRANSFER=true");
   const failing = await readFailing(deps.state);
@@ -43,6 +43,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     log.info(`Retrying the failures of the last create_snap run: ${collections.join(", ") || "none"}`);
   }
   const peers: PeerMap | undefined = config.discoverPeers ? await discoverPeers(deps) : undefined;
+  // With peer discovery the hosts of each collection are known only when its turn comes.
+  tally.start(peers ? undefined : collections.length * config.sourceHosts.length);
   const ctx: CreateSnapRun = {
     deps,
     tally,
@@ -88,7 +90,16 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       // Count, snapshot and transfer of one host run in one of its slots: a host holds at most
       // QDRANT_PER_HOST_CONCURRENCY snapshots in the making, and as many transfers.
       await settleAll(
-        targets.map((host) => snapshotOn(ctx, host, collection, (work) => scheduler.run(host, index, work))),
+        targets.map((host) =>
+          tally.track({ host, collection }, () =>
+            snapshotOn(
+              ctx,
+              host,
+              collection,
+              tally.slotted({ host, collection }, (work) => scheduler.run(host, index, work)),
+            ),
+          ),
+        ),
       );
     },
     deps.signal,

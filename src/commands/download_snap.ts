@@ -36,45 +36,52 @@ interface Expected {
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { log } = deps;
   const req = parseRequest(options, deps.config);
-  const tally = new Tally("download_snap");
+  const tally = new Tally("download_snap", deps.progress);
   const name = req.ref.name;
   const where: Record<string, string> =
     req.from.kind === "node" ? { host: req.from.host } : { location: deps.store().location, key: req.from.key };
   const item = { ...where, snapshot: name, file: req.file };
-  try {
-    const { source, expected } = await openSource(req, options, deps);
-    if ((await fileSize(req.file)) !== undefined) return await skipExisting(req.file, expected, tally, item, deps);
-    const got = await downloadToFile(source, req.file, {
-      expected: expected.sha256,
-      retries: deps.config.retries,
-      signal: deps.signal,
-      log,
-    });
-    const verified = expected.sha256 === undefined ? "no" : expected.from;
-    if (expected.sha256 === undefined) {
-      log.warn(
-        `${req.file} is unverified: no checksum is known for ${source.what} (pass --checksum <sha256> to verify it); its SHA-256 is ${got.sha256}`,
+  tally.start(1);
+  tally.begin(item);
+  return tally.track(item, () => downloadOne());
+
+  async function downloadOne(): Promise<TaskSummary> {
+    try {
+      const { source, expected } = await openSource(req, options, deps);
+      if ((await fileSize(req.file)) !== undefined) return await skipExisting(req.file, expected, tally, item, deps);
+      const got = await downloadToFile(source, req.file, {
+        expected: expected.sha256,
+        retries: deps.config.retries,
+        signal: deps.signal,
+        log,
+      });
+      const verified = expected.sha256 === undefined ? "no" : expected.from;
+      if (expected.sha256 === undefined) {
+        log.warn(
+          `${req.file} is unverified: no checksum is known for ${source.what} (pass --checksum <sha256> to verify it); its SHA-256 is ${got.sha256}`,
+        );
+      }
+      log.info(
+        `Downloaded ${source.what} to ${req.file} (${got.size} bytes${got.resumedFrom > 0 ? `, resumed at byte ${got.resumedFrom}` : ""})`,
       );
+      tally.add("done", {
+        ...item,
+        size: String(got.size),
+        sha256: got.sha256,
+        verified,
+        resumedFrom: String(got.resumedFrom),
+      });
+      const check =
+        expected.sha256 === undefined ? "unverified: no checksum known" : `verified against ${expected.from}`;
+      return tally.finish(`Downloaded ${name} to ${req.file}: ${got.size} bytes, SHA-256 ${got.sha256} (${check})`);
+    } catch (err) {
+      if (isFatal(err) || err instanceof ConfigError) throw err;
+      const kept = ((await fileSize(req.file + PARTIAL_SUFFIX).catch(() => undefined)) ?? 0) > 0;
+      const next = kept ? `; ${req.file}${PARTIAL_SUFFIX} is kept, run again to resume` : "";
+      log.error(`Download of ${name} failed: ${describeError(err)}${next}`);
+      tally.add("failed", { ...item, error: describeError(err) });
+      return tally.finish(`Download of ${name} failed: ${describeError(err)}${next}`);
     }
-    log.info(
-      `Downloaded ${source.what} to ${req.file} (${got.size} bytes${got.resumedFrom > 0 ? `, resumed at byte ${got.resumedFrom}` : ""})`,
-    );
-    tally.add("done", {
-      ...item,
-      size: String(got.size),
-      sha256: got.sha256,
-      verified,
-      resumedFrom: String(got.resumedFrom),
-    });
-    const check = expected.sha256 === undefined ? "unverified: no checksum known" : `verified against ${expected.from}`;
-    return tally.finish(`Downloaded ${name} to ${req.file}: ${got.size} bytes, SHA-256 ${got.sha256} (${check})`);
-  } catch (err) {
-    if (isFatal(err) || err instanceof ConfigError) throw err;
-    const kept = ((await fileSize(req.file + PARTIAL_SUFFIX).catch(() => undefined)) ?? 0) > 0;
-    const next = kept ? `; ${req.file}${PARTIAL_SUFFIX} is kept, run again to resume` : "";
-    log.error(`Download of ${name} failed: ${describeError(err)}${next}`);
-    tally.add("failed", { ...item, error: describeError(err) });
-    return tally.finish(`Download of ${name} failed: ${describeError(err)}${next}`);
   }
 }
 

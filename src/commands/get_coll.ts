@@ -4,7 +4,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /** get_coll: list the collections of every source host into `collections`, unless the file has rows already. */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
-  const tally = new Tally("get_coll");
+  const tally = new Tally("get_coll", deps.progress);
   const existing = await deps.state.read("collections");
   if (existing.length > 0) {
     for (const r of existing) tally.add("skipped", { host: r.host, collection: r.collection });

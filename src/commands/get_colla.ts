@@ -12,7 +12,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
-  const tally = new Tally("get_colla");
+  const tally = new Tally("get_colla", deps.progress);
   const lists = await Promise.all(config.sourceHosts.map((host) => qdrant.listAliases(host)));
   const latest = new Map<string, string>();
   for (const r of await state.read("collectionAliases")) latest.set(r.alias, r.collection);

@@ -25,7 +25,7 @@ export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummar
   assertConfigured(config, "get_full_snap", ["source"]);
   const fromStore = config.transfer && hasDestination(config);
   if (fromStore) assertConfigured(config, "get_full_snap", ["destination"]);
-  const tally = new Tally("get_full_snap");
+  const tally = new Tally("get_full_snap", deps.progress);
   const keep = createSnapshotFilter(config.snapshotFilter);
   const recorded = new Set((await state.read("fullSnapshots")).map((r) => key(r.host, r.snapshot)));
   let others = 0;

@@ -17,7 +17,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
-  const tally = new Tally("get_snap");
+  const tally = new Tally("get_snap", deps.progress);
   const collections = await ensureCollections(deps, "get_snap");
   if (!(await state.isEmpty("snapshots"))) {
     return tally.finish("snapshots file already has rows; nothing fetched (run reset to start over)");

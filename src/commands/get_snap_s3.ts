@@ -20,7 +20,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  */
 export async function run(_options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, state } = deps;
-  const tally = new Tally("get_snap_s3");
+  const tally = new Tally("get_snap_s3", deps.progress);
   const store = deps.store();
   let collections: Row<"collections">[] = await state.read("collections");
   if (collections.length === 0) {

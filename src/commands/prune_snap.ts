@@ -31,7 +31,7 @@ import { pruneSets } from "../backup/sets/prune-sets.js";
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log } = deps;
-  const tally = new Tally("prune_snap");
+  const tally = new Tally("prune_snap", deps.progress);
   // --dry-run wins over --confirm: a plan was asked for.
   const confirm = options.confirm === true && options.dryRun !== true;
   const hasDestination = config.s3.bucket !== undefined || config.backupDir !== undefined;

@@ -19,7 +19,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, qdrant, state } = deps;
   assertConfigured(config, "recover_colla", ["restore"]);
-  const tally = new Tally("recover_colla");
+  const tally = new Tally("recover_colla", deps.progress);
   if (await state.isEmpty("collectionAliases")) {
     assertConfigured(config, "recover_colla", ["source"]);
     log.info("collection_aliases file is empty; fetching the aliases first (get_colla)");

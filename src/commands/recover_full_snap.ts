@@ -26,7 +26,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log } = deps;
   assertConfigured(config, "recover_full_snap", ["restore"]);
-  const tally = new Tally("recover_full_snap");
+  const tally = new Tally("recover_full_snap", deps.progress);
   const archive =
     options.file !== undefined
       ? await fileSource(path.resolve(deps.config.cwd, options.file))
@@ -37,7 +37,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   await mapPool(
     hosts,
     config.concurrency,
-    (host) => restoreFullSnapshot(deps, tally, archive, host, done),
+    // Its items (the archive, each collection, each alias) are known only as the archive is read: no total.
+    (host) => tally.track({ host }, () => restoreFullSnapshot(deps, tally, archive, host, done)),
     deps.signal,
   );
 

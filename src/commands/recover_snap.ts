@@ -43,7 +43,7 @@ const READ_AHEAD = 2;
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, state } = deps;
   assertConfigured(config, "recover_snap", ["restore", "destination"]);
-  const tally = new Tally("recover_snap");
+  const tally = new Tally("recover_snap", deps.progress);
   if (await state.isEmpty("snapshots")) {
     log.info("snapshots file is empty; listing the backup destination first (get_snap_s3)");
     const listed = await getSnapS3(options, deps);
@@ -57,6 +57,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     );
   }
   const { byCollection, done, unverified, failedChecks } = plan;
+  tally.start(
+    [...byCollection.values()].reduce((n, snapshots) => n + snapshots.length, 0) * config.restoreHosts.length,
+  );
   // QDRANT_PER_HOST_CONCURRENCY recoveries per host, QDRANT_CONCURRENCY in all; the checks have their own limit.
   const scheduler = createHostScheduler({
     perHost: config.perHostConcurrency,
@@ -222,19 +225,28 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       const progress: Progress = { recovered: new Map(), recheck: new Map() };
       // Each host goes through the collection's snapshots oldest first at its own pace: a slow host delays only itself.
       await settleAll(
-        config.restoreHosts.map(async (host) => {
-          const inSlot: Slot = (fn) =>
-            scheduler.run(host, index, () => {
-              readAhead(index);
-              return fn();
-            });
-          for (const [i, snapshot] of snapshots.entries())
-            await recoverOne(host, collection, snapshot, snapshots.slice(i + 1), progress, inSlot);
-        }),
+        config.restoreHosts.map((host) =>
+          tally.track({ host, collection }, async () => {
+            const inSlot: Slot = tally.slotted({ host, collection }, (fn) =>
+              scheduler.run(host, index, () => {
+                readAhead(index);
+                return fn();
+              }),
+            );
+            for (const [i, snapshot] of snapshots.entries())
+              await recoverOne(host, collection, snapshot, snapshots.slice(i + 1), progress, inSlot);
+          }),
+        ),
       );
       // Checks only poll, so they do not take a host's recovery slot (QDRANT_PER_HOST_CONCURRENCY).
       if (config.verifyAfterRecover && !deps.signal.aborted)
-        await checks(() => settleAll(config.restoreHosts.map((host) => checkHost(host, collection, progress))));
+        await checks(() =>
+          settleAll(
+            config.restoreHosts.map((host) =>
+              tally.track({ host, collection }, () => checkHost(host, collection, progress)),
+            ),
+          ),
+        );
       // Done with this collection: its metadata need not stay in memory (the run's memory stays flat).
       finished[index] = 1;
       for (const snapshot of snapshots) lookups.delete(key(collection, snapshot));

@@ -17,7 +17,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
   const { config, log, state } = deps;
   assertConfigured(config, "recover_snap_shards", ["restore", "destination"]);
-  const tally = new Tally("recover_snap_shards");
+  const tally = new Tally("recover_snap_shards", deps.progress);
   let collections = distinct((await state.read("collections")).map((r) => r.collection).filter((c) => c !== ""));
   if (options.collection !== undefined) collections = [options.collection];
   else if (collections.length > 0)
@@ -36,11 +36,14 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       `recover_snap_shards --as ${options.as}: restores one collection under another name, but ${collections.length} are to be restored (name it with --collection)`,
     );
   const targets = await discoverTargets(deps);
+  tally.start(targets.length * collections.length);
   for (const target of targets) {
     const version = await targetVersion(deps, target.host);
     // One collection at a time: each one's shards already run in parallel over the peers.
     for (const collection of collections) {
-      const verdict = await restoreCollection(deps, target, version, collection, options.as);
+      const item = { collection, target: target.host };
+      tally.begin(item);
+      const verdict = await tally.track(item, () => restoreCollection(deps, target, version, collection, options.as));
       const line = targets.length > 1 ? `${verdict.line} [target ${target.host}]` : verdict.line;
       if (verdict.verified) log.info(line);
       else log.error(line);

@@ -9,7 +9,7 @@ import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
  * `--dry-run` (the run's state store then writes nothing) logs each file and copy it would remove or rename.
  */
 export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary> {
-  const tally = new Tally("reset");
+  const tally = new Tally("reset", deps.progress);
   const bkp = options.bkp === true;
   const dry = isDryRun(options, deps);
   const now = deps.clock();

@@ -10,6 +10,7 @@ import { mapPool } from "../lib/pool.js";
 import { QdrantError } from "../qdrant/errors.js";
 import { describeError, isFatal, key } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
+import { countedStream } from "../backup/task/progress.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
 
 /**
@@ -29,7 +30,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const { config, log, qdrant, state } = deps;
   const { collection, file, size } = await parseRequest(options, config.cwd);
   assertConfigured(config, "upload_snap", ["restore"]);
-  const tally = new Tally("upload_snap");
+  const tally = new Tally("upload_snap", deps.progress);
+  tally.start(config.restoreHosts.length);
   const name = path.basename(file);
   const what = options.shard === undefined ? collection : `${collection} shard ${options.shard}`;
 
@@ -95,7 +97,8 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
 
   const uploadOne = async (host: string): Promise<void> => {
     const item = { host, collection, snapshot: name, file };
-    const body = createReadStream(file);
+    const read = createReadStream(file);
+    const body = countedStream(read);
     let outcome: "ok" | "accepted";
     try {
       const target = { collection, ...(options.shard === undefined ? {} : { shard: options.shard }) };
@@ -118,7 +121,9 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
       tally.add("failed", { ...item, error: describeError(err) });
       return;
     } finally {
-      body.destroy(); // an upload refused before reading the file would otherwise hold its descriptor
+      // An upload refused before reading the file would otherwise hold its descriptor.
+      body.destroy();
+      read.destroy();
     }
     if (outcome === "accepted") {
       log.info(`Upload of ${name} to ${host} accepted (wait=false); check ${what} later`);
@@ -132,7 +137,11 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   await mapPool(
     [...hosts.map((host) => ({ host, again: false })), ...recheck.map((host) => ({ host, again: true }))],
     config.concurrency,
-    ({ host, again }) => (again ? check(host, true) : uploadOne(host)),
+    ({ host, again }) =>
+      tally.track({ host, collection }, () => {
+        tally.begin({ host, collection });
+        return again ? check(host, true) : uploadOne(host);
+      }),
     deps.signal,
   );
 

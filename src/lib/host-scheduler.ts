@@ -1,4 +1,5 @@
 // The host scheduler: work per host, at most perHost at once on each and total over all, lowest order first.
+import { AsyncResource } from "node:async_hooks";
 import { abortReason } from "./retry.js";
 
 /**
@@ -104,7 +105,9 @@ export function createHostScheduler(options: HostSchedulerOptions): HostSchedule
       }
       const queue = q;
       return new Promise<T>((resolve, reject) => {
-        const start = (): void => {
+        // Bound to the caller's async context: the work runs as its caller's (its log context), not as the
+        // context of whichever task freed the slot.
+        const start = AsyncResource.bind((): void => {
           Promise.resolve()
             .then(fn)
             .then(resolve, (error: unknown) => {
@@ -116,7 +119,7 @@ export function createHostScheduler(options: HostSchedulerOptions): HostSchedule
               running--;
               pump();
             });
-        };
+        });
         push(queue.heap, { order, seq: seq++, start, reject });
         pump();
       });

@@ -14,6 +14,7 @@ const LAYERS: readonly { name: string; files: RegExp }[] = [
     name: "composition",
     files: /^(main|program|task-flags|completion|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$/,
   },
+  { name: "progress", files: /^progress\// },
   { name: "reporting", files: /^metrics\// },
   { name: "commands", files: /^commands\// },
   { name: "domain", files: /^backup\// },

@@ -70,6 +70,8 @@ const DISTINCT = {
   QDRANT_LOCK_TTL: "17m",
   QDRANT_STATUS_MAX_AGE_HOURS: "17",
   QDRANT_PUSHGATEWAY_URL: "http://pushgateway-b:9091",
+  QDRANT_PROGRESS_INTERVAL: "17",
+  QDRANT_LOG_FORMAT: "json",
   MC_CONFIG_DIR: null,
 } satisfies Record<VariableName, string | null>;
 

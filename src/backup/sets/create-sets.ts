@@ -35,13 +35,14 @@ export async function backUpSets(deps: Deps, opts: { dryRun: boolean }): Promise
   assertConfigured(config, "create_snap_shards", ["source", "destination"]);
   warnIgnored(deps);
   const setId = newSetId(deps.clock(), config.sets.hostname ?? hostname(), process.pid);
-  const tally = new Tally("create_snap_shards");
+  const tally = new Tally("create_snap_shards", deps.progress);
   const peers = await discoverSetPeers(deps);
   const collections = await listCollections(deps);
   const where = streamsShards(config) ? `streamed into ${deps.store().location}` : `in ${deps.store().location}`;
   log.info(
     `${opts.dryRun ? "[dry run] " : ""}Backup set ${setId}: ${collections.length} collections, shard snapshots ${where}`,
   );
+  tally.start(collections.length);
   const host = config.sourceHosts[0]!;
   let version: Promise<string> | undefined;
   const scheduler = createHostScheduler({
@@ -73,7 +74,12 @@ export async function backUpSets(deps: Deps, opts: { dryRun: boolean }): Promise
     collections,
     scheduler,
     admissionWindow(config.concurrency),
-    (collection, index) => backUpCollection(run, collection, index),
+    // An item is a collection's set: its shards, on whichever peers, then its manifest.
+    (collection, index) =>
+      tally.track({ collection }, () => {
+        tally.begin({ collection });
+        return backUpCollection(run, collection, index);
+      }),
     deps.signal,
   );
   const message = opts.dryRun

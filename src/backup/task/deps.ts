@@ -1,6 +1,7 @@
 import type { Config } from "../../config.js";
 import type { ExitCode } from "../../errors.js";
 import type { Logger } from "../../log.js";
+import type { ProgressReporter } from "./progress.js";
 import type { QdrantClient } from "../../qdrant/client.js";
 import type { SnapshotStore } from "../../store/types.js";
 import type { StateStore } from "../../state/files.js";
@@ -19,6 +20,8 @@ export interface Deps {
   /** The bucket's conditional writes for leases (recover_snap_shards' lock per target); undefined without a bucket. */
   readonly leaseObjects?: () => LeaseObjects;
   readonly log: Logger;
+  /** Where the task's items are reported while it runs (their Tally forwards to it); none by default. */
+  readonly progress?: ProgressReporter;
   readonly clock: () => Date;
   readonly signal: AbortSignal;
 }
