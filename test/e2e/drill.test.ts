@@ -88,7 +88,7 @@ describe("drill through the CLI", () => {
   it("--json drills a legacy snapshot: one item with the evidence; drill_history is mirrored with the state", async () => {
     // With the state mirrored: drill_history goes to the bucket like every state file.
     const r = await rig.run(
-      ["--json", "drill", "--collection", "logs"],
+      ["--json", "--items", "drill", "--collection", "logs"],
       dir,
       rig.env({ QDRANT_STATE_S3_PREFIX: "state/drill/" }),
     );

@@ -67,7 +67,7 @@ describe("status (built CLI)", () => {
       `[status] 1 collections in s3://${bucket}: 1 with legacy snapshots, 1 with backup sets; 0 stale (no backup newer than 24 h); 0 restore hosts in the state files; 0 warnings`,
     );
 
-    const json = await runCli(["--json", "status"], { env, cwd: cwd.dir });
+    const json = await runCli(["--json", "--items", "status"], { env, cwd: cwd.dir });
     expectExit(json, 0);
     const summary = parseJsonSummary(json.stdout);
     expect(summary.tasks[0]?.items).toEqual([
@@ -88,7 +88,7 @@ describe("status (built CLI)", () => {
 
     // A collection of the source with no backup: exit 3, and its warning.
     await seedCollection(url, "newer", { points: 1, dim: 4, apiKey });
-    const stale = await runCli(["--json", "status"], { env, cwd: cwd.dir });
+    const stale = await runCli(["--json", "--items", "status"], { env, cwd: cwd.dir });
     expectExit(stale, 3);
     const staleSummary = parseJsonSummary(stale.stdout);
     expect(staleSummary.tasks[0]?.items).toContainEqual(
