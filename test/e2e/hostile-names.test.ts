@@ -1,7 +1,7 @@
 // Collection and alias names with commas, spaces, quotes, newlines, tabs, S3-reserved characters, unicode and the
 // maximum length, taken through a full backup and restore by the built CLI (bash defect 6): the state files stay
 // valid RFC 4180 and parse back to the same names, and the targets end up with the same data.
-import { copyFile, writeFile } from "node:fs/promises";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createAlias, listAliases, readAllPoints, seedCollection } from "../support/emulator/seed.js";
@@ -146,7 +146,7 @@ describe("a collection name too long to snapshot (255 characters)", () => {
   // Qdrant allows 255-character collection names, but the snapshot's file name (46 bytes longer) exceeds the 255-byte
   // file-name limit: Qdrant writes it to disk before uploading it; here the local S3 server, which stores objects as
   // files, refuses it the same way (500).
-  it("fails that snapshot (exit 3) without touching the state files", async () => {
+  it("fails that snapshot (exit 3): no snapshots row, only its failure recorded for --only-failed", async () => {
     const name = "z".repeat(255);
     await seedCollection(src, name, { points: 2, dim: 2, apiKey: rig.apiKey });
     const dir = await tempDir("hostile-255");
@@ -157,7 +157,10 @@ describe("a collection name too long to snapshot (255 characters)", () => {
     expectLogLines(r.stderr);
     expect(r.stdout).toBe("[create_snap] Snapshots created: 0, accepted: 0, failed: 1\n");
     expect(r.stderr).toContain(name);
-    expect(await snapshotDir(dir)).toEqual(before);
+    const after = await snapshotDir(dir);
+    expect(after["collections"]).toEqual(before["collections"]);
+    expect(Object.keys(after).sort()).toEqual(["collections", "snapshot_failures"]);
+    expect(await readFile(path.join(dir, "snapshot_failures"), "utf8")).toBe(`${src},${name},failed\n`);
   });
 });
 
