@@ -1,4 +1,5 @@
-// The variables of backup sets: the manifest's created_by and the restore of a set with its gates and checks. A group of VARIABLES (variables.ts).
+// The variables of backup sets: the manifest's created_by and the restore of a set with its gates and checks. A group
+// of VARIABLES (variables.ts).
 import type { VariableSpec } from "./spec.js";
 
 export const BACKUP_SET_VARIABLES = [

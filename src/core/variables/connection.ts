@@ -1,4 +1,5 @@
-// The variables of the Qdrant hosts, the bucket and the calls to them: hosts, API key, S3 credentials, timeouts, snapshot filter, port. A group of VARIABLES (variables.ts).
+// The variables of the Qdrant hosts, the bucket and the calls to them: hosts, API key, S3 credentials, timeouts,
+// snapshot filter, port. A group of VARIABLES (variables.ts).
 import type { VariableSpec } from "./spec.js";
 
 export const CONNECTION_VARIABLES = [

@@ -1,4 +1,5 @@
-// The variables of retention (prune_snap): the QDRANT_KEEP_* policy, its safety cap, backup-set retention and sweeps. A group of VARIABLES (variables.ts).
+// The variables of retention (prune_snap): the QDRANT_KEEP_* policy, its safety cap, backup-set retention and sweeps. A
+// group of VARIABLES (variables.ts).
 import type { VariableSpec } from "./spec.js";
 
 export const RETENTION_VARIABLES = [

@@ -1,4 +1,5 @@
-// The variables of a run as a whole: concurrency, retries, the lock, status, metrics, progress and logs. A group of VARIABLES (variables.ts).
+// The variables of a run as a whole: concurrency, retries, the lock, status, metrics, progress and logs. A group of
+// VARIABLES (variables.ts).
 import type { VariableSpec } from "./spec.js";
 
 export const RUN_VARIABLES = [

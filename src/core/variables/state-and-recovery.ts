@@ -1,4 +1,5 @@
-// The variables of the state files, the destination, transfer mode and the recovery of legacy snapshots with its checks. A group of VARIABLES (variables.ts).
+// The variables of the state files, the destination, transfer mode and the recovery of legacy snapshots with its
+// checks. A group of VARIABLES (variables.ts).
 import type { VariableSpec } from "./spec.js";
 
 export const STATE_AND_RECOVERY_VARIABLES = [
