@@ -1,7 +1,7 @@
 import { assertConfigured } from "../config.js";
 import { createHostScheduler, type Slot } from "../lib/host-scheduler.js";
 import { admissionWindow, createLimiter, runAdmitted } from "../lib/pool.js";
-import { run as getSnapS3 } from "./get_snap_s3.js";
+import { listStoreSnapshots } from "../backup/list-store-snapshots.js";
 import { isDryRun, isFatal, settleAll } from "../backup/task/items.js";
 import { readRecoveryPlan } from "../backup/recover-plan.js";
 import { planRecoveries } from "../backup/recover-dry-run.js";
@@ -37,7 +37,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const tally = new Tally("recover_snap", deps.progress);
   if (await state.isEmpty("snapshots")) {
     log.info("snapshots file is empty; listing the backup destination first (get_snap_s3)");
-    const listed = await getSnapS3(options, deps);
+    const listed = await listStoreSnapshots(deps);
     log.info(state.dryRun ? `[dry run] ${listed.message} (in memory only)` : listed.message);
   }
   const plan = await readRecoveryPlan(deps, options.all === true);
