@@ -1,32 +1,12 @@
 import type { Readable } from "node:stream";
 import { Agent, request, type Dispatcher } from "undici";
 import { InterruptedError } from "../errors.js";
-import type { Logger } from "../log.js";
 import { retry } from "../lib/retry.js";
 import { failFor, shorten, toOutcome, transportFailure, type Outcome } from "./answers.js";
 import { retryDecision, type CallKind } from "./errors.js";
+import type { CallOptions, QdrantHttpOptions } from "./http-options.js";
 
-/** Transport settings for every Qdrant call. */
-export interface QdrantHttpOptions {
-  apiKey: string | undefined;
-  /** Time limit of one request in ms (CURL_TIMEOUT × 1000). */
-  timeoutMs: number;
-  /** Connect timeout in ms; default min(30 000, timeoutMs). */
-  connectTimeoutMs?: number;
-  /** Retries after a retryable failure (QDRANT_RETRIES). */
-  retries: number;
-  /** Aborted on SIGINT/SIGTERM. */
-  signal: AbortSignal;
-  log: Logger;
-  /** Backoff base in ms (default 500); tests make it small. */
-  retryBaseDelayMs?: number;
-}
-
-export interface CallOptions {
-  body?: unknown;
-  /** `changes` for a call that changes Qdrant: an ambiguous failure is not retried but thrown (see retryDecision); default `reads`. */
-  kind?: CallKind;
-}
+export type { CallOptions, QdrantHttpOptions } from "./http-options.js";
 
 /** One undici Agent for all hosts; unwraps Qdrant's envelope; retries what is worth retrying. */
 export class QdrantHttp {

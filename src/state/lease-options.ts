@@ -7,6 +7,14 @@ import type { ObjectStore } from "../s3/objects.js";
  * lease must be released after an interrupted run too). */
 export type LeaseObjects = Pick<ObjectStore, "bucket" | "getTagged" | "putIf" | "delete">;
 
+/** The name of the lease object inside the state prefix. The state mirror and reset only touch the state files' names. */
+export const LEASE_NAME = ".lock";
+
+/** The key of the lease object: `<prefix>.lock`. */
+export function leaseKey(prefix: string): string {
+  return `${prefix}${LEASE_NAME}`;
+}
+
 export interface LeaseOptions {
   objects: LeaseObjects;
   /** The state prefix (ending in `/`); the lease is `<prefix>.lock`. */

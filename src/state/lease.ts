@@ -25,10 +25,7 @@ import { LockedError } from "../errors.js";
 import { takeLease } from "./lease-acquire.js";
 import type { LeaseBody } from "./lease-body.js";
 import { releaseLease, renewLease } from "./lease-calls.js";
-import { labelledLeaseObjects, type LeaseOptions } from "./lease-options.js";
-
-/** The name of the lease object inside the state prefix. The state mirror and reset only touch the state files' names. */
-export const LEASE_NAME = ".lock";
+import { labelledLeaseObjects, leaseKey, type LeaseOptions } from "./lease-options.js";
 
 /** Renewals waiting for S3 at once: a hung one does not hold up the next. */
 const MAX_RENEWALS_IN_FLIGHT = 2;
@@ -70,7 +67,7 @@ export class StateLease {
   static async acquire(options: LeaseOptions): Promise<StateLease> {
     const clock = options.clock ?? (() => new Date());
     const opts = { ...options, clock, objects: labelledLeaseObjects(options.objects) };
-    const key = `${opts.prefix}${LEASE_NAME}`;
+    const key = leaseKey(opts.prefix);
     const { body, etag } = await takeLease(opts, key);
     const lease = new StateLease(opts, key, body, etag);
     if (opts.autoRenew !== false) {

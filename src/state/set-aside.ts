@@ -7,6 +7,7 @@ import { open, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StateFileError } from "../errors.js";
 import { codeOf, FILE_MODE, formatStamp, messageOf, syncDir, writeFully } from "../lib/fs.js";
+import { findTornTail } from "./torn-tail.js";
 
 /**
  * Copies `bytes` (the file as read) to `<file>.torn-<YYYY-MM-DD_HH-MM-SS>` (`-1`, `-2`… when taken), fsync'ed, then
@@ -55,4 +56,42 @@ export async function setAside(file: string, bytes: Buffer, keep: number, now: D
       `its last line is torn and cannot be set aside in ${copy}: ${messageOf(err)}; free space on its volume, or remove that line by hand`,
     );
   }
+}
+
+/** What {@link withoutTornTail} needs of the store: its mode, where to report, and `kind`'s descriptor and listeners. */
+export interface TornTailContext {
+  readonly dryRun: boolean;
+  readonly warn: (message: string) => void;
+  /** Closes the descriptor kept for appends to the file (it is about to be cut). */
+  readonly release: () => Promise<void>;
+  /** Tells the store's listeners that the file changed. */
+  readonly changed: () => void;
+}
+
+/**
+ * `bytes` (the file as read) up to its last whole row. A torn last line is set aside first (kept in
+ * `<file>.torn-<time>`, cut off the file, reported); a dry run reports it and leaves it in place.
+ * @param table the file's name and columns (file-table.ts)
+ */
+export async function withoutTornTail(
+  file: string,
+  table: { readonly name: string; readonly columns: readonly string[] },
+  bytes: Buffer,
+  ctx: TornTailContext,
+): Promise<Buffer> {
+  const tail = findTornTail(bytes, table.name, table.columns.length);
+  if (tail === undefined) return bytes;
+  if (ctx.dryRun) {
+    ctx.warn(
+      `state file ${file}: its last line is not a whole row (${tail.reason}); not used (dry run: left in place)`,
+    );
+    return bytes.subarray(0, tail.keep);
+  }
+  await ctx.release();
+  const copy = await setAside(file, bytes, tail.keep, new Date());
+  ctx.warn(
+    `state file ${file}: its last line ${JSON.stringify(tail.text)} is not a whole row (${tail.reason}); set aside in ${copy} and not used`,
+  );
+  ctx.changed();
+  return bytes.subarray(0, tail.keep);
 }

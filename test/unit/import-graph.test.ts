@@ -12,7 +12,8 @@ const LAYERS: readonly { name: string; files: RegExp }[] = [
   { name: "entry", files: /^cli\.ts$/ },
   {
     name: "composition",
-    files: /^(main|program|task-flags|completion|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$/,
+    files:
+      /^((main|program|task-flags|completion|runner|runtime|session|outcome|env-file|shutdown|tasks)\.ts$|tasks\/)/,
   },
   { name: "progress", files: /^progress\// },
   { name: "reporting", files: /^metrics\// },
