@@ -2,7 +2,7 @@ import { assertConfigured } from "../config.js";
 import { mapPool } from "../lib/pool.js";
 import { aliasDoneHost, aliasDoneStatus } from "../state/history.js";
 import { planAliases } from "../backup/alias-dry-run.js";
-import { run as getColla } from "./get_colla.js";
+import { saveAliases } from "../backup/save-aliases.js";
 import { describeError, isDryRun, isFatal, key, settleAll } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
@@ -23,7 +23,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   if (await state.isEmpty("collectionAliases")) {
     assertConfigured(config, "recover_colla", ["source"]);
     log.info("collection_aliases file is empty; fetching the aliases first (get_colla)");
-    const fetched = (await getColla(options, deps)).message;
+    const fetched = (await saveAliases(deps)).message;
     log.info(state.dryRun ? `[dry run] ${fetched} (in memory only)` : fetched);
   }
   const history = await state.read("aliasRecoveryHistory");
