@@ -7,7 +7,7 @@ import { ConfigError } from "../errors.js";
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
 import { fullSnapshotKey } from "../core/keys.js";
-import { hasDestination, run as getFullSnap } from "./get_full_snap.js";
+import { hasDestination, listFullSnapshots } from "../backup/list-full-snapshots.js";
 import { compareSnapshotNames, distinct } from "../backup/task/items.js";
 import { Tally } from "../backup/task/tally.js";
 import type { Deps, TaskOptions, TaskSummary } from "../backup/task/deps.js";
@@ -60,7 +60,7 @@ async function chooseArchive(options: TaskOptions, deps: Deps): Promise<FullArch
       );
     }
     log.info("full_snapshots is empty; listing the source hosts first (get_full_snap)");
-    const listed = await getFullSnap(options, deps);
+    const listed = await listFullSnapshots(deps);
     log.info(listed.message);
   }
   const keep = createSnapshotFilter(config.snapshotFilter);
