@@ -1,4 +1,5 @@
-// The layers of src/ (ARCHITECTURE.md): every import points down this list or stays in its own folder.
+// The layers of src/ (ARCHITECTURE.md): every import points down this list or stays in its own folder, except that no
+// command imports another (shared logic goes to src/backup/).
 // The test reads each file's import specifiers, resolves the relative ones and fails on an edge that points up.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -71,6 +72,17 @@ describe("the import graph of src/", () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+
+  it("has no edge between commands: shared logic goes to src/backup/, never into another command", () => {
+    const sideways = files
+      .filter((from) => from.startsWith("commands/"))
+      .flatMap((from) =>
+        importsOf(from)
+          .filter((to) => to.startsWith("commands/"))
+          .map((to) => `${from} -> ${to}`),
+      );
+    expect(sideways).toEqual([]);
   });
 });
 
