@@ -3,44 +3,14 @@
 // --as) and from legacy snapshots (recover_snap's); a failed verification exits 3 and still removes the scratch; an
 // interrupt removes it too; the live collection and its aliases stay as they were; a leftover scratch of a killed
 // drill is removed, a collection with a merely similar name is not; a taken scratch name is refused.
-import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/commands/drill.js";
 import { EXIT, InterruptedError } from "../../src/errors.js";
-import { run as recoverSets } from "../../src/commands/recover_snap_shards.js";
-import { createAlias, listAliases, qdrantCall, readAllPoints, seedCollection } from "../support/emulator/seed.js";
-import { readStateFile } from "./helpers/rig.js";
+import { createAlias, listAliases, qdrantCall, seedCollection } from "../support/emulator/seed.js";
+import { collectionsOf, history, liveTarget, SCRATCH } from "./helpers/drill.js";
 import { API_KEY, C1, stagedBackup } from "./helpers/restore.js";
-import { DOCS, KEY, SET_NEW, setsRig, type SetsRig } from "./helpers/sets-restore.js";
-
-const SCRATCH = /^docs__drill_\d{8}T\d{6}Z$/;
-
-async function collectionsOf(url: string, apiKey: string): Promise<string[]> {
-  const got = (await qdrantCall(url, "GET", "/collections", apiKey)) as { collections: { name: string }[] };
-  return got.collections.map((c) => c.name).sort();
-}
-
-/** drill_history as objects keyed by its columns. */
-async function history(dir: string): Promise<Record<string, string>[]> {
-  const columns =
-    "started_at,collection,scratch,kind,backup,key,location,targets,expected,found,seconds,cleanup_seconds,detail,verdict";
-  const text = (await readStateFile(dir, "drill_history")) ?? "";
-  return parse(text, { columns: columns.split(","), relax_column_count: false }) as Record<string, string>[];
-}
-
-/** The sets rig with `docs` already restored on the target (the live collection and its alias `docs-live`). */
-async function liveTarget(label: string, edit?: Parameters<SetsRig["writeSet"]>[1]) {
-  const s = await setsRig(label);
-  await s.writeSet(SET_NEW, edit);
-  expect(await recoverSets({}, s.rig.deps(s.env))).toMatchObject({ exitCode: EXIT.ok });
-  const t = s.target.urls[0]!;
-  const before = { points: await readAllPoints(t, DOCS, KEY), aliases: await listAliases(t, KEY) };
-  const untouched = async () => {
-    expect(await readAllPoints(t, DOCS, KEY)).toEqual(before.points);
-    expect(await listAliases(t, KEY)).toEqual(before.aliases);
-  };
-  return { ...s, t, untouched };
-}
+import { readStateFile } from "./helpers/rig.js";
+import { DOCS, KEY, SET_NEW } from "./helpers/sets-restore.js";
 
 describe("drill from a backup set", () => {
   it("restores the newest set (preferred to a legacy snapshot) under a scratch name, verifies it, deletes it and records the evidence; the live collection and its alias untouched", async () => {

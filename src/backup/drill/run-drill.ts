@@ -1,7 +1,8 @@
 /**
  * The drill of each collection in turn: leftovers of earlier drills removed first (leftovers.ts), then per
  * collection the backup chosen (choose.ts) and drilled under a fresh scratch name (scratch.ts): a set onto each
- * target cluster of QDRANT_RESTORE_HOSTS, legacy snapshots onto every restore host (drill-on.ts).
+ * target cluster of QDRANT_RESTORE_HOSTS, legacy snapshots onto every restore host (drill-on.ts). All of it under the
+ * drill lock of every target (drill-lock.ts), released at the end.
  */
 import { discoverTargets, type Target } from "../sets/restore-target.js";
 import type { Deps } from "../task/deps.js";
@@ -12,6 +13,7 @@ import { restoreSet } from "./restore-set.js";
 import { restoreSnapshots } from "./restore-snapshot.js";
 import { NAME_MAX_BYTES, scratchName } from "./scratch.js";
 import { removeLeftovers } from "./leftovers.js";
+import { lockDrill, type DrillLock } from "./drill-lock.js";
 
 export interface DrillRun {
   evidence: Evidence[];
@@ -20,16 +22,37 @@ export interface DrillRun {
 }
 
 export async function runDrill(deps: Deps, collections: readonly string[]): Promise<DrillRun> {
+  const targets = await discoverTargets(deps);
+  const lock = await lockDrill(deps, targets);
+  try {
+    const run = await drillAll(deps, collections, targets, lock);
+    const lost = lock.lost();
+    if (lost !== undefined) throw lost;
+    return run;
+  } catch (err) {
+    throw lock.lost() ?? err;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function drillAll(
+  deps: Deps,
+  collections: readonly string[],
+  targets: readonly Target[],
+  lock: DrillLock,
+): Promise<DrillRun> {
   const hosts = deps.config.restoreHosts;
-  const leftovers = await removeLeftovers(deps, hosts);
+  const leftovers = await removeLeftovers(deps, hosts, lock.held ? targets : undefined);
   const evidence: Evidence[] = [];
-  let targets: Target[] | undefined;
   const note = (e: Evidence) => {
     evidence.push(e);
     if (e.passed) deps.log.info(reportLine(e));
     else deps.log.error(reportLine(e));
   };
   for (const collection of collections) {
+    const lost = lock.lost(); // a drill lock not renewed in time: another drill may take it over, stop now
+    if (lost !== undefined) throw lost;
     const start = deps.clock();
     const base: DrillBase = {
       startedAt: start.toISOString(),
@@ -69,7 +92,6 @@ export async function runDrill(deps: Deps, collections: readonly string[]): Prom
       );
       continue;
     }
-    targets ??= await discoverTargets(deps);
     for (const target of targets)
       note(
         await drillOn(deps, base, "set", [target.host], target.host, () =>

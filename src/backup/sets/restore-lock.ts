@@ -15,9 +15,13 @@ export const RESTORE_LOCKS_PREFIX = "restore_locks";
 
 /** `restore_locks/{target}/{collection}/`: the lease is `.lock` under it. */
 export function restoreLockPrefix(target: Target, collection: string): string {
+  return `${RESTORE_LOCKS_PREFIX}/${targetId(target)}/${collection}/`;
+}
+
+/** The target's name in lock keys: `cluster-{lowest peer id}`, or `node-{its URL, encoded}` for a standalone node. */
+export function targetId(target: Target): string {
   const ids = [...target.peers.keys()].sort(comparePeerIds);
-  const id = ids[0] !== undefined ? `cluster-${ids[0]}` : `node-${encodeURIComponent(target.host)}`;
-  return `${RESTORE_LOCKS_PREFIX}/${id}/${collection}/`;
+  return ids[0] !== undefined ? `cluster-${ids[0]}` : `node-${encodeURIComponent(target.host)}`;
 }
 
 export interface RestoreLock {
