@@ -3,8 +3,10 @@
 // removing a leftover scratch of a killed drill, leaving a similarly named collection, the live collection and its
 // alias as they were; `--json drill --collection logs` drills a legacy snapshot; a backup altered so its count
 // differs makes `drill --all` exit 3, still without a scratch left. The report lines, drill_history and the metrics
-// (`task="drill"`: exit code and items) carry the evidence; no secret anywhere. SIGTERM mid-drill still removes the
-// scratch (exit 130); a SIGKILLed drill leaves it, and the next drill removes it.
+// (`task="drill"`: exit code and items) carry the evidence; no secret anywhere. A second drill of the same target
+// from another state directory exits 5 naming the holder of the drill lock, the first's scratch untouched. SIGTERM
+// mid-drill still removes the scratch (exit 130); a SIGKILLed drill leaves it and its drill lock, and the next drill,
+// once the lock's TTL has passed, takes the lock over and removes the scratch.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
@@ -17,6 +19,7 @@ import { parseExposition, valueOf } from "../support/metrics/exposition.js";
 import { createTestS3Client } from "../support/s3/client.js";
 import { makeTempDir } from "../support/tmp.js";
 import { expectExit, parseJsonSummary, plainLines, readStateText } from "./harness.js";
+import type { CliResult } from "../support/cli.js";
 import { startRig, type Rig } from "./rig.js";
 
 const s3 = inject("s3");
@@ -27,6 +30,7 @@ let cleanup: () => Promise<void> = async () => {};
 let target = "";
 const LEFTOVER = "docs__drill_20260101T000000Z";
 const task = { task: "drill" };
+const SHARD_RECOVER = /^\/collections\/docs__drill_[^/]+\/shards\/\d+\/snapshots\/recover$/;
 
 async function collections(url: string): Promise<string[]> {
   const got = (await qdrantCall(url, "GET", "/collections", rig.apiKey)) as { collections: { name: string }[] };
@@ -146,13 +150,48 @@ describe("drill through the CLI", () => {
     ]);
   });
 
-  it("SIGTERM mid-drill still deletes the scratch and records the drill (exit 130); SIGKILL leaves it, and the next drill removes it", async () => {
-    const SHARD_RECOVER = /^\/collections\/docs__drill_[^/]+\/shards\/\d+\/snapshots\/recover$/;
+  it("a second drill of the same target, from another state directory, exits 5 with one line naming the holder; the first passes and deletes its own scratch", async () => {
+    const [one, two] = [await makeTempDir("drill-e2e-one"), await makeTempDir("drill-e2e-two")];
+    onTestFinished(one.cleanup);
+    onTestFinished(two.cleanup);
+    let second: Promise<{ r: CliResult; during: string[] }> | undefined;
+    // The first drill's first shard recovery is held back 4 s; the second drill runs meanwhile.
+    rig.target.faults.add({
+      method: "PUT",
+      path: SHARD_RECOVER,
+      times: 1,
+      latencyMs: 4000,
+      onMatch: () => {
+        second = (async () => {
+          const r = await rig.run(["drill", "--collection", "docs"], two.dir);
+          return { r, during: await collections(target) };
+        })();
+      },
+    });
+
+    const first = await rig.run(["drill", "--collection", "docs"], one.dir);
+
+    const { r, during } = await second!;
+    expectExit(r, 5);
+    expect(r.stderr.split("\n").filter((l) => l.includes("drill lock"))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `drill: another drill holds the drill lock of ${target}: state lease s3://${rig.bucket}/drill_locks/\\S+: held by pid \\d+ on host \\S+ since `,
+        ),
+      ),
+    ]);
+    expect(during).toEqual(["docs", expect.stringMatching(/^docs__drill_\d{8}T\d{6}Z$/), "docs__drill_notes"]);
+    expectExit(first, 0);
+    expect(plainLines(first.stdout)[0]).toMatch(/: PASSED, /);
+    expect(await collections(target)).toEqual(["docs", "docs__drill_notes"]);
+  });
+
+  it("SIGTERM mid-drill still deletes the scratch and records the drill (exit 130); SIGKILL leaves it and its drill lock, and the next drill takes the lock over once expired and removes it", async () => {
     const temp = await makeTempDir("drill-e2e-kill");
     onTestFinished(temp.cleanup);
     const state = temp.dir;
-    const stopAt = (signal: NodeJS.Signals) => {
-      const run = rig.start(["drill", "--collection", "docs"], state);
+    const stopAt = (signal: NodeJS.Signals, env = rig.env()) => {
+      const run = rig.start(["drill", "--collection", "docs"], state, env);
       rig.target.faults.add({
         method: "PUT",
         path: SHARD_RECOVER,
@@ -171,17 +210,23 @@ describe("drill through the CLI", () => {
       expect.stringMatching(/,docs,docs__drill_\d{8}T\d{6}Z,set,.*,FAILED: interrupted,failed$/),
     ]);
 
-    const killed = await stopAt("SIGKILL");
+    // The killed drill's lock stays in the bucket until its TTL (2 s here) has passed; the next drill takes it over.
+    const killed = await stopAt("SIGKILL", rig.env({ QDRANT_LOCK_TTL: "2" }));
     expect(killed.signal).toBe("SIGKILL");
     const left = (await collections(target)).filter((c) => /^docs__drill_\d{8}T\d{6}Z$/.test(c));
     expect(left).toHaveLength(1);
+    const store = createSnapshotStore(s3client, rig.bucket, new AbortController().signal);
+    expect(await store.listKeys("drill_locks/")).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 2500));
 
     const next = await rig.run(["drill", "--collection", "docs"], state);
     expectExit(next, 0);
+    expect(next.stderr).toMatch(/taking over the expired state lease s3:\/\/\S+\/drill_locks\//);
     expect(plainLines(next.stdout)[0]).toBe(`drill: removed the leftover scratch ${left[0]} on ${target}`);
     expect(await collections(target)).toEqual(["docs", "docs__drill_notes"]);
-    // The killed run's restore lock and resume state under the scratch name went with it.
-    const store = createSnapshotStore(s3client, rig.bucket, new AbortController().signal);
-    expect((await store.listKeys("")).filter((k) => k.includes("__drill_"))).toEqual([]);
+    // The killed run's restore lock and resume state under the scratch name went with it; no drill lock is left.
+    expect((await store.listKeys("")).filter((k) => k.includes("__drill_") || k.startsWith("drill_locks/"))).toEqual(
+      [],
+    );
   });
 });

@@ -1,11 +1,11 @@
 /**
- * The drill lock: one drill at a time per restore target, whatever its state directory or pod. A lease in the bucket
- * (state/lease.ts: conditional writes, renewed every QDRANT_LOCK_TTL/3, taken over once expired, so a killed drill's
- * lock holds up the next one by at most the TTL) at `drill_locks/{target}/.lock`, the target named as the restore
- * lock names it (sets/restore-lock.ts). The drill takes the lock of every target of QDRANT_RESTORE_HOSTS before it
- * looks for leftover scratches, and holds it to its end: a scratch it finds is then no live drill's. Another drill
- * holding one of them stops this one at once (exit 5, naming the holder). Without a bucket (QDRANT_BACKUP_DIR)
- * there is no lock: the drill says so and leaves leftovers alone (leftovers.ts).
+ * The drill lock: one drill at a time per restore target, whatever its state directory or pod. A lease in the
+ * bucket (state/lease.ts: conditional writes, renewed every QDRANT_LOCK_TTL/3, taken over once expired, so a killed
+ * drill's lock holds up the next one by at most the TTL) at `drill_locks/{target}/.lock`, the target named as the
+ * restore lock names it (backup/sets/restore-lock.ts). The drill takes the lock of every target of
+ * QDRANT_RESTORE_HOSTS before it looks for leftover scratches, and holds it to its end: a scratch it finds is then no
+ * live drill's. Another drill holding one of them stops this one at once (exit 5, naming the holder). Without a
+ * bucket (QDRANT_BACKUP_DIR) there is no lock: the drill says so and leaves leftovers alone (leftovers.ts).
  */
 import { LockedError } from "../../errors.js";
 import { StateLease } from "../../state/lease.js";
