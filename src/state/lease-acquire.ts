@@ -63,7 +63,7 @@ export async function takeLease(
     if (Date.parse(holder.expiresAt) > now.getTime()) {
       throw new LockedError(
         `state lease ${where}: held by ${describeLease(holder, now)}, expires at ${holder.expiresAt} ` +
-          `(in ${formatAge(Date.parse(holder.expiresAt) - now.getTime())}); if that run is gone, wait or run again with --break-lock`,
+          `(in ${formatAge(Date.parse(holder.expiresAt) - now.getTime())}); if that run is gone, ${opts.cure ?? "wait or run again with --break-lock"}`,
       );
     }
     body = fresh();

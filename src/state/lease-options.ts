@@ -32,6 +32,8 @@ export interface LeaseOptions {
   pid?: number;
   /** Default: random. */
   runId?: string;
+  /** What a held lease's error tells to do when its holder is gone (default: wait, or --break-lock). */
+  cure?: string;
   /** Renew on a timer every ttlMs/3 (default true; tests call {@link StateLease.renew} themselves). */
   autoRenew?: boolean;
 }

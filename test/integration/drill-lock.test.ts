@@ -54,6 +54,7 @@ describe("drill lock", () => {
       ),
     );
     expect((seen.err as LockedError).message).not.toContain("\n");
+    expect((seen.err as LockedError).message).toMatch(/; if that run is gone, the next drill takes its lock over then/);
     // While the second drill ran and after it stopped, the first's scratch was there, untouched.
     expect(seen.collections).toEqual([DOCS, expect.stringMatching(SCRATCH)]);
     expect(second.lines.join("\n")).not.toMatch(/removing it|removed the leftover/);

@@ -55,6 +55,7 @@ export async function lockDrill(
           prefix: drillLockPrefix(target),
           ttlMs: deps.config.lockTtlSeconds * 1000,
           breakLock: false,
+          cure: "the next drill takes its lock over then (--break-lock does not apply to it)",
           log: deps.log,
           onLost: (err) => {
             lost ??= new LockedError(`drill: lost the drill lock of ${target.host}: ${err.message}`);
