@@ -155,12 +155,13 @@ describe("drill through the CLI", () => {
     onTestFinished(one.cleanup);
     onTestFinished(two.cleanup);
     let second: Promise<{ r: CliResult; during: string[] }> | undefined;
-    // The first drill's first shard recovery is held back 4 s; the second drill runs meanwhile.
+    // The first drill's first shard recovery is held until the second drill has exited and the collections were
+    // looked at: no timing guess.
     rig.target.faults.add({
       method: "PUT",
       path: SHARD_RECOVER,
       times: 1,
-      latencyMs: 4000,
+      holdUntil: () => second!,
       onMatch: () => {
         second = (async () => {
           const r = await rig.run(["drill", "--collection", "docs"], two.dir);

@@ -26,12 +26,13 @@ describe("drill lock", () => {
     const second = createTestDeps({ ...s.rig.s3Env, ...s.env }, { stateDir: other.dir });
     onTestFinished(() => second.close());
     let during: Promise<{ err: unknown; collections: string[] }> | undefined;
-    // The first drill's first shard recovery is held back 3 s: the second drill starts meanwhile, from its own state.
+    // The first drill's first shard recovery is held until the second drill, started from its own state meanwhile,
+    // has stopped and the collections were looked at: no timing guess.
     s.target.faults.add({
       method: "PUT",
       path: SHARD_RECOVER,
-      latencyMs: 3000,
       times: 1,
+      holdUntil: () => during!,
       onMatch: () => {
         during = (async () => {
           const err = await run({ collection: DOCS }, second).then(

@@ -17,6 +17,12 @@ export interface FaultRule {
   path?: RegExp | string;
   /** Delay before handling, in milliseconds. */
   latencyMs?: number;
+  /**
+   * Test hook: hold the request (after `onMatch`, before `latencyMs`) until the promise this returns settles, so a
+   * test can keep a client's call in flight exactly as long as it needs (e.g. until another run has finished), with no
+   * timing guess.
+   */
+  holdUntil?: () => Promise<unknown>;
   /** Answer this status with a Qdrant JSON error envelope instead of doing the work (default 500 when only `error` is set). */
   status?: number;
   /** Error message for the envelope (default "Service internal error: injected fault"). */
@@ -53,6 +59,8 @@ export type FaultOutcome =
 
 /** What the server should do for one request. */
 export interface FaultDecision {
+  /** What the request waits for (holdUntil) before anything else. */
+  holds: Promise<unknown>[];
   latencyMs: number;
   slowBodyMs: number;
   outcome: FaultOutcome | undefined;
@@ -165,7 +173,7 @@ export class Faults implements FaultController {
   }
 
   decide(node: number, method: string, pathname: string): FaultDecision {
-    const d: FaultDecision = { latencyMs: 0, slowBodyMs: 0, outcome: undefined };
+    const d: FaultDecision = { holds: [], latencyMs: 0, slowBodyMs: 0, outcome: undefined };
     for (const live of this.rules) {
       const r = live.rule;
       if (!matches(r, node, method, pathname) || live.remaining <= 0) continue;
@@ -176,6 +184,7 @@ export class Faults implements FaultController {
       this.fired++;
       live.count++;
       r.onMatch?.({ node, method, path: pathname, count: live.count });
+      if (r.holdUntil) d.holds.push(r.holdUntil());
       d.latencyMs += r.latencyMs ?? 0;
       d.slowBodyMs = Math.max(d.slowBodyMs, r.slowBodyMs ?? 0);
       if (r.reset) d.outcome = { kind: "reset" };

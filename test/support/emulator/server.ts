@@ -113,6 +113,7 @@ async function handle(node: NodeRuntime, deps: ServerDeps, req: IncomingMessage,
     });
     return send(res, r, slowBodyMs);
   };
+  if (decision.holds.length > 0) await Promise.allSettled(decision.holds);
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
   const outcome = decision.outcome;
   if (outcome?.kind === "reset") {
