@@ -211,14 +211,14 @@ describe("drill through the CLI", () => {
       expect.stringMatching(/,docs,docs__drill_\d{8}T\d{6}Z,set,.*,FAILED: interrupted,failed$/),
     ]);
 
-    // The killed drill's lock stays in the bucket until its TTL (2 s here) has passed; the next drill takes it over.
-    const killed = await stopAt("SIGKILL", rig.env({ QDRANT_LOCK_TTL: "2" }));
+    // The killed drill's lock stays in the bucket until its TTL (4 s here) has passed; the next drill takes it over.
+    const killed = await stopAt("SIGKILL", rig.env({ QDRANT_LOCK_TTL: "4" }));
     expect(killed.signal).toBe("SIGKILL");
     const left = (await collections(target)).filter((c) => /^docs__drill_\d{8}T\d{6}Z$/.test(c));
     expect(left).toHaveLength(1);
     const store = createSnapshotStore(s3client, rig.bucket, new AbortController().signal);
     expect(await store.listKeys("drill_locks/")).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 4500));
 
     const next = await rig.run(["drill", "--collection", "docs"], state);
     expectExit(next, 0);
