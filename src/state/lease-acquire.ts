@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { LockedError } from "../errors.js";
 import { describeLease, encodeLease, parseLease, type LeaseBody } from "./lease-body.js";
-import type { LeaseOptions } from "./lease-options.js";
+import { leaseLabel, type LeaseOptions } from "./lease-options.js";
 import { formatAge, TOOL_NAME } from "./lock-holder.js";
 
 const ATTEMPTS = 5;
@@ -18,7 +18,7 @@ export async function takeLease(
   key: string,
 ): Promise<{ body: LeaseBody; etag: string }> {
   const { clock, objects } = opts;
-  const where = `s3://${objects.bucket}/${key}`;
+  const where = `${leaseLabel(opts)} s3://${objects.bucket}/${key}`;
   const startedAt = clock().toISOString();
   const runId = opts.runId ?? randomBytes(12).toString("hex");
   const fresh = (): LeaseBody => {
@@ -41,7 +41,7 @@ export async function takeLease(
       await objects.delete(key);
       const holder = parseLease(old.body);
       opts.log.warn(
-        `--break-lock: removed the state lease ${where}, held by ${holder ? describeLease(holder, clock()) : "an unreadable lease object"}`,
+        `--break-lock: removed the ${where}, held by ${holder ? describeLease(holder, clock()) : "an unreadable lease object"}`,
       );
     }
   }
@@ -53,28 +53,24 @@ export async function takeLease(
     if (found === undefined) continue; // released in the meantime
     const holder = parseLease(found.body);
     if (holder === undefined) {
-      throw new LockedError(
-        `state lease ${where} is unreadable; if no other run uses this state, run again with --break-lock`,
-      );
+      throw new LockedError(`${where} is unreadable; if no other run uses this state, run again with --break-lock`);
     }
     // An SDK retry of our own PUT that had in fact succeeded: the lease is ours.
     if (holder.runId === runId) return { body: holder, etag: found.etag };
     const now = clock();
     if (Date.parse(holder.expiresAt) > now.getTime()) {
       throw new LockedError(
-        `state lease ${where}: held by ${describeLease(holder, now)}, expires at ${holder.expiresAt} ` +
+        `${where}: held by ${describeLease(holder, now)}, expires at ${holder.expiresAt} ` +
           `(in ${formatAge(Date.parse(holder.expiresAt) - now.getTime())}); if that run is gone, ${opts.cure ?? "wait or run again with --break-lock"}`,
       );
     }
     body = fresh();
     const taken = await objects.putIf(key, encodeLease(body), { ifMatch: found.etag });
     if (taken !== "conflict") {
-      opts.log.warn(
-        `taking over the expired state lease ${where}: ${describeLease(holder, now)}, expired at ${holder.expiresAt}`,
-      );
+      opts.log.warn(`taking over the expired ${where}: ${describeLease(holder, now)}, expired at ${holder.expiresAt}`);
       return { body, etag: taken };
     }
     // Another run took it over first; the next look names it.
   }
-  throw new LockedError(`state lease ${where}: other runs keep taking it; try again later`);
+  throw new LockedError(`${where}: other runs keep taking it; try again later`);
 }

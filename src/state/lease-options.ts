@@ -34,17 +34,24 @@ export interface LeaseOptions {
   runId?: string;
   /** What a held lease's error tells to do when its holder is gone (default: wait, or --break-lock). */
   cure?: string;
+  /** What the lease is called in its messages and errors (default "state lease"; e.g. "restore lock"). */
+  label?: string;
   /** Renew on a timer every ttlMs/3 (default true; tests call {@link StateLease.renew} themselves). */
   autoRenew?: boolean;
 }
 
-export /** The same operations, their S3 errors saying they were about the state lease. */
-function labelledLeaseObjects(objects: LeaseObjects): LeaseObjects {
+/** The name of the lease in its messages: {@link LeaseOptions.label}, "state lease" by default. */
+export function leaseLabel(opts: Pick<LeaseOptions, "label">): string {
+  return opts.label ?? "state lease";
+}
+
+export /** The same operations, their S3 errors saying they were about the lease called `label`. */
+function labelledLeaseObjects(objects: LeaseObjects, label: string): LeaseObjects {
   const tag = async <T>(call: Promise<T>): Promise<T> => {
     try {
       return await call;
     } catch (err) {
-      if (err instanceof UpstreamError) throw new UpstreamError(`${err.message} (state lease)`, { cause: err });
+      if (err instanceof UpstreamError) throw new UpstreamError(`${err.message} (${label})`, { cause: err });
       throw err;
     }
   };

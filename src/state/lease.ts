@@ -25,7 +25,7 @@ import { LockedError } from "../errors.js";
 import { takeLease } from "./lease-acquire.js";
 import type { LeaseBody } from "./lease-body.js";
 import { releaseLease, renewLease } from "./lease-calls.js";
-import { labelledLeaseObjects, leaseKey, type LeaseOptions } from "./lease-options.js";
+import { labelledLeaseObjects, leaseKey, leaseLabel, type LeaseOptions } from "./lease-options.js";
 
 /** Renewals waiting for S3 at once: a hung one does not hold up the next. */
 const MAX_RENEWALS_IN_FLIGHT = 2;
@@ -66,7 +66,7 @@ export class StateLease {
    */
   static async acquire(options: LeaseOptions): Promise<StateLease> {
     const clock = options.clock ?? (() => new Date());
-    const opts = { ...options, clock, objects: labelledLeaseObjects(options.objects) };
+    const opts = { ...options, clock, objects: labelledLeaseObjects(options.objects, leaseLabel(options)) };
     const key = leaseKey(opts.prefix);
     const { body, etag } = await takeLease(opts, key);
     const lease = new StateLease(opts, key, body, etag);
@@ -142,7 +142,7 @@ export class StateLease {
         );
       } else {
         this.opts.log.warn(
-          `cannot renew the state lease ${this.location} (valid until ${this.body.expiresAt}); retrying: ${message}`,
+          `cannot renew the ${leaseLabel(this.opts)} ${this.location} (valid until ${this.body.expiresAt}); retrying: ${message}`,
         );
       }
     }
@@ -177,14 +177,14 @@ export class StateLease {
     const failed = await releaseLease(objects, this.key, this.body.runId, pending, () => !this.lost, deadlineMs);
     if (failed !== undefined)
       this.opts.log.warn(
-        `cannot release the state lease ${this.location}: ${failed}; it expires at ${this.body.expiresAt}`,
+        `cannot release the ${leaseLabel(this.opts)} ${this.location}: ${failed}; it expires at ${this.body.expiresAt}`,
       );
   }
 
   private lose(why: string): void {
     this.stopTimer();
     this.lost = new LockedError(
-      `lost the state lease ${this.location}: ${why}; this run stops (what it finished is recorded)`,
+      `lost the ${leaseLabel(this.opts)} ${this.location}: ${why}; this run stops (what it finished is recorded)`,
     );
     this.opts.onLost(this.lost);
   }

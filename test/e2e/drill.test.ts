@@ -177,7 +177,7 @@ describe("drill through the CLI", () => {
     expect(r.stderr.split("\n").filter((l) => l.includes("drill lock"))).toEqual([
       expect.stringMatching(
         new RegExp(
-          `drill: another drill holds the drill lock of ${target}: state lease s3://${rig.bucket}/drill_locks/\\S+: held by pid \\d+ on host \\S+ since `,
+          `drill: another drill holds the drill lock of ${target}: drill lock s3://${rig.bucket}/drill_locks/\\S+: held by pid \\d+ on host \\S+ since `,
         ),
       ),
     ]);
@@ -222,7 +222,7 @@ describe("drill through the CLI", () => {
 
     const next = await rig.run(["drill", "--collection", "docs"], state);
     expectExit(next, 0);
-    expect(next.stderr).toMatch(/taking over the expired state lease s3:\/\/\S+\/drill_locks\//);
+    expect(next.stderr).toMatch(/taking over the expired drill lock s3:\/\/\S+\/drill_locks\//);
     expect(plainLines(next.stdout)[0]).toBe(`drill: removed the leftover scratch ${left[0]} on ${target}`);
     expect(await collections(target)).toEqual(["docs", "docs__drill_notes"]);
     // The killed run's restore lock and resume state under the scratch name went with it; no drill lock is left.

@@ -89,7 +89,7 @@ describe("drill lock", () => {
     const summary = await run({ collection: DOCS }, deps);
 
     expect(summary).toMatchObject({ done: 1, failed: 0, exitCode: EXIT.ok });
-    expect(deps.lines.join("\n")).toMatch(/taking over the expired state lease s3:\/\/\S+\/drill_locks\/.*killed-pod/);
+    expect(deps.lines.join("\n")).toMatch(/taking over the expired drill lock s3:\/\/\S+\/drill_locks\/.*killed-pod/);
     expect(summary.report?.[0]).toBe(`drill: removed the leftover scratch ${LEFTOVER} on ${s.t}`);
     expect(await collectionsOf(s.t, KEY)).toEqual([DOCS]);
     await s.untouched();

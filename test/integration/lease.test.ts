@@ -204,6 +204,38 @@ describe("state lease", () => {
     expect(await remote(`${prefix}.lock`)).toBeUndefined();
   });
 
+  it("a lease given a label and a cure names itself by that label when held, taken over and lost, and gives that cure", async () => {
+    const prefix = freshPrefix();
+    const named = { label: "restore lock", cure: "wait for it to expire" };
+    const a = run(prefix, 1001, named);
+    const old = await StateLease.acquire(a.opts);
+    const b = run(prefix, 2002, named);
+    b.now = T0 + 30_000;
+    const held = (await rejection(StateLease.acquire(b.opts))) as LockedError;
+    expect(held.exitCode).toBe(EXIT.locked);
+    expect(held.message).toMatch(
+      new RegExp(
+        `^restore lock s3://${bucket}/${prefix}\\.lock: held by pid 1001 .*; if that run is gone, wait for it to expire$`,
+      ),
+    );
+    expect(held.message).not.toContain("state lease");
+    expect(held.message).not.toContain("--break-lock");
+    b.now = T0 + TTL + 1;
+    const lease = await StateLease.acquire(b.opts);
+    expect(b.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^taking over the expired restore lock s3://${bucket}/${prefix}\\.lock: pid 1001`),
+      ),
+    ]);
+    a.now = T0 + TTL + 2;
+    await old.renew();
+    expect(a.lost.map((e) => e.message)).toEqual([
+      expect.stringMatching(new RegExp(`^lost the restore lock s3://${bucket}/${prefix}\\.lock: `)),
+    ]);
+    await old.release();
+    await lease.release();
+  });
+
   it("a lease deleted behind the run's back (another run's --break-lock) is lost at the next renewal", async () => {
     const prefix = freshPrefix();
     const a = run(prefix, 1001);

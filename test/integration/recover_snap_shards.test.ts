@@ -253,7 +253,10 @@ describe("recover_snap_shards", () => {
     const refused = await run({}, deps);
 
     expect(refused).toMatchObject({ done: 0, failed: 1, exitCode: EXIT.partial });
-    expect(refused.items[0]?.["verdict"]).toMatch(/FAILED: .*other-pod/);
+    expect(refused.items[0]?.["verdict"]).toMatch(/FAILED: restore lock s3:\/\/\S+\/restore_locks\/.*other-pod/);
+    // The true cure: the lock expires by itself and the next run takes it over; --break-lock does not touch it.
+    expect(refused.items[0]?.["verdict"]).toMatch(/run again after it expires \(QDRANT_LOCK_TTL .*takes it over/);
+    expect(refused.items[0]?.["verdict"]).not.toMatch(/state lease|run again with --break-lock/);
     expect(await collectionsOf(s.target.urls[0]!)).toEqual([]);
     await held.release();
 

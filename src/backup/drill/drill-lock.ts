@@ -55,6 +55,7 @@ export async function lockDrill(
           prefix: drillLockPrefix(target),
           ttlMs: deps.config.lockTtlSeconds * 1000,
           breakLock: false,
+          label: "drill lock",
           cure: "the next drill takes its lock over then (--break-lock does not apply to it)",
           log: deps.log,
           onLost: (err) => {

@@ -49,6 +49,8 @@ export async function lockRestore(
     prefix: restoreLockPrefix(target, collection),
     ttlMs: deps.config.lockTtlSeconds * 1000,
     breakLock: false,
+    label: "restore lock",
+    cure: "run again after it expires (QDRANT_LOCK_TTL after its last renewal): the next run takes it over (--break-lock does not apply to it)",
     log: deps.log,
     onLost: (err) => {
       lost = err;
