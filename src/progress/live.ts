@@ -4,7 +4,8 @@
  */
 import { createLogUpdate } from "log-update";
 import type { ProgressReporter } from "../backup/task/progress.js";
-import { describeCounts, formatBytes, ProgressModel, type ProgressView } from "./model.js";
+import { formatBytes } from "../lib/bytes.js";
+import { describeCounts, ProgressModel, type ProgressView } from "./model.js";
 
 /** At most this many items in flight are listed under the counts. */
 const MAX_LISTED = 8;

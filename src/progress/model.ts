@@ -3,6 +3,7 @@
  * (with their bytes), the bytes moved, the rate and the ETA. The renderers (plain.ts, live.ts) only format it.
  */
 import type { ItemOutcome, ProgressReporter } from "../backup/task/progress.js";
+import { formatBytes } from "../lib/bytes.js";
 
 /** One moment's view of a task's progress. */
 export interface ProgressView {
@@ -98,18 +99,6 @@ export class ProgressModel implements ProgressReporter {
       etaSeconds: left !== undefined && this.ended > 0 && elapsed > 0 ? (elapsed / this.ended) * left : undefined,
     };
   }
-}
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 /** 75 → "1m15s"; 4000 → "1h06m". */

@@ -5,18 +5,7 @@
 import { formatAge } from "../../state/lock-holder.js";
 import type { CollectionStatus, NewestBackup, RestoreHostStatus } from "./model.js";
 import type { StatusReport } from "./run-status.js";
-
-/** Bytes for people: `812 B`, `3.4 KiB`, `1.2 GiB`. */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
+import { formatBytes } from "../../lib/bytes.js";
 
 /** Rows of cells as lines, each column as wide as its widest cell (the last one unpadded). */
 export function alignColumns(rows: readonly (readonly string[])[]): string[] {
