@@ -165,6 +165,11 @@ const NEED_TEXT: Record<Need, (c: Config) => string[]> = {
         : ["no backup destination: set QDRANT_S3_BUCKET_NAME (S3) or QDRANT_BACKUP_DIR (a directory)"],
 };
 
+/** A backup destination is configured: the bucket (QDRANT_S3_BUCKET_NAME) or a directory (QDRANT_BACKUP_DIR). */
+export function hasDestination(config: Config): boolean {
+  return config.s3.bucket !== undefined || config.backupDir !== undefined;
+}
+
 /** Throws a ConfigError (exit 2) naming every missing variable that `task` needs. */
 export function assertConfigured(config: Config, task: string, needs: readonly Need[]): void {
   const missing = needs.flatMap((n) => NEED_TEXT[n](config));

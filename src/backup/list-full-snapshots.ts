@@ -1,18 +1,13 @@
 // get_full_snap's listing of the source hosts' full-storage snapshots into `full_snapshots`, which recover_full_snap
 // also runs when that file is empty.
 import { isFullSnapshotName } from "./full-archive.js";
-import { assertConfigured, type Config } from "../config.js";
+import { assertConfigured, hasDestination } from "../config.js";
 import { createSnapshotFilter } from "../lib/filter.js";
 import { mapPool } from "../lib/pool.js";
 import { decodeKeySegment, fullSnapshotsPrefix } from "../core/keys.js";
 import { compareSnapshotNames, describeError, distinct, isFatal, key } from "./task/items.js";
 import { Tally } from "./task/tally.js";
 import type { Deps, TaskSummary } from "./task/deps.js";
-
-/** True when a destination is configured (exactly one is checked by assertConfigured). */
-export function hasDestination(config: Config): boolean {
-  return config.s3.bucket !== undefined || config.backupDir !== undefined;
-}
 
 /**
  * get_full_snap: lists the full-storage snapshots of every source host (GET /snapshots) into `full_snapshots`,

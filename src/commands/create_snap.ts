@@ -1,7 +1,7 @@
 import { createFactCollector } from "../backup/collect.js";
 import { listedHere, type CreateSnapRun } from "../backup/create-snap-run.js";
 import { snapshotOn } from "../backup/create-snapshot-on-host.js";
-import { assertConfigured, type Config } from "../config.js";
+import { assertConfigured, hasDestination, type Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { createHostScheduler } from "../lib/host-scheduler.js";
 import { admissionWindow, createLimiter, runAdmitted } from "../lib/pool.js";
@@ -124,7 +124,7 @@ function checkDestination(config: Config): boolean {
       "create_snap: QDRANT_SNAPSHOT_TRANSFER=true needs QDRANT_WAIT_ON_TASK=true (a snapshot accepted with wait=false has no name yet, so it cannot be transferred)",
     );
   }
-  const wanted = config.transfer || config.s3.bucket !== undefined || config.backupDir !== undefined;
+  const wanted = config.transfer || hasDestination(config);
   if (wanted) {
     try {
       assertConfigured(config, "create_snap", ["destination"]);

@@ -1,7 +1,7 @@
 import { listInventory, type Candidate } from "../backup/prune-sources.js";
 import { deleteEverywhere, deleteOrphanedMetadata, placeName } from "../backup/prune-delete.js";
 import { planGroup, type GroupPlan } from "../backup/prune-plan.js";
-import { assertConfigured } from "../config.js";
+import { assertConfigured, hasDestination } from "../config.js";
 import { ConfigError, InterruptedError, UpstreamError } from "../errors.js";
 import { mapPool } from "../lib/pool.js";
 import type { SnapshotStore } from "../store/types.js";
@@ -34,7 +34,7 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
   const tally = new Tally("prune_snap", deps.progress);
   // --dry-run wins over --confirm: a plan was asked for.
   const confirm = options.confirm === true && options.dryRun !== true;
-  const hasDestination = config.s3.bucket !== undefined || config.backupDir !== undefined;
+  const destination = hasDestination(config);
   if (options.legacy === true) {
     assertConfigured(config, "prune_snap --legacy", ["destination"]);
     const store = deps.store();
@@ -43,13 +43,13 @@ export async function run(options: TaskOptions, deps: Deps): Promise<TaskSummary
     addToTally(tally, report);
     return tally.finish(report.message);
   }
-  if (hasDestination) assertConfigured(config, "prune_snap", ["destination"]);
+  if (destination) assertConfigured(config, "prune_snap", ["destination"]);
   else if (config.sourceHosts.length === 0) {
     throw new ConfigError(
       "prune_snap: nothing to prune: set QDRANT_S3_BUCKET_NAME or QDRANT_BACKUP_DIR (the destination) and/or QDRANT_SOURCE_HOSTS (the nodes)",
     );
   }
-  const store = hasDestination ? deps.store() : undefined;
+  const store = destination ? deps.store() : undefined;
   const nodes = await resolveNodes(deps);
   const k = config.keep;
   log.info(
