@@ -6,12 +6,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { TaskSummary } from "../../src/backup/task/deps.js";
 import { Redactor } from "../../src/lib/redact.js";
 import { createLogger } from "../../src/log.js";
-import { main } from "../../src/main.js";
 import { METRICS } from "../../src/metrics/names.js";
 import { reportMetrics } from "../../src/metrics/report.js";
 import { RunTimer, type TaskRun } from "../../src/metrics/task-runs.js";
 import { parseExposition, valueOf } from "../support/metrics/exposition.js";
 import { makeTempDir } from "../support/tmp.js";
+import { runMain } from "../support/run-main.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -162,18 +162,6 @@ describe("--metrics-file through main()", () => {
     QDRANT_API_KEY: "metrics-test-api-key-4f1c",
     QDRANT_S3_SECRET_ACCESS_KEY: "metrics-test-s3-secret-9b2e",
   };
-  async function runMain(argv: string[], env: Record<string, string>, cwd: string) {
-    const err: string[] = [];
-    const code = await main({
-      argv,
-      env,
-      cwd,
-      stdout: () => {},
-      stderr: (s) => err.push(s),
-      signal: new AbortController().signal,
-    });
-    return { code, stderr: err.join("") };
-  }
 
   it("is written after an error exit too (exit 2, a variable missing), with that exit code and no secret in it", async () => {
     const dir = await tempDir();

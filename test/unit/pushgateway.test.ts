@@ -3,7 +3,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../src/main.js";
 import { METRICS } from "../../src/metrics/names.js";
 import { pushAll } from "../../src/metrics/push.js";
 import { render } from "../../src/metrics/render.js";
@@ -12,6 +11,7 @@ import { parseExposition, valueOf } from "../support/metrics/exposition.js";
 import { startFakePushgateway, type FakePushgateway } from "../support/metrics/pushgateway.js";
 import { closedPort } from "../support/net.js";
 import { makeTempDir } from "../support/tmp.js";
+import { runMain } from "../support/run-main.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -31,20 +31,6 @@ async function tempDir(): Promise<string> {
 }
 
 const ENV = { QDRANT_S3_ACCESS_KEY_ID: "AKIA-A", QDRANT_S3_SECRET_ACCESS_KEY: "pushgateway-test-secret-77" };
-
-async function runMain(argv: string[], env: Record<string, string>, cwd: string) {
-  const err: string[] = [];
-  const started = Date.now();
-  const code = await main({
-    argv,
-    env,
-    cwd,
-    stdout: () => {},
-    stderr: (s) => err.push(s),
-    signal: new AbortController().signal,
-  });
-  return { code, stderr: err.join(""), ms: Date.now() - started };
-}
 
 const run = (task: string, exitCode: number) => ({
   task,
