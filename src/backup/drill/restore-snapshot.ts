@@ -33,12 +33,16 @@ export async function restoreSnapshots(
     found: "unknown",
     detail: "",
   };
+  // Each snapshot's metadata (its checksum), read once for every restore host.
+  const metas = new Map([[last, metadata]]);
+  for (const name of names)
+    if (!metas.has(name)) metas.set(name, (await lookUpMetadata(deps, collection, name)).metadata);
   const failures: string[] = [];
   const checked: string[] = [];
   for (const host of deps.config.restoreHosts) {
     try {
       for (const name of names) {
-        const meta = name === last ? metadata : (await lookUpMetadata(deps, collection, name)).metadata;
+        const meta = metas.get(name);
         const snap = {
           collection: scratch,
           name,
